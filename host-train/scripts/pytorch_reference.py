@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The study's CNN and training loop in PyTorch (CPU), for speed and accuracy comparison with host-train.
+
+Same model (PyTorch default init), batch 128, SGD(lr, momentum), cross-entropy, reshuffled every epoch,
+test evaluation (batch 256) after every epoch. Prints one JSON object on stdout:
+{"train_images_per_sec", "eval_images_per_sec", "epochs": [{"train_loss", "test_loss", "test_accuracy"}], ...}
+
+Needs torch and numpy (a venv outside the repo); not used by the tests.
+    python3 pytorch_reference.py --subset 12800 --epochs 1 --threads 2
+"""
+import argparse, gzip, json, os, struct, time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, n = struct.unpack(">II", data[:8])
+    if magic == 0x803:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data, np.uint8, offset=16).reshape(n, 1, rows, cols)
+    assert magic == 0x801, path
+    return np.frombuffer(data, np.uint8, offset=8)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+    ap.add_argument("--subset", type=int, default=60000)
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--lr", type=float, default=0.001)
+    ap.add_argument("--momentum", type=float, default=0.0)
+    ap.add_argument("--seed", type=int, default=42)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    xtr = torch.tensor(idx(f"{a.data}/train-images-idx3-ubyte.gz")[: a.subset], dtype=torch.float32) / 255.0
+    ytr = torch.tensor(idx(f"{a.data}/train-labels-idx1-ubyte.gz")[: a.subset], dtype=torch.long)
+    xte = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32) / 255.0
+    yte = torch.tensor(idx(f"{a.data}/t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(),
+        nn.Conv2d(32, 16, 3, padding="same"), nn.ReLU(),
+        nn.Conv2d(16, 8, 3, padding="same"), nn.ReLU(),
+        nn.Flatten(), nn.Linear(8 * 28 * 28, 10),
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+    train_s = eval_s = 0.0
+    epochs = []
+    for _ in range(a.epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(ytr))
+        losses = []
+        for i in range(0, len(ytr), 128):
+            idx_b = perm[i : i + 128]
+            loss = loss_fn(model(xtr[idx_b]), ytr[idx_b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        train_s += time.perf_counter() - t0
+        t1 = time.perf_counter()
+        with torch.no_grad():
+            tl, correct = 0.0, 0
+            for i in range(0, len(yte), 256):
+                out = model(xte[i : i + 256])
+                tl += loss_fn(out, yte[i : i + 256]).item() * len(out)
+                correct += (out.argmax(1) == yte[i : i + 256]).sum().item()
+        eval_s += time.perf_counter() - t1
+        epochs.append({"train_loss": float(np.mean(losses)), "test_loss": tl / len(yte), "test_accuracy": correct / len(yte)})
+    print(json.dumps({
+        "impl": "pytorch", "torch": torch.__version__, "threads": a.threads,
+        "train_images_per_sec": a.epochs * len(ytr) / train_s,
+        "eval_images_per_sec": a.epochs * len(yte) / eval_s,
+        "epochs": epochs,
+    }))
+
+
+if __name__ == "__main__":
+    main()

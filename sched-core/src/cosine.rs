@@ -1,0 +1,150 @@
+//! Cosine annealing. All of them use `(1 + cos(pi * u / T)) / 2`, computed as a square of a
+//! cosine or sine of an angle at most pi/4, from integer step differences: near the trough
+//! `1 + cos(x)` would cancel to a few significant bits in f32.
+
+use crate::error::{at_least_one, non_negative, Error};
+use crate::multiplicative::serde_struct;
+use core::f32::consts::FRAC_PI_2;
+
+/// `(1 + cos(pi * u / t)) / 2` for integers; periodic in `u` with period `2t`.
+pub(crate) fn half_cosine(u: u32, t: u32) -> f32 {
+    let t = u64::from(t.max(1));
+    let mut u = u64::from(u) % (2 * t);
+    if u > t {
+        u = 2 * t - u;
+    }
+    // (1 + cos(pi u / t)) / 2 = cos^2(pi u / 2t) = sin^2(pi (t - u) / 2t).
+    let c = if 2 * u <= t {
+        libm::cosf(FRAC_PI_2 * (u as f32 / t as f32))
+    } else {
+        libm::sinf(FRAC_PI_2 * ((t - u) as f32 / t as f32))
+    };
+    c * c
+}
+
+/// `(1 + cos(pi * p)) / 2` for `p` in [0, 1], given `p` and `1 - p` each computed directly.
+pub(crate) fn half_cosine_frac(p: f32, one_minus_p: f32) -> f32 {
+    let c = if p <= 0.5 {
+        libm::cosf(FRAC_PI_2 * p)
+    } else {
+        libm::sinf(FRAC_PI_2 * one_minus_p)
+    };
+    c * c
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.CosineAnnealingLR`:
+/// `lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`.
+///
+/// Past `T_max` it keeps PyTorch's behaviour: the curve continues as a cosine of period
+/// `2 * T_max` (back up to `base_lr` at `2 * T_max`). Chained with other schedulers it follows
+/// PyTorch's recursive form `lr_t = eta_min + (lr_{t-1} - eta_min) * ratio(t)`.
+///
+/// ```
+/// use sched_core::{CosineAnnealingLR, Scheduler};
+/// let s = Scheduler::new(CosineAnnealingLR::new(4, 0.0)?, 1.0, 0.0)?;
+/// assert_eq!(s.lr_at(2), Some(0.5));
+/// assert_eq!(s.lr_at(4), Some(0.0));
+/// assert_eq!(s.lr_at(8), Some(1.0));
+/// # Ok::<(), sched_core::Error>(())
+/// ```
+pub struct CosineAnnealingLR {
+    /// Half period in steps (>= 1).
+    #[cfg_attr(feature = "serde", serde(rename = "T_max"))]
+    pub t_max: u32,
+    /// The lr at the trough (>= 0; default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub eta_min: f32,
+}
+}
+
+impl CosineAnnealingLR {
+    /// Checked constructor.
+    pub fn new(t_max: u32, eta_min: f32) -> Result<Self, Error> {
+        let s = CosineAnnealingLR { t_max, eta_min };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        at_least_one("CosineAnnealingLR", "T_max", self.t_max)?;
+        non_negative("CosineAnnealingLR", "eta_min", self.eta_min)
+    }
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` (SGDR): cosine from the base lr to
+/// `eta_min` over `T_i` steps, then a restart; `T_0` first, each next period `T_mult` times longer.
+///
+/// `lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2`.
+pub struct CosineAnnealingWarmRestarts {
+    /// First period (>= 1).
+    #[cfg_attr(feature = "serde", serde(rename = "T_0"))]
+    pub t_0: u32,
+    /// Period multiplier (>= 1; default 1).
+    #[cfg_attr(feature = "serde", serde(rename = "T_mult", default = "crate::defaults::one_u32"))]
+    pub t_mult: u32,
+    /// >= 0 (default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub eta_min: f32,
+}
+}
+
+
+impl CosineAnnealingWarmRestarts {
+    /// Checked constructor.
+    pub fn new(t_0: u32, t_mult: u32, eta_min: f32) -> Result<Self, Error> {
+        let s = CosineAnnealingWarmRestarts { t_0, t_mult, eta_min };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        at_least_one("CosineAnnealingWarmRestarts", "T_0", self.t_0)?;
+        at_least_one("CosineAnnealingWarmRestarts", "T_mult", self.t_mult)?;
+        non_negative("CosineAnnealingWarmRestarts", "eta_min", self.eta_min)
+    }
+
+    /// `(T_cur, T_i)` after `t` steps, by whole periods.
+    pub(crate) fn position(&self, t: u32) -> (u32, u32) {
+        if self.t_mult == 1 {
+            return (t % self.t_0, self.t_0);
+        }
+        let (mut start, mut len) = (0u64, u64::from(self.t_0));
+        let t = u64::from(t);
+        while t >= start + len {
+            start += len;
+            len = len.saturating_mul(u64::from(self.t_mult));
+        }
+        ((t - start) as u32, len.min(u64::from(u32::MAX)) as u32)
+    }
+
+    pub(crate) fn lr(&self, base: f32, t_cur: u32, t_i: u32) -> f32 {
+        self.eta_min + (base - self.eta_min) * half_cosine(t_cur, t_i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_cosine_matches_f64_and_keeps_the_trough() {
+        for t in [1u32, 2, 3, 10, 1000, 100_000] {
+            for u in (0..=2 * t).step_by((t as usize / 50).max(1)) {
+                let exact = (1.0 + (core::f64::consts::PI * u as f64 / t as f64).cos()) / 2.0;
+                let got = half_cosine(u, t) as f64;
+                let tol = 8.0 * f32::EPSILON as f64 * exact.max(1e-30);
+                assert!((got - exact).abs() <= tol.max(1e-12 * exact), "u={u} t={t} exact={exact} got={got}");
+            }
+        }
+        assert_eq!(half_cosine(7, 7), 0.0);
+        assert_eq!(half_cosine(0, 7), 1.0);
+        assert_eq!(half_cosine(14, 7), 1.0);
+    }
+
+    #[test]
+    fn warm_restart_positions() {
+        let s = CosineAnnealingWarmRestarts::new(3, 2, 0.0).unwrap();
+        let got: [(u32, u32); 10] = core::array::from_fn(|t| s.position(t as u32));
+        assert_eq!(got, [(0, 3), (1, 3), (2, 3), (0, 6), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (0, 12)]);
+    }
+}

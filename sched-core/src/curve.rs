@@ -1,0 +1,70 @@
+//! The study's plotting loop as an iterator: the lr and momentum each optimizer step sees.
+
+use crate::{Error, Scheduler};
+
+/// Yields `(lr, momentum)` in effect for optimizer steps 0, 1, 2, ..., calling
+/// `scheduler.step()` after every `step_every`-th optimizer step, exactly as
+/// `lrs.append(lr); optimizer.step(); if (i + 1) % step_every == 0: scheduler.step()`.
+/// `ReduceLROnPlateau` takes its `j`-th metric from `metrics[j]`; when they run out the
+/// iterator yields `Err(Error::MetricRequired)` and stops.
+///
+/// ```
+/// use sched_core::{Curve, ExponentialLR, Scheduler};
+/// let s = Scheduler::new(ExponentialLR::new(0.5)?, 1.0, 0.0)?;
+/// // Per-epoch stepping with 2 batches per epoch.
+/// let lrs: Vec<f32> = Curve::new(s, 2, &[]).take(6).map(|r| r.unwrap().0).collect();
+/// assert_eq!(lrs, [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]);
+/// # Ok::<(), sched_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Curve<'a> {
+    scheduler: Scheduler,
+    step_every: u32,
+    metrics: &'a [f32],
+    optimizer_steps: u32,
+    /// An error from the `scheduler.step()` after the last value, reported on the next call.
+    pending: Option<Error>,
+    done: bool,
+}
+
+impl<'a> Curve<'a> {
+    /// `step_every` of 0 is treated as 1.
+    pub fn new(scheduler: Scheduler, step_every: u32, metrics: &'a [f32]) -> Self {
+        Curve { scheduler, step_every: step_every.max(1), metrics, optimizer_steps: 0, pending: None, done: false }
+    }
+
+    /// The scheduler in its current state.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+}
+
+impl Iterator for Curve<'_> {
+    type Item = Result<(f32, f32), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if let Some(e) = self.pending.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
+        let current = (self.scheduler.lr(), self.scheduler.momentum());
+        self.optimizer_steps = self.optimizer_steps.saturating_add(1);
+        if self.optimizer_steps % self.step_every == 0 {
+            let stepped = if self.scheduler.needs_metric() {
+                let j = self.scheduler.steps() as usize;
+                match self.metrics.get(j) {
+                    Some(&m) => self.scheduler.step_with_metric(m),
+                    None => Err(Error::MetricRequired),
+                }
+            } else {
+                self.scheduler.step()
+            };
+            // The value for this optimizer step is still right; the next one cannot be had.
+            self.pending = stepped.err();
+        }
+        Some(Ok(current))
+    }
+}

@@ -1,0 +1,162 @@
+//! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`, with momentum cycled inversely.
+
+use crate::error::{at_least_one, non_negative, positive, Error};
+use crate::expr::Expr;
+
+/// `CyclicLR.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CyclicMode {
+    /// Constant amplitude.
+    Triangular,
+    /// Amplitude halves every cycle.
+    Triangular2,
+    /// Amplitude scaled by `gamma ^ iteration`.
+    ExpRange,
+}
+
+/// `CyclicLR.scale_mode`: what `scale_fn` is evaluated at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ScaleMode {
+    /// The cycle number (from 1).
+    Cycle,
+    /// The step.
+    Iterations,
+}
+
+/// A `scale_fn` given as a Python lambda body in the variable `x`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ScaleFn(pub Expr);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for ScaleFn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::expr::serialize_expr(&self.0, s)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for ScaleFn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::expr::deserialize_expr(d, "x").map(ScaleFn)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+/// `torch.optim.lr_scheduler.CyclicLR` (Smith 2017), with PyTorch's defaults.
+///
+/// With `total = step_size_up + step_size_down`, `pos = t mod total`, `cycle = t / total + 1`:
+/// `scale = pos / up` while rising, `(total - pos) / down` while falling, and
+/// `lr = base_lr + (max_lr - base_lr) * scale * scale_fn(cycle or t)`. With `cycle_momentum`
+/// (the default) the momentum goes the other way, `max_momentum - (max_momentum -
+/// base_momentum) * scale * scale_fn(..)`, as PyTorch does on SGD: it also sets the optimizer's
+/// lr to `base_lr` and its momentum to `max_momentum` when built.
+pub struct CyclicLR {
+    /// Lower lr bound (> 0).
+    pub base_lr: f32,
+    /// Upper lr bound (>= base_lr).
+    pub max_lr: f32,
+    /// Steps from base to max (>= 1; default 2000).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::two_thousand"))]
+    pub step_size_up: u32,
+    /// Steps from max back to base (default: `step_size_up`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub step_size_down: Option<u32>,
+    /// Default `triangular`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::triangular"))]
+    pub mode: CyclicMode,
+    /// For `exp_range` (> 0; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    pub gamma: f32,
+    /// A custom amplitude scale, a Python lambda body in `x`; overrides `mode`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub scale_fn: Option<ScaleFn>,
+    /// Used only with `scale_fn` (PyTorch ignores it otherwise); default `cycle`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::cycle"))]
+    pub scale_mode: ScaleMode,
+    /// Cycle the optimizer's momentum (default true).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::yes"))]
+    pub cycle_momentum: bool,
+    /// Default 0.8.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::point_eight"))]
+    pub base_momentum: f32,
+    /// Default 0.9.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::point_nine"))]
+    pub max_momentum: f32,
+}
+
+
+impl CyclicLR {
+    /// PyTorch's defaults for everything but the bounds.
+    pub fn new(base_lr: f32, max_lr: f32) -> Result<Self, Error> {
+        let s = CyclicLR {
+            base_lr,
+            max_lr,
+            step_size_up: 2000,
+            step_size_down: None,
+            mode: CyclicMode::Triangular,
+            gamma: 1.0,
+            scale_fn: None,
+            scale_mode: ScaleMode::Cycle,
+            cycle_momentum: true,
+            base_momentum: 0.8,
+            max_momentum: 0.9,
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        const K: &str = "CyclicLR";
+        positive(K, "base_lr", self.base_lr)?;
+        positive(K, "max_lr", self.max_lr)?;
+        if self.base_lr > self.max_lr {
+            return Err(Error::invalid(K, "base_lr", "must be <= max_lr"));
+        }
+        at_least_one(K, "step_size_up", self.step_size_up)?;
+        if let Some(down) = self.step_size_down {
+            at_least_one(K, "step_size_down", down)?;
+        }
+        positive(K, "gamma", self.gamma)?;
+        non_negative(K, "base_momentum", self.base_momentum)?;
+        non_negative(K, "max_momentum", self.max_momentum)?;
+        if self.cycle_momentum && self.base_momentum > self.max_momentum {
+            return Err(Error::invalid(K, "base_momentum", "must be <= max_momentum"));
+        }
+        Ok(())
+    }
+
+    /// `(lr, momentum)` at step `t`; the momentum is `None` without `cycle_momentum`.
+    pub(crate) fn at(&self, t: u32) -> (f32, Option<f32>) {
+        let up = u64::from(self.step_size_up);
+        let down = u64::from(self.step_size_down.unwrap_or(self.step_size_up));
+        let total = up + down;
+        let pos = u64::from(t) % total;
+        let cycle = (u64::from(t) / total + 1) as f32;
+        let scale = if pos <= up {
+            pos as f32 / up as f32
+        } else {
+            (total - pos) as f32 / down as f32
+        };
+        let amplitude = match (&self.scale_fn, self.mode) {
+            (Some(ScaleFn(f)), _) => match self.scale_mode {
+                ScaleMode::Cycle => f.eval(cycle),
+                ScaleMode::Iterations => f.eval(t as f32),
+            },
+            (None, CyclicMode::Triangular) => 1.0,
+            (None, CyclicMode::Triangular2) => libm::powf(0.5, cycle - 1.0),
+            (None, CyclicMode::ExpRange) => libm::powf(self.gamma, t as f32),
+        };
+        let lr = self.base_lr + (self.max_lr - self.base_lr) * scale * amplitude;
+        let momentum = self
+            .cycle_momentum
+            .then(|| self.max_momentum - (self.max_momentum - self.base_momentum) * scale * amplitude);
+        (lr, momentum)
+    }
+}

@@ -1,0 +1,110 @@
+use core::fmt;
+
+/// Why a schedule could not be built or stepped.
+///
+/// Constructors validate every parameter and return this instead of panicking; the message names
+/// the schedule, the parameter and the rule it broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// A parameter broke its rule, e.g. `StepLR` `step_size` must be >= 1.
+    InvalidParameter {
+        /// The schedule kind, e.g. `"StepLR"`.
+        schedule: &'static str,
+        /// The parameter, with PyTorch's name, e.g. `"step_size"`.
+        parameter: &'static str,
+        /// The rule it broke, e.g. `"must be >= 1"`.
+        rule: &'static str,
+    },
+    /// A `lr_lambda` or `scale_fn` expression could not be parsed.
+    InvalidExpression {
+        /// Byte offset in the expression where parsing stopped.
+        position: usize,
+        /// What was wrong there.
+        reason: &'static str,
+    },
+    /// `ReduceLROnPlateau` was stepped without a metric; use `step_with_metric`.
+    MetricRequired,
+    /// A metric was given to a schedule that does not take one; use `step`.
+    MetricNotAccepted,
+    /// `OneCycleLR` was stepped past its `total_steps` (PyTorch raises `ValueError` here too).
+    PastTotalSteps {
+        /// The schedule's total number of steps.
+        total_steps: u32,
+    },
+}
+
+impl Error {
+    pub(crate) const fn invalid(
+        schedule: &'static str,
+        parameter: &'static str,
+        rule: &'static str,
+    ) -> Self {
+        Error::InvalidParameter { schedule, parameter, rule }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidParameter { schedule, parameter, rule } => {
+                write!(f, "{schedule}: `{parameter}` {rule}")
+            }
+            Error::InvalidExpression { position, reason } => {
+                write!(f, "invalid expression at byte {position}: {reason}")
+            }
+            Error::MetricRequired => {
+                f.write_str("ReduceLROnPlateau steps on a metric: call step_with_metric(metric)")
+            }
+            Error::MetricNotAccepted => {
+                f.write_str("only ReduceLROnPlateau takes a metric: call step()")
+            }
+            Error::PastTotalSteps { total_steps } => write!(
+                f,
+                "OneCycleLR: stepped past `total_steps` ({total_steps}); raise total_steps or epochs"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Checks `value` is finite and `> 0`.
+pub(crate) fn positive(
+    schedule: &'static str,
+    parameter: &'static str,
+    value: f32,
+) -> Result<(), Error> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(schedule, parameter, "must be > 0 and finite"))
+    }
+}
+
+/// Checks `value` is finite and `>= 0`.
+pub(crate) fn non_negative(
+    schedule: &'static str,
+    parameter: &'static str,
+    value: f32,
+) -> Result<(), Error> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(schedule, parameter, "must be >= 0 and finite"))
+    }
+}
+
+/// Checks an integer period is `>= 1`.
+pub(crate) fn at_least_one(
+    schedule: &'static str,
+    parameter: &'static str,
+    value: u32,
+) -> Result<(), Error> {
+    if value >= 1 {
+        Ok(())
+    } else {
+        Err(Error::invalid(schedule, parameter, "must be >= 1"))
+    }
+}

@@ -1,0 +1,168 @@
+//! `LambdaLR` and `MultiplicativeLR`: schedules given by a function of the step.
+
+use crate::expr::Expr;
+use crate::Error;
+
+/// The function of a `LambdaLR` / `MultiplicativeLR`: a Rust function, or a compiled Python
+/// lambda body in the variable `epoch` (the spec format's `lr_lambda` string).
+#[derive(Clone, Debug)]
+pub enum LrLambda {
+    /// `lr_lambda = "0.95 ** epoch"` in the spec format.
+    Expr(Expr),
+    /// A Rust function of the step (a non-capturing closure coerces to it). Not serializable.
+    Fn(fn(u32) -> f32),
+}
+
+impl LrLambda {
+    /// Compiles a Python lambda body in the variable `epoch`.
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        Expr::parse(body, "epoch").map(LrLambda::Expr)
+    }
+
+    pub(crate) fn eval(&self, t: u32) -> f32 {
+        match self {
+            LrLambda::Expr(e) => e.eval(t as f32),
+            LrLambda::Fn(f) => f(t),
+        }
+    }
+
+    /// Evaluates at `t` and rejects a non-finite value, which PyTorch would turn into an error
+    /// (e.g. `ZeroDivisionError`) or a NaN lr.
+    pub(crate) fn checked(&self, schedule: &'static str, t: u32) -> Result<f32, Error> {
+        let v = self.eval(t);
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(Error::invalid(schedule, "lr_lambda", "gave a non-finite value"))
+        }
+    }
+}
+
+impl PartialEq for LrLambda {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (LrLambda::Expr(a), LrLambda::Expr(b)) => a == b,
+            (LrLambda::Fn(a), LrLambda::Fn(b)) => core::ptr::fn_addr_eq(*a, *b),
+            _ => false,
+        }
+    }
+}
+
+impl From<fn(u32) -> f32> for LrLambda {
+    fn from(f: fn(u32) -> f32) -> Self {
+        LrLambda::Fn(f)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for LrLambda {
+    fn format(&self, f: defmt::Formatter) {
+        match self {
+            LrLambda::Expr(e) => defmt::write!(f, "{=str}", e.source()),
+            LrLambda::Fn(_) => defmt::write!(f, "<fn>"),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Expr {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "{=str}", self.source())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for LrLambda {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LrLambda::Expr(e) => crate::expr::serialize_expr(e, s),
+            LrLambda::Fn(_) => Err(serde::ser::Error::custom(
+                "a Rust fn lr_lambda cannot be serialized; use an expression string",
+            )),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for LrLambda {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::expr::deserialize_expr(d, "epoch").map(LrLambda::Expr)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+/// `torch.optim.lr_scheduler.LambdaLR`: `lr_t = base_lr * lr_lambda(t)`.
+///
+/// ```
+/// use sched_core::{LambdaLR, Scheduler};
+/// let s = Scheduler::new(LambdaLR::parse("0.5 ** epoch")?, 2.0, 0.0)?;
+/// assert_eq!(s.lr_at(3), Some(0.25));
+/// let warmup = Scheduler::new(LambdaLR::new(|t| (t as f32 + 1.0).min(4.0) / 4.0), 1.0, 0.0)?;
+/// assert_eq!(warmup.lr(), 0.25);
+/// # Ok::<(), sched_core::Error>(())
+/// ```
+pub struct LambdaLR {
+    /// The factor as a function of the step.
+    pub lr_lambda: LrLambda,
+}
+
+impl LambdaLR {
+    /// From a Rust function of the step.
+    pub fn new(f: fn(u32) -> f32) -> Self {
+        LambdaLR { lr_lambda: LrLambda::Fn(f) }
+    }
+    /// From a Python lambda body in `epoch`, e.g. `"0.95 ** epoch"`.
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        Ok(LambdaLR { lr_lambda: LrLambda::parse(body)? })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+/// `torch.optim.lr_scheduler.MultiplicativeLR`: `lr_t = lr_{t-1} * lr_lambda(t)` for `t >= 1`.
+///
+/// The running product is kept in two f32 words (error-free products with `fma`), so a long run
+/// does not drift the way a plain f32 product would.
+pub struct MultiplicativeLR {
+    /// The per-step factor as a function of the step.
+    pub lr_lambda: LrLambda,
+}
+
+impl MultiplicativeLR {
+    /// From a Rust function of the step.
+    pub fn new(f: fn(u32) -> f32) -> Self {
+        MultiplicativeLR { lr_lambda: LrLambda::Fn(f) }
+    }
+    /// From a Python lambda body in `epoch`, e.g. `"0.95"`.
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        Ok(MultiplicativeLR { lr_lambda: LrLambda::parse(body)? })
+    }
+}
+
+/// A product of f32 factors held as `hi + lo`, about 48 bits of precision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Product {
+    hi: f32,
+    lo: f32,
+}
+
+impl Product {
+    pub(crate) const ONE: Product = Product { hi: 1.0, lo: 0.0 };
+
+    pub(crate) fn times(self, f: f32) -> Product {
+        let p = self.hi * f;
+        let err = libm::fmaf(self.hi, f, -p);
+        let lo = libm::fmaf(self.lo, f, err);
+        let hi = p + lo;
+        Product { hi, lo: lo - (hi - p) }
+    }
+
+    /// `x * (hi + lo)`, rounded once.
+    pub(crate) fn scale(self, x: f32) -> f32 {
+        libm::fmaf(x, self.hi, x * self.lo)
+    }
+}

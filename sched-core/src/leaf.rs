@@ -1,0 +1,356 @@
+//! One scheduler on an optimizer param group, stepped the way PyTorch steps it.
+//!
+//! PyTorch's recursive ("chainable") schedulers read the group's current lr and scale it, so
+//! several schedulers on one optimizer compose. Here each recursive scheduler remembers an
+//! anchor: the lr it last saw from outside and its own factor then. While nobody else touches
+//! the lr, `lr_t = e + (anchor - e) * F(t) / F(anchor)` is computed directly from the anchor, so
+//! long runs do not drift; when another scheduler changed the lr, it re-anchors on that value,
+//! which is exactly PyTorch's one-step recursion.
+
+use crate::cosine::half_cosine;
+use crate::lambda::Product;
+use crate::plateau::PlateauState;
+use crate::spec::LeafSpec;
+use crate::Error;
+
+/// The optimizer state a scheduler drives: PyTorch's `param_groups[0]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ParamGroup {
+    /// `group["lr"]`.
+    pub lr: f32,
+    /// `group["momentum"]`.
+    pub momentum: f32,
+    /// `group["initial_lr"]`: set by the first scheduler built on the group (OneCycleLR
+    /// overwrites it); the base lr of the schedulers built after.
+    pub initial_lr: f32,
+}
+
+impl LeafSpec {
+    /// Checks every parameter.
+    pub fn validate(&self) -> Result<(), Error> {
+        match self {
+            LeafSpec::LambdaLR(_) | LeafSpec::MultiplicativeLR(_) => Ok(()),
+            LeafSpec::StepLR(s) => s.validate(),
+            LeafSpec::MultiStepLR(s) => s.validate(),
+            LeafSpec::ConstantLR(s) => s.validate(),
+            LeafSpec::LinearLR(s) => s.validate(),
+            LeafSpec::ExponentialLR(s) => s.validate(),
+            LeafSpec::PolynomialLR(s) => s.validate(),
+            LeafSpec::CosineAnnealingLR(s) => s.validate(),
+            LeafSpec::CosineAnnealingWarmRestarts(s) => s.validate(),
+            LeafSpec::CyclicLR(s) => s.validate(),
+            LeafSpec::OneCycleLR(s) => s.validate(),
+            LeafSpec::ReduceLROnPlateau(s) => s.validate(),
+            LeafSpec::WarmupStableDecayLR(s) => s.validate(),
+            LeafSpec::InverseSqrtLR(s) => s.validate(),
+            LeafSpec::TimmCosineLR(s) => s.validate(),
+            LeafSpec::TimmTanhLR(s) => s.validate(),
+        }
+    }
+
+    /// The recursive factor `F(t)` and offset `e` (`lr - e` scales by `F(t) / F(t-1)`), for the
+    /// schedulers PyTorch steps recursively.
+    fn recursive(&self, t: u32) -> Option<(f32, f32)> {
+        Some(match self {
+            LeafSpec::StepLR(s) => (s.factor(t), 0.0),
+            LeafSpec::MultiStepLR(s) => (s.factor(t), 0.0),
+            LeafSpec::ConstantLR(s) => (s.factor(t), 0.0),
+            LeafSpec::LinearLR(s) => (s.factor(t), 0.0),
+            LeafSpec::ExponentialLR(s) => (s.factor(t), 0.0),
+            LeafSpec::PolynomialLR(s) => (s.factor(t), 0.0),
+            LeafSpec::CosineAnnealingLR(s) => (half_cosine(t, s.t_max), s.eta_min),
+            _ => return None,
+        })
+    }
+
+    /// `(lr, momentum)` at step `t` for the schedulers PyTorch computes in closed form from
+    /// the step alone (momentum `None` when the scheduler leaves it alone).
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        let lr = match self {
+            LeafSpec::LambdaLR(s) => return Some(s.lr_lambda.checked("LambdaLR", t).map(|f| (base * f, None))),
+            LeafSpec::CosineAnnealingWarmRestarts(s) => {
+                let (t_cur, t_i) = s.position(t);
+                s.lr(base, t_cur, t_i)
+            }
+            LeafSpec::CyclicLR(s) => {
+                let (lr, m) = s.at(t);
+                return Some(finite("CyclicLR", "scale_fn", lr).map(|lr| (lr, m)));
+            }
+            LeafSpec::OneCycleLR(s) => return Some(Ok(s.at(t))),
+            LeafSpec::WarmupStableDecayLR(s) => base * s.factor(t),
+            LeafSpec::InverseSqrtLR(s) => base * s.factor(t),
+            LeafSpec::TimmCosineLR(s) => s.lr(base, t),
+            LeafSpec::TimmTanhLR(s) => s.lr(base, t),
+            _ => return None,
+        };
+        Some(Ok((lr, None)))
+    }
+}
+
+fn finite(schedule: &'static str, parameter: &'static str, lr: f32) -> Result<f32, Error> {
+    if lr.is_finite() {
+        Ok(lr)
+    } else {
+        Err(Error::invalid(schedule, parameter, "gave a non-finite value"))
+    }
+}
+
+/// A leaf schedule with PyTorch's state: `last_epoch`, its base lr, and what the kind needs.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct LeafState {
+    pub(crate) spec: LeafSpec,
+    /// `base_lrs[0]`.
+    base: f32,
+    /// `last_epoch`.
+    t: u32,
+    /// The lr this scheduler last wrote; another value in the group means someone else wrote.
+    written: f32,
+    /// Recursive kinds: the lr and factor to scale from.
+    anchor_lr: f32,
+    anchor_factor: f32,
+    /// MultiplicativeLR: the product of factors since the anchor.
+    product: Product,
+    /// CosineAnnealingWarmRestarts: `(T_cur, T_i)`.
+    restart: (u32, u32),
+    plateau: Option<PlateauState>,
+}
+
+impl LeafState {
+    /// PyTorch's constructor on `group`, including its initial step (`last_epoch = 0`).
+    pub(crate) fn build(spec: LeafSpec, group: &mut ParamGroup) -> Result<Self, Error> {
+        spec.validate()?;
+        let mut state = LeafState {
+            base: group.initial_lr,
+            t: 0,
+            written: group.lr,
+            anchor_lr: group.lr,
+            anchor_factor: 1.0,
+            product: Product::ONE,
+            restart: (0, 1),
+            plateau: None,
+            spec,
+        };
+        // Constructor side effects PyTorch applies before its initial step.
+        match &state.spec {
+            LeafSpec::CyclicLR(s) => {
+                group.lr = s.base_lr;
+                state.base = s.base_lr;
+                if s.cycle_momentum {
+                    group.momentum = s.max_momentum;
+                }
+            }
+            LeafSpec::OneCycleLR(s) => {
+                group.initial_lr = s.max_lr / s.div_factor;
+                state.base = group.initial_lr;
+                if s.cycle_momentum {
+                    group.momentum = s.max_momentum;
+                }
+            }
+            LeafSpec::CosineAnnealingWarmRestarts(s) => state.restart = (0, s.t_0),
+            LeafSpec::ReduceLROnPlateau(s) => {
+                // No initial step: the lr is left as it is.
+                state.plateau = Some(s.start());
+                return Ok(state);
+            }
+            _ => {}
+        }
+        state.initial_step(group)?;
+        Ok(state)
+    }
+
+    /// `_initial_step()`: `last_epoch = 0` in initial mode.
+    pub(crate) fn initial_step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        self.t = 0;
+        if let LeafSpec::CosineAnnealingWarmRestarts(s) = &self.spec {
+            self.restart = (0, s.t_0);
+        }
+        self.anchor_lr = group.lr;
+        self.anchor_factor = 1.0;
+        self.product = Product::ONE;
+        if let Some((factor, offset)) = self.spec.recursive(0) {
+            if matches!(self.spec, LeafSpec::CosineAnnealingLR(_)) {
+                // PyTorch's initial step leaves the lr alone; F(0) = 1.
+                self.written = group.lr;
+            } else {
+                self.set(group, offset + (self.anchor_lr - offset) * factor);
+            }
+            return Ok(());
+        }
+        match &self.spec {
+            LeafSpec::MultiplicativeLR(_) => self.written = group.lr,
+            LeafSpec::ReduceLROnPlateau(_) => {}
+            _ => self.apply_absolute(group, 0)?,
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, group: &mut ParamGroup, lr: f32) {
+        group.lr = lr;
+        self.written = lr;
+    }
+
+    fn apply_absolute(&mut self, group: &mut ParamGroup, t: u32) -> Result<(), Error> {
+        if let Some(result) = self.spec.absolute(self.base, t) {
+            let (lr, momentum) = result?;
+            self.set(group, lr);
+            if let Some(m) = momentum {
+                group.momentum = m;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn needs_metric(&self) -> bool {
+        matches!(self.spec, LeafSpec::ReduceLROnPlateau(_))
+    }
+
+    /// `scheduler.step()`. On error nothing changes.
+    pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        let t = self.t.checked_add(1).ok_or(Error::invalid(self.spec.kind(), "step", "count overflowed u32"))?;
+        if let Some((factor, offset)) = self.spec.recursive(t) {
+            let (previous, _) = self.spec.recursive(t - 1).unwrap_or((1.0, 0.0));
+            self.t = t;
+            if let LeafSpec::CosineAnnealingLR(s) = &self.spec {
+                if (t - 1) % (2 * s.t_max) == s.t_max % (2 * s.t_max) {
+                    // PyTorch's branch one step past a trough: an additive step up.
+                    let at_trough = group.lr == s.eta_min;
+                    let lr = group.lr + (self.base - s.eta_min) * factor;
+                    if at_trough {
+                        // Alone, this is the closed form again: anchor on the base lr.
+                        self.anchor_lr = self.base;
+                        self.anchor_factor = 1.0;
+                        self.set(group, s.eta_min + (self.base - s.eta_min) * factor);
+                    } else {
+                        self.anchor_lr = lr;
+                        self.anchor_factor = factor;
+                        self.set(group, lr);
+                    }
+                    return Ok(());
+                }
+            }
+            if factor == previous {
+                // PyTorch returns the group's lr unchanged.
+                self.written = group.lr;
+                return Ok(());
+            }
+            if group.lr != self.written {
+                self.anchor_lr = group.lr;
+                self.anchor_factor = previous;
+            }
+            let lr = offset + (self.anchor_lr - offset) * (factor / self.anchor_factor);
+            self.set(group, lr);
+            return Ok(());
+        }
+        match &self.spec {
+            LeafSpec::MultiplicativeLR(s) => {
+                let f = s.lr_lambda.checked("MultiplicativeLR", t)?;
+                if group.lr != self.written {
+                    self.anchor_lr = group.lr;
+                    self.product = Product::ONE;
+                }
+                self.product = self.product.times(f);
+                self.t = t;
+                let lr = self.product.scale(self.anchor_lr);
+                self.set(group, lr);
+            }
+            LeafSpec::CosineAnnealingWarmRestarts(s) => {
+                let (mut t_cur, mut t_i) = self.restart;
+                t_cur += 1;
+                if t_cur >= t_i {
+                    t_cur %= t_i;
+                    t_i = t_i.saturating_mul(s.t_mult);
+                }
+                let lr = s.lr(self.base, t_cur, t_i);
+                self.restart = (t_cur, t_i);
+                self.t = t;
+                self.set(group, lr);
+            }
+            LeafSpec::OneCycleLR(s) => {
+                let total = s.total()?;
+                if t > total {
+                    return Err(Error::PastTotalSteps { total_steps: total });
+                }
+                self.apply_absolute(group, t)?;
+                self.t = t;
+            }
+            LeafSpec::ReduceLROnPlateau(_) => return Err(Error::MetricRequired),
+            _ => {
+                self.apply_absolute(group, t)?;
+                self.t = t;
+            }
+        }
+        Ok(())
+    }
+
+    /// `ReduceLROnPlateau.step(metric)`.
+    pub(crate) fn step_with_metric(&mut self, group: &mut ParamGroup, metric: f32) -> Result<(), Error> {
+        let (LeafSpec::ReduceLROnPlateau(s), Some(state)) = (&self.spec, self.plateau.as_mut()) else {
+            return Err(Error::MetricNotAccepted);
+        };
+        self.t = self.t.saturating_add(1);
+        group.lr = s.step(state, group.lr, metric);
+        self.written = group.lr;
+        Ok(())
+    }
+
+    /// `_update_lr(0)` as `SequentialLR` calls it when it switches to this scheduler:
+    /// `last_epoch = 0` and the closed form where PyTorch has one.
+    pub(crate) fn restart(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        self.t = 0;
+        if let Some((factor, offset)) = self.spec.recursive(0) {
+            self.anchor_lr = self.base;
+            self.anchor_factor = 1.0;
+            self.set(group, offset + (self.base - offset) * factor);
+            return Ok(());
+        }
+        match &self.spec {
+            LeafSpec::MultiplicativeLR(s) => {
+                // No closed form in PyTorch: get_lr() outside initial mode multiplies by f(0).
+                let f = s.lr_lambda.checked("MultiplicativeLR", 0)?;
+                self.product = Product::ONE.times(f);
+                self.anchor_lr = group.lr;
+                let lr = self.product.scale(self.anchor_lr);
+                self.set(group, lr);
+            }
+            LeafSpec::CosineAnnealingWarmRestarts(s) => {
+                self.restart = (0, s.t_0);
+                let lr = s.lr(self.base, 0, s.t_0);
+                self.set(group, lr);
+            }
+            _ => self.apply_absolute(group, 0)?,
+        }
+        Ok(())
+    }
+
+    /// `(lr, momentum)` after `k` steps of this scheduler alone from its construction, when
+    /// the math gives it without stepping; `None` otherwise.
+    pub(crate) fn at(&self, k: u32, initial: ParamGroup) -> Option<(f32, f32)> {
+        if let Some((factor, offset)) = self.spec.recursive(k) {
+            if let LeafSpec::CosineAnnealingLR(_) = self.spec {
+                return Some((offset + (initial.lr - offset) * factor, initial.momentum));
+            }
+            return Some((initial.lr * factor, initial.momentum));
+        }
+        let momentum = match &self.spec {
+            LeafSpec::CyclicLR(s) if s.cycle_momentum => s.max_momentum,
+            LeafSpec::OneCycleLR(s) if s.cycle_momentum => s.max_momentum,
+            _ => initial.momentum,
+        };
+        let (lr, m) = self.spec.absolute(self.base, k)?.ok()?;
+        Some((lr, m.unwrap_or(momentum)))
+    }
+}
+
+impl LeafState {
+    /// Whether the scheduler sets the momentum (OneCycleLR and CyclicLR with `cycle_momentum`).
+    pub(crate) fn touches_momentum(&self) -> bool {
+        match &self.spec {
+            LeafSpec::CyclicLR(s) => s.cycle_momentum,
+            LeafSpec::OneCycleLR(s) => s.cycle_momentum,
+            _ => false,
+        }
+    }
+}

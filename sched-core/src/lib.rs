@@ -1,0 +1,59 @@
+//! Every PyTorch learning-rate schedule, `no_std` and allocation-free, in f32 with `libm`,
+//! checked step by step against values produced by PyTorch itself.
+//!
+//! - PyTorch's `torch.optim.lr_scheduler` classes under their own names, with PyTorch's
+//!   parameters, defaults and step semantics, including the recursive ones: schedulers chained
+//!   on one optimizer compose as in PyTorch, and `OneCycleLR` / `CyclicLR` cycle the momentum
+//!   as they do on PyTorch's SGD.
+//! - Schedules PyTorch lacks: [`WarmupLR`], [`WarmupStableDecayLR`], [`InverseSqrtLR`],
+//!   [`TimmCosineLR`] (SGDR with peak decay, cycle multiplier, k-decay), [`TimmTanhLR`], and
+//!   [`SwitchLR`] (the study's "V2" hand-off between schedulers).
+//! - A [`Scheduler`] is a plain value: no heap, `Clone`, serializable with the `serde` feature,
+//!   and [`Scheduler::lr_at`] gives any step directly where the math allows.
+//!
+//! ```
+//! use sched_core::{OneCycleLR, Scheduler};
+//! // optimizer = SGD(params, lr=0.1); OneCycleLR(optimizer, max_lr=0.1, total_steps=100)
+//! let mut s = Scheduler::new(OneCycleLR::new(0.1, 100)?, 0.1, 0.0)?;
+//! assert_eq!((s.lr(), s.momentum()), (0.004, 0.95));
+//! for _ in 0..29 { s.step()?; }
+//! assert_eq!((s.lr(), s.momentum()), (0.1, 0.85));
+//! # Ok::<(), sched_core::Error>(())
+//! ```
+//!
+//! Features: `serde` (the spec format and state save/restore; the spec's `kind` tag is found by
+//! buffering the object, which needs `alloc` while deserializing), `defmt` (`defmt::Format` on
+//! the public types).
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod cosine;
+mod curve;
+mod cyclic;
+#[cfg(feature = "serde")]
+mod defaults;
+mod error;
+mod expr;
+mod lambda;
+mod leaf;
+mod modern;
+mod multiplicative;
+mod one_cycle;
+mod plateau;
+mod scheduler;
+mod spec;
+
+pub use curve::Curve;
+pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
+pub use cyclic::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
+pub use error::Error;
+pub use expr::Expr;
+pub use lambda::{LambdaLR, LrLambda, MultiplicativeLR};
+pub use leaf::ParamGroup;
+pub use modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape};
+pub use multiplicative::{ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR, MAX_MILESTONES};
+pub use one_cycle::{Anneal, OneCycleLR};
+pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
+pub use scheduler::Scheduler;
+pub use spec::{ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN};

@@ -1,0 +1,263 @@
+//! Schedules PyTorch lacks, each following a reference implementation named in its docs. All
+//! are absolute: `lr_t = base_lr * factor(t)` or a formula in `base_lr`.
+
+use crate::cosine::{half_cosine, half_cosine_frac};
+use crate::error::{at_least_one, non_negative, positive, Error};
+use crate::multiplicative::serde_struct;
+
+/// Shape of a WSD warmup or decay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum WsdShape {
+    /// Straight line.
+    #[cfg_attr(feature = "serde", serde(rename = "linear"))]
+    Linear,
+    /// Half cosine.
+    #[cfg_attr(feature = "serde", serde(rename = "cosine"))]
+    Cosine,
+    /// `1 - sqrt(p)` (Hägele et al. 2024).
+    #[cfg_attr(feature = "serde", serde(rename = "1-sqrt"))]
+    OneMinusSqrt,
+}
+
+
+serde_struct! {
+/// Warmup-stable-decay, Hugging Face `transformers.get_wsd_schedule` with its parameters.
+///
+/// factor(t): warmup `p = t / W` shaped (linear `p`, cosine `(1 - cos(pi p)) / 2`, 1-sqrt
+/// `1 - sqrt(1 - p)`) then mapped to `min_lr_ratio + (1 - min_lr_ratio) * shape`; `1` for the
+/// `num_stable_steps` after; decay `p = (t - W - S) / D` shaped (linear `1 - p`, cosine
+/// `(1 + cos(2 pi num_cycles p)) / 2`, 1-sqrt `1 - sqrt(p)`) and mapped the same way; then
+/// `min_lr_ratio`.
+pub struct WarmupStableDecayLR {
+    /// W.
+    pub num_warmup_steps: u32,
+    /// S.
+    pub num_stable_steps: u32,
+    /// D.
+    pub num_decay_steps: u32,
+    /// Default `linear`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::linear"))]
+    pub warmup_type: WsdShape,
+    /// Default `cosine`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::cosine"))]
+    pub decay_type: WsdShape,
+    /// In [0, 1] (default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub min_lr_ratio: f32,
+    /// Cosine decay cycles (> 0; default 0.5, a half cosine).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::half"))]
+    pub num_cycles: f32,
+}
+}
+
+impl WarmupStableDecayLR {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        const K: &str = "WarmupStableDecayLR";
+        if !(self.min_lr_ratio >= 0.0 && self.min_lr_ratio <= 1.0) {
+            return Err(Error::invalid(K, "min_lr_ratio", "must be in [0, 1]"));
+        }
+        positive(K, "num_cycles", self.num_cycles)
+    }
+
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        let (w, s, d) = (self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps);
+        let ratio = self.min_lr_ratio;
+        let map = |shape: f32| (shape * (1.0 - ratio) + ratio).max(0.0);
+        if t < w {
+            let (done, left) = (t as f32 / w as f32, (w - t) as f32 / w as f32);
+            return map(match self.warmup_type {
+                WsdShape::Linear => done,
+                WsdShape::Cosine => 1.0 - half_cosine(t, w),
+                WsdShape::OneMinusSqrt => 1.0 - libm::sqrtf(left),
+            });
+        }
+        let t = t - w;
+        if t < s {
+            return 1.0;
+        }
+        let t = t - s;
+        if t < d {
+            let d = d.max(1);
+            let (done, left) = (t as f32 / d as f32, (d - t) as f32 / d as f32);
+            return map(match self.decay_type {
+                WsdShape::Linear => left,
+                WsdShape::Cosine => {
+                    let x = 2.0 * self.num_cycles * done;
+                    // (1 + cos(pi x)) / 2 over any number of cycles: fold x into [0, 1].
+                    let folded = x - 2.0 * libm::floorf(x / 2.0);
+                    let q = if folded > 1.0 { 2.0 - folded } else { folded };
+                    if self.num_cycles == 0.5 {
+                        half_cosine_frac(done, left)
+                    } else {
+                        half_cosine_frac(q, 1.0 - q)
+                    }
+                }
+                WsdShape::OneMinusSqrt => 1.0 - libm::sqrtf(done),
+            });
+        }
+        ratio
+    }
+}
+
+serde_struct! {
+/// Inverse square root decay after a linear warmup (Vaswani et al. 2017 "Noam"), as Hugging Face
+/// `transformers.get_inverse_sqrt_schedule`.
+///
+/// factor(t) = `t / W` for `t < W`, else `1 / sqrt((t + timescale - W) / timescale)`;
+/// `timescale` defaults to `W` (or 10,000 when `W` is 0).
+pub struct InverseSqrtLR {
+    /// W.
+    pub num_warmup_steps: u32,
+    /// >= 1 when given.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub timescale: Option<u32>,
+}
+}
+
+impl InverseSqrtLR {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if let Some(ts) = self.timescale {
+            at_least_one("InverseSqrtLR", "timescale", ts)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        let w = self.num_warmup_steps;
+        if t < w {
+            return t as f32 / w as f32;
+        }
+        let timescale = self.timescale.unwrap_or(if w == 0 { 10_000 } else { w });
+        // (t + timescale - W) is an integer: form it exactly before dividing.
+        let shifted = i64::from(t) + i64::from(timescale) - i64::from(w);
+        1.0 / libm::sqrtf(shifted as f32 / timescale as f32)
+    }
+}
+
+/// Where step `t` falls in timm's cycles: `(cycle index, t within the cycle, cycle length)`,
+/// for an integer `cycle_mul`.
+pub(crate) fn timm_cycle(t: u32, t_initial: u32, cycle_mul: u32) -> (u32, u32, u32) {
+    if cycle_mul == 1 {
+        return (t / t_initial, t % t_initial, t_initial);
+    }
+    let (mut i, mut start, mut len) = (0u32, 0u64, u64::from(t_initial));
+    while u64::from(t) >= start + len {
+        start += len;
+        len = len.saturating_mul(u64::from(cycle_mul));
+        i += 1;
+    }
+    (i, (u64::from(t) - start) as u32, len.min(u64::from(u32::MAX)) as u32)
+}
+
+
+serde_struct! {
+/// Cosine with restarts as timm's `CosineLRScheduler` (SGDR with a decaying peak and a cycle
+/// length multiplier, and k-decay), without its warmup (put a `WarmupLR` in front).
+///
+/// In cycle `i` (length `t_initial * cycle_mul^i`) at step `c` of it:
+/// `lr = lr_min + (base_lr * cycle_decay^i - lr_min) * (1 + cos(pi c^k / T_i^k)) / 2`;
+/// after `cycle_limit` cycles, `lr_min`.
+pub struct TimmCosineLR {
+    /// First cycle length (>= 1).
+    pub t_initial: u32,
+    /// >= 0 (default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub lr_min: f32,
+    /// Integer cycle length multiplier (>= 1; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    pub cycle_mul: u32,
+    /// Peak decay per cycle (> 0; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    pub cycle_decay: f32,
+    /// Number of cycles (>= 1; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    pub cycle_limit: u32,
+    /// k-decay exponent (> 0; default 1; Zhang et al. 2020).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    pub k_decay: f32,
+}
+}
+
+impl TimmCosineLR {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        const K: &str = "TimmCosineLR";
+        at_least_one(K, "t_initial", self.t_initial)?;
+        non_negative(K, "lr_min", self.lr_min)?;
+        at_least_one(K, "cycle_mul", self.cycle_mul)?;
+        positive(K, "cycle_decay", self.cycle_decay)?;
+        at_least_one(K, "cycle_limit", self.cycle_limit)?;
+        positive(K, "k_decay", self.k_decay)
+    }
+
+    pub(crate) fn lr(&self, base: f32, t: u32) -> f32 {
+        let (i, c, len) = timm_cycle(t, self.t_initial, self.cycle_mul);
+        if i >= self.cycle_limit {
+            return self.lr_min;
+        }
+        let peak = base * libm::powf(self.cycle_decay, i as f32);
+        let shape = if self.k_decay == 1.0 {
+            half_cosine(c, len)
+        } else {
+            let p = libm::powf(c as f32, self.k_decay) / libm::powf(len as f32, self.k_decay);
+            half_cosine_frac(p, 1.0 - p)
+        };
+        self.lr_min + (peak - self.lr_min) * shape
+    }
+}
+
+
+serde_struct! {
+/// Hyperbolic-tangent decay as timm's `TanhLRScheduler` (Hsueh et al. 2019), without warmup.
+///
+/// In cycle `i` at fraction `r = c / T_i`:
+/// `lr = lr_min + (base_lr * cycle_decay^i - lr_min) * (1 - tanh(lb (1 - r) + ub r)) / 2`.
+pub struct TimmTanhLR {
+    /// First cycle length (>= 1).
+    pub t_initial: u32,
+    /// Lower tanh bound (default -7).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::lb_default"))]
+    pub lb: f32,
+    /// Upper tanh bound (> lb; default 3).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::ub_default"))]
+    pub ub: f32,
+    /// >= 0 (default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub lr_min: f32,
+    /// Integer cycle length multiplier (>= 1; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    pub cycle_mul: u32,
+    /// Peak decay per cycle (> 0; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    pub cycle_decay: f32,
+    /// Number of cycles (>= 1; default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    pub cycle_limit: u32,
+}
+}
+
+impl TimmTanhLR {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        const K: &str = "TimmTanhLR";
+        at_least_one(K, "t_initial", self.t_initial)?;
+        if !(self.lb.is_finite() && self.ub.is_finite() && self.lb < self.ub) {
+            return Err(Error::invalid(K, "lb", "must be finite and < ub"));
+        }
+        non_negative(K, "lr_min", self.lr_min)?;
+        at_least_one(K, "cycle_mul", self.cycle_mul)?;
+        positive(K, "cycle_decay", self.cycle_decay)?;
+        at_least_one(K, "cycle_limit", self.cycle_limit)
+    }
+
+    pub(crate) fn lr(&self, base: f32, t: u32) -> f32 {
+        let (i, c, len) = timm_cycle(t, self.t_initial, self.cycle_mul);
+        if i >= self.cycle_limit {
+            return self.lr_min;
+        }
+        let peak = base * libm::powf(self.cycle_decay, i as f32);
+        let r = c as f32 / len as f32;
+        let x = self.lb * (1.0 - r) + self.ub * r;
+        self.lr_min + 0.5 * (peak - self.lr_min) * (1.0 - libm::tanhf(x))
+    }
+}

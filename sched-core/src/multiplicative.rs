@@ -1,0 +1,220 @@
+//! Schedules PyTorch steps recursively by a factor: `lr_t = lr_{t-1} * F(t) / F(t-1)`, where
+//! `F` is the closed-form factor relative to the base lr. Alone, `lr_t = base_lr * F(t)`.
+
+use crate::error::{at_least_one, positive, Error};
+use heapless::Vec;
+
+/// Most milestones a `MultiStepLR` holds.
+pub const MAX_MILESTONES: usize = 16;
+
+macro_rules! serde_struct {
+    ($item:item) => {
+        #[derive(Clone, Debug, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        $item
+    };
+}
+pub(crate) use serde_struct;
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.StepLR`: decays by `gamma` every `step_size` steps.
+///
+/// `lr_t = base_lr * gamma ^ floor(t / step_size)`.
+///
+/// ```
+/// use sched_core::{Scheduler, StepLR};
+/// let mut s = Scheduler::new(StepLR::new(2, 0.5)?, 1.0, 0.0)?;
+/// let mut lrs = [0.0; 5];
+/// for lr in &mut lrs { *lr = s.lr(); s.step()?; }
+/// assert_eq!(lrs, [1.0, 1.0, 0.5, 0.5, 0.25]);
+/// # Ok::<(), sched_core::Error>(())
+/// ```
+pub struct StepLR {
+    /// Period of decay, in steps (>= 1).
+    pub step_size: u32,
+    /// Multiplicative decay (> 0; PyTorch default 0.1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::gamma_default"))]
+    pub gamma: f32,
+}
+}
+
+
+impl StepLR {
+    /// Checked constructor.
+    pub fn new(step_size: u32, gamma: f32) -> Result<Self, Error> {
+        let s = StepLR { step_size, gamma };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        at_least_one("StepLR", "step_size", self.step_size)?;
+        positive("StepLR", "gamma", self.gamma)
+    }
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        libm::powf(self.gamma, (t / self.step_size) as f32)
+    }
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.MultiStepLR`: decays by `gamma` at each milestone.
+///
+/// `lr_t = base_lr * gamma ^ (number of milestones <= t)`; a repeated milestone counts twice.
+pub struct MultiStepLR {
+    /// Steps at which to decay (any order; at most 16).
+    pub milestones: Vec<u32, MAX_MILESTONES>,
+    /// Multiplicative decay (> 0; PyTorch default 0.1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::gamma_default"))]
+    pub gamma: f32,
+}
+}
+
+impl MultiStepLR {
+    /// Checked constructor; `milestones` may be unsorted, as in PyTorch.
+    pub fn new(milestones: &[u32], gamma: f32) -> Result<Self, Error> {
+        let milestones = Vec::from_slice(milestones)
+            .map_err(|_| Error::invalid("MultiStepLR", "milestones", "must have at most 16 entries"))?;
+        let s = MultiStepLR { milestones, gamma };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        positive("MultiStepLR", "gamma", self.gamma)
+    }
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        let passed = self.milestones.iter().filter(|&&m| m <= t).count();
+        libm::powf(self.gamma, passed as f32)
+    }
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.ConstantLR`: `factor` times the lr until `total_iters`, then the lr.
+pub struct ConstantLR {
+    /// Factor in (0, 1] (PyTorch default 1/3; PyTorch also takes 0, which makes it divide by zero).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_third"))]
+    pub factor: f32,
+    /// Steps before the lr returns to the base (default 5; 0 keeps the factor forever, as
+    /// PyTorch's recursion does).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::five"))]
+    pub total_iters: u32,
+}
+}
+
+impl ConstantLR {
+    /// Checked constructor.
+    pub fn new(factor: f32, total_iters: u32) -> Result<Self, Error> {
+        let s = ConstantLR { factor, total_iters };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if !(self.factor > 0.0 && self.factor <= 1.0) {
+            return Err(Error::invalid("ConstantLR", "factor", "must be in (0, 1]"));
+        }
+        Ok(())
+    }
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        if t < self.total_iters || self.total_iters == 0 {
+            self.factor
+        } else {
+            1.0
+        }
+    }
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.LinearLR`: the factor moves linearly from `start_factor` to
+/// `end_factor` over `total_iters` steps.
+///
+/// `lr_t = base_lr * (start + (end - start) * min(t, total_iters) / total_iters)`.
+pub struct LinearLR {
+    /// In (0, 1] (default 1/3).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_third"))]
+    pub start_factor: f32,
+    /// In [0, 1] (default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    pub end_factor: f32,
+    /// >= 1 (default 5).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::five"))]
+    pub total_iters: u32,
+}
+}
+
+impl LinearLR {
+    /// Checked constructor.
+    pub fn new(start_factor: f32, end_factor: f32, total_iters: u32) -> Result<Self, Error> {
+        let s = LinearLR { start_factor, end_factor, total_iters };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {
+            return Err(Error::invalid("LinearLR", "start_factor", "must be in (0, 1]"));
+        }
+        if !(self.end_factor >= 0.0 && self.end_factor <= 1.0) {
+            return Err(Error::invalid("LinearLR", "end_factor", "must be in [0, 1]"));
+        }
+        at_least_one("LinearLR", "total_iters", self.total_iters)
+    }
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        let done = t.min(self.total_iters) as f32 / self.total_iters as f32;
+        self.start_factor + (self.end_factor - self.start_factor) * done
+    }
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.ExponentialLR`: `lr_t = base_lr * gamma ^ t`.
+///
+/// `gamma` is held in f32, so `gamma ^ t` carries `gamma`'s rounding (at most 2^-24 relative)
+/// multiplied by `t`: keep `t * 6e-8` below the accuracy you need.
+pub struct ExponentialLR {
+    /// > 0.
+    pub gamma: f32,
+}
+}
+
+impl ExponentialLR {
+    /// Checked constructor.
+    pub fn new(gamma: f32) -> Result<Self, Error> {
+        let s = ExponentialLR { gamma };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        positive("ExponentialLR", "gamma", self.gamma)
+    }
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        libm::powf(self.gamma, t as f32)
+    }
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.PolynomialLR`:
+/// `lr_t = base_lr * ((total_iters - min(t, total_iters)) / total_iters) ^ power`.
+pub struct PolynomialLR {
+    /// >= 1 (default 5).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::five"))]
+    pub total_iters: u32,
+    /// > 0 (default 1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    pub power: f32,
+}
+}
+
+impl PolynomialLR {
+    /// Checked constructor.
+    pub fn new(total_iters: u32, power: f32) -> Result<Self, Error> {
+        let s = PolynomialLR { total_iters, power };
+        s.validate()?;
+        Ok(s)
+    }
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        at_least_one("PolynomialLR", "total_iters", self.total_iters)?;
+        positive("PolynomialLR", "power", self.power)
+    }
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        // From the integer number of steps left, so the end is exactly 0.
+        let left = (self.total_iters - t.min(self.total_iters)) as f32;
+        libm::powf(left / self.total_iters as f32, self.power)
+    }
+}

@@ -1,0 +1,183 @@
+//! `OneCycleLR`: warm up to `max_lr`, anneal to far below the start (Smith & Topin 2018).
+
+use crate::cosine::half_cosine_frac;
+use crate::error::{at_least_one, non_negative, positive, Error};
+
+/// `OneCycleLR.anneal_strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Anneal {
+    /// Cosine annealing (default).
+    Cos,
+    /// Linear annealing.
+    Linear,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+/// `torch.optim.lr_scheduler.OneCycleLR` with PyTorch's defaults.
+///
+/// `initial_lr = max_lr / div_factor`, `min_lr = initial_lr / final_div_factor`. Phase 1 goes
+/// from `initial_lr` to `max_lr` over `pct_start * total_steps - 1` steps, phase 2 down to
+/// `min_lr` at step `total_steps - 1` (with `three_phase`: back to `initial_lr` at
+/// `2 * pct_start * total_steps - 2`, then to `min_lr`). Within a phase at fraction `p`:
+/// cos `end + (start - end) * (1 + cos(pi p)) / 2`, linear `start + (end - start) * p`. With
+/// `cycle_momentum` (default) the momentum runs `max_momentum -> base_momentum ->
+/// max_momentum` the same way. Stepping past `total_steps` is an error, as in PyTorch.
+pub struct OneCycleLR {
+    /// Peak lr (> 0).
+    pub max_lr: f32,
+    /// Number of steps in the cycle; or give `epochs` and `steps_per_epoch`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub total_steps: Option<u32>,
+    /// With `steps_per_epoch`, `total_steps = epochs * steps_per_epoch`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub epochs: Option<u32>,
+    /// With `epochs`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub steps_per_epoch: Option<u32>,
+    /// Fraction of the cycle spent rising, in (0, 1) (default 0.3).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::pct_default"))]
+    pub pct_start: f32,
+    /// Default `cos`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::cos"))]
+    pub anneal_strategy: Anneal,
+    /// Default true.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::yes"))]
+    pub cycle_momentum: bool,
+    /// Default 0.85.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::base_m"))]
+    pub base_momentum: f32,
+    /// Default 0.95.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::max_m"))]
+    pub max_momentum: f32,
+    /// Default 25.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::div_default"))]
+    pub div_factor: f32,
+    /// Default 1e4.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::final_div_default"))]
+    pub final_div_factor: f32,
+    /// Default false.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub three_phase: bool,
+}
+
+
+/// One phase: from `start` to `end` (lr and momentum) over steps `(from, to]`.
+#[derive(Clone, Copy)]
+struct Phase {
+    from: f32,
+    to: f32,
+    lr: (f32, f32),
+    momentum: (f32, f32),
+}
+
+impl OneCycleLR {
+    /// PyTorch's defaults with `total_steps`.
+    pub fn new(max_lr: f32, total_steps: u32) -> Result<Self, Error> {
+        let s = OneCycleLR {
+            max_lr,
+            total_steps: Some(total_steps),
+            epochs: None,
+            steps_per_epoch: None,
+            pct_start: 0.3,
+            anneal_strategy: Anneal::Cos,
+            cycle_momentum: true,
+            base_momentum: 0.85,
+            max_momentum: 0.95,
+            div_factor: 25.0,
+            final_div_factor: 1e4,
+            three_phase: false,
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// The cycle length.
+    pub fn total(&self) -> Result<u32, Error> {
+        const K: &str = "OneCycleLR";
+        match (self.total_steps, self.epochs, self.steps_per_epoch) {
+            (Some(total), _, _) => {
+                at_least_one(K, "total_steps", total)?;
+                Ok(total)
+            }
+            (None, Some(epochs), Some(per_epoch)) => {
+                at_least_one(K, "epochs", epochs)?;
+                at_least_one(K, "steps_per_epoch", per_epoch)?;
+                epochs
+                    .checked_mul(per_epoch)
+                    .ok_or(Error::invalid(K, "epochs", "times steps_per_epoch must fit in u32"))
+            }
+            _ => Err(Error::invalid(K, "total_steps", "is required, or both epochs and steps_per_epoch")),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        const K: &str = "OneCycleLR";
+        let total = self.total()?;
+        positive(K, "max_lr", self.max_lr)?;
+        if !(self.pct_start > 0.0 && self.pct_start < 1.0) {
+            return Err(Error::invalid(K, "pct_start", "must be in (0, 1)"));
+        }
+        positive(K, "div_factor", self.div_factor)?;
+        positive(K, "final_div_factor", self.final_div_factor)?;
+        non_negative(K, "base_momentum", self.base_momentum)?;
+        non_negative(K, "max_momentum", self.max_momentum)?;
+        if self.cycle_momentum && self.base_momentum > self.max_momentum {
+            return Err(Error::invalid(K, "base_momentum", "must be <= max_momentum"));
+        }
+        let (phases, n) = self.phases(total);
+        let mut from = 0.0;
+        for phase in &phases[..n] {
+            // A zero-length phase divides by zero in PyTorch.
+            if phase.to == from {
+                return Err(Error::invalid(K, "pct_start", "gives a phase of zero length for this total_steps"));
+            }
+            from = phase.to;
+        }
+        Ok(())
+    }
+
+    fn phases(&self, total: u32) -> ([Phase; 3], usize) {
+        let initial = self.max_lr / self.div_factor;
+        let min = initial / self.final_div_factor;
+        let (lo_m, hi_m) = (self.base_momentum, self.max_momentum);
+        let rise_end = self.pct_start * total as f32 - 1.0;
+        let last = (total - 1) as f32;
+        let up = Phase { from: 0.0, to: rise_end, lr: (initial, self.max_lr), momentum: (hi_m, lo_m) };
+        if self.three_phase {
+            let fall_end = 2.0 * self.pct_start * total as f32 - 2.0;
+            let down = Phase { from: rise_end, to: fall_end, lr: (self.max_lr, initial), momentum: (lo_m, hi_m) };
+            let tail = Phase { from: fall_end, to: last, lr: (initial, min), momentum: (hi_m, hi_m) };
+            ([up, down, tail], 3)
+        } else {
+            let down = Phase { from: rise_end, to: last, lr: (self.max_lr, min), momentum: (lo_m, hi_m) };
+            ([up, down, down], 2)
+        }
+    }
+
+    /// `(lr, momentum)` at step `t` (momentum `None` without `cycle_momentum`).
+    pub(crate) fn at(&self, t: u32) -> (f32, Option<f32>) {
+        let total = self.total().unwrap_or(1);
+        let (phases, n) = self.phases(total);
+        let step = t as f32;
+        let mut phase = phases[n - 1];
+        for (i, p) in phases[..n].iter().enumerate() {
+            if step <= p.to || i == n - 1 {
+                phase = *p;
+                break;
+            }
+        }
+        // p and 1 - p from differences, so the cosine stays accurate at both ends.
+        let span = phase.to - phase.from;
+        let p = (step - phase.from) / span;
+        let rest = (phase.to - step) / span;
+        let anneal = |(start, end): (f32, f32)| match self.anneal_strategy {
+            Anneal::Cos => end + (start - end) * half_cosine_frac(p, rest),
+            Anneal::Linear => (end - start) * p + start,
+        };
+        (anneal(phase.lr), self.cycle_momentum.then(|| anneal(phase.momentum)))
+    }
+}

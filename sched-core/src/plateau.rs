@@ -1,0 +1,137 @@
+//! `ReduceLROnPlateau`: cut the lr when a metric stops improving.
+
+use crate::error::{non_negative, Error};
+
+/// Whether lower or higher metrics are better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PlateauMode {
+    /// Lower is better (a loss).
+    Min,
+    /// Higher is better (an accuracy).
+    Max,
+}
+
+/// How `threshold` defines a significant improvement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ThresholdMode {
+    /// Better than `best * (1 -+ threshold)`.
+    Rel,
+    /// Better than `best -+ threshold`.
+    Abs,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+/// `torch.optim.lr_scheduler.ReduceLROnPlateau` with PyTorch's defaults.
+///
+/// After more than `patience` steps without a significant improvement the lr becomes
+/// `max(lr * factor, min_lr)` (skipped when the change is at most `eps`), then `cooldown` steps
+/// pass before bad steps count again. Step it with `Scheduler::step_with_metric`.
+pub struct ReduceLROnPlateau {
+    /// Default `min`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::min"))]
+    pub mode: PlateauMode,
+    /// In (0, 1) (default 0.1).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::tenth"))]
+    pub factor: f32,
+    /// Default 10.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::ten"))]
+    pub patience: u32,
+    /// >= 0 (default 1e-4).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::threshold_default"))]
+    pub threshold: f32,
+    /// Default `rel`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::rel"))]
+    pub threshold_mode: ThresholdMode,
+    /// Default 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub cooldown: u32,
+    /// >= 0 (default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub min_lr: f32,
+    /// >= 0 (default 1e-8).
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::eps_default"))]
+    pub eps: f32,
+}
+
+
+impl Default for ReduceLROnPlateau {
+    fn default() -> Self {
+        ReduceLROnPlateau {
+            mode: PlateauMode::Min,
+            factor: 0.1,
+            patience: 10,
+            threshold: 1e-4,
+            threshold_mode: ThresholdMode::Rel,
+            cooldown: 0,
+            min_lr: 0.0,
+            eps: 1e-8,
+        }
+    }
+}
+
+/// The counters PyTorch keeps between steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct PlateauState {
+    best: f32,
+    num_bad_epochs: u32,
+    cooldown_counter: u32,
+}
+
+impl ReduceLROnPlateau {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        const K: &str = "ReduceLROnPlateau";
+        if !(self.factor > 0.0 && self.factor < 1.0) {
+            return Err(Error::invalid(K, "factor", "must be in (0, 1)"));
+        }
+        non_negative(K, "threshold", self.threshold)?;
+        non_negative(K, "min_lr", self.min_lr)?;
+        non_negative(K, "eps", self.eps)
+    }
+
+    pub(crate) fn start(&self) -> PlateauState {
+        let best = match self.mode {
+            PlateauMode::Min => f32::INFINITY,
+            PlateauMode::Max => f32::NEG_INFINITY,
+        };
+        PlateauState { best, num_bad_epochs: 0, cooldown_counter: 0 }
+    }
+
+    fn is_better(&self, a: f32, best: f32) -> bool {
+        match (self.mode, self.threshold_mode) {
+            (PlateauMode::Min, ThresholdMode::Rel) => a < best * (1.0 - self.threshold),
+            (PlateauMode::Min, ThresholdMode::Abs) => a < best - self.threshold,
+            (PlateauMode::Max, ThresholdMode::Rel) => a > best * (self.threshold + 1.0),
+            (PlateauMode::Max, ThresholdMode::Abs) => a > best + self.threshold,
+        }
+    }
+
+    /// One `step(metric)`: updates the counters and returns the new lr.
+    pub(crate) fn step(&self, state: &mut PlateauState, lr: f32, metric: f32) -> f32 {
+        if self.is_better(metric, state.best) {
+            state.best = metric;
+            state.num_bad_epochs = 0;
+        } else {
+            state.num_bad_epochs += 1;
+        }
+        if state.cooldown_counter > 0 {
+            state.cooldown_counter -= 1;
+            state.num_bad_epochs = 0;
+        }
+        if state.num_bad_epochs > self.patience {
+            state.cooldown_counter = self.cooldown;
+            state.num_bad_epochs = 0;
+            let reduced = (lr * self.factor).max(self.min_lr);
+            if lr - reduced > self.eps {
+                return reduced;
+            }
+        }
+        lr
+    }
+}

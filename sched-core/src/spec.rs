@@ -1,0 +1,239 @@
+//! The spec format: a schedule as data. In JSON (or a TOML table) it is an object whose `kind`
+//! is the PyTorch class name and whose other keys are PyTorch's argument names, e.g.
+//! `{"kind": "StepLR", "step_size": 2, "gamma": 0.95}`. Omitted arguments take PyTorch's
+//! defaults; unknown kinds and keys are errors that list the valid ones.
+
+use crate::cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
+use crate::cyclic::CyclicLR;
+use crate::error::{at_least_one, Error};
+use crate::lambda::{LambdaLR, MultiplicativeLR};
+use crate::modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR};
+use crate::multiplicative::{serde_struct, ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR};
+use crate::one_cycle::OneCycleLR;
+use crate::plateau::ReduceLROnPlateau;
+use heapless::Vec;
+
+/// Most children a composite schedule holds.
+pub const MAX_CHILDREN: usize = 8;
+
+macro_rules! kinds {
+    (leaves: $($leaf:ident),* ; composites: $($composite:ident),* $(,)?) => {
+        /// Any single (non-composite) schedule: what `SequentialLR`, `ChainedScheduler`,
+        /// `SwitchLR` and `WarmupLR` hold as children.
+        #[derive(Clone, Debug, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(tag = "kind"))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[allow(clippy::large_enum_variant)]
+        pub enum LeafSpec {
+            $(
+                #[doc = concat!("[`", stringify!($leaf), "`]")]
+                $leaf($leaf),
+            )*
+        }
+
+        /// Any schedule: a leaf, a composite of leaves, or `Fixed` (no scheduler).
+        #[derive(Clone, Debug, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(tag = "kind"))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Spec {
+            /// No scheduler: the optimizer's lr and momentum never change.
+            Fixed,
+            $(
+                #[doc = concat!("[`", stringify!($leaf), "`]")]
+                $leaf($leaf),
+            )*
+            $(
+                #[doc = concat!("[`", stringify!($composite), "`]")]
+                $composite($composite),
+            )*
+        }
+
+        impl LeafSpec {
+            /// The PyTorch class name (or this crate's name for the kinds PyTorch lacks).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(LeafSpec::$leaf(_) => stringify!($leaf),)*
+                }
+            }
+        }
+
+        impl Spec {
+            /// The `kind` string.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    Spec::Fixed => "Fixed",
+                    $(Spec::$leaf(_) => stringify!($leaf),)*
+                    $(Spec::$composite(_) => stringify!($composite),)*
+                }
+            }
+
+            /// Every `kind`, PyTorch's first.
+            pub const KINDS: &'static [&'static str] =
+                &[$(stringify!($leaf),)* $(stringify!($composite),)* "Fixed"];
+
+            /// The leaf this spec is, if it is one.
+            pub fn as_leaf(&self) -> Option<LeafSpec> {
+                match self {
+                    $(Spec::$leaf(s) => Some(LeafSpec::$leaf(s.clone())),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl From<LeafSpec> for Spec {
+            fn from(leaf: LeafSpec) -> Self {
+                match leaf {
+                    $(LeafSpec::$leaf(s) => Spec::$leaf(s),)*
+                }
+            }
+        }
+
+        $(
+            impl From<$leaf> for LeafSpec {
+                fn from(s: $leaf) -> Self {
+                    LeafSpec::$leaf(s)
+                }
+            }
+            impl From<$leaf> for Spec {
+                fn from(s: $leaf) -> Self {
+                    Spec::$leaf(s)
+                }
+            }
+        )*
+        $(
+            impl From<$composite> for Spec {
+                fn from(s: $composite) -> Self {
+                    Spec::$composite(s)
+                }
+            }
+        )*
+    };
+}
+
+kinds!(
+    leaves: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
+        PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
+        ReduceLROnPlateau, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR;
+    composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR,
+);
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.SequentialLR`: child `i` runs from `milestones[i-1]`; at each
+/// milestone the next child restarts from its own step 0 (PyTorch's `_update_lr(0)`).
+///
+/// Built as PyTorch builds it: every child is constructed on the optimizer in order, then the lr
+/// is reset to the initial lr and the first child takes its initial step.
+pub struct SequentialLR {
+    /// 1 to 8 children (ReduceLROnPlateau not allowed, as in PyTorch).
+    pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
+    /// `len(schedulers) - 1` strictly increasing steps >= 1.
+    pub milestones: Vec<u32, MAX_CHILDREN>,
+}
+}
+
+serde_struct! {
+/// `torch.optim.lr_scheduler.ChainedScheduler`: every child steps the same optimizer, in
+/// order, at every step; the recursive schedulers compose multiplicatively as in PyTorch.
+pub struct ChainedScheduler {
+    /// 1 to 8 children (ReduceLROnPlateau not allowed, as in PyTorch).
+    pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
+}
+}
+
+serde_struct! {
+/// Several schedulers built up front on one optimizer, only one stepped at a time (not in
+/// PyTorch; the study's "Combining Multiple LR Schedulers V2" does this by hand): the `n`-th
+/// `step()` (from 1) steps child `i` = number of milestones `<= n`. Unlike `SequentialLR`
+/// nothing restarts at a switch: the next child continues from the optimizer's current lr with
+/// its own step count, exactly as calling `.step()` on a different PyTorch scheduler does.
+pub struct SwitchLR {
+    /// 1 to 8 children.
+    pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
+    /// `len(schedulers) - 1` strictly increasing step numbers >= 1.
+    pub milestones: Vec<u32, MAX_CHILDREN>,
+}
+}
+
+/// Shape of a `WarmupLR` ramp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum WarmupShape {
+    /// `u`.
+    Linear,
+    /// `(1 - cos(pi u)) / 2`.
+    Cos,
+}
+
+
+serde_struct! {
+/// A warmup in front of any schedule (not in PyTorch): exactly
+/// `SequentialLR([LambdaLR(f), schedule], milestones=[warmup_steps])` with
+/// `f(t) = start_factor + (1 - start_factor) * w(t / warmup_steps)`, `w` linear or cosine
+/// (Goyal et al. 2017; Loshchilov & Hutter's cosine ramp as in optax's `warmup_cosine_decay`).
+/// The schedule starts at its own step 0 when the warmup ends.
+pub struct WarmupLR {
+    /// >= 1.
+    pub warmup_steps: u32,
+    /// Default `linear`.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::linear_warmup"))]
+    pub warmup: WarmupShape,
+    /// In [0, 1] (default 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub start_factor: f32,
+    /// The schedule after the warmup.
+    pub schedule: LeafSpec,
+}
+}
+
+impl WarmupLR {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        at_least_one("WarmupLR", "warmup_steps", self.warmup_steps)?;
+        if !(self.start_factor >= 0.0 && self.start_factor <= 1.0) {
+            return Err(Error::invalid("WarmupLR", "start_factor", "must be in [0, 1]"));
+        }
+        no_plateau("WarmupLR", core::slice::from_ref(&self.schedule))?;
+        self.schedule.validate()
+    }
+
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        let w = match self.warmup {
+            WarmupShape::Linear => t as f32 / self.warmup_steps as f32,
+            WarmupShape::Cos => 1.0 - crate::cosine::half_cosine(t, self.warmup_steps),
+        };
+        self.start_factor + (1.0 - self.start_factor) * w
+    }
+}
+
+fn no_plateau(kind: &'static str, children: &[LeafSpec]) -> Result<(), Error> {
+    if children.iter().any(|c| matches!(c, LeafSpec::ReduceLROnPlateau(_))) {
+        return Err(Error::invalid(kind, "schedulers", "cannot hold ReduceLROnPlateau"));
+    }
+    Ok(())
+}
+
+/// Checks children and `len(children) - 1` strictly increasing milestones >= 1.
+pub(crate) fn check_children(
+    kind: &'static str,
+    children: &[LeafSpec],
+    milestones: Option<&[u32]>,
+) -> Result<(), Error> {
+    if children.is_empty() {
+        return Err(Error::invalid(kind, "schedulers", "must hold at least one scheduler"));
+    }
+    no_plateau(kind, children)?;
+    if let Some(milestones) = milestones {
+        if milestones.len() + 1 != children.len() {
+            return Err(Error::invalid(kind, "milestones", "must have one entry fewer than schedulers"));
+        }
+        let mut last = 0;
+        for &m in milestones {
+            if m <= last {
+                return Err(Error::invalid(kind, "milestones", "must be strictly increasing and >= 1"));
+            }
+            last = m;
+        }
+    }
+    children.iter().try_for_each(LeafSpec::validate)
+}

@@ -1,0 +1,322 @@
+//! The golden suite: every case in `tests/golden/cases/` was produced by PyTorch
+//! (`tests/golden/generate.py`, PyTorch's version recorded in each file). Each case runs the
+//! study's loop (read lr and momentum, optimizer step, every `step_every` steps
+//! `scheduler.step()`) on `sched_core` and compares every value.
+//!
+//! Error metric: `|actual - expected| / max(|expected|, 1e-6 * max |expected| of the case)`, so
+//! values that decay to nothing are judged against the scale of the case. Bar: 1e-5.
+//!
+//! On a mismatch the test prints step, expected and actual, and writes the whole actual curve to
+//! `target/golden-actual/<case>.csv`. Regenerate the golden files with PyTorch as
+//! `tests/golden/README.md` says; never from this crate's output.
+
+use sched_core::{Curve, Scheduler, Spec};
+use serde::Deserialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// The bar for every case unless `tolerance` says otherwise.
+const BAR: f64 = 1e-5;
+
+/// Per-case exceptions, each with the reason. Empty is the goal.
+fn tolerance(_case: &str) -> f64 {
+    BAR
+}
+
+/// Steps where the reference is known to be wrong and this crate deliberately differs.
+const KNOWN_REFERENCE_BUGS: &[(&str, usize, &str)] = &[(
+    "TimmCosineLR_cycle_mul3_log_rounding",
+    242,
+    "timm computes the cycle as floor(math.log(243, 3)) = floor(4.999999999999999) = 4, so its step 242 \
+     is the end of cycle 4 instead of the restart of cycle 5; sched-core counts cycles in integers",
+)];
+
+#[derive(Deserialize)]
+pub struct Case {
+    pub name: String,
+    pub spec: Spec,
+    pub lr: f32,
+    pub momentum: f32,
+    pub steps: usize,
+    pub step_every: u32,
+    pub metrics: Option<Vec<f32>>,
+    pub lr_values: Vec<f64>,
+    pub momentum_values: Vec<f64>,
+}
+
+fn cases_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/cases")
+}
+
+fn load(name: &str) -> Case {
+    let path = cases_dir().join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The worst error of one series and where it is.
+#[derive(Clone, Copy, Default)]
+struct Worst {
+    error: f64,
+    step: usize,
+    expected: f64,
+    actual: f64,
+}
+
+fn compare(expected: &[f64], actual: &[f32], skip: &[usize]) -> Worst {
+    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let floor = (1e-6 * scale).max(f64::MIN_POSITIVE);
+    let mut worst = Worst::default();
+    for (step, (&e, &a)) in expected.iter().zip(actual).enumerate() {
+        if skip.contains(&step) {
+            continue;
+        }
+        let a = f64::from(a);
+        let error = if a == e { 0.0 } else { (a - e).abs() / e.abs().max(floor) };
+        let error = if error.is_nan() { f64::INFINITY } else { error };
+        if error > worst.error {
+            worst = Worst { error, step, expected: e, actual: a };
+        }
+    }
+    worst
+}
+
+struct Outcome {
+    lr: Worst,
+    momentum: Worst,
+    steps: usize,
+}
+
+fn run(case: &Case) -> Result<(Vec<f32>, Vec<f32>), String> {
+    let scheduler = Scheduler::from_spec(&case.spec, case.lr, case.momentum)
+        .map_err(|e| format!("{}: building the scheduler failed: {e}", case.name))?;
+    let metrics = case.metrics.as_deref().unwrap_or(&[]);
+    let (mut lrs, mut momenta) = (Vec::new(), Vec::new());
+    for (i, value) in Curve::new(scheduler, case.step_every, metrics).take(case.steps).enumerate() {
+        let (lr, m) = value.map_err(|e| format!("{}: step {i}: {e}", case.name))?;
+        lrs.push(lr);
+        momenta.push(m);
+    }
+    Ok((lrs, momenta))
+}
+
+fn evaluate(case: &Case) -> Result<Outcome, String> {
+    let (lrs, momenta) = run(case)?;
+    if lrs.len() != case.steps || case.lr_values.len() != case.steps {
+        return Err(format!("{}: {} values for {} steps", case.name, lrs.len(), case.steps));
+    }
+    let skip: Vec<usize> = KNOWN_REFERENCE_BUGS.iter().filter(|b| b.0 == case.name).map(|b| b.1).collect();
+    Ok(Outcome {
+        lr: compare(&case.lr_values, &lrs, &skip),
+        momentum: compare(&case.momentum_values, &momenta, &skip),
+        steps: case.steps,
+    })
+}
+
+fn write_actual(case: &Case) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-actual");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{}.csv", case.name));
+    if let Ok((lrs, momenta)) = run(case) {
+        let mut csv = String::from("step,lr,momentum,expected_lr,expected_momentum\n");
+        for i in 0..lrs.len() {
+            let _ = writeln!(csv, "{i},{:.9e},{:.9e},{:.17e},{:.17e}", lrs[i], momenta[i], case.lr_values[i], case.momentum_values[i]);
+        }
+        let _ = std::fs::write(&path, csv);
+    }
+    path
+}
+
+fn check(name: &str) {
+    let case = load(name);
+    let outcome = evaluate(&case).unwrap_or_else(|e| panic!("{e}"));
+    let bar = tolerance(name);
+    for (what, worst) in [("lr", outcome.lr), ("momentum", outcome.momentum)] {
+        if worst.error > bar {
+            let path = write_actual(&case);
+            panic!(
+                "{name}: {what} off by {:.3e} (bar {bar:.0e}) at step {}: expected {:.17e}, actual {:.9e}\n\
+                 whole actual curve: {}\nspec: {}",
+                worst.error,
+                worst.step,
+                worst.expected,
+                worst.actual,
+                path.display(),
+                serde_json::to_string(&case.spec).unwrap_or_default(),
+            );
+        }
+    }
+}
+
+macro_rules! golden_cases {
+    ($($name:ident,)*) => {
+        $(
+            #[test]
+            #[allow(non_snake_case)]
+            fn $name() {
+                check(stringify!($name));
+            }
+        )*
+        const ALL: &[&str] = &[$(stringify!($name),)*];
+    };
+}
+
+golden_cases!(
+    ChainedScheduler_constant_exponential,
+    ChainedScheduler_linear_step,
+    ChainedScheduler_step_cosine,
+    ConstantLR_defaults,
+    ConstantLR_factor05_total_iters3,
+    ConstantLR_total_iters0,
+    ConstantLR_total_iters1,
+    CosineAnnealingLR_Tmax1,
+    CosineAnnealingLR_Tmax10000,
+    CosineAnnealingLR_Tmax100000,
+    CosineAnnealingLR_Tmax100000_eta_min,
+    CosineAnnealingLR_Tmax50_momentum09,
+    CosineAnnealingLR_defaults,
+    CosineAnnealingLR_eta_min_past_Tmax,
+    CosineAnnealingWarmRestarts_T0_1_Tmult3_eta_min,
+    CosineAnnealingWarmRestarts_Tmult1_eta_min,
+    CosineAnnealingWarmRestarts_Tmult2,
+    CosineAnnealingWarmRestarts_defaults,
+    CyclicLR_custom_momentum,
+    CyclicLR_defaults,
+    CyclicLR_exp_range_gamma0999,
+    CyclicLR_no_cycle_momentum_momentum09,
+    CyclicLR_scale_fn_cycle,
+    CyclicLR_scale_fn_iterations,
+    CyclicLR_triangular2,
+    CyclicLR_triangular_short,
+    ExponentialLR_gamma09,
+    ExponentialLR_gamma0999_long,
+    ExponentialLR_momentum09,
+    Fixed_lr01,
+    Fixed_momentum09,
+    InverseSqrtLR_no_warmup,
+    InverseSqrtLR_timescale50,
+    InverseSqrtLR_warmup10,
+    LambdaLR_exp_cos,
+    LambdaLR_inv_sqrt_max,
+    LambdaLR_log,
+    LambdaLR_min_warmup,
+    LambdaLR_power095,
+    LambdaLR_ternary,
+    LinearLR_decay_to_zero,
+    LinearLR_defaults,
+    LinearLR_momentum09,
+    LinearLR_start01_total_iters20,
+    MultiStepLR_defaults,
+    MultiStepLR_milestone_boundaries,
+    MultiStepLR_repeated_milestone,
+    MultiplicativeLR_constant095,
+    MultiplicativeLR_max_sqrt,
+    MultiplicativeLR_ternary,
+    OneCycleLR_custom_momentum,
+    OneCycleLR_defaults_total_steps,
+    OneCycleLR_div_factors,
+    OneCycleLR_epochs_steps_per_epoch,
+    OneCycleLR_no_cycle_momentum,
+    OneCycleLR_pct_start025_linear,
+    OneCycleLR_three_phase,
+    OneCycleLR_three_phase_linear,
+    OneCycleLR_total_steps10_to_last_epoch_total,
+    OneCycleLR_total_steps4000,
+    OneCycleLR_total_steps7,
+    PolynomialLR_defaults,
+    PolynomialLR_power05_total_iters7,
+    PolynomialLR_power2_total_iters20,
+    ReduceLROnPlateau_constant_metric_ties,
+    ReduceLROnPlateau_defaults_decreasing,
+    ReduceLROnPlateau_defaults_decreasing_then_plateau,
+    ReduceLROnPlateau_eps_blocks_update,
+    ReduceLROnPlateau_increasing_cooldown5,
+    ReduceLROnPlateau_max_abs_cooldown,
+    ReduceLROnPlateau_max_rel,
+    ReduceLROnPlateau_min_abs,
+    ReduceLROnPlateau_min_lr_reached,
+    ReduceLROnPlateau_noisy_patience2_threshold001,
+    ReduceLROnPlateau_patience3_plateau_noisy,
+    SequentialLR_constant_exponential,
+    SequentialLR_linear_warmup_cosine,
+    SequentialLR_then_multiplicative,
+    SequentialLR_three_children,
+    StepLR_defaults,
+    StepLR_milestone_boundaries,
+    StepLR_momentum09,
+    StepLR_step_size1_gamma099,
+    SwitchLR_small,
+    SwitchLR_step_then_linear,
+    TimmCosineLR_cycle_mul2_k_decay2,
+    TimmCosineLR_cycle_mul3_log_rounding,
+    TimmCosineLR_cycles_decay,
+    TimmCosineLR_t_initial50,
+    TimmTanhLR_cycle_mul2,
+    TimmTanhLR_cycles_decay,
+    TimmTanhLR_t_initial50,
+    WarmupLR_cos_start01_exponential,
+    WarmupLR_linear_cosine,
+    WarmupLR_linear_step_W1,
+    WarmupStableDecayLR_1sqrt_warmup_linear_decay,
+    WarmupStableDecayLR_cosine_decay_num_cycles1,
+    WarmupStableDecayLR_cosine_warmup_1sqrt_decay_min_ratio,
+    WarmupStableDecayLR_defaults,
+    tutorial_combining_multiple_lr_schedulers_epochs_v1,
+    tutorial_combining_multiple_lr_schedulers_epochs_v2,
+    tutorial_constant_learning_rate,
+    tutorial_cosine_annealing_lr_scheduler_epochs,
+    tutorial_cosine_annealing_with_warm_restarts_scheduler_epochs,
+    tutorial_cyclic_lr_scheduler_batches,
+    tutorial_exponential_lr_scheduler_epochs,
+    tutorial_lambda_lr_scheduler_epochs,
+    tutorial_multiplicative_lr_scheduler_epochs,
+    tutorial_multistep_lr_scheduler_epochs,
+    tutorial_one_cycle_lr_scheduler_batches,
+    tutorial_step_lr_scheduler_batches,
+    tutorial_step_lr_scheduler_epochs,
+);
+
+#[test]
+fn every_case_file_has_a_named_test() {
+    let mut files: Vec<String> = std::fs::read_dir(cases_dir())
+        .expect("tests/golden/cases")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json").map(String::from))
+        .collect();
+    files.sort();
+    let mut named: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+    named.sort();
+    assert_eq!(files, named, "add or remove the case names in golden_cases! to match tests/golden/cases/");
+}
+
+/// Prints the max relative error of every case (run with `--nocapture` to see it) and writes
+/// it to `target/golden-report.md`.
+#[test]
+fn error_table() {
+    let mut table = String::from("| case | steps | max rel err lr | max rel err momentum |\n|---|---:|---:|---:|\n");
+    let (mut worst, mut worst_case, mut failures) = (0.0f64, String::new(), Vec::new());
+    for name in ALL {
+        let case = load(name);
+        match evaluate(&case) {
+            Ok(o) => {
+                let _ = writeln!(table, "| {name} | {} | {:.2e} | {:.2e} |", o.steps, o.lr.error, o.momentum.error);
+                let e = o.lr.error.max(o.momentum.error);
+                if e > worst {
+                    worst = e;
+                    worst_case = name.to_string();
+                }
+                if e > tolerance(name) {
+                    failures.push(name.to_string());
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(table, "| {name} | error: {e} | | |");
+                failures.push(name.to_string());
+            }
+        }
+    }
+    let _ = writeln!(table, "\n{} cases; worst {worst:.2e} ({worst_case}); bar {BAR:.0e}", ALL.len());
+    println!("{table}");
+    let report = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-report.md");
+    let _ = std::fs::write(report, &table);
+    assert!(failures.is_empty(), "cases over the bar: {failures:?}");
+}

@@ -1,0 +1,1029 @@
+#!/usr/bin/env python3
+"""Generate the PyTorch golden files in tests/golden/cases/.
+
+Each case runs a real PyTorch SGD optimizer (one dummy parameter) plus the
+scheduler described by the case's spec, and records the learning rate and
+momentum in effect for every optimizer step:
+
+    for i in range(steps):
+        lrs.append(group["lr"]); moms.append(group["momentum"])
+        optimizer.step()
+        if (i + 1) % step_every == 0:
+            scheduler.step()            # or scheduler.step(metrics[j]) for ReduceLROnPlateau
+
+Usage:  python tests/golden/generate.py [--check]
+
+  --check   regenerate in memory and report files that would change, without writing.
+
+The output is deterministic: running the script twice gives byte-identical files.
+Files in cases/ that the script no longer produces are deleted.
+See README.md beside this file for the schema.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import struct
+import sys
+import warnings
+from bisect import bisect_right
+from functools import partial
+
+import torch
+from torch.optim import lr_scheduler as S
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES_DIR = os.path.join(HERE, "cases")
+
+# ---------------------------------------------------------------------------
+# Optional third-party references. The generator prefers the real libraries and
+# checks its faithful ports against them bit for bit; without them it uses the
+# ports (the output is identical either way).
+# ---------------------------------------------------------------------------
+try:
+    from transformers.optimization import get_inverse_sqrt_schedule, get_wsd_schedule
+
+    HAVE_TRANSFORMERS = True
+except Exception:  # pragma: no cover - depends on the environment
+    HAVE_TRANSFORMERS = False
+
+try:
+    from timm.scheduler.cosine_lr import CosineLRScheduler as _TimmCosine
+    from timm.scheduler.tanh_lr import TanhLRScheduler as _TimmTanh
+
+    HAVE_TIMM = True
+except Exception:  # pragma: no cover
+    HAVE_TIMM = False
+
+LAMBDA_GLOBALS = {
+    "min": min,
+    "max": max,
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "cos": math.cos,
+    "sin": math.sin,
+    "pi": math.pi,
+    "math": math,
+}
+
+
+def eval_lambda(var, body):
+    return eval("lambda " + var + ": " + body, dict(LAMBDA_GLOBALS))
+
+
+# ---------------------------------------------------------------------------
+# Ports of the project-only kinds' reference formulas.
+# ---------------------------------------------------------------------------
+
+# transformers.optimization._get_wsd_scheduler_lambda (transformers 5.24.0), verbatim.
+def wsd_lambda(
+    current_step,
+    *,
+    num_warmup_steps,
+    num_stable_steps,
+    num_decay_steps,
+    warmup_type,
+    decay_type,
+    min_lr_ratio,
+    num_cycles,
+):
+    if current_step < num_warmup_steps:
+        progress = float(current_step) / float(max(1, num_warmup_steps))
+        if warmup_type == "linear":
+            factor = progress
+        elif warmup_type == "cosine":
+            factor = 0.5 * (1.0 - math.cos(math.pi * progress))
+        elif warmup_type == "1-sqrt":
+            factor = 1.0 - math.sqrt(1.0 - progress)
+        factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
+        return max(0.0, factor)
+
+    if current_step < num_warmup_steps + num_stable_steps:
+        return 1.0
+
+    if current_step < num_warmup_steps + num_stable_steps + num_decay_steps:
+        progress = float(current_step - num_warmup_steps - num_stable_steps) / float(max(1, num_decay_steps))
+        if decay_type == "linear":
+            factor = 1.0 - progress
+        elif decay_type == "cosine":
+            factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
+        elif decay_type == "1-sqrt":
+            factor = 1.0 - math.sqrt(progress)
+        factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
+        return max(0.0, factor)
+    return min_lr_ratio
+
+
+# transformers.optimization._get_inverse_sqrt_schedule_lr_lambda, verbatim;
+# get_inverse_sqrt_schedule sets `timescale = num_warmup_steps or 10_000` when timescale is None.
+def inverse_sqrt_lambda(current_step, *, num_warmup_steps, timescale=None):
+    if current_step < num_warmup_steps:
+        return float(current_step) / float(max(1, num_warmup_steps))
+    shift = timescale - num_warmup_steps
+    decay = 1.0 / math.sqrt((current_step + shift) / timescale)
+    return decay
+
+
+def _timm_cycle(t, t_initial, cycle_mul):
+    # timm/scheduler/{cosine,tanh}_lr.py _get_lr (timm 1.0.31), no warmup.
+    if cycle_mul != 1:
+        i = math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
+        t_i = cycle_mul**i * t_initial
+        t_curr = t - (1 - cycle_mul**i) / (1 - cycle_mul) * t_initial
+    else:
+        i = t // t_initial
+        t_i = t_initial
+        t_curr = t - (t_initial * i)
+    return i, t_i, t_curr
+
+
+def timm_cosine_lr(t, base_lr, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay):
+    """timm CosineLRScheduler._get_lr(t)[0] for one param group, no warmup, no noise."""
+    i, t_i, t_curr = _timm_cycle(t, t_initial, cycle_mul)
+    gamma = cycle_decay**i
+    lr_max = base_lr * gamma
+    k = k_decay
+    if i < cycle_limit:
+        return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * t_curr**k / t_i**k))
+    return lr_min
+
+
+def timm_tanh_lr(t, base_lr, t_initial, lb, ub, lr_min, cycle_mul, cycle_decay, cycle_limit):
+    """timm TanhLRScheduler._get_lr(t)[0] for one param group, no warmup, no noise."""
+    i, t_i, t_curr = _timm_cycle(t, t_initial, cycle_mul)
+    if i < cycle_limit:
+        gamma = cycle_decay**i
+        lr_max = base_lr * gamma
+        tr = t_curr / t_i
+        return lr_min + 0.5 * (lr_max - lr_min) * (1 - math.tanh(lb * (1.0 - tr) + ub * tr))
+    return lr_min
+
+
+class _CheckedLambda:
+    """lr_lambda that returns `real(t)` and asserts the port gives the same float."""
+
+    def __init__(self, real, port, label):
+        self.real, self.port, self.label = real, port, label
+        self(0)  # the constructor's initial step already evaluated real(0)
+
+    def __call__(self, t):
+        a = self.real(t)
+        b = self.port(t)
+        if not (a == b or (a != a and b != b)):
+            raise AssertionError(f"{self.label}: port differs from the library at t={t}: {a!r} vs {b!r}")
+        return a
+
+
+# ---------------------------------------------------------------------------
+# Project-only composite kinds.
+# ---------------------------------------------------------------------------
+class Fixed:
+    """No scheduler: the lr never changes."""
+
+    def step(self):
+        pass
+
+
+class SwitchLR:
+    """All children built up front; the n-th step() call (n = 1, 2, ...) steps only
+    child i, where i = number of milestones <= n."""
+
+    def __init__(self, children, milestones):
+        assert len(milestones) == len(children) - 1
+        self.children = children
+        self.milestones = list(milestones)
+        self.n = 0
+
+    def step(self):
+        self.n += 1
+        self.children[bisect_right(self.milestones, self.n)].step()
+
+
+# ---------------------------------------------------------------------------
+# build(spec, optimizer)
+# ---------------------------------------------------------------------------
+DIRECT = {
+    "StepLR": S.StepLR,
+    "MultiStepLR": S.MultiStepLR,
+    "ConstantLR": S.ConstantLR,
+    "LinearLR": S.LinearLR,
+    "ExponentialLR": S.ExponentialLR,
+    "PolynomialLR": S.PolynomialLR,
+    "CosineAnnealingLR": S.CosineAnnealingLR,
+    "CosineAnnealingWarmRestarts": S.CosineAnnealingWarmRestarts,
+    "OneCycleLR": S.OneCycleLR,
+    "ReduceLROnPlateau": S.ReduceLROnPlateau,
+}
+
+
+def _kwargs(spec):
+    return {k: v for k, v in spec.items() if k != "kind"}
+
+
+def _base_lr(optimizer):
+    g = optimizer.param_groups[0]
+    return g.get("initial_lr", g["lr"])
+
+
+def build(spec, optimizer):
+    kind = spec["kind"]
+    kw = _kwargs(spec)
+    if kind in DIRECT:
+        return DIRECT[kind](optimizer, **kw)
+    if kind in ("LambdaLR", "MultiplicativeLR"):
+        f = eval_lambda("epoch", kw.pop("lr_lambda"))
+        return getattr(S, kind)(optimizer, f, **kw)
+    if kind == "CyclicLR":
+        if kw.get("scale_fn") is not None:
+            kw["scale_fn"] = eval_lambda("x", kw["scale_fn"])
+        return S.CyclicLR(optimizer, **kw)
+    if kind == "SequentialLR":
+        children = [build(c, optimizer) for c in kw["schedulers"]]
+        return S.SequentialLR(optimizer, children, milestones=kw["milestones"])
+    if kind == "ChainedScheduler":
+        children = [build(c, optimizer) for c in kw["schedulers"]]
+        return S.ChainedScheduler(children)
+    if kind == "Fixed":
+        assert not kw
+        return Fixed()
+    if kind == "SwitchLR":
+        children = [build(c, optimizer) for c in kw["schedulers"]]
+        return SwitchLR(children, kw["milestones"])
+    if kind == "WarmupLR":
+        W = kw["warmup_steps"]
+        assert isinstance(W, int) and W >= 1
+        s = kw.get("start_factor", 0.0)
+        shape = kw.get("warmup", "linear")
+        if shape == "linear":
+            f = lambda t: s + (1.0 - s) * (t / W)  # noqa: E731
+        elif shape == "cos":
+            f = lambda t: s + (1.0 - s) * ((1.0 - math.cos(math.pi * (t / W))) / 2.0)  # noqa: E731
+        else:
+            raise ValueError(shape)
+        warm = S.LambdaLR(optimizer, f)
+        inner = build(kw["schedule"], optimizer)
+        return S.SequentialLR(optimizer, [warm, inner], milestones=[W])
+    if kind == "WarmupStableDecayLR":
+        args = dict(
+            num_warmup_steps=kw["num_warmup_steps"],
+            num_stable_steps=kw["num_stable_steps"],
+            num_decay_steps=kw["num_decay_steps"],
+            warmup_type=kw.get("warmup_type", "linear"),
+            decay_type=kw.get("decay_type", "cosine"),
+            min_lr_ratio=kw.get("min_lr_ratio", 0.0),
+            num_cycles=kw.get("num_cycles", 0.5),
+        )
+        port = partial(wsd_lambda, **args)
+        if HAVE_TRANSFORMERS:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # no "both num_training_steps and ..." warning expected
+                sched = get_wsd_schedule(optimizer, **args)
+            sched.lr_lambdas = [_CheckedLambda(f, port, "WarmupStableDecayLR") for f in sched.lr_lambdas]
+            return sched
+        return S.LambdaLR(optimizer, port)
+    if kind == "InverseSqrtLR":
+        nw = kw["num_warmup_steps"]
+        ts = kw.get("timescale")
+        port = partial(inverse_sqrt_lambda, num_warmup_steps=nw, timescale=(ts if ts is not None else (nw or 10_000)))
+        if HAVE_TRANSFORMERS:
+            sched = get_inverse_sqrt_schedule(optimizer, nw, ts)
+            sched.lr_lambdas = [_CheckedLambda(f, port, "InverseSqrtLR") for f in sched.lr_lambdas]
+            return sched
+        return S.LambdaLR(optimizer, port)
+    if kind in ("TimmCosineLR", "TimmTanhLR"):
+        base = _base_lr(optimizer)
+        common = dict(
+            t_initial=kw["t_initial"],
+            lr_min=kw.get("lr_min", 0.0),
+            cycle_mul=kw.get("cycle_mul", 1),
+            cycle_decay=kw.get("cycle_decay", 1.0),
+            cycle_limit=kw.get("cycle_limit", 1),
+        )
+        if kind == "TimmCosineLR":
+            extra = dict(k_decay=kw.get("k_decay", 1.0))
+            port_lr = partial(timm_cosine_lr, base_lr=base, **common, **extra)
+            cls = _TimmCosine if HAVE_TIMM else None
+        else:
+            extra = dict(lb=kw.get("lb", -7.0), ub=kw.get("ub", 3.0))
+            port_lr = partial(timm_tanh_lr, base_lr=base, **common, **extra)
+            cls = _TimmTanh if HAVE_TIMM else None
+        port = lambda t: port_lr(t) / base  # noqa: E731
+        if cls is not None:
+            # The real timm scheduler, on its own throw-away optimizer with the same base lr.
+            p = torch.zeros(1, requires_grad=True)
+            timm_opt = torch.optim.SGD([p], lr=base)
+            timm_sched = cls(timm_opt, **common, **extra)
+            real = lambda t: timm_sched._get_lr(t)[0] / base  # noqa: E731
+            return S.LambdaLR(optimizer, _CheckedLambda(real, port, kind))
+        return S.LambdaLR(optimizer, port)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+# ---------------------------------------------------------------------------
+# Running a case
+# ---------------------------------------------------------------------------
+def make_optimizer(lr, momentum):
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.zeros(1)
+    return torch.optim.SGD([p], lr=lr, momentum=momentum)
+
+
+def _rec(group):
+    lr, mom = group["lr"], group["momentum"]
+    assert not isinstance(lr, torch.Tensor) and not isinstance(mom, torch.Tensor)
+    return float(lr), float(mom)
+
+
+def run_loop(optimizer, stepper, steps, step_every, metrics=None):
+    """The documented loop. `stepper(j)` performs the j-th scheduler step call."""
+    group = optimizer.param_groups[0]
+    lrs, moms = [], []
+    j = 0
+    for i in range(steps):
+        lr, mom = _rec(group)
+        lrs.append(lr)
+        moms.append(mom)
+        optimizer.step()
+        if (i + 1) % step_every == 0:
+            if i == steps - 1:
+                # The effect of this call is never recorded. It is made like every other
+                # call, except that OneCycleLR raises when stepped past total_steps; a
+                # case may record up to last_epoch == total_steps, so that error is
+                # ignored here (only here).
+                try:
+                    stepper(j)
+                except ValueError as e:
+                    if "Tried to step" not in str(e):
+                        raise
+            else:
+                stepper(j)
+            j += 1
+    if metrics is not None:
+        assert j == len(metrics), (j, len(metrics))
+    return lrs, moms
+
+
+def run_case(case):
+    spec = json.loads(json.dumps(case["spec"]))  # build from exactly what is written
+    opt = make_optimizer(case["lr"], case["momentum"])
+    sched = build(spec, opt)
+    metrics = case.get("metrics")
+    if spec["kind"] == "ReduceLROnPlateau":
+        assert metrics is not None
+        stepper = lambda j: sched.step(metrics[j])  # noqa: E731
+    else:
+        assert metrics is None
+        stepper = lambda j: sched.step()  # noqa: E731
+    return run_loop(opt, stepper, case["steps"], case["step_every"], metrics)
+
+
+# ---------------------------------------------------------------------------
+# Metric sequences for ReduceLROnPlateau (seeded, f32-representable)
+# ---------------------------------------------------------------------------
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def metric_seq(kind, n, seed):
+    rng = random.Random(seed)
+    out = []
+    for j in range(n):
+        u = rng.random() - 0.5
+        if kind == "decreasing":
+            v = 2.0 * math.exp(-j / 25.0) + 0.05 + 0.002 * u
+        elif kind == "decreasing_then_plateau":
+            v = 0.3 + 1.7 * math.exp(-j / 8.0) if j < 40 else 0.3 + 1.7 * math.exp(-40 / 8.0) + 0.01 * u
+        elif kind == "plateau_noisy":
+            v = 0.5 + 0.3 * math.exp(-j / 6.0) + 0.02 * u
+        elif kind == "noisy":
+            v = 0.5 + 0.1 * u
+        elif kind == "increasing":
+            v = 0.1 + 0.01 * j
+        elif kind == "accuracy":  # rising then saturating, for mode='max'
+            v = 0.9 * (1.0 - math.exp(-j / 12.0)) + 0.01 * u
+        elif kind == "noisy_decreasing_abs":
+            v = 1.0 - 0.004 * j + 0.03 * u
+        else:
+            raise ValueError(kind)
+        out.append(f32(v))
+    return out
+
+
+def check_plateau_margins(case):
+    """Re-run ReduceLROnPlateau's decisions in f64 and require a clear margin on every
+    comparison (except exact ties), so an f32 implementation fed the same (f32-exact)
+    metrics must take the same decisions."""
+    sp = case["spec"]
+    mode = sp.get("mode", "min")
+    thr = sp.get("threshold", 1e-4)
+    tmode = sp.get("threshold_mode", "rel")
+    factor = sp.get("factor", 0.1)
+    patience = sp.get("patience", 10)
+    cooldown = sp.get("cooldown", 0)
+    min_lr = sp.get("min_lr", 0.0)
+    eps = sp.get("eps", 1e-8)
+    best = math.inf if mode == "min" else -math.inf
+    bad = cd = 0
+    lr = case["lr"]
+    REL = 1e-5
+
+    def far(a, b):
+        return abs(a - b) > REL * max(abs(a), abs(b), 1e-12)
+
+    for a in case["metrics"]:
+        if math.isinf(best):
+            better = True
+        else:
+            if tmode == "rel":
+                ref = best * (1.0 - thr) if mode == "min" else best * (thr + 1.0)
+            else:
+                ref = best - thr if mode == "min" else best + thr
+            if a != best:
+                assert far(a, ref), (case["name"], a, ref)
+            better = a < ref if mode == "min" else a > ref
+        if better:
+            best, bad = a, 0
+        else:
+            bad += 1
+        if cd > 0:
+            cd -= 1
+            bad = 0
+        if bad > patience:
+            new = max(lr * factor, min_lr)
+            if lr * factor != min_lr:
+                assert far(lr * factor, min_lr), (case["name"], lr, min_lr)
+            assert lr - new == 0 or far(lr - new, eps), (case["name"], lr, new, eps)
+            if lr - new > eps:
+                lr = new
+            cd = cooldown
+            bad = 0
+
+
+# ---------------------------------------------------------------------------
+# Case definitions
+# ---------------------------------------------------------------------------
+CASES = []
+
+
+def case(name, spec, steps, lr=0.1, momentum=0.0, step_every=1, metrics=None):
+    assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
+    assert all(c["name"] != name for c in CASES), name
+    CASES.append(
+        dict(name=name, spec=spec, lr=lr, momentum=momentum, steps=steps, step_every=step_every, metrics=metrics)
+    )
+
+
+def K(kind, **kw):
+    return dict(kind=kind, **kw)
+
+
+def define_cases():
+    # ---- StepLR
+    case("StepLR_defaults", K("StepLR", step_size=3), 40)
+    case("StepLR_milestone_boundaries", K("StepLR", step_size=5, gamma=0.5), 22)
+    case("StepLR_step_size1_gamma099", K("StepLR", step_size=1, gamma=0.99), 300, lr=0.01)
+    case("StepLR_momentum09", K("StepLR", step_size=7, gamma=0.9), 100, momentum=0.9)
+    # ---- MultiStepLR
+    case("MultiStepLR_defaults", K("MultiStepLR", milestones=[10, 25]), 40)
+    case("MultiStepLR_milestone_boundaries", K("MultiStepLR", milestones=[1, 4, 5, 9], gamma=0.5), 12)
+    case("MultiStepLR_repeated_milestone", K("MultiStepLR", milestones=[3, 3, 7], gamma=0.5), 10)
+    # ---- ConstantLR
+    case("ConstantLR_defaults", K("ConstantLR"), 10)
+    case("ConstantLR_factor05_total_iters3", K("ConstantLR", factor=0.5, total_iters=3), 8, lr=0.05)
+    case("ConstantLR_total_iters0", K("ConstantLR", factor=0.25, total_iters=0), 6)
+    case("ConstantLR_total_iters1", K("ConstantLR", factor=0.1, total_iters=1), 5)
+    # ---- LinearLR
+    case("LinearLR_defaults", K("LinearLR"), 10)
+    case("LinearLR_start01_total_iters20", K("LinearLR", start_factor=0.1, total_iters=20), 25, lr=0.01)
+    case("LinearLR_decay_to_zero", K("LinearLR", start_factor=1.0, end_factor=0.0, total_iters=10), 15)
+    case("LinearLR_momentum09", K("LinearLR", start_factor=0.5, end_factor=0.8, total_iters=6), 10, momentum=0.9)
+    # ---- ExponentialLR
+    case("ExponentialLR_gamma09", K("ExponentialLR", gamma=0.9), 50)
+    case("ExponentialLR_gamma0999_long", K("ExponentialLR", gamma=0.999), 3000, lr=0.001)
+    case("ExponentialLR_momentum09", K("ExponentialLR", gamma=0.95), 30, momentum=0.9)
+    # ---- PolynomialLR
+    case("PolynomialLR_defaults", K("PolynomialLR"), 10)
+    case("PolynomialLR_power2_total_iters20", K("PolynomialLR", total_iters=20, power=2.0), 30)
+    case("PolynomialLR_power05_total_iters7", K("PolynomialLR", total_iters=7, power=0.5), 12, lr=0.02)
+    # ---- CosineAnnealingLR (recursive form; run past T_max to 3*T_max)
+    case("CosineAnnealingLR_defaults", K("CosineAnnealingLR", T_max=10), 32)
+    case("CosineAnnealingLR_eta_min_past_Tmax", K("CosineAnnealingLR", T_max=7, eta_min=0.01), 3 * 7 + 2)
+    case("CosineAnnealingLR_Tmax1", K("CosineAnnealingLR", T_max=1, eta_min=0.001), 10)
+    case("CosineAnnealingLR_Tmax50_momentum09", K("CosineAnnealingLR", T_max=50, eta_min=0.0), 60, momentum=0.9)
+    case("CosineAnnealingLR_Tmax10000", K("CosineAnnealingLR", T_max=10000, eta_min=1e-5), 3 * 10000 + 2, lr=0.01)
+    case("CosineAnnealingLR_Tmax100000", K("CosineAnnealingLR", T_max=100000), 100000)
+    case("CosineAnnealingLR_Tmax100000_eta_min", K("CosineAnnealingLR", T_max=100000, eta_min=0.001), 100000)
+    # ---- CosineAnnealingWarmRestarts
+    case("CosineAnnealingWarmRestarts_defaults", K("CosineAnnealingWarmRestarts", T_0=10), 35)
+    case("CosineAnnealingWarmRestarts_Tmult2", K("CosineAnnealingWarmRestarts", T_0=5, T_mult=2), 80)
+    case(
+        "CosineAnnealingWarmRestarts_Tmult1_eta_min",
+        K("CosineAnnealingWarmRestarts", T_0=7, T_mult=1, eta_min=0.001),
+        50,
+        lr=0.05,
+    )
+    case(
+        "CosineAnnealingWarmRestarts_T0_1_Tmult3_eta_min",
+        K("CosineAnnealingWarmRestarts", T_0=1, T_mult=3, eta_min=0.0001),
+        60,
+    )
+    # ---- CyclicLR
+    case("CyclicLR_defaults", K("CyclicLR", base_lr=0.001, max_lr=0.01), 4500, lr=0.001)
+    case("CyclicLR_triangular_short", K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=5), 40)
+    case(
+        "CyclicLR_triangular2",
+        K("CyclicLR", base_lr=0.001, max_lr=0.1, step_size_up=4, step_size_down=6, mode="triangular2"),
+        60,
+    )
+    case(
+        "CyclicLR_exp_range_gamma0999",
+        K("CyclicLR", base_lr=0.001, max_lr=0.1, step_size_up=50, mode="exp_range", gamma=0.999),
+        400,
+    )
+    case(
+        "CyclicLR_scale_fn_cycle",
+        K("CyclicLR", base_lr=0.001, max_lr=0.1, step_size_up=10, scale_fn="0.5 * (1 + sin(x * pi / 2.0))",
+          scale_mode="cycle"),
+        100,
+    )
+    case(
+        "CyclicLR_scale_fn_iterations",
+        K("CyclicLR", base_lr=0.001, max_lr=0.1, step_size_up=10, step_size_down=15, scale_fn="exp(-x / 200.0)",
+          scale_mode="iterations"),
+        150,
+    )
+    case(
+        "CyclicLR_no_cycle_momentum_momentum09",
+        K("CyclicLR", base_lr=0.01, max_lr=0.05, step_size_up=3, step_size_down=7, cycle_momentum=False),
+        40,
+        momentum=0.9,
+    )
+    case(
+        "CyclicLR_custom_momentum",
+        K("CyclicLR", base_lr=0.01, max_lr=0.05, step_size_up=7, base_momentum=0.85, max_momentum=0.95),
+        50,
+        momentum=0.9,
+    )
+    # ---- OneCycleLR
+    case("OneCycleLR_defaults_total_steps", K("OneCycleLR", max_lr=0.1, total_steps=100), 100)
+    case("OneCycleLR_epochs_steps_per_epoch", K("OneCycleLR", max_lr=0.05, epochs=5, steps_per_epoch=30), 150)
+    case(
+        "OneCycleLR_pct_start025_linear",
+        K("OneCycleLR", max_lr=0.1, total_steps=200, pct_start=0.25, anneal_strategy="linear"),
+        200,
+    )
+    case("OneCycleLR_three_phase", K("OneCycleLR", max_lr=0.1, total_steps=120, three_phase=True), 120)
+    case(
+        "OneCycleLR_three_phase_linear",
+        K("OneCycleLR", max_lr=0.1, total_steps=50, three_phase=True, anneal_strategy="linear", pct_start=0.4),
+        50,
+    )
+    case(
+        "OneCycleLR_div_factors", K("OneCycleLR", max_lr=0.2, total_steps=90, div_factor=10.0, final_div_factor=100.0),
+        90,
+    )
+    case(
+        "OneCycleLR_no_cycle_momentum", K("OneCycleLR", max_lr=0.1, total_steps=80, cycle_momentum=False), 80,
+        momentum=0.9,
+    )
+    case(
+        "OneCycleLR_custom_momentum",
+        K("OneCycleLR", max_lr=0.1, total_steps=64, base_momentum=0.8, max_momentum=0.9),
+        64,
+    )
+    case("OneCycleLR_total_steps7", K("OneCycleLR", max_lr=0.1, total_steps=7), 7)
+    # Records up to last_epoch == total_steps (reachable; one more step() would raise).
+    case("OneCycleLR_total_steps10_to_last_epoch_total", K("OneCycleLR", max_lr=0.1, total_steps=10), 11)
+    case("OneCycleLR_total_steps4000", K("OneCycleLR", max_lr=0.01, total_steps=4000), 4000)
+    # ---- ReduceLROnPlateau (step_every 1; metrics seeded, f32-exact)
+    case(
+        "ReduceLROnPlateau_defaults_decreasing_then_plateau",
+        K("ReduceLROnPlateau"),
+        120,
+        metrics=metric_seq("decreasing_then_plateau", 120, 1),
+    )
+    case(
+        "ReduceLROnPlateau_defaults_decreasing",
+        K("ReduceLROnPlateau"),
+        80,
+        metrics=metric_seq("decreasing", 80, 2),
+    )
+    case(
+        "ReduceLROnPlateau_patience3_plateau_noisy",
+        K("ReduceLROnPlateau", factor=0.5, patience=3),
+        100,
+        metrics=metric_seq("plateau_noisy", 100, 3),
+    )
+    case(
+        "ReduceLROnPlateau_noisy_patience2_threshold001",
+        K("ReduceLROnPlateau", factor=0.8, patience=2, threshold=0.01),
+        150,
+        metrics=metric_seq("noisy", 150, 4),
+    )
+    case(
+        "ReduceLROnPlateau_max_rel",
+        K("ReduceLROnPlateau", mode="max", factor=0.5, patience=2),
+        100,
+        metrics=metric_seq("accuracy", 100, 5),
+    )
+    case(
+        "ReduceLROnPlateau_min_abs",
+        K("ReduceLROnPlateau", threshold_mode="abs", threshold=0.01, patience=4, factor=0.5),
+        150,
+        metrics=metric_seq("noisy_decreasing_abs", 150, 6),
+    )
+    case(
+        "ReduceLROnPlateau_max_abs_cooldown",
+        K("ReduceLROnPlateau", mode="max", threshold_mode="abs", threshold=0.005, patience=5, cooldown=2,
+          factor=0.7),
+        200,
+        metrics=metric_seq("accuracy", 200, 7),
+    )
+    case(
+        "ReduceLROnPlateau_increasing_cooldown5",
+        K("ReduceLROnPlateau", factor=0.7, patience=2, cooldown=5),
+        80,
+        metrics=metric_seq("increasing", 80, 8),
+    )
+    case(
+        "ReduceLROnPlateau_min_lr_reached",
+        K("ReduceLROnPlateau", factor=0.5, patience=1, min_lr=0.0124),
+        60,
+        metrics=metric_seq("increasing", 60, 9),
+    )
+    case(
+        "ReduceLROnPlateau_eps_blocks_update",
+        K("ReduceLROnPlateau", factor=0.5, patience=0, eps=0.01),
+        60,
+        metrics=metric_seq("increasing", 60, 10),
+    )
+    case(
+        "ReduceLROnPlateau_constant_metric_ties",
+        K("ReduceLROnPlateau", factor=0.5, patience=4),
+        60,
+        metrics=[0.25] * 60,
+    )
+    # ---- LambdaLR
+    case("LambdaLR_power095", K("LambdaLR", lr_lambda="0.95 ** epoch"), 50)
+    case("LambdaLR_ternary", K("LambdaLR", lr_lambda="1.0 if epoch < 10 else (0.1 if epoch < 20 else 0.01)"), 30)
+    case("LambdaLR_min_warmup", K("LambdaLR", lr_lambda="min(1.0, (epoch+1)/5)"), 12)
+    case("LambdaLR_exp_cos", K("LambdaLR", lr_lambda="exp(-0.01 * epoch) * 0.5 * (1 + cos(pi * epoch / 40))"), 50)
+    case("LambdaLR_inv_sqrt_max", K("LambdaLR", lr_lambda="1.0 / sqrt(max(epoch, 1))"), 30)
+    case("LambdaLR_log", K("LambdaLR", lr_lambda="1.0 / (1.0 + log(epoch + 1))"), 30, momentum=0.9)
+    # ---- MultiplicativeLR
+    case("MultiplicativeLR_constant095", K("MultiplicativeLR", lr_lambda="0.95"), 40)
+    case("MultiplicativeLR_ternary", K("MultiplicativeLR", lr_lambda="0.9 if epoch < 10 else 0.99"), 30)
+    case("MultiplicativeLR_max_sqrt", K("MultiplicativeLR", lr_lambda="max(0.5, sqrt(1 - 1 / (epoch + 10)))"), 30)
+    # ---- SequentialLR
+    case(
+        "SequentialLR_linear_warmup_cosine",
+        K("SequentialLR", schedulers=[K("LinearLR", start_factor=0.1, total_iters=5), K("CosineAnnealingLR", T_max=20)],
+          milestones=[5]),
+        40,
+    )
+    case(
+        "SequentialLR_constant_exponential",
+        K("SequentialLR", schedulers=[K("ConstantLR", factor=0.5, total_iters=3), K("ExponentialLR", gamma=0.9)],
+          milestones=[2]),
+        20,
+    )
+    case(
+        "SequentialLR_three_children",
+        K("SequentialLR",
+          schedulers=[K("LinearLR", start_factor=0.25, total_iters=3), K("StepLR", step_size=4, gamma=0.5),
+                      K("CosineAnnealingLR", T_max=10, eta_min=0.001)],
+          milestones=[3, 10]),
+        30,
+    )
+    case(
+        "SequentialLR_then_multiplicative",
+        K("SequentialLR", schedulers=[K("LinearLR", start_factor=0.5, total_iters=4),
+                                      K("MultiplicativeLR", lr_lambda="0.9")],
+          milestones=[6]),
+        15,
+    )
+    # ---- ChainedScheduler
+    case(
+        "ChainedScheduler_constant_exponential",
+        K("ChainedScheduler", schedulers=[K("ConstantLR", factor=0.1, total_iters=2), K("ExponentialLR", gamma=0.9)]),
+        15,
+        lr=1.0,
+    )
+    case(
+        "ChainedScheduler_step_cosine",
+        K("ChainedScheduler", schedulers=[K("StepLR", step_size=5, gamma=0.5), K("CosineAnnealingLR", T_max=10)]),
+        35,
+    )
+    case(
+        "ChainedScheduler_linear_step",
+        K("ChainedScheduler", schedulers=[K("LinearLR", start_factor=0.25, total_iters=4),
+                                          K("StepLR", step_size=3, gamma=0.5)]),
+        20,
+    )
+    # ---- Project-only kinds
+    case("Fixed_lr01", K("Fixed"), 10)
+    case("Fixed_momentum09", K("Fixed"), 10, lr=0.003, momentum=0.9)
+    case(
+        "SwitchLR_small",
+        K("SwitchLR",
+          schedulers=[K("CosineAnnealingLR", T_max=5, eta_min=0.05), K("CosineAnnealingLR", T_max=5, eta_min=0.01),
+                      K("ExponentialLR", gamma=0.9)],
+          milestones=[4, 9]),
+        20,
+    )
+    case(
+        "SwitchLR_step_then_linear",
+        K("SwitchLR", schedulers=[K("StepLR", step_size=2, gamma=0.5), K("LinearLR", start_factor=0.5, total_iters=3)],
+          milestones=[5]),
+        12,
+    )
+    case(
+        "WarmupLR_linear_cosine",
+        K("WarmupLR", warmup_steps=5, schedule=K("CosineAnnealingLR", T_max=20)),
+        30,
+    )
+    case(
+        "WarmupLR_cos_start01_exponential",
+        K("WarmupLR", warmup_steps=8, warmup="cos", start_factor=0.1, schedule=K("ExponentialLR", gamma=0.95)),
+        30,
+    )
+    case(
+        "WarmupLR_linear_step_W1",
+        K("WarmupLR", warmup_steps=1, warmup="linear", start_factor=0.0, schedule=K("StepLR", step_size=5, gamma=0.5)),
+        20,
+    )
+    case(
+        "WarmupStableDecayLR_defaults",
+        K("WarmupStableDecayLR", num_warmup_steps=10, num_stable_steps=20, num_decay_steps=30),
+        70,
+    )
+    case(
+        "WarmupStableDecayLR_cosine_warmup_1sqrt_decay_min_ratio",
+        K("WarmupStableDecayLR", num_warmup_steps=12, num_stable_steps=8, num_decay_steps=25, warmup_type="cosine",
+          decay_type="1-sqrt", min_lr_ratio=0.1),
+        50,
+    )
+    case(
+        "WarmupStableDecayLR_1sqrt_warmup_linear_decay",
+        K("WarmupStableDecayLR", num_warmup_steps=7, num_stable_steps=0, num_decay_steps=20, warmup_type="1-sqrt",
+          decay_type="linear", min_lr_ratio=0.05),
+        30,
+    )
+    case(
+        "WarmupStableDecayLR_cosine_decay_num_cycles1",
+        K("WarmupStableDecayLR", num_warmup_steps=0, num_stable_steps=5, num_decay_steps=40, num_cycles=1.0,
+          min_lr_ratio=0.2),
+        50,
+    )
+    case("InverseSqrtLR_warmup10", K("InverseSqrtLR", num_warmup_steps=10), 100)
+    case("InverseSqrtLR_timescale50", K("InverseSqrtLR", num_warmup_steps=5, timescale=50), 200)
+    case("InverseSqrtLR_no_warmup", K("InverseSqrtLR", num_warmup_steps=0), 100)
+    case("TimmCosineLR_t_initial50", K("TimmCosineLR", t_initial=50), 60)
+    case(
+        "TimmCosineLR_cycles_decay",
+        K("TimmCosineLR", t_initial=20, lr_min=0.0001, cycle_decay=0.5, cycle_limit=3),
+        70,
+    )
+    case(
+        "TimmCosineLR_cycle_mul2_k_decay2",
+        K("TimmCosineLR", t_initial=10, lr_min=0.001, cycle_mul=2, cycle_limit=3, k_decay=2.0),
+        80,
+    )
+    # timm finds the cycle with floor(log(...)); log(243, 3) = 4.999999999999999, so at
+    # t = 242 (a restart point) timm stays in cycle 4 at t_curr == t_i, i.e. lr = lr_min.
+    case(
+        "TimmCosineLR_cycle_mul3_log_rounding",
+        K("TimmCosineLR", t_initial=2, lr_min=0.001, cycle_mul=3, cycle_decay=0.9, cycle_limit=6),
+        250,
+    )
+    case("TimmTanhLR_t_initial50", K("TimmTanhLR", t_initial=50), 60)
+    case(
+        "TimmTanhLR_cycles_decay",
+        K("TimmTanhLR", t_initial=15, lb=-5.0, ub=5.0, lr_min=0.001, cycle_decay=0.8, cycle_limit=4),
+        70,
+    )
+    case("TimmTanhLR_cycle_mul2", K("TimmTanhLR", t_initial=8, cycle_mul=2, cycle_limit=3), 60)
+    define_tutorial_cases()
+
+
+# ---------------------------------------------------------------------------
+# The study's 13 deterministic runs (tests/../shared/seed/tutorial-runs.md)
+# ---------------------------------------------------------------------------
+EPOCHS, BATCHES = 15, 469
+TUTORIAL_STEPS = EPOCHS * BATCHES  # 7035
+
+
+def tutorial_name(run_name):
+    return "tutorial_" + re.sub(r"[^a-z0-9]+", "_", run_name.lower()).strip("_")
+
+
+TUTORIAL_RUNS = [
+    # (run name, per, optimizer lr, spec)
+    ("Constant Learning Rate", "batch", 0.001, K("Fixed")),
+    ("Step LR Scheduler Epochs", "epoch", 0.001, K("StepLR", step_size=2, gamma=0.95)),
+    ("Step LR Scheduler Batches", "batch", 0.001, K("StepLR", step_size=20, gamma=0.99)),
+    ("MultiStep LR Scheduler Epochs", "epoch", 0.001, K("MultiStepLR", milestones=[2, 5, 9], gamma=0.95)),
+    ("Multiplicative LR Scheduler Epochs", "epoch", 0.001, K("MultiplicativeLR", lr_lambda="0.95")),
+    ("Lambda LR Scheduler Epochs", "epoch", 0.001, K("LambdaLR", lr_lambda="0.95**epoch")),
+    ("Exponential LR Scheduler Epochs", "epoch", 0.001, K("ExponentialLR", gamma=0.7)),
+    ("One Cycle LR Scheduler Batches", "batch", 0.001,
+     K("OneCycleLR", max_lr=0.001, steps_per_epoch=BATCHES, epochs=EPOCHS)),
+    ("Cyclic LR Scheduler Batches", "batch", 0.001,
+     K("CyclicLR", base_lr=0.001 / 3, max_lr=0.001, step_size_up=100, step_size_down=BATCHES - 100)),
+    ("Cosine Annealing LR Scheduler Epochs", "epoch", 0.001, K("CosineAnnealingLR", T_max=10, eta_min=0.0001)),
+    ("Cosine Annealing With Warm Restarts Scheduler Epochs", "epoch", 0.001,
+     K("CosineAnnealingWarmRestarts", T_0=3, T_mult=1, eta_min=0.0001)),
+    ("Combining Multiple LR Schedulers Epochs V1", "batch", 0.001,
+     K("ChainedScheduler", schedulers=[K("StepLR", step_size=2, gamma=0.95),
+                                       K("CosineAnnealingLR", T_max=10, eta_min=0.0001)])),
+    ("Combining Multiple LR Schedulers Epochs V2", "batch", 0.003,
+     K("SwitchLR", schedulers=[K("CosineAnnealingLR", T_max=2000, eta_min=0.002),
+                               K("CosineAnnealingLR", T_max=2000, eta_min=0.001),
+                               K("CosineAnnealingLR", T_max=2000, eta_min=0.0005),
+                               K("CosineAnnealingLR", T_max=1000, eta_min=0.0001)],
+       milestones=[2000, 4001, 6001])),
+]
+
+
+def define_tutorial_cases():
+    for run_name, per, lr, spec in TUTORIAL_RUNS:
+        case(tutorial_name(run_name), spec, TUTORIAL_STEPS, lr=lr, step_every=(BATCHES if per == "epoch" else 1))
+
+
+def study_loop(run_name, lr):
+    """The study's own training loops (TrainModelInBatchesV1/V2/V3/V5), without the model,
+    built with the study's literal constructor calls (lr as a plain float)."""
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.zeros(1)
+    optimizer = torch.optim.SGD(params=[p], lr=lr)
+    group = optimizer.param_groups[0]
+    lrs, moms = [], []
+
+    def record():
+        lrs.append(float(group["lr"]))
+        moms.append(float(group["momentum"]))
+
+    L = S
+    if run_name == "Constant Learning Rate":  # TrainModelInBatchesV1
+        for _ in range(EPOCHS):
+            for _ in range(BATCHES):
+                record(); optimizer.step()  # noqa: E702
+        return lrs, moms
+    epoch_scheds = {
+        "Step LR Scheduler Epochs": lambda: [L.StepLR(optimizer, step_size=2, gamma=0.95)],
+        "MultiStep LR Scheduler Epochs": lambda: [L.MultiStepLR(optimizer, milestones=[2, 5, 9], gamma=0.95)],
+        "Multiplicative LR Scheduler Epochs": lambda: [L.MultiplicativeLR(optimizer, lr_lambda=lambda epoch: 0.95)],
+        "Lambda LR Scheduler Epochs": lambda: [L.LambdaLR(optimizer, lambda epoch: 0.95**epoch)],
+        "Exponential LR Scheduler Epochs": lambda: [L.ExponentialLR(optimizer, gamma=0.7)],
+        "Cosine Annealing LR Scheduler Epochs": lambda: [L.CosineAnnealingLR(optimizer, T_max=10, eta_min=0.0001)],
+        "Cosine Annealing With Warm Restarts Scheduler Epochs":
+            lambda: [L.CosineAnnealingWarmRestarts(optimizer, T_0=3, T_mult=1, eta_min=0.0001)],
+    }
+    batch_scheds = {
+        "Step LR Scheduler Batches": lambda: [L.StepLR(optimizer, step_size=20, gamma=0.99)],
+        "One Cycle LR Scheduler Batches":
+            lambda: [L.OneCycleLR(optimizer, max_lr=lr, steps_per_epoch=BATCHES, epochs=EPOCHS)],
+        "Cyclic LR Scheduler Batches":
+            lambda: [L.CyclicLR(optimizer, base_lr=lr / 3, max_lr=lr, step_size_up=100,
+                                step_size_down=BATCHES - 100)],
+        "Combining Multiple LR Schedulers Epochs V1":
+            lambda: [L.StepLR(optimizer, step_size=2, gamma=0.95),
+                     L.CosineAnnealingLR(optimizer, T_max=10, eta_min=0.0001)],
+    }
+    if run_name in epoch_scheds:  # TrainModelInBatchesV2
+        schedulers = epoch_scheds[run_name]()
+        for _ in range(EPOCHS):
+            for _ in range(BATCHES):
+                record(); optimizer.step()  # noqa: E702
+            for scheduler in schedulers:
+                scheduler.step()
+        return lrs, moms
+    if run_name in batch_scheds:  # TrainModelInBatchesV3
+        schedulers = batch_scheds[run_name]()
+        for _ in range(EPOCHS):
+            for _ in range(BATCHES):
+                record(); optimizer.step()  # noqa: E702
+                for scheduler in schedulers:
+                    scheduler.step()
+        return lrs, moms
+    if run_name == "Combining Multiple LR Schedulers Epochs V2":  # TrainModelInBatchesV5
+        schedulers = [
+            L.CosineAnnealingLR(optimizer, T_max=2000, eta_min=0.002),
+            L.CosineAnnealingLR(optimizer, T_max=2000, eta_min=0.001),
+            L.CosineAnnealingLR(optimizer, T_max=2000, eta_min=0.0005),
+            L.CosineAnnealingLR(optimizer, T_max=1000, eta_min=0.0001),
+        ]
+        steps = 0
+        for _ in range(EPOCHS):
+            for _ in range(BATCHES):
+                record(); optimizer.step()  # noqa: E702
+                steps += 1
+                if steps < 2000:
+                    schedulers[0].step()
+                elif steps >= 2000 and steps <= 4000:
+                    schedulers[1].step()
+                elif steps >= 4000 and steps <= 6000:
+                    schedulers[2].step()
+                else:
+                    schedulers[3].step()
+        return lrs, moms
+    raise KeyError(run_name)
+
+
+# ---------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------
+def dumps_case(c):
+    def j(v):
+        return json.dumps(v, allow_nan=False, separators=(", ", ": "))
+
+    keys = ["name", "torch_version", "spec", "lr", "momentum", "steps", "step_every", "metrics", "lr_values",
+            "momentum_values"]
+    lines = [f" {json.dumps(k)}: {j(c[k])}" for k in keys]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="only report files that would change")
+    ap.add_argument("--only", help="regex: generate only matching cases (no stale-file deletion)")
+    args = ap.parse_args()
+
+    torch.set_default_dtype(torch.float32)
+    print(f"torch {torch.__version__}; transformers: {HAVE_TRANSFORMERS}; timm: {HAVE_TIMM}", file=sys.stderr)
+    define_cases()
+
+    seen_warnings = []
+    outputs = {}
+    for c in CASES:
+        if args.only and not re.search(args.only, c["name"]):
+            continue
+        if c["spec"]["kind"] == "ReduceLROnPlateau":
+            check_plateau_margins(c)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            lrs, moms = run_case(c)
+        for x in w:
+            seen_warnings.append(f"{c['name']}: {x.category.__name__}: {x.message}")
+        assert len(lrs) == c["steps"] and all(math.isfinite(v) for v in lrs + moms), c["name"]
+        out = dict(c, torch_version=torch.__version__, lr_values=lrs, momentum_values=moms)
+        outputs[c["name"]] = dumps_case(out)
+
+    # The study's runs: the generic build(spec) path must equal the study's own loops.
+    for run_name, _per, lr, _spec in TUTORIAL_RUNS:
+        name = tutorial_name(run_name)
+        if name not in outputs:
+            continue
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            lrs, moms = study_loop(run_name, lr)
+        for x in w:
+            seen_warnings.append(f"study loop {run_name}: {x.category.__name__}: {x.message}")
+        got = json.loads(outputs[name])
+        if got["lr_values"] != lrs or got["momentum_values"] != moms:
+            bad = next(i for i in range(len(lrs)) if (got["lr_values"][i], got["momentum_values"][i]) != (lrs[i], moms[i]))
+            raise AssertionError(f"{name}: build(spec) differs from the study's loop at step {bad}")
+        print(f"checked {name} against the study's own loop", file=sys.stderr)
+
+    for msg in sorted(set(seen_warnings)):
+        print("warning:", msg, file=sys.stderr)
+
+    os.makedirs(CASES_DIR, exist_ok=True)
+    changed = []
+    for name, text in sorted(outputs.items()):
+        path = os.path.join(CASES_DIR, name + ".json")
+        old = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                old = f.read()
+        if old != text:
+            changed.append(name)
+            if not args.check:
+                with open(path, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(text)
+    stale = []
+    if not args.only:
+        for fn in sorted(os.listdir(CASES_DIR)):
+            if fn.endswith(".json") and fn[:-5] not in outputs:
+                stale.append(fn)
+                if not args.check:
+                    os.remove(os.path.join(CASES_DIR, fn))
+    verb = "would change" if args.check else "wrote"
+    print(f"{len(outputs)} cases; {verb} {len(changed)}; stale {'found' if args.check else 'removed'}: {len(stale)}",
+          file=sys.stderr)
+    for n in changed[:20]:
+        print(f"  changed: {n}", file=sys.stderr)
+    if len(changed) > 20:
+        print(f"  ... and {len(changed) - 20} more", file=sys.stderr)
+    for n in stale:
+        print(f"  stale: {n}", file=sys.stderr)
+    if args.check and (changed or stale):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
