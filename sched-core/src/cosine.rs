@@ -22,14 +22,20 @@ pub(crate) fn half_cosine(u: u32, t: u32) -> f32 {
     c * c
 }
 
-/// `(1 + cos(pi * p)) / 2` for `p` in [0, 1], given `p` and `1 - p` each computed directly.
-pub(crate) fn half_cosine_frac(p: f32, one_minus_p: f32) -> f32 {
-    let c = if p <= 0.5 {
-        libm::cosf(FRAC_PI_2 * p)
+/// `((1 + cos(pi p)) / 2, (1 - cos(pi p)) / 2)` for `p` in [0, 1], given `p` and `1 - p` each
+/// computed directly; each half is accurate to a few ulps, even where it is tiny.
+pub(crate) fn half_cosines(p: f32, one_minus_p: f32) -> (f32, f32) {
+    let (c, s) = if p <= 0.5 {
+        (libm::cosf(FRAC_PI_2 * p), libm::sinf(FRAC_PI_2 * p))
     } else {
-        libm::sinf(FRAC_PI_2 * one_minus_p)
+        (libm::sinf(FRAC_PI_2 * one_minus_p), libm::cosf(FRAC_PI_2 * one_minus_p))
     };
-    c * c
+    (c * c, s * s)
+}
+
+/// `(1 + cos(pi * p)) / 2`, see [`half_cosines`].
+pub(crate) fn half_cosine_frac(p: f32, one_minus_p: f32) -> f32 {
+    half_cosines(p, one_minus_p).0
 }
 
 serde_struct! {
@@ -43,9 +49,11 @@ serde_struct! {
 /// ```
 /// use sched_core::{CosineAnnealingLR, Scheduler};
 /// let s = Scheduler::new(CosineAnnealingLR::new(4, 0.0)?, 1.0, 0.0)?;
-/// assert_eq!(s.lr_at(2), Some(0.5));
+/// assert_eq!(s.lr_at(0), Some(1.0));
+/// assert_eq!(s.lr_at(2), Some(0.49999997)); // cos^2(pi / 4) in f32
 /// assert_eq!(s.lr_at(4), Some(0.0));
-/// assert_eq!(s.lr_at(8), Some(1.0));
+/// assert_eq!(s.lr_at(6), Some(0.49999997));
+/// assert_eq!(s.lr_at(8), Some(1.0)); // past T_max the cosine comes back up, as in PyTorch
 /// # Ok::<(), sched_core::Error>(())
 /// ```
 pub struct CosineAnnealingLR {

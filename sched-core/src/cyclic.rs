@@ -71,9 +71,9 @@ pub struct CyclicLR {
     /// Default `triangular`.
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::triangular"))]
     pub mode: CyclicMode,
-    /// For `exp_range` (> 0; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
-    pub gamma: f32,
+    /// For `exp_range` (> 0; default 1); f64 as in [`crate::ExponentialLR`].
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_f64"))]
+    pub gamma: f64,
     /// A custom amplitude scale, a Python lambda body in `x`; overrides `mode`.
     #[cfg_attr(feature = "serde", serde(default))]
     pub scale_fn: Option<ScaleFn>,
@@ -123,7 +123,7 @@ impl CyclicLR {
         if let Some(down) = self.step_size_down {
             at_least_one(K, "step_size_down", down)?;
         }
-        positive(K, "gamma", self.gamma)?;
+        crate::error::positive_f64(K, "gamma", self.gamma)?;
         non_negative(K, "base_momentum", self.base_momentum)?;
         non_negative(K, "max_momentum", self.max_momentum)?;
         if self.cycle_momentum && self.base_momentum > self.max_momentum {
@@ -146,12 +146,12 @@ impl CyclicLR {
         };
         let amplitude = match (&self.scale_fn, self.mode) {
             (Some(ScaleFn(f)), _) => match self.scale_mode {
-                ScaleMode::Cycle => f.eval(cycle),
-                ScaleMode::Iterations => f.eval(t as f32),
+                ScaleMode::Cycle => f.eval(f64::from(cycle)) as f32,
+                ScaleMode::Iterations => f.eval(f64::from(t)) as f32,
             },
             (None, CyclicMode::Triangular) => 1.0,
             (None, CyclicMode::Triangular2) => libm::powf(0.5, cycle - 1.0),
-            (None, CyclicMode::ExpRange) => libm::powf(self.gamma, t as f32),
+            (None, CyclicMode::ExpRange) => crate::multiplicative::powi(self.gamma, t),
         };
         let lr = self.base_lr + (self.max_lr - self.base_lr) * scale * amplitude;
         let momentum = self

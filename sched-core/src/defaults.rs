@@ -6,7 +6,7 @@ use crate::one_cycle::Anneal;
 use crate::plateau::{PlateauMode, ThresholdMode};
 use crate::spec::WarmupShape;
 
-pub(crate) fn gamma_default() -> f32 {
+pub(crate) fn gamma_default() -> f64 {
     0.1
 }
 
@@ -120,4 +120,8 @@ pub(crate) fn threshold_default() -> f32 {
 
 pub(crate) fn triangular() -> CyclicMode {
     CyclicMode::Triangular
+}
+
+pub(crate) fn one_f64() -> f64 {
+    1.0
 }

@@ -108,3 +108,16 @@ pub(crate) fn at_least_one(
         Err(Error::invalid(schedule, parameter, "must be >= 1"))
     }
 }
+
+/// Checks an f64 `value` is finite and `> 0`.
+pub(crate) fn positive_f64(
+    schedule: &'static str,
+    parameter: &'static str,
+    value: f64,
+) -> Result<(), Error> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(schedule, parameter, "must be > 0 and finite"))
+    }
+}

@@ -21,7 +21,7 @@ impl LrLambda {
 
     pub(crate) fn eval(&self, t: u32) -> f32 {
         match self {
-            LrLambda::Expr(e) => e.eval(t as f32),
+            LrLambda::Expr(e) => e.eval(f64::from(t)) as f32,
             LrLambda::Fn(f) => f(t),
         }
     }

@@ -9,6 +9,7 @@
 
 use crate::cosine::half_cosine;
 use crate::lambda::Product;
+use crate::multiplicative::powi;
 use crate::plateau::PlateauState;
 use crate::spec::LeafSpec;
 use crate::Error;
@@ -50,17 +51,28 @@ impl LeafSpec {
         }
     }
 
-    /// The recursive factor `F(t)` and offset `e` (`lr - e` scales by `F(t) / F(t-1)`), for the
-    /// schedulers PyTorch steps recursively.
-    fn recursive(&self, t: u32) -> Option<(f32, f32)> {
+    /// For the schedulers PyTorch steps recursively: the offset `e` and the ratio
+    /// `F(to) / F(from)` of their closed-form factor, by which `lr - e` scales from step `from`
+    /// to step `to` (`from = None` is before the first step, where `F = 1`). Formed from
+    /// exponent and step differences, never as a quotient of two powers: `0.95^2000` alone
+    /// underflows f32.
+    fn recursive(&self, from: Option<u32>, to: u32) -> Option<(f32, f32)> {
+        let ratio = |f: &dyn Fn(u32) -> f32| f(to) / from.map_or(1.0, f);
         Some(match self {
-            LeafSpec::StepLR(s) => (s.factor(t), 0.0),
-            LeafSpec::MultiStepLR(s) => (s.factor(t), 0.0),
-            LeafSpec::ConstantLR(s) => (s.factor(t), 0.0),
-            LeafSpec::LinearLR(s) => (s.factor(t), 0.0),
-            LeafSpec::ExponentialLR(s) => (s.factor(t), 0.0),
-            LeafSpec::PolynomialLR(s) => (s.factor(t), 0.0),
-            LeafSpec::CosineAnnealingLR(s) => (half_cosine(t, s.t_max), s.eta_min),
+            LeafSpec::StepLR(s) => (powi(s.gamma, to / s.step_size - from.map_or(0, |f| f / s.step_size)), 0.0),
+            LeafSpec::MultiStepLR(s) => {
+                let passed = |t: u32| s.milestones.iter().filter(|&&m| m <= t).count() as u32;
+                (powi(s.gamma, passed(to) - from.map_or(0, passed)), 0.0)
+            }
+            LeafSpec::ExponentialLR(s) => (powi(s.gamma, to - from.unwrap_or(0)), 0.0),
+            LeafSpec::ConstantLR(s) => (ratio(&|t| s.factor(t)), 0.0),
+            LeafSpec::LinearLR(s) => (ratio(&|t| s.factor(t)), 0.0),
+            LeafSpec::PolynomialLR(s) => {
+                let left = |t: u32| (s.total_iters - t.min(s.total_iters)) as f32;
+                let before = from.map_or(s.total_iters as f32, left);
+                (libm::powf(left(to) / before, s.power), 0.0)
+            }
+            LeafSpec::CosineAnnealingLR(s) => (ratio(&|t| half_cosine(t, s.t_max)), s.eta_min),
             _ => return None,
         })
     }
@@ -108,9 +120,9 @@ pub(crate) struct LeafState {
     t: u32,
     /// The lr this scheduler last wrote; another value in the group means someone else wrote.
     written: f32,
-    /// Recursive kinds: the lr and factor to scale from.
+    /// Recursive kinds: the lr and step to scale from (`None`: before the first step).
     anchor_lr: f32,
-    anchor_factor: f32,
+    anchor_t: Option<u32>,
     /// MultiplicativeLR: the product of factors since the anchor.
     product: Product,
     /// CosineAnnealingWarmRestarts: `(T_cur, T_i)`.
@@ -127,7 +139,7 @@ impl LeafState {
             t: 0,
             written: group.lr,
             anchor_lr: group.lr,
-            anchor_factor: 1.0,
+            anchor_t: None,
             product: Product::ONE,
             restart: (0, 1),
             plateau: None,
@@ -168,9 +180,9 @@ impl LeafState {
             self.restart = (0, s.t_0);
         }
         self.anchor_lr = group.lr;
-        self.anchor_factor = 1.0;
+        self.anchor_t = None;
         self.product = Product::ONE;
-        if let Some((factor, offset)) = self.spec.recursive(0) {
+        if let Some((factor, offset)) = self.spec.recursive(None, 0) {
             if matches!(self.spec, LeafSpec::CosineAnnealingLR(_)) {
                 // PyTorch's initial step leaves the lr alone; F(0) = 1.
                 self.written = group.lr;
@@ -210,37 +222,40 @@ impl LeafState {
     /// `scheduler.step()`. On error nothing changes.
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
         let t = self.t.checked_add(1).ok_or(Error::invalid(self.spec.kind(), "step", "count overflowed u32"))?;
-        if let Some((factor, offset)) = self.spec.recursive(t) {
-            let (previous, _) = self.spec.recursive(t - 1).unwrap_or((1.0, 0.0));
+        if let Some((step_ratio, offset)) = self.spec.recursive(Some(t - 1), t) {
             self.t = t;
+            if group.lr != self.written {
+                self.anchor_lr = group.lr;
+                self.anchor_t = Some(t - 1);
+            }
             if let LeafSpec::CosineAnnealingLR(s) = &self.spec {
-                if (t - 1) % (2 * s.t_max) == s.t_max % (2 * s.t_max) {
-                    // PyTorch's branch one step past a trough: an additive step up.
-                    let at_trough = group.lr == s.eta_min;
-                    let lr = group.lr + (self.base - s.eta_min) * factor;
-                    if at_trough {
-                        // Alone, this is the closed form again: anchor on the base lr.
+                let period = 2 * u64::from(s.t_max);
+                if u64::from(t - 1) % period == u64::from(s.t_max) {
+                    // PyTorch's branch one step past a trough, where the ratio would divide by
+                    // zero: an additive step up.
+                    let (rise, _) = self.spec.recursive(None, t).unwrap_or((0.0, 0.0));
+                    if group.lr == s.eta_min {
+                        // Exactly at the trough, as when it runs alone: this is the closed form
+                        // again, so anchor on the base lr.
                         self.anchor_lr = self.base;
-                        self.anchor_factor = 1.0;
-                        self.set(group, s.eta_min + (self.base - s.eta_min) * factor);
+                        self.anchor_t = None;
+                        self.set(group, s.eta_min + (self.base - s.eta_min) * rise);
                     } else {
+                        let lr = group.lr + (self.base - s.eta_min) * rise;
                         self.anchor_lr = lr;
-                        self.anchor_factor = factor;
+                        self.anchor_t = Some(t);
                         self.set(group, lr);
                     }
                     return Ok(());
                 }
             }
-            if factor == previous {
+            if step_ratio == 1.0 {
                 // PyTorch returns the group's lr unchanged.
                 self.written = group.lr;
                 return Ok(());
             }
-            if group.lr != self.written {
-                self.anchor_lr = group.lr;
-                self.anchor_factor = previous;
-            }
-            let lr = offset + (self.anchor_lr - offset) * (factor / self.anchor_factor);
+            let (ratio, _) = self.spec.recursive(self.anchor_t, t).unwrap_or((step_ratio, offset));
+            let lr = offset + (self.anchor_lr - offset) * ratio;
             self.set(group, lr);
             return Ok(());
         }
@@ -300,9 +315,9 @@ impl LeafState {
     /// `last_epoch = 0` and the closed form where PyTorch has one.
     pub(crate) fn restart(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
         self.t = 0;
-        if let Some((factor, offset)) = self.spec.recursive(0) {
+        if let Some((factor, offset)) = self.spec.recursive(None, 0) {
             self.anchor_lr = self.base;
-            self.anchor_factor = 1.0;
+            self.anchor_t = None;
             self.set(group, offset + (self.base - offset) * factor);
             return Ok(());
         }
@@ -328,7 +343,7 @@ impl LeafState {
     /// `(lr, momentum)` after `k` steps of this scheduler alone from its construction, when
     /// the math gives it without stepping; `None` otherwise.
     pub(crate) fn at(&self, k: u32, initial: ParamGroup) -> Option<(f32, f32)> {
-        if let Some((factor, offset)) = self.spec.recursive(k) {
+        if let Some((factor, offset)) = self.spec.recursive(None, k) {
             if let LeafSpec::CosineAnnealingLR(_) = self.spec {
                 return Some((offset + (initial.lr - offset) * factor, initial.momentum));
             }

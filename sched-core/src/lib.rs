@@ -15,7 +15,7 @@
 //! use sched_core::{OneCycleLR, Scheduler};
 //! // optimizer = SGD(params, lr=0.1); OneCycleLR(optimizer, max_lr=0.1, total_steps=100)
 //! let mut s = Scheduler::new(OneCycleLR::new(0.1, 100)?, 0.1, 0.0)?;
-//! assert_eq!((s.lr(), s.momentum()), (0.004, 0.95));
+//! assert_eq!((s.lr(), s.momentum()), (0.1 / 25.0, 0.95));
 //! for _ in 0..29 { s.step()?; }
 //! assert_eq!((s.lr(), s.momentum()), (0.1, 0.85));
 //! # Ok::<(), sched_core::Error>(())

@@ -1,6 +1,6 @@
 //! `OneCycleLR`: warm up to `max_lr`, anneal to far below the start (Smith & Topin 2018).
 
-use crate::cosine::half_cosine_frac;
+use crate::cosine::half_cosines;
 use crate::error::{at_least_one, non_negative, positive, Error};
 
 /// `OneCycleLR.anneal_strategy`.
@@ -174,9 +174,13 @@ impl OneCycleLR {
         let span = phase.to - phase.from;
         let p = (step - phase.from) / span;
         let rest = (phase.to - step) / span;
+        let (h, g) = half_cosines(p, rest);
         let anneal = |(start, end): (f32, f32)| match self.anneal_strategy {
-            Anneal::Cos => end + (start - end) * half_cosine_frac(p, rest),
-            Anneal::Linear => (end - start) * p + start,
+            // PyTorch's `end + (start - end) * (1 + cos(pi p)) / 2`, exact at both ends.
+            Anneal::Cos => start * h + end * g,
+            // PyTorch's `(end - start) * p + start`, written so each end is exact: at p = 1
+            // the f32 form cancels to a few bits when `end` is tiny (min_lr).
+            Anneal::Linear => start * rest + end * p,
         };
         (anneal(phase.lr), self.cycle_momentum.then(|| anneal(phase.momentum)))
     }
