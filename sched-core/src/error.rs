@@ -28,6 +28,12 @@ pub enum Error {
     MetricRequired,
     /// A metric was given to a schedule that does not take one; use `step`.
     MetricNotAccepted,
+    /// The next lr would not be a finite number (e.g. `gamma > 1` compounding past f32's range,
+    /// or a `lr_lambda` dividing by zero); the state is left as it was.
+    NonFiniteLr {
+        /// The schedule kind.
+        schedule: &'static str,
+    },
     /// `OneCycleLR` was stepped past its `total_steps` (PyTorch raises `ValueError` here too).
     PastTotalSteps {
         /// The schedule's total number of steps.
@@ -60,6 +66,10 @@ impl fmt::Display for Error {
             Error::MetricNotAccepted => {
                 f.write_str("only ReduceLROnPlateau takes a metric: call step()")
             }
+            Error::NonFiniteLr { schedule } => write!(
+                f,
+                "{schedule}: the next lr is not a finite number; check its parameters (gamma, lr_lambda, ...)"
+            ),
             Error::PastTotalSteps { total_steps } => write!(
                 f,
                 "OneCycleLR: stepped past `total_steps` ({total_steps}); raise total_steps or epochs"

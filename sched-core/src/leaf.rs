@@ -187,7 +187,9 @@ impl LeafState {
                 // PyTorch's initial step leaves the lr alone; F(0) = 1.
                 self.written = group.lr;
             } else {
-                self.set(group, offset + (self.anchor_lr - offset) * factor);
+                let lr = offset + (self.anchor_lr - offset) * factor;
+                self.check(lr)?;
+                self.set(group, lr);
             }
             return Ok(());
         }
@@ -204,9 +206,18 @@ impl LeafState {
         self.written = lr;
     }
 
+    fn check(&self, lr: f32) -> Result<(), Error> {
+        if lr.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::NonFiniteLr { schedule: self.spec.kind() })
+        }
+    }
+
     fn apply_absolute(&mut self, group: &mut ParamGroup, t: u32) -> Result<(), Error> {
         if let Some(result) = self.spec.absolute(self.base, t) {
             let (lr, momentum) = result?;
+            self.check(lr)?;
             self.set(group, lr);
             if let Some(m) = momentum {
                 group.momentum = m;
@@ -223,52 +234,53 @@ impl LeafState {
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
         let t = self.t.checked_add(1).ok_or(Error::invalid(self.spec.kind(), "step", "count overflowed u32"))?;
         if let Some((step_ratio, offset)) = self.spec.recursive(Some(t - 1), t) {
-            self.t = t;
+            // Work on copies and commit only a finite result, so an error changes nothing.
+            let (mut anchor_lr, mut anchor_t) = (self.anchor_lr, self.anchor_t);
             if group.lr != self.written {
-                self.anchor_lr = group.lr;
-                self.anchor_t = Some(t - 1);
+                anchor_lr = group.lr;
+                anchor_t = Some(t - 1);
             }
-            if let LeafSpec::CosineAnnealingLR(s) = &self.spec {
-                let period = 2 * u64::from(s.t_max);
-                if u64::from(t - 1) % period == u64::from(s.t_max) {
+            let lr = match &self.spec {
+                LeafSpec::CosineAnnealingLR(s)
+                    if u64::from(t - 1) % (2 * u64::from(s.t_max)) == u64::from(s.t_max) =>
+                {
                     // PyTorch's branch one step past a trough, where the ratio would divide by
                     // zero: an additive step up.
                     let (rise, _) = self.spec.recursive(None, t).unwrap_or((0.0, 0.0));
                     if group.lr == s.eta_min {
                         // Exactly at the trough, as when it runs alone: this is the closed form
                         // again, so anchor on the base lr.
-                        self.anchor_lr = self.base;
-                        self.anchor_t = None;
-                        self.set(group, s.eta_min + (self.base - s.eta_min) * rise);
+                        (anchor_lr, anchor_t) = (self.base, None);
+                        s.eta_min + (self.base - s.eta_min) * rise
                     } else {
                         let lr = group.lr + (self.base - s.eta_min) * rise;
-                        self.anchor_lr = lr;
-                        self.anchor_t = Some(t);
-                        self.set(group, lr);
+                        (anchor_lr, anchor_t) = (lr, Some(t));
+                        lr
                     }
-                    return Ok(());
                 }
-            }
-            if step_ratio == 1.0 {
-                // PyTorch returns the group's lr unchanged.
-                self.written = group.lr;
-                return Ok(());
-            }
-            let (ratio, _) = self.spec.recursive(self.anchor_t, t).unwrap_or((step_ratio, offset));
-            let lr = offset + (self.anchor_lr - offset) * ratio;
+                // The multiplicative kinds' PyTorch branch that returns the group's lr unchanged.
+                _ if step_ratio == 1.0 && offset == 0.0 => group.lr,
+                _ => {
+                    let (ratio, _) = self.spec.recursive(anchor_t, t).unwrap_or((step_ratio, offset));
+                    offset + (anchor_lr - offset) * ratio
+                }
+            };
+            self.check(lr)?;
+            (self.t, self.anchor_lr, self.anchor_t) = (t, anchor_lr, anchor_t);
             self.set(group, lr);
             return Ok(());
         }
         match &self.spec {
             LeafSpec::MultiplicativeLR(s) => {
                 let f = s.lr_lambda.checked("MultiplicativeLR", t)?;
+                let (mut anchor_lr, mut product) = (self.anchor_lr, self.product);
                 if group.lr != self.written {
-                    self.anchor_lr = group.lr;
-                    self.product = Product::ONE;
+                    (anchor_lr, product) = (group.lr, Product::ONE);
                 }
-                self.product = self.product.times(f);
-                self.t = t;
-                let lr = self.product.scale(self.anchor_lr);
+                product = product.times(f);
+                let lr = product.scale(anchor_lr);
+                self.check(lr)?;
+                (self.t, self.anchor_lr, self.product) = (t, anchor_lr, product);
                 self.set(group, lr);
             }
             LeafSpec::CosineAnnealingWarmRestarts(s) => {
@@ -325,9 +337,10 @@ impl LeafState {
             LeafSpec::MultiplicativeLR(s) => {
                 // No closed form in PyTorch: get_lr() outside initial mode multiplies by f(0).
                 let f = s.lr_lambda.checked("MultiplicativeLR", 0)?;
-                self.product = Product::ONE.times(f);
-                self.anchor_lr = group.lr;
-                let lr = self.product.scale(self.anchor_lr);
+                let product = Product::ONE.times(f);
+                let lr = product.scale(group.lr);
+                self.check(lr)?;
+                (self.product, self.anchor_lr) = (product, group.lr);
                 self.set(group, lr);
             }
             LeafSpec::CosineAnnealingWarmRestarts(s) => {
@@ -345,7 +358,9 @@ impl LeafState {
     pub(crate) fn at(&self, k: u32, initial: ParamGroup) -> Option<(f32, f32)> {
         if let Some((factor, offset)) = self.spec.recursive(None, k) {
             if let LeafSpec::CosineAnnealingLR(_) = self.spec {
-                return Some((offset + (initial.lr - offset) * factor, initial.momentum));
+                // PyTorch's initial step leaves the lr alone.
+                let lr = if k == 0 { initial.lr } else { offset + (initial.lr - offset) * factor };
+                return Some((lr, initial.momentum));
             }
             return Some((initial.lr * factor, initial.momentum));
         }

@@ -52,9 +52,6 @@ impl StepLR {
         at_least_one("StepLR", "step_size", self.step_size)?;
         positive_f64("StepLR", "gamma", self.gamma)
     }
-    pub(crate) fn factor(&self, t: u32) -> f32 {
-        powi(self.gamma, t / self.step_size)
-    }
 }
 
 serde_struct! {
@@ -82,10 +79,6 @@ impl MultiStepLR {
     }
     pub(crate) fn validate(&self) -> Result<(), Error> {
         positive_f64("MultiStepLR", "gamma", self.gamma)
-    }
-    pub(crate) fn factor(&self, t: u32) -> f32 {
-        let passed = self.milestones.iter().filter(|&&m| m <= t).count();
-        powi(self.gamma, passed as u32)
     }
 }
 
@@ -186,9 +179,6 @@ impl ExponentialLR {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         positive_f64("ExponentialLR", "gamma", self.gamma)
     }
-    pub(crate) fn factor(&self, t: u32) -> f32 {
-        powi(self.gamma, t)
-    }
 }
 
 serde_struct! {
@@ -214,11 +204,6 @@ impl PolynomialLR {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         at_least_one("PolynomialLR", "total_iters", self.total_iters)?;
         positive("PolynomialLR", "power", self.power)
-    }
-    pub(crate) fn factor(&self, t: u32) -> f32 {
-        // From the integer number of steps left, so the end is exactly 0.
-        let left = (self.total_iters - t.min(self.total_iters)) as f32;
-        libm::powf(left / self.total_iters as f32, self.power)
     }
 }
 

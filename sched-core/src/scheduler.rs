@@ -189,18 +189,14 @@ impl Scheduler {
     /// where only stepping can tell (`ChainedScheduler`, `SwitchLR`, ...).
     pub fn at(&self, k: u32) -> Option<(f32, f32)> {
         let initial = self.initial;
-        let restarted = |leaf: &LeafState, local: u32, base: f32| -> Option<(f32, f32)> {
-            if leaf.touches_momentum() {
-                return None;
-            }
-            leaf.at(local, ParamGroup { lr: base, ..initial })
-        };
+        let restarted = |leaf: &LeafState, local: u32, base: f32| leaf.at(local, ParamGroup { lr: base, ..initial });
         match &self.body {
             Body::Fixed => Some((initial.lr, initial.momentum)),
             Body::Leaf(leaf) => leaf.at(k, initial),
             Body::Sequential { children, milestones } => {
-                // OneCycleLR rewrites the group's initial lr, which the reset then uses.
-                if children.iter().any(|c| matches!(c.spec, LeafSpec::OneCycleLR(_))) {
+                // OneCycleLR rewrites the group's initial lr, which the reset then uses; a child
+                // cycling momentum sets it when built, whoever runs.
+                if children.iter().any(|c| matches!(c.spec, LeafSpec::OneCycleLR(_)) || c.touches_momentum()) {
                     return None;
                 }
                 let i = child_index(milestones, k);
@@ -208,6 +204,9 @@ impl Scheduler {
                 restarted(&children[i], k - start, initial.lr)
             }
             Body::Warmup { warmup, inner, base } => {
+                if inner.touches_momentum() {
+                    return None;
+                }
                 if k < warmup.warmup_steps {
                     Some((*base * warmup.factor(k), initial.momentum))
                 } else {
