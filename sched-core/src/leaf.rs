@@ -51,11 +51,39 @@ impl LeafSpec {
         }
     }
 
+    /// For the schedulers PyTorch steps recursively, the offset `e` of their affine step.
+    fn recursive_offset(&self) -> Option<f32> {
+        match self {
+            LeafSpec::StepLR(_)
+            | LeafSpec::MultiStepLR(_)
+            | LeafSpec::ExponentialLR(_)
+            | LeafSpec::ConstantLR(_)
+            | LeafSpec::LinearLR(_)
+            | LeafSpec::PolynomialLR(_) => Some(0.0),
+            LeafSpec::CosineAnnealingLR(s) => Some(s.eta_min),
+            _ => None,
+        }
+    }
+
     /// For the schedulers PyTorch steps recursively: the offset `e` and the ratio
     /// `F(to) / F(from)` of their closed-form factor, by which `lr - e` scales from step `from`
     /// to step `to` (`from = None` is before the first step, where `F = 1`). Formed from
     /// exponent and step differences, never as a quotient of two powers: `0.95^2000` alone
     /// underflows f32.
+    /// Whether a multiplicative kind's factor changes at step `t` (PyTorch's branches that
+    /// return the group's lr untouched are the other steps); always true for the cosine.
+    fn changes_at(&self, t: u32) -> bool {
+        match self {
+            LeafSpec::StepLR(s) => t % s.step_size == 0,
+            LeafSpec::MultiStepLR(s) => s.milestones.contains(&t),
+            LeafSpec::ConstantLR(s) => t == s.total_iters,
+            LeafSpec::LinearLR(s) => t <= s.total_iters,
+            LeafSpec::ExponentialLR(s) => s.gamma != 1.0,
+            LeafSpec::PolynomialLR(s) => t <= s.total_iters,
+            _ => true,
+        }
+    }
+
     fn recursive(&self, from: Option<u32>, to: u32) -> Option<(f32, f32)> {
         let ratio = |f: &dyn Fn(u32) -> f32| f(to) / from.map_or(1.0, f);
         Some(match self {
@@ -233,7 +261,7 @@ impl LeafState {
     /// `scheduler.step()`. On error nothing changes.
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
         let t = self.t.checked_add(1).ok_or(Error::invalid(self.spec.kind(), "step", "count overflowed u32"))?;
-        if let Some((step_ratio, offset)) = self.spec.recursive(Some(t - 1), t) {
+        if let Some(offset) = self.spec.recursive_offset() {
             // Work on copies and commit only a finite result, so an error changes nothing.
             let (mut anchor_lr, mut anchor_t) = (self.anchor_lr, self.anchor_t);
             if group.lr != self.written {
@@ -259,9 +287,9 @@ impl LeafState {
                     }
                 }
                 // The multiplicative kinds' PyTorch branch that returns the group's lr unchanged.
-                _ if step_ratio == 1.0 && offset == 0.0 => group.lr,
-                _ => {
-                    let (ratio, _) = self.spec.recursive(anchor_t, t).unwrap_or((step_ratio, offset));
+                spec if !spec.changes_at(t) => group.lr,
+                spec => {
+                    let (ratio, _) = spec.recursive(anchor_t, t).unwrap_or((1.0, offset));
                     offset + (anchor_lr - offset) * ratio
                 }
             };
