@@ -17,10 +17,10 @@ pub struct CurveArgs {
     #[arg(long, conflicts_with_all = ["preset", "run"], required_unless_present = "preset")]
     schedule: Option<String>,
     /// The optimizer's initial lr, as in PyTorch's SGD(lr=...).
-    #[arg(long, requires = "schedule")]
+    #[arg(long, requires = "schedule", allow_negative_numbers = true)]
     lr: Option<f32>,
     /// The optimizer's initial momentum, as in SGD(momentum=...).
-    #[arg(long, default_value_t = 0.0, requires = "schedule")]
+    #[arg(long, default_value_t = 0.0, requires = "schedule", allow_negative_numbers = true)]
     momentum: f32,
     /// Number of optimizer steps to print (rows 0..N-1).
     #[arg(long, requires = "schedule")]

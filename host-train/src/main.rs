@@ -31,8 +31,34 @@ enum Command {
     Report(report::ReportArgs),
 }
 
+/// clap's own errors, folded onto one line like ours: scripts read the first line of stderr.
+fn parse_args() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(err) if !err.use_stderr() => {
+            // --help and --version.
+            let _ = err.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            let text = err.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect();
+            eprintln!("{} (see --help)", message.join(" "));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let result = match cli.command {
         Command::Curve(args) => curve::run(args),
         Command::Bench(args) => bench::run(args),

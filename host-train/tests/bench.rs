@@ -1,0 +1,265 @@
+//! `host-train bench` / `report` end to end on tiny IDX data the tests write themselves.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+
+const TINY_CONFIG: &str = r#"
+epochs = 3
+batch_size = 32
+seed = 7
+
+[[run]]
+name = "step"
+lr = 0.05
+step = "batch"
+schedule = { kind = "StepLR", step_size = 3, gamma = 0.9 }
+
+[[run]]
+name = "plateau"
+lr = 0.05
+momentum = 0.9
+step = "epoch"
+schedule = { kind = "ReduceLROnPlateau", mode = "min", factor = 0.5, patience = 0, threshold = 0.001, min_lr = 0.0001 }
+"#;
+
+fn write_gz(path: &Path, bytes: &[u8]) {
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(path).unwrap(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap();
+}
+
+/// Writes `n_train` / `n_test` learnable `side` x `side` images (class = a bright row band) as IDX .gz files.
+fn tiny_data(dir: &Path, n_train: usize, n_test: usize, side: usize) {
+    let mut state = 12345u32;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    for (prefix, n) in [("train", n_train), ("t10k", n_test)] {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for _ in 0..n {
+            let label = (rnd() % 10) as u8;
+            labels.push(label);
+            for y in 0..side {
+                for _x in 0..side {
+                    let band = y * 10 / side == label as usize;
+                    images.push(if band { 200 + (rnd() % 56) as u8 } else { (rnd() % 60) as u8 });
+                }
+            }
+        }
+        let mut ib = Vec::new();
+        for v in [0x803u32, n as u32, side as u32, side as u32] {
+            ib.extend_from_slice(&v.to_be_bytes());
+        }
+        ib.extend_from_slice(&images);
+        let mut lb = Vec::new();
+        for v in [0x801u32, n as u32] {
+            lb.extend_from_slice(&v.to_be_bytes());
+        }
+        lb.extend_from_slice(&labels);
+        write_gz(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")), &ib);
+        write_gz(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), &lb);
+    }
+}
+
+struct Fixture {
+    tmp: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("data")).unwrap();
+        tiny_data(&tmp.path().join("data"), 136, 24, 8);
+        std::fs::write(tmp.path().join("tiny.toml"), TINY_CONFIG).unwrap();
+        Self { tmp }
+    }
+    fn path(&self, p: &str) -> std::path::PathBuf {
+        self.tmp.path().join(p)
+    }
+    fn bench(&self, out: &str, extra: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("host-train").unwrap();
+        cmd.env("HOST_TRAIN_NO_PROGRESS", "1")
+            .env_remove("HOST_TRAIN_ABORT_AFTER_EPOCH")
+            .arg("bench")
+            .arg("--config")
+            .arg(self.path("tiny.toml"))
+            .arg("--data")
+            .arg(self.path("data"))
+            .arg("--threads")
+            .arg("2")
+            .arg("--out")
+            .arg(self.path(out))
+            .args(extra);
+        cmd
+    }
+}
+
+fn results(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
+}
+
+/// The deterministic part of a result (no timings).
+fn learned(r: &Value) -> Value {
+    serde_json::json!([r["name"], r["seed"], r["epochs"], r["final_accuracy"], r["spec"]])
+}
+
+#[test]
+fn bench_writes_the_results_set() {
+    let f = Fixture::new();
+    f.bench("out", &["--seeds", "2"]).assert().success();
+    let out = f.path("out");
+    for p in ["results.json", "results.csv", "results.md", "trace.csv", "plots/lr_grid.png", "plots/lr_grid.svg",
+        "plots/test_accuracy.png", "plots/final_accuracy.svg", "plots/lr/step.png", "plots/lr/plateau.svg"] {
+        assert!(out.join(p).exists(), "missing {p}");
+    }
+    let r = results(&out);
+    let runs = r["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    for run in runs {
+        for key in ["name", "spec", "seed", "epochs", "final_accuracy", "train_images_per_sec", "eval_images_per_sec", "wall_seconds"] {
+            assert!(!run[key].is_null(), "results.json lacks {key}");
+        }
+        let e = run["epochs"].as_array().unwrap();
+        assert_eq!(e.len(), 3);
+        for k in ["train_loss", "test_loss", "test_accuracy", "lr"] {
+            assert!(e[0][k].is_number(), "epoch lacks {k}");
+        }
+    }
+    for key in ["machine", "device", "versions"] {
+        assert!(!r[key].is_null(), "results.json lacks {key}");
+    }
+    // It learns: the training loss goes down.
+    let e = runs[0]["epochs"].as_array().unwrap();
+    assert!(e[2]["train_loss"].as_f64().unwrap() < e[0]["train_loss"].as_f64().unwrap(), "{}", runs[0]);
+    // Same seed, same result; another seed, another result.
+    assert_ne!(runs[0]["epochs"], runs[1]["epochs"]);
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| 1 | step | batch | 2 |") && md.contains(" ± "), "{md}");
+    // Running again into the same folder without --resume is refused.
+    let o = f.bench("out", &["--seeds", "2"]).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&o).contains("--resume"));
+}
+
+#[test]
+fn killed_and_resumed_is_bit_identical() {
+    let f = Fixture::new();
+    f.bench("full", &[]).assert().success();
+    // Die right after the first checkpoint, then after the second, then finish.
+    f.bench("cut", &[]).env("HOST_TRAIN_ABORT_AFTER_EPOCH", "1").assert().failure();
+    assert!(!f.path("cut/results.json").exists());
+    f.bench("cut", &["--resume"]).env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2").assert().failure();
+    let log = f.bench("cut", &["--resume"]).assert().success().get_output().stdout.clone();
+    let log = String::from_utf8_lossy(&log);
+    // The first run continues at epoch 3 (epochs 1-2 are not recomputed).
+    assert!(!log.contains("step (seed 7) epoch  1/3") && log.contains("step (seed 7) epoch  3/3"), "{log}");
+    let (a, b) = (results(&f.path("full")), results(&f.path("cut")));
+    let (ra, rb) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
+    assert_eq!(ra.len(), 2);
+    for (x, y) in ra.iter().zip(rb) {
+        assert_eq!(learned(x), learned(y));
+    }
+    for run in ["step-seed7", "plateau-seed7"] {
+        let m = format!("runs/{run}/model-epoch003.safetensors");
+        assert_eq!(std::fs::read(f.path(&format!("full/{m}"))).unwrap(), std::fs::read(f.path(&format!("cut/{m}"))).unwrap(), "{m}");
+    }
+    assert_eq!(std::fs::read(f.path("full/trace.csv")).unwrap(), std::fs::read(f.path("cut/trace.csv")).unwrap());
+    // Resuming a finished bench recomputes nothing.
+    let log = f.bench("cut", &["--resume"]).assert().success().get_output().stdout.clone();
+    assert!(!String::from_utf8_lossy(&log).contains("epoch"));
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_results() {
+    let f = Fixture::new();
+    f.bench("all", &["--seeds", "2", "--epochs", "2"]).assert().success();
+    f.bench("s0", &["--seeds", "2", "--epochs", "2", "--shard", "0/3"]).assert().success();
+    f.bench("s1", &["--seeds", "2", "--epochs", "2", "--shard", "1/3"]).assert().success();
+    f.bench("s2", &["--seeds", "2", "--epochs", "2", "--shard", "2/3"]).assert().success();
+    assert_eq!(results(&f.path("s0"))["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(results(&f.path("s0"))["missing"].as_array().unwrap().len(), 2);
+    Command::cargo_bin("host-train")
+        .unwrap()
+        .args(["report"])
+        .arg(f.path("s0"))
+        .arg(f.path("s1"))
+        .arg(f.path("s2"))
+        .arg("--out")
+        .arg(f.path("merged"))
+        .assert()
+        .success();
+    let (a, m) = (results(&f.path("all")), results(&f.path("merged")));
+    let la: Vec<Value> = a["runs"].as_array().unwrap().iter().map(learned).collect();
+    let lm: Vec<Value> = m["runs"].as_array().unwrap().iter().map(learned).collect();
+    assert_eq!(la.len(), 4);
+    assert_eq!(la, lm);
+    assert!(m["missing"].as_array().unwrap().is_empty());
+    assert!(f.path("merged/plots/final_accuracy.png").exists());
+    // A lone shard still reports, listing what is missing.
+    let md = std::fs::read_to_string(f.path("s1/results.md")).unwrap();
+    assert!(md.contains("Not finished"), "{md}");
+}
+
+#[test]
+fn trace_matches_curve() {
+    let f = Fixture::new();
+    // The tutorial preset's batch-stepped runs on tiny data: 136 images = 2 batches of 128 per epoch.
+    for run in ["Step LR Scheduler Batches", "One Cycle LR Scheduler Batches"] {
+        let out = format!("t-{}", run.len());
+        let mut cmd = Command::cargo_bin("host-train").unwrap();
+        cmd.env("HOST_TRAIN_NO_PROGRESS", "1")
+            .args(["bench", "--preset", "tutorial", "--runs", run, "--epochs", "2", "--data"])
+            .arg(f.path("data"))
+            .arg("--out")
+            .arg(f.path(&out))
+            .assert()
+            .success();
+        let trace = std::fs::read_to_string(f.path(&format!("{out}/trace.csv"))).unwrap();
+        let ours: Vec<String> = trace.lines().skip(1).map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(",")).collect();
+        assert_eq!(ours.len(), 4);
+        let curve = Command::cargo_bin("host-train").unwrap().args(["curve", "--preset", "tutorial", "--run", run]).output().unwrap();
+        assert!(curve.status.success());
+        let curve = String::from_utf8(curve.stdout).unwrap();
+        let theirs: Vec<String> = curve.lines().skip(1).take(4).map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(",")).collect();
+        assert_eq!(ours, theirs, "{run}");
+    }
+}
+
+#[test]
+fn input_errors_exit_2_with_one_line() {
+    let f = Fixture::new();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--subset", "0"], "--subset"),
+        (vec!["--runs", "nope"], "unknown run `nope`"),
+        (vec!["--shard", "3/3"], "--shard"),
+        (vec!["--device", "cuda"], "cuda"),
+        (vec!["--resume"], "bench.json"),
+    ];
+    for (args, want) in cases {
+        let o = f.bench("e", &args).assert().code(2).get_output().stderr.clone();
+        let e = String::from_utf8_lossy(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(e.contains(want), "{args:?}: {e}");
+    }
+    std::fs::write(f.path("bad.toml"), "epochs = 1\n").unwrap();
+    let o = Command::cargo_bin("host-train").unwrap().args(["bench", "--config"]).arg(f.path("bad.toml")).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&o).contains("bad.toml"));
+    let o = Command::cargo_bin("host-train")
+        .unwrap()
+        .args(["bench", "--preset", "tutorial", "--data"])
+        .arg(f.path("nowhere"))
+        .arg("--out")
+        .arg(f.path("e2"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let e = String::from_utf8_lossy(&o);
+    assert!(e.contains("nowhere") && e.contains("apt-get install -y dataset-fashion-mnist"), "{e}");
+}
