@@ -20,7 +20,12 @@ pub struct CurveArgs {
     #[arg(long, requires = "schedule", allow_negative_numbers = true)]
     lr: Option<f32>,
     /// The optimizer's initial momentum, as in SGD(momentum=...).
-    #[arg(long, default_value_t = 0.0, requires = "schedule", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        requires = "schedule",
+        allow_negative_numbers = true
+    )]
     momentum: f32,
     /// Number of optimizer steps to print (rows 0..N-1).
     #[arg(long, requires = "schedule")]
@@ -98,8 +103,12 @@ pub fn run(args: CurveArgs) -> Result<()> {
 fn request(args: &CurveArgs) -> Result<CurveRequest> {
     if let Some(json) = &args.schedule {
         let spec: Spec = serde_json::from_str(json).context("--schedule")?;
-        let Some(lr) = args.lr else { bail!("--lr is required with --schedule") };
-        let Some(steps) = args.steps else { bail!("--steps is required with --schedule") };
+        let Some(lr) = args.lr else {
+            bail!("--lr is required with --schedule")
+        };
+        let Some(steps) = args.steps else {
+            bail!("--steps is required with --schedule")
+        };
         if args.step_every == 0 {
             bail!("--step-every must be >= 1");
         }
@@ -114,7 +123,10 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
     }
     let preset = args.preset.as_deref().unwrap_or("tutorial");
     let config = RunConfig::preset(preset)?;
-    let name = args.run.as_deref().context("--run is required with --preset")?;
+    let name = args
+        .run
+        .as_deref()
+        .context("--run is required with --preset")?;
     let run = config.run(name).context("--run")?;
     let batches = config.batches_per_epoch(TRAIN_IMAGES);
     Ok(CurveRequest {
@@ -135,7 +147,10 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
 fn compute(req: &CurveRequest, metrics: Option<&[f32]>) -> Result<(Vec<f32>, Vec<f32>)> {
     let mut scheduler = Scheduler::from_spec(&req.spec, req.lr, req.momentum)?;
     if scheduler.needs_metric() && metrics.is_none() {
-        bail!("--metrics is required for {}: a file with one metric per line", req.spec.kind());
+        bail!(
+            "--metrics is required for {}: a file with one metric per line",
+            req.spec.kind()
+        );
     }
     let mut metrics = metrics.map(|m| m.iter());
     let mut lrs = Vec::with_capacity(req.steps);
@@ -168,7 +183,11 @@ fn read_metrics(path: &PathBuf) -> Result<Vec<f32>> {
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(n, line)| {
             line.trim().parse::<f32>().with_context(|| {
-                format!("--metrics: line {} of {} is not a number: `{line}`", n + 1, path.display())
+                format!(
+                    "--metrics: line {} of {} is not a number: `{line}`",
+                    n + 1,
+                    path.display()
+                )
             })
         })
         .collect()

@@ -44,7 +44,9 @@ fn parse_args() -> Result<Cli, ExitCode> {
             let text = err.render().to_string();
             let message: Vec<&str> = text
                 .lines()
-                .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+                .take_while(|line| {
+                    !line.starts_with("Usage:") && !line.starts_with("For more information")
+                })
                 .map(str::trim)
                 .filter(|line| !line.is_empty())
                 .collect();

@@ -13,42 +13,92 @@ struct Golden {
 }
 
 fn golden(case: &str) -> Golden {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/golden/cases/{case}.json"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../tests/golden/cases/{case}.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
 fn curve(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("host-train").unwrap().arg("curve").args(args).output().unwrap()
+    Command::cargo_bin("host-train")
+        .unwrap()
+        .arg("curve")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Max of |a - b| / max(|b|, 1e-6 * max |b|), the golden suite's metric.
 fn max_rel_err(actual: &[f64], expected: &[f64]) -> f64 {
     let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let floor = (1e-6 * scale).max(f64::MIN_POSITIVE);
-    actual.iter().zip(expected).map(|(a, e)| (a - e).abs() / e.abs().max(floor)).fold(0.0, f64::max)
+    actual
+        .iter()
+        .zip(expected)
+        .map(|(a, e)| (a - e).abs() / e.abs().max(floor))
+        .fold(0.0, f64::max)
 }
 
 const RUNS: &[(&str, &str)] = &[
     ("Constant Learning Rate", "tutorial_constant_learning_rate"),
-    ("Step LR Scheduler Epochs", "tutorial_step_lr_scheduler_epochs"),
-    ("Step LR Scheduler Batches", "tutorial_step_lr_scheduler_batches"),
-    ("MultiStep LR Scheduler Epochs", "tutorial_multistep_lr_scheduler_epochs"),
-    ("Multiplicative LR Scheduler Epochs", "tutorial_multiplicative_lr_scheduler_epochs"),
-    ("Lambda LR Scheduler Epochs", "tutorial_lambda_lr_scheduler_epochs"),
-    ("Exponential LR Scheduler Epochs", "tutorial_exponential_lr_scheduler_epochs"),
-    ("One Cycle LR Scheduler Batches", "tutorial_one_cycle_lr_scheduler_batches"),
-    ("Cyclic LR Scheduler Batches", "tutorial_cyclic_lr_scheduler_batches"),
-    ("Cosine Annealing LR Scheduler Epochs", "tutorial_cosine_annealing_lr_scheduler_epochs"),
-    ("Cosine Annealing With Warm Restarts Scheduler Epochs", "tutorial_cosine_annealing_with_warm_restarts_scheduler_epochs"),
-    ("Combining Multiple LR Schedulers Epochs V1", "tutorial_combining_multiple_lr_schedulers_epochs_v1"),
-    ("Combining Multiple LR Schedulers Epochs V2", "tutorial_combining_multiple_lr_schedulers_epochs_v2"),
+    (
+        "Step LR Scheduler Epochs",
+        "tutorial_step_lr_scheduler_epochs",
+    ),
+    (
+        "Step LR Scheduler Batches",
+        "tutorial_step_lr_scheduler_batches",
+    ),
+    (
+        "MultiStep LR Scheduler Epochs",
+        "tutorial_multistep_lr_scheduler_epochs",
+    ),
+    (
+        "Multiplicative LR Scheduler Epochs",
+        "tutorial_multiplicative_lr_scheduler_epochs",
+    ),
+    (
+        "Lambda LR Scheduler Epochs",
+        "tutorial_lambda_lr_scheduler_epochs",
+    ),
+    (
+        "Exponential LR Scheduler Epochs",
+        "tutorial_exponential_lr_scheduler_epochs",
+    ),
+    (
+        "One Cycle LR Scheduler Batches",
+        "tutorial_one_cycle_lr_scheduler_batches",
+    ),
+    (
+        "Cyclic LR Scheduler Batches",
+        "tutorial_cyclic_lr_scheduler_batches",
+    ),
+    (
+        "Cosine Annealing LR Scheduler Epochs",
+        "tutorial_cosine_annealing_lr_scheduler_epochs",
+    ),
+    (
+        "Cosine Annealing With Warm Restarts Scheduler Epochs",
+        "tutorial_cosine_annealing_with_warm_restarts_scheduler_epochs",
+    ),
+    (
+        "Combining Multiple LR Schedulers Epochs V1",
+        "tutorial_combining_multiple_lr_schedulers_epochs_v1",
+    ),
+    (
+        "Combining Multiple LR Schedulers Epochs V2",
+        "tutorial_combining_multiple_lr_schedulers_epochs_v2",
+    ),
 ];
 
 #[test]
 fn tutorial_preset_csv_matches_pytorch() {
     for (run, case) in RUNS {
         let out = curve(&["--preset", "tutorial", "--run", run]);
-        assert!(out.status.success(), "{run}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{run}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("step,lr,momentum"));
@@ -57,26 +107,63 @@ fn tutorial_preset_csv_matches_pytorch() {
             let fields: Vec<&str> = line.split(',').collect();
             assert_eq!(fields[0], i.to_string());
             // At least 9 significant digits.
-            assert!(fields[1].split('e').next().unwrap().replace(['.', '-'], "").len() >= 9, "{line}");
+            assert!(
+                fields[1]
+                    .split('e')
+                    .next()
+                    .unwrap()
+                    .replace(['.', '-'], "")
+                    .len()
+                    >= 9,
+                "{line}"
+            );
             lrs.push(fields[1].parse::<f64>().unwrap());
             moms.push(fields[2].parse::<f64>().unwrap());
         }
         assert_eq!(lrs.len(), 7035, "{run}");
         let g = golden(case);
-        let (e_lr, e_m) = (max_rel_err(&lrs, &g.lr_values), max_rel_err(&moms, &g.momentum_values));
-        assert!(e_lr <= 1e-5 && e_m <= 1e-5, "{run}: max rel err lr {e_lr:.2e}, momentum {e_m:.2e}");
+        let (e_lr, e_m) = (
+            max_rel_err(&lrs, &g.lr_values),
+            max_rel_err(&moms, &g.momentum_values),
+        );
+        assert!(
+            e_lr <= 1e-5 && e_m <= 1e-5,
+            "{run}: max rel err lr {e_lr:.2e}, momentum {e_m:.2e}"
+        );
     }
 }
 
 #[test]
 fn schedule_json_and_formats() {
-    let out = curve(&["--schedule", r#"{"kind":"StepLR","step_size":2,"gamma":0.5}"#, "--lr", "1", "--steps", "5"]);
+    let out = curve(&[
+        "--schedule",
+        r#"{"kind":"StepLR","step_size":2,"gamma":0.5}"#,
+        "--lr",
+        "1",
+        "--steps",
+        "5",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let lrs: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let lrs: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
     assert_eq!(lrs, [1.0, 1.0, 0.5, 0.5, 0.25]);
 
-    let out = curve(&["--schedule", r#"{"kind":"ExponentialLR","gamma":0.5}"#, "--lr", "1", "--steps", "4", "--step-every", "2", "--format", "json"]);
+    let out = curve(&[
+        "--schedule",
+        r#"{"kind":"ExponentialLR","gamma":0.5}"#,
+        "--lr",
+        "1",
+        "--steps",
+        "4",
+        "--step-every",
+        "2",
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["lr"], serde_json::json!([1.0, 1.0, 0.5, 0.5]));
@@ -89,9 +176,27 @@ fn plateau_reads_metrics() {
     let metrics = dir.path().join("metrics.txt");
     std::fs::write(&metrics, "1.0\n1.0\n1.0\n1.0\n").unwrap();
     let spec = r#"{"kind":"ReduceLROnPlateau","patience":1,"factor":0.5}"#;
-    let out = curve(&["--schedule", spec, "--lr", "1", "--steps", "4", "--metrics", metrics.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lrs: Vec<f64> = String::from_utf8(out.stdout).unwrap().lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let out = curve(&[
+        "--schedule",
+        spec,
+        "--lr",
+        "1",
+        "--steps",
+        "4",
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lrs: Vec<f64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
     // Metric 1.0 is an improvement once, then bad twice: cut after the third step.
     assert_eq!(lrs, [1.0, 1.0, 1.0, 0.5]);
 
@@ -103,15 +208,89 @@ fn plateau_reads_metrics() {
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_parameter() {
     let cases: &[(&[&str], &str)] = &[
-        (&["--schedule", r#"{"kind":"StepLR","step_size":0}"#, "--lr", "0.1", "--steps", "3"], "`step_size` must be >= 1"),
-        (&["--schedule", r#"{"kind":"StepLr","step_size":2}"#, "--lr", "0.1", "--steps", "3"], "unknown variant `StepLr`, expected one of"),
-        (&["--schedule", r#"{"kind":"StepLR","step_size":2,"gama":1}"#, "--lr", "0.1", "--steps", "3"], "unknown field `gama`"),
-        (&["--schedule", r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":10,"pct_start":1.5}"#, "--lr", "0.1", "--steps", "3"], "`pct_start` must be in (0, 1)"),
-        (&["--schedule", r#"{"kind":"StepLR","step_size":2}"#, "--lr", "-1", "--steps", "3"], "`lr` must be >= 0"),
-        (&["--schedule", r#"{"kind":"StepLR","step_size":2}"#, "--steps", "3"], "--lr is required"),
-        (&["--preset", "tutorial", "--run", "Nope"], "unknown run `Nope`"),
-        (&["--preset", "nope", "--run", "x"], "unknown --preset `nope`"),
-        (&["--schedule", r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":3}"#, "--lr", "0.1", "--steps", "10"], "stepped past `total_steps`"),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":0}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "`step_size` must be >= 1",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLr","step_size":2}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "unknown variant `StepLr`, expected one of",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2,"gama":1}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "unknown field `gama`",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":10,"pct_start":1.5}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "`pct_start` must be in (0, 1)",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2}"#,
+                "--lr",
+                "-1",
+                "--steps",
+                "3",
+            ],
+            "`lr` must be >= 0",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2}"#,
+                "--steps",
+                "3",
+            ],
+            "--lr is required",
+        ),
+        (
+            &["--preset", "tutorial", "--run", "Nope"],
+            "unknown run `Nope`",
+        ),
+        (
+            &["--preset", "nope", "--run", "x"],
+            "unknown --preset `nope`",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":3}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "10",
+            ],
+            "stepped past `total_steps`",
+        ),
     ];
     for (args, want) in cases {
         let out = curve(args);

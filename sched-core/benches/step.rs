@@ -14,23 +14,48 @@ fn schedules() -> Vec<(&'static str, Spec)> {
     cyclic.step_size_up = 2000;
     vec![
         ("StepLR", StepLR::new(30, 0.1).unwrap().into()),
-        ("MultiStepLR", MultiStepLR::new(&[30_000, 80_000, 1_000_000], 0.1).unwrap().into()),
+        (
+            "MultiStepLR",
+            MultiStepLR::new(&[30_000, 80_000, 1_000_000], 0.1)
+                .unwrap()
+                .into(),
+        ),
         ("ConstantLR", ConstantLR::new(0.5, LONG).unwrap().into()),
         ("LinearLR", LinearLR::new(0.1, 1.0, LONG).unwrap().into()),
-        ("ExponentialLR", ExponentialLR::new(0.999_999_9).unwrap().into()),
+        (
+            "ExponentialLR",
+            ExponentialLR::new(0.999_999_9).unwrap().into(),
+        ),
         ("PolynomialLR", PolynomialLR::new(LONG, 2.0).unwrap().into()),
-        ("CosineAnnealingLR", CosineAnnealingLR::new(100_000, 1e-5).unwrap().into()),
-        ("CosineAnnealingWarmRestarts", CosineAnnealingWarmRestarts::new(1000, 2, 1e-5).unwrap().into()),
+        (
+            "CosineAnnealingLR",
+            CosineAnnealingLR::new(100_000, 1e-5).unwrap().into(),
+        ),
+        (
+            "CosineAnnealingWarmRestarts",
+            CosineAnnealingWarmRestarts::new(1000, 2, 1e-5)
+                .unwrap()
+                .into(),
+        ),
         ("CyclicLR", cyclic.into()),
         ("OneCycleLR", OneCycleLR::new(0.1, LONG).unwrap().into()),
-        ("LambdaLR", LambdaLR::parse("0.95 ** (epoch / 1000)").unwrap().into()),
-        ("MultiplicativeLR", MultiplicativeLR::parse("0.9999999").unwrap().into()),
+        (
+            "LambdaLR",
+            LambdaLR::parse("0.95 ** (epoch / 1000)").unwrap().into(),
+        ),
+        (
+            "MultiplicativeLR",
+            MultiplicativeLR::parse("0.9999999").unwrap().into(),
+        ),
         (
             "SequentialLR",
             SequentialLR {
-                schedulers: [LeafSpec::from(LinearLR::new(0.1, 1.0, 1000).unwrap()), CosineAnnealingLR::new(100_000, 0.0).unwrap().into()]
-                    .into_iter()
-                    .collect(),
+                schedulers: [
+                    LeafSpec::from(LinearLR::new(0.1, 1.0, 1000).unwrap()),
+                    CosineAnnealingLR::new(100_000, 0.0).unwrap().into(),
+                ]
+                .into_iter()
+                .collect(),
                 milestones: [1000].into_iter().collect(),
             }
             .into(),
@@ -38,22 +63,55 @@ fn schedules() -> Vec<(&'static str, Spec)> {
         (
             "ChainedScheduler",
             ChainedScheduler {
-                schedulers: [LeafSpec::from(StepLR::new(2, 0.999_99).unwrap()), CosineAnnealingLR::new(10_000, 1e-4).unwrap().into()]
-                    .into_iter()
-                    .collect(),
+                schedulers: [
+                    LeafSpec::from(StepLR::new(2, 0.999_99).unwrap()),
+                    CosineAnnealingLR::new(10_000, 1e-4).unwrap().into(),
+                ]
+                .into_iter()
+                .collect(),
             }
             .into(),
         ),
         (
             "WarmupLR+CosineAnnealingLR",
-            WarmupLR { warmup_steps: 1000, warmup: WarmupShape::Linear, start_factor: 0.0, schedule: CosineAnnealingLR::new(100_000, 0.0).unwrap().into() }.into(),
+            WarmupLR {
+                warmup_steps: 1000,
+                warmup: WarmupShape::Linear,
+                start_factor: 0.0,
+                schedule: CosineAnnealingLR::new(100_000, 0.0).unwrap().into(),
+            }
+            .into(),
         ),
-        ("WarmupStableDecayLR", leaf(LeafSpec::WarmupStableDecayLR(WarmupStableDecayLR {
-            num_warmup_steps: 1000, num_stable_steps: LONG / 2, num_decay_steps: LONG / 2,
-            warmup_type: WsdShape::Linear, decay_type: WsdShape::Cosine, min_lr_ratio: 0.0, num_cycles: 0.5 }))),
-        ("InverseSqrtLR", leaf(LeafSpec::InverseSqrtLR(InverseSqrtLR { num_warmup_steps: 1000, timescale: None }))),
-        ("TimmCosineLR", leaf(LeafSpec::TimmCosineLR(TimmCosineLR {
-            t_initial: 1000, lr_min: 1e-5, cycle_mul: 2, cycle_decay: 0.9, cycle_limit: u32::MAX, k_decay: 1.0 }))),
+        (
+            "WarmupStableDecayLR",
+            leaf(LeafSpec::WarmupStableDecayLR(WarmupStableDecayLR {
+                num_warmup_steps: 1000,
+                num_stable_steps: LONG / 2,
+                num_decay_steps: LONG / 2,
+                warmup_type: WsdShape::Linear,
+                decay_type: WsdShape::Cosine,
+                min_lr_ratio: 0.0,
+                num_cycles: 0.5,
+            })),
+        ),
+        (
+            "InverseSqrtLR",
+            leaf(LeafSpec::InverseSqrtLR(InverseSqrtLR {
+                num_warmup_steps: 1000,
+                timescale: None,
+            })),
+        ),
+        (
+            "TimmCosineLR",
+            leaf(LeafSpec::TimmCosineLR(TimmCosineLR {
+                t_initial: 1000,
+                lr_min: 1e-5,
+                cycle_mul: 2,
+                cycle_decay: 0.9,
+                cycle_limit: u32::MAX,
+                k_decay: 1.0,
+            })),
+        ),
     ]
 }
 
@@ -73,7 +131,9 @@ fn step(c: &mut Criterion) {
     group.bench_function("ReduceLROnPlateau", |b| {
         b.iter(|| {
             metric = if metric > 0.5 { metric * 0.999 } else { 1.0 };
-            black_box(&mut plateau).step_with_metric(black_box(metric)).unwrap();
+            black_box(&mut plateau)
+                .step_with_metric(black_box(metric))
+                .unwrap();
             black_box(plateau.lr())
         })
     });

@@ -28,7 +28,10 @@ pub(crate) fn half_cosines(p: f32, one_minus_p: f32) -> (f32, f32) {
     let (c, s) = if p <= 0.5 {
         (libm::cosf(FRAC_PI_2 * p), libm::sinf(FRAC_PI_2 * p))
     } else {
-        (libm::sinf(FRAC_PI_2 * one_minus_p), libm::cosf(FRAC_PI_2 * one_minus_p))
+        (
+            libm::sinf(FRAC_PI_2 * one_minus_p),
+            libm::cosf(FRAC_PI_2 * one_minus_p),
+        )
     };
     (c * c, s * s)
 }
@@ -97,11 +100,14 @@ pub struct CosineAnnealingWarmRestarts {
 }
 }
 
-
 impl CosineAnnealingWarmRestarts {
     /// Checked constructor.
     pub fn new(t_0: u32, t_mult: u32, eta_min: f32) -> Result<Self, Error> {
-        let s = CosineAnnealingWarmRestarts { t_0, t_mult, eta_min };
+        let s = CosineAnnealingWarmRestarts {
+            t_0,
+            t_mult,
+            eta_min,
+        };
         s.validate()?;
         Ok(s)
     }
@@ -141,7 +147,10 @@ mod tests {
                 let exact = (1.0 + (core::f64::consts::PI * u as f64 / t as f64).cos()) / 2.0;
                 let got = half_cosine(u, t) as f64;
                 let tol = 8.0 * f32::EPSILON as f64 * exact.max(1e-30);
-                assert!((got - exact).abs() <= tol.max(1e-12 * exact), "u={u} t={t} exact={exact} got={got}");
+                assert!(
+                    (got - exact).abs() <= tol.max(1e-12 * exact),
+                    "u={u} t={t} exact={exact} got={got}"
+                );
             }
         }
         assert_eq!(half_cosine(7, 7), 0.0);
@@ -153,6 +162,20 @@ mod tests {
     fn warm_restart_positions() {
         let s = CosineAnnealingWarmRestarts::new(3, 2, 0.0).unwrap();
         let got: [(u32, u32); 10] = core::array::from_fn(|t| s.position(t as u32));
-        assert_eq!(got, [(0, 3), (1, 3), (2, 3), (0, 6), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (0, 12)]);
+        assert_eq!(
+            got,
+            [
+                (0, 3),
+                (1, 3),
+                (2, 3),
+                (0, 6),
+                (1, 6),
+                (2, 6),
+                (3, 6),
+                (4, 6),
+                (5, 6),
+                (0, 12)
+            ]
+        );
     }
 }

@@ -30,7 +30,14 @@ pub struct Curve<'a> {
 impl<'a> Curve<'a> {
     /// `step_every` of 0 is treated as 1.
     pub fn new(scheduler: Scheduler, step_every: u32, metrics: &'a [f32]) -> Self {
-        Curve { scheduler, step_every: step_every.max(1), metrics, optimizer_steps: 0, pending: None, done: false }
+        Curve {
+            scheduler,
+            step_every: step_every.max(1),
+            metrics,
+            optimizer_steps: 0,
+            pending: None,
+            done: false,
+        }
     }
 
     /// The scheduler in its current state.

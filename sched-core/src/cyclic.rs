@@ -5,7 +5,11 @@ use crate::expr::Expr;
 
 /// `CyclicLR.mode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum CyclicMode {
     /// Constant amplitude.
@@ -18,7 +22,11 @@ pub enum CyclicMode {
 
 /// `CyclicLR.scale_mode`: what `scale_fn` is evaluated at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ScaleMode {
     /// The cycle number (from 1).
@@ -47,7 +55,11 @@ impl<'de> serde::Deserialize<'de> for ScaleFn {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 /// `torch.optim.lr_scheduler.CyclicLR` (Smith 2017), with PyTorch's defaults.
 ///
@@ -91,7 +103,6 @@ pub struct CyclicLR {
     pub max_momentum: f32,
 }
 
-
 impl CyclicLR {
     /// PyTorch's defaults for everything but the bounds.
     pub fn new(base_lr: f32, max_lr: f32) -> Result<Self, Error> {
@@ -127,7 +138,11 @@ impl CyclicLR {
         non_negative(K, "base_momentum", self.base_momentum)?;
         non_negative(K, "max_momentum", self.max_momentum)?;
         if self.cycle_momentum && self.base_momentum > self.max_momentum {
-            return Err(Error::invalid(K, "base_momentum", "must be <= max_momentum"));
+            return Err(Error::invalid(
+                K,
+                "base_momentum",
+                "must be <= max_momentum",
+            ));
         }
         Ok(())
     }
@@ -154,9 +169,9 @@ impl CyclicLR {
             (None, CyclicMode::ExpRange) => crate::multiplicative::powi(self.gamma, t),
         };
         let lr = self.base_lr + (self.max_lr - self.base_lr) * scale * amplitude;
-        let momentum = self
-            .cycle_momentum
-            .then(|| self.max_momentum - (self.max_momentum - self.base_momentum) * scale * amplitude);
+        let momentum = self.cycle_momentum.then_some(
+            self.max_momentum - (self.max_momentum - self.base_momentum) * scale * amplitude,
+        );
         (lr, momentum)
     }
 }

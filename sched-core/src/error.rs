@@ -47,7 +47,11 @@ impl Error {
         parameter: &'static str,
         rule: &'static str,
     ) -> Self {
-        Error::InvalidParameter { schedule, parameter, rule }
+        Error::InvalidParameter {
+            schedule,
+            parameter,
+            rule,
+        }
     }
 }
 
@@ -89,7 +93,11 @@ pub(crate) fn positive(
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(Error::invalid(schedule, parameter, "must be > 0 and finite"))
+        Err(Error::invalid(
+            schedule,
+            parameter,
+            "must be > 0 and finite",
+        ))
     }
 }
 
@@ -102,7 +110,11 @@ pub(crate) fn non_negative(
     if value.is_finite() && value >= 0.0 {
         Ok(())
     } else {
-        Err(Error::invalid(schedule, parameter, "must be >= 0 and finite"))
+        Err(Error::invalid(
+            schedule,
+            parameter,
+            "must be >= 0 and finite",
+        ))
     }
 }
 
@@ -128,6 +140,10 @@ pub(crate) fn positive_f64(
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(Error::invalid(schedule, parameter, "must be > 0 and finite"))
+        Err(Error::invalid(
+            schedule,
+            parameter,
+            "must be > 0 and finite",
+        ))
     }
 }

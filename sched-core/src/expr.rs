@@ -63,17 +63,33 @@ impl Expr {
     pub fn parse(source: &str, var: &str) -> Result<Self, Error> {
         let mut kept = String::new();
         kept.push_str(source)
-            .map_err(|_| Error::InvalidExpression { position: MAX_SOURCE, reason: "longer than 160 characters" })?;
-        let mut parser = Parser { src: source.as_bytes(), pos: 0, var: var.as_bytes(), ops: Vec::new(), depth: 0, max_depth: 0 };
+            .map_err(|_| Error::InvalidExpression {
+                position: MAX_SOURCE,
+                reason: "longer than 160 characters",
+            })?;
+        let mut parser = Parser {
+            src: source.as_bytes(),
+            pos: 0,
+            var: var.as_bytes(),
+            ops: Vec::new(),
+            depth: 0,
+            max_depth: 0,
+        };
         parser.ternary()?;
         parser.skip_space();
         if parser.pos != parser.src.len() {
             return Err(parser.error("unexpected text"));
         }
         if parser.max_depth > MAX_STACK {
-            return Err(Error::InvalidExpression { position: 0, reason: "nested too deeply" });
+            return Err(Error::InvalidExpression {
+                position: 0,
+                reason: "nested too deeply",
+            });
         }
-        Ok(Expr { source: kept, ops: parser.ops })
+        Ok(Expr {
+            source: kept,
+            ops: parser.ops,
+        })
     }
 
     /// The source text.
@@ -174,20 +190,34 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, reason: &'static str) -> Error {
-        Error::InvalidExpression { position: self.pos, reason }
+        Error::InvalidExpression {
+            position: self.pos,
+            reason,
+        }
     }
 
     fn emit(&mut self, op: Op) -> Result<(), Error> {
         // Track the evaluation stack depth so `eval` never overflows.
         match op {
             Op::Const(_) | Op::Var => self.depth += 1,
-            Op::Neg | Op::Exp | Op::Log | Op::Sqrt | Op::Cos | Op::Sin | Op::Tan | Op::Tanh
-            | Op::Abs | Op::Floor | Op::Ceil => {}
+            Op::Neg
+            | Op::Exp
+            | Op::Log
+            | Op::Sqrt
+            | Op::Cos
+            | Op::Sin
+            | Op::Tan
+            | Op::Tanh
+            | Op::Abs
+            | Op::Floor
+            | Op::Ceil => {}
             Op::Select => self.depth -= 2,
             _ => self.depth -= 1,
         }
         self.max_depth = self.max_depth.max(self.depth);
-        self.ops.push(op).map_err(|_| self.error("too long: more than 48 operations"))
+        self.ops
+            .push(op)
+            .map_err(|_| self.error("too long: more than 48 operations"))
     }
 
     fn skip_space(&mut self) {
@@ -232,7 +262,14 @@ impl Parser<'_> {
 
     fn comparison(&mut self) -> Result<(), Error> {
         self.sum()?;
-        let ops = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
+        let ops = [
+            ("<=", Op::Le),
+            (">=", Op::Ge),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            ("<", Op::Lt),
+            (">", Op::Gt),
+        ];
         for (token, op) in ops {
             if self.eat(token) {
                 self.sum()?;
@@ -341,18 +378,26 @@ impl Parser<'_> {
             }
             digits(self);
         }
-        let text = core::str::from_utf8(&self.src[start..self.pos]).map_err(|_| self.error("bad number"))?;
+        let text = core::str::from_utf8(&self.src[start..self.pos])
+            .map_err(|_| self.error("bad number"))?;
         let mut clean: String<64> = String::new();
         for ch in text.chars().filter(|&c| c != '_') {
             clean.push(ch).map_err(|_| self.error("number too long"))?;
         }
-        let value: f64 = clean.parse().map_err(|_| Error::InvalidExpression { position: start, reason: "bad number" })?;
+        let value: f64 = clean.parse().map_err(|_| Error::InvalidExpression {
+            position: start,
+            reason: "bad number",
+        })?;
         self.emit(Op::Const(value))
     }
 
     fn name(&mut self) -> Result<(), Error> {
         let start = self.pos;
-        while self.pos < self.src.len() && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_' || self.src[self.pos] == b'.') {
+        while self.pos < self.src.len()
+            && (self.src[self.pos].is_ascii_alphanumeric()
+                || self.src[self.pos] == b'_'
+                || self.src[self.pos] == b'.')
+        {
             self.pos += 1;
         }
         let mut name = &self.src[start..self.pos];
@@ -424,12 +469,19 @@ mod serde_impl {
         s.serialize_str(expr.source())
     }
 
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D, var: &'static str) -> Result<Expr, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+        var: &'static str,
+    ) -> Result<Expr, D::Error> {
         struct Visit(&'static str);
         impl serde::de::Visitor<'_> for Visit {
             type Value = Expr;
             fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-                write!(f, "a Python expression in `{}`, e.g. \"0.95 ** {}\"", self.0, self.0)
+                write!(
+                    f,
+                    "a Python expression in `{}`, e.g. \"0.95 ** {}\"",
+                    self.0, self.0
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Expr, E> {
                 Expr::parse(v, self.0).map_err(E::custom)
@@ -462,7 +514,16 @@ mod tests {
         assert_eq!(eval("max(0.1, 0.2, epoch)", 0.0), 0.2);
         assert_eq!(eval("math.cos(math.pi * epoch)", 1.0), -1.0);
         assert_eq!(eval("1e-3 * 1_000", 0.0), 1.0);
-        assert_eq!(eval("a if epoch else b".replace('a', "1").replace('b', "2").as_str(), 0.0), 2.0);
+        assert_eq!(
+            eval(
+                "a if epoch else b"
+                    .replace('a', "1")
+                    .replace('b', "2")
+                    .as_str(),
+                0.0
+            ),
+            2.0
+        );
     }
 
     #[test]

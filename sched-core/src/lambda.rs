@@ -5,6 +5,8 @@ use crate::Error;
 
 /// The function of a `LambdaLR` / `MultiplicativeLR`: a Rust function, or a compiled Python
 /// lambda body in the variable `epoch` (the spec format's `lr_lambda` string).
+// Without a heap the compiled expression lives inline; the fn variant is small.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum LrLambda {
     /// `lr_lambda = "0.95 ** epoch"` in the spec format.
@@ -33,7 +35,11 @@ impl LrLambda {
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(Error::invalid(schedule, "lr_lambda", "gave a non-finite value"))
+            Err(Error::invalid(
+                schedule,
+                "lr_lambda",
+                "gave a non-finite value",
+            ))
         }
     }
 }
@@ -91,7 +97,11 @@ impl<'de> serde::Deserialize<'de> for LrLambda {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 /// `torch.optim.lr_scheduler.LambdaLR`: `lr_t = base_lr * lr_lambda(t)`.
 ///
@@ -111,16 +121,24 @@ pub struct LambdaLR {
 impl LambdaLR {
     /// From a Rust function of the step.
     pub fn new(f: fn(u32) -> f32) -> Self {
-        LambdaLR { lr_lambda: LrLambda::Fn(f) }
+        LambdaLR {
+            lr_lambda: LrLambda::Fn(f),
+        }
     }
     /// From a Python lambda body in `epoch`, e.g. `"0.95 ** epoch"`.
     pub fn parse(body: &str) -> Result<Self, Error> {
-        Ok(LambdaLR { lr_lambda: LrLambda::parse(body)? })
+        Ok(LambdaLR {
+            lr_lambda: LrLambda::parse(body)?,
+        })
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 /// `torch.optim.lr_scheduler.MultiplicativeLR`: `lr_t = lr_{t-1} * lr_lambda(t)` for `t >= 1`.
 ///
@@ -134,11 +152,15 @@ pub struct MultiplicativeLR {
 impl MultiplicativeLR {
     /// From a Rust function of the step.
     pub fn new(f: fn(u32) -> f32) -> Self {
-        MultiplicativeLR { lr_lambda: LrLambda::Fn(f) }
+        MultiplicativeLR {
+            lr_lambda: LrLambda::Fn(f),
+        }
     }
     /// From a Python lambda body in `epoch`, e.g. `"0.95"`.
     pub fn parse(body: &str) -> Result<Self, Error> {
-        Ok(MultiplicativeLR { lr_lambda: LrLambda::parse(body)? })
+        Ok(MultiplicativeLR {
+            lr_lambda: LrLambda::parse(body)?,
+        })
     }
 }
 
@@ -158,7 +180,10 @@ impl Product {
         let err = libm::fmaf(self.hi, f, -p);
         let lo = libm::fmaf(self.lo, f, err);
         let hi = p + lo;
-        Product { hi, lo: lo - (hi - p) }
+        Product {
+            hi,
+            lo: lo - (hi - p),
+        }
     }
 
     /// `x * (hi + lo)`, rounded once.

@@ -87,7 +87,13 @@ impl LeafSpec {
     fn recursive(&self, from: Option<u32>, to: u32) -> Option<(f32, f32)> {
         let ratio = |f: &dyn Fn(u32) -> f32| f(to) / from.map_or(1.0, f);
         Some(match self {
-            LeafSpec::StepLR(s) => (powi(s.gamma, to / s.step_size - from.map_or(0, |f| f / s.step_size)), 0.0),
+            LeafSpec::StepLR(s) => (
+                powi(
+                    s.gamma,
+                    to / s.step_size - from.map_or(0, |f| f / s.step_size),
+                ),
+                0.0,
+            ),
             LeafSpec::MultiStepLR(s) => {
                 let passed = |t: u32| s.milestones.iter().filter(|&&m| m <= t).count() as u32;
                 (powi(s.gamma, passed(to) - from.map_or(0, passed)), 0.0)
@@ -109,7 +115,9 @@ impl LeafSpec {
     /// the step alone (momentum `None` when the scheduler leaves it alone).
     fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
         let lr = match self {
-            LeafSpec::LambdaLR(s) => return Some(s.lr_lambda.checked("LambdaLR", t).map(|f| (base * f, None))),
+            LeafSpec::LambdaLR(s) => {
+                return Some(s.lr_lambda.checked("LambdaLR", t).map(|f| (base * f, None)))
+            }
             LeafSpec::CosineAnnealingWarmRestarts(s) => {
                 let (t_cur, t_i) = s.position(t);
                 s.lr(base, t_cur, t_i)
@@ -133,7 +141,11 @@ fn finite(schedule: &'static str, parameter: &'static str, lr: f32) -> Result<f3
     if lr.is_finite() {
         Ok(lr)
     } else {
-        Err(Error::invalid(schedule, parameter, "gave a non-finite value"))
+        Err(Error::invalid(
+            schedule,
+            parameter,
+            "gave a non-finite value",
+        ))
     }
 }
 
@@ -238,7 +250,9 @@ impl LeafState {
         if lr.is_finite() {
             Ok(())
         } else {
-            Err(Error::NonFiniteLr { schedule: self.spec.kind() })
+            Err(Error::NonFiniteLr {
+                schedule: self.spec.kind(),
+            })
         }
     }
 
@@ -260,7 +274,11 @@ impl LeafState {
 
     /// `scheduler.step()`. On error nothing changes.
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
-        let t = self.t.checked_add(1).ok_or(Error::invalid(self.spec.kind(), "step", "count overflowed u32"))?;
+        let t = self.t.checked_add(1).ok_or(Error::invalid(
+            self.spec.kind(),
+            "step",
+            "count overflowed u32",
+        ))?;
         if let Some(offset) = self.spec.recursive_offset() {
             // Work on copies and commit only a finite result, so an error changes nothing.
             let (mut anchor_lr, mut anchor_t) = (self.anchor_lr, self.anchor_t);
@@ -341,8 +359,13 @@ impl LeafState {
     }
 
     /// `ReduceLROnPlateau.step(metric)`.
-    pub(crate) fn step_with_metric(&mut self, group: &mut ParamGroup, metric: f32) -> Result<(), Error> {
-        let (LeafSpec::ReduceLROnPlateau(s), Some(state)) = (&self.spec, self.plateau.as_mut()) else {
+    pub(crate) fn step_with_metric(
+        &mut self,
+        group: &mut ParamGroup,
+        metric: f32,
+    ) -> Result<(), Error> {
+        let (LeafSpec::ReduceLROnPlateau(s), Some(state)) = (&self.spec, self.plateau.as_mut())
+        else {
             return Err(Error::MetricNotAccepted);
         };
         self.t = self.t.saturating_add(1);
@@ -387,7 +410,11 @@ impl LeafState {
         if let Some((factor, offset)) = self.spec.recursive(None, k) {
             if let LeafSpec::CosineAnnealingLR(_) = self.spec {
                 // PyTorch's initial step leaves the lr alone.
-                let lr = if k == 0 { initial.lr } else { offset + (initial.lr - offset) * factor };
+                let lr = if k == 0 {
+                    initial.lr
+                } else {
+                    offset + (initial.lr - offset) * factor
+                };
                 return Some((lr, initial.momentum));
             }
             return Some((initial.lr * factor, initial.momentum));

@@ -44,16 +44,20 @@ mod plateau;
 mod scheduler;
 mod spec;
 
-pub use curve::Curve;
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
+pub use curve::Curve;
 pub use cyclic::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
 pub use error::Error;
 pub use expr::Expr;
 pub use lambda::{LambdaLR, LrLambda, MultiplicativeLR};
 pub use leaf::ParamGroup;
 pub use modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape};
-pub use multiplicative::{ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR, MAX_MILESTONES};
+pub use multiplicative::{
+    ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR, MAX_MILESTONES,
+};
 pub use one_cycle::{Anneal, OneCycleLR};
 pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
 pub use scheduler::Scheduler;
-pub use spec::{ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN};
+pub use spec::{
+    ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN,
+};

@@ -21,7 +21,6 @@ pub enum WsdShape {
     OneMinusSqrt,
 }
 
-
 serde_struct! {
 /// Warmup-stable-decay, Hugging Face `transformers.get_wsd_schedule` with its parameters.
 ///
@@ -62,7 +61,11 @@ impl WarmupStableDecayLR {
     }
 
     pub(crate) fn factor(&self, t: u32) -> f32 {
-        let (w, s, d) = (self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps);
+        let (w, s, d) = (
+            self.num_warmup_steps,
+            self.num_stable_steps,
+            self.num_decay_steps,
+        );
         let ratio = self.min_lr_ratio;
         let map = |shape: f32| (shape * (1.0 - ratio) + ratio).max(0.0);
         if t < w {
@@ -148,9 +151,12 @@ pub(crate) fn timm_cycle(t: u32, t_initial: u32, cycle_mul: u32) -> (u32, u32, u
         len = len.saturating_mul(u64::from(cycle_mul));
         i += 1;
     }
-    (i, (u64::from(t) - start) as u32, len.min(u64::from(u32::MAX)) as u32)
+    (
+        i,
+        (u64::from(t) - start) as u32,
+        len.min(u64::from(u32::MAX)) as u32,
+    )
 }
-
 
 serde_struct! {
 /// Cosine with restarts as timm's `CosineLRScheduler` (SGDR with a decaying peak and a cycle
@@ -206,7 +212,6 @@ impl TimmCosineLR {
         self.lr_min + (peak - self.lr_min) * shape
     }
 }
-
 
 serde_struct! {
 /// Hyperbolic-tangent decay as timm's `TanhLRScheduler` (Hsueh et al. 2019), without warmup.

@@ -10,7 +10,11 @@ pub const MAX_MILESTONES: usize = 16;
 macro_rules! serde_struct {
     ($item:item) => {
         #[derive(Clone, Debug, PartialEq)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+        #[cfg_attr(
+            feature = "serde",
+            derive(serde::Serialize, serde::Deserialize),
+            serde(deny_unknown_fields)
+        )]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         $item
     };
@@ -39,7 +43,6 @@ pub struct StepLR {
     pub gamma: f64,
 }
 }
-
 
 impl StepLR {
     /// Checked constructor.
@@ -71,8 +74,9 @@ pub struct MultiStepLR {
 impl MultiStepLR {
     /// Checked constructor; `milestones` may be unsorted, as in PyTorch.
     pub fn new(milestones: &[u32], gamma: f64) -> Result<Self, Error> {
-        let milestones = Vec::from_slice(milestones)
-            .map_err(|_| Error::invalid("MultiStepLR", "milestones", "must have at most 16 entries"))?;
+        let milestones = Vec::from_slice(milestones).map_err(|_| {
+            Error::invalid("MultiStepLR", "milestones", "must have at most 16 entries")
+        })?;
         let s = MultiStepLR { milestones, gamma };
         s.validate()?;
         Ok(s)
@@ -98,7 +102,10 @@ pub struct ConstantLR {
 impl ConstantLR {
     /// Checked constructor.
     pub fn new(factor: f32, total_iters: u32) -> Result<Self, Error> {
-        let s = ConstantLR { factor, total_iters };
+        let s = ConstantLR {
+            factor,
+            total_iters,
+        };
         s.validate()?;
         Ok(s)
     }
@@ -138,16 +145,28 @@ pub struct LinearLR {
 impl LinearLR {
     /// Checked constructor.
     pub fn new(start_factor: f32, end_factor: f32, total_iters: u32) -> Result<Self, Error> {
-        let s = LinearLR { start_factor, end_factor, total_iters };
+        let s = LinearLR {
+            start_factor,
+            end_factor,
+            total_iters,
+        };
         s.validate()?;
         Ok(s)
     }
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {
-            return Err(Error::invalid("LinearLR", "start_factor", "must be in (0, 1]"));
+            return Err(Error::invalid(
+                "LinearLR",
+                "start_factor",
+                "must be in (0, 1]",
+            ));
         }
         if !(self.end_factor >= 0.0 && self.end_factor <= 1.0) {
-            return Err(Error::invalid("LinearLR", "end_factor", "must be in [0, 1]"));
+            return Err(Error::invalid(
+                "LinearLR",
+                "end_factor",
+                "must be in [0, 1]",
+            ));
         }
         at_least_one("LinearLR", "total_iters", self.total_iters)
     }

@@ -5,7 +5,11 @@ use crate::error::{at_least_one, non_negative, positive, Error};
 
 /// `OneCycleLR.anneal_strategy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Anneal {
     /// Cosine annealing (default).
@@ -15,7 +19,11 @@ pub enum Anneal {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 /// `torch.optim.lr_scheduler.OneCycleLR` with PyTorch's defaults.
 ///
@@ -57,13 +65,15 @@ pub struct OneCycleLR {
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::div_default"))]
     pub div_factor: f32,
     /// Default 1e4.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::final_div_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::final_div_default")
+    )]
     pub final_div_factor: f32,
     /// Default false.
     #[cfg_attr(feature = "serde", serde(default))]
     pub three_phase: bool,
 }
-
 
 /// One phase: from `start` to `end` (lr and momentum) over steps `(from, to]`.
 #[derive(Clone, Copy)]
@@ -106,11 +116,17 @@ impl OneCycleLR {
             (None, Some(epochs), Some(per_epoch)) => {
                 at_least_one(K, "epochs", epochs)?;
                 at_least_one(K, "steps_per_epoch", per_epoch)?;
-                epochs
-                    .checked_mul(per_epoch)
-                    .ok_or(Error::invalid(K, "epochs", "times steps_per_epoch must fit in u32"))
+                epochs.checked_mul(per_epoch).ok_or(Error::invalid(
+                    K,
+                    "epochs",
+                    "times steps_per_epoch must fit in u32",
+                ))
             }
-            _ => Err(Error::invalid(K, "total_steps", "is required, or both epochs and steps_per_epoch")),
+            _ => Err(Error::invalid(
+                K,
+                "total_steps",
+                "is required, or both epochs and steps_per_epoch",
+            )),
         }
     }
 
@@ -126,14 +142,22 @@ impl OneCycleLR {
         non_negative(K, "base_momentum", self.base_momentum)?;
         non_negative(K, "max_momentum", self.max_momentum)?;
         if self.cycle_momentum && self.base_momentum > self.max_momentum {
-            return Err(Error::invalid(K, "base_momentum", "must be <= max_momentum"));
+            return Err(Error::invalid(
+                K,
+                "base_momentum",
+                "must be <= max_momentum",
+            ));
         }
         let (phases, n) = self.phases(total);
         let mut from = 0.0;
         for phase in &phases[..n] {
             // A zero-length phase divides by zero in PyTorch.
             if phase.to == from {
-                return Err(Error::invalid(K, "pct_start", "gives a phase of zero length for this total_steps"));
+                return Err(Error::invalid(
+                    K,
+                    "pct_start",
+                    "gives a phase of zero length for this total_steps",
+                ));
             }
             from = phase.to;
         }
@@ -146,14 +170,34 @@ impl OneCycleLR {
         let (lo_m, hi_m) = (self.base_momentum, self.max_momentum);
         let rise_end = self.pct_start * total as f32 - 1.0;
         let last = (total - 1) as f32;
-        let up = Phase { from: 0.0, to: rise_end, lr: (initial, self.max_lr), momentum: (hi_m, lo_m) };
+        let up = Phase {
+            from: 0.0,
+            to: rise_end,
+            lr: (initial, self.max_lr),
+            momentum: (hi_m, lo_m),
+        };
         if self.three_phase {
             let fall_end = 2.0 * self.pct_start * total as f32 - 2.0;
-            let down = Phase { from: rise_end, to: fall_end, lr: (self.max_lr, initial), momentum: (lo_m, hi_m) };
-            let tail = Phase { from: fall_end, to: last, lr: (initial, min), momentum: (hi_m, hi_m) };
+            let down = Phase {
+                from: rise_end,
+                to: fall_end,
+                lr: (self.max_lr, initial),
+                momentum: (lo_m, hi_m),
+            };
+            let tail = Phase {
+                from: fall_end,
+                to: last,
+                lr: (initial, min),
+                momentum: (hi_m, hi_m),
+            };
             ([up, down, tail], 3)
         } else {
-            let down = Phase { from: rise_end, to: last, lr: (self.max_lr, min), momentum: (lo_m, hi_m) };
+            let down = Phase {
+                from: rise_end,
+                to: last,
+                lr: (self.max_lr, min),
+                momentum: (lo_m, hi_m),
+            };
             ([up, down, down], 2)
         }
     }
@@ -182,6 +226,9 @@ impl OneCycleLR {
             // the f32 form cancels to a few bits when `end` is tiny (min_lr).
             Anneal::Linear => start * rest + end * p,
         };
-        (anneal(phase.lr), self.cycle_momentum.then(|| anneal(phase.momentum)))
+        (
+            anneal(phase.lr),
+            self.cycle_momentum.then(|| anneal(phase.momentum)),
+        )
     }
 }

@@ -4,7 +4,11 @@ use crate::error::{non_negative, Error};
 
 /// Whether lower or higher metrics are better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum PlateauMode {
     /// Lower is better (a loss).
@@ -15,7 +19,11 @@ pub enum PlateauMode {
 
 /// How `threshold` defines a significant improvement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ThresholdMode {
     /// Better than `best * (1 -+ threshold)`.
@@ -25,7 +33,11 @@ pub enum ThresholdMode {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 /// `torch.optim.lr_scheduler.ReduceLROnPlateau` with PyTorch's defaults.
 ///
@@ -43,7 +55,10 @@ pub struct ReduceLROnPlateau {
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::ten"))]
     pub patience: u32,
     /// >= 0 (default 1e-4).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::threshold_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::threshold_default")
+    )]
     pub threshold: f32,
     /// Default `rel`.
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::rel"))]
@@ -58,7 +73,6 @@ pub struct ReduceLROnPlateau {
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::eps_default"))]
     pub eps: f32,
 }
-
 
 impl Default for ReduceLROnPlateau {
     fn default() -> Self {
@@ -100,7 +114,11 @@ impl ReduceLROnPlateau {
             PlateauMode::Min => f32::INFINITY,
             PlateauMode::Max => f32::NEG_INFINITY,
         };
-        PlateauState { best, num_bad_epochs: 0, cooldown_counter: 0 }
+        PlateauState {
+            best,
+            num_bad_epochs: 0,
+            cooldown_counter: 0,
+        }
     }
 
     fn is_better(&self, a: f32, best: f32) -> bool {

@@ -11,10 +11,20 @@ use heapless::Vec;
 enum Body {
     Fixed,
     Leaf(LeafState),
-    Sequential { children: Vec<LeafState, MAX_CHILDREN>, milestones: Vec<u32, MAX_CHILDREN> },
+    Sequential {
+        children: Vec<LeafState, MAX_CHILDREN>,
+        milestones: Vec<u32, MAX_CHILDREN>,
+    },
     Chained(Vec<LeafState, MAX_CHILDREN>),
-    Switch { children: Vec<LeafState, MAX_CHILDREN>, milestones: Vec<u32, MAX_CHILDREN> },
-    Warmup { warmup: WarmupLR, inner: LeafState, base: f32 },
+    Switch {
+        children: Vec<LeafState, MAX_CHILDREN>,
+        milestones: Vec<u32, MAX_CHILDREN>,
+    },
+    Warmup {
+        warmup: WarmupLR,
+        inner: LeafState,
+        base: f32,
+    },
 }
 
 /// A schedule driving one optimizer param group: the lr and momentum in effect now, and
@@ -44,7 +54,10 @@ pub struct Scheduler {
     body: Body,
 }
 
-fn build_all(children: &[LeafSpec], group: &mut ParamGroup) -> Result<Vec<LeafState, MAX_CHILDREN>, Error> {
+fn build_all(
+    children: &[LeafSpec],
+    group: &mut ParamGroup,
+) -> Result<Vec<LeafState, MAX_CHILDREN>, Error> {
     let mut built = Vec::new();
     for child in children {
         // check_children bounded the count, so the push cannot fail.
@@ -70,9 +83,17 @@ impl Scheduler {
             return Err(Error::invalid("optimizer", "lr", "must be >= 0 and finite"));
         }
         if !(momentum.is_finite() && momentum >= 0.0) {
-            return Err(Error::invalid("optimizer", "momentum", "must be >= 0 and finite"));
+            return Err(Error::invalid(
+                "optimizer",
+                "momentum",
+                "must be >= 0 and finite",
+            ));
         }
-        let mut group = ParamGroup { lr, momentum, initial_lr: lr };
+        let mut group = ParamGroup {
+            lr,
+            momentum,
+            initial_lr: lr,
+        };
         let initial = group;
         let body = match spec {
             Spec::Fixed => Body::Fixed,
@@ -81,7 +102,10 @@ impl Scheduler {
                 let mut children = build_all(&s.schedulers, &mut group)?;
                 group.lr = group.initial_lr;
                 children[0].initial_step(&mut group)?;
-                Body::Sequential { children, milestones: s.milestones.clone() }
+                Body::Sequential {
+                    children,
+                    milestones: s.milestones.clone(),
+                }
             }
             Spec::ChainedScheduler(s) => {
                 check_children("ChainedScheduler", &s.schedulers, None)?;
@@ -89,21 +113,35 @@ impl Scheduler {
             }
             Spec::SwitchLR(s) => {
                 check_children("SwitchLR", &s.schedulers, Some(&s.milestones))?;
-                Body::Switch { children: build_all(&s.schedulers, &mut group)?, milestones: s.milestones.clone() }
+                Body::Switch {
+                    children: build_all(&s.schedulers, &mut group)?,
+                    milestones: s.milestones.clone(),
+                }
             }
             Spec::WarmupLR(w) => {
                 w.validate()?;
                 let base = group.initial_lr;
                 let inner = LeafState::build(w.schedule.clone(), &mut group)?;
                 group.lr = base * w.factor(0);
-                Body::Warmup { warmup: w.clone(), inner, base }
+                Body::Warmup {
+                    warmup: w.clone(),
+                    inner,
+                    base,
+                }
             }
             leaf => {
-                let leaf = leaf.as_leaf().ok_or(Error::invalid("Spec", "kind", "is not a schedule"))?;
+                let leaf =
+                    leaf.as_leaf()
+                        .ok_or(Error::invalid("Spec", "kind", "is not a schedule"))?;
                 Body::Leaf(LeafState::build(leaf, &mut group)?)
             }
         };
-        Ok(Scheduler { group, initial, steps: 0, body })
+        Ok(Scheduler {
+            group,
+            initial,
+            steps: 0,
+            body,
+        })
     }
 
     /// The lr in effect for the next optimizer step (PyTorch: `optimizer.param_groups[0]["lr"]`).
@@ -134,12 +172,19 @@ impl Scheduler {
 
     /// `scheduler.step()`. On error the state is unchanged.
     pub fn step(&mut self) -> Result<(), Error> {
-        let next = self.steps.checked_add(1).ok_or(Error::invalid("Scheduler", "step", "count overflowed u32"))?;
+        let next = self.steps.checked_add(1).ok_or(Error::invalid(
+            "Scheduler",
+            "step",
+            "count overflowed u32",
+        ))?;
         let group = &mut self.group;
         match &mut self.body {
             Body::Fixed => {}
             Body::Leaf(leaf) => leaf.step(group)?,
-            Body::Sequential { children, milestones } => {
+            Body::Sequential {
+                children,
+                milestones,
+            } => {
                 let i = child_index(milestones, next);
                 if i > 0 && milestones[i - 1] == next {
                     children[i].restart(group)?;
@@ -158,8 +203,15 @@ impl Scheduler {
                     }
                 }
             }
-            Body::Switch { children, milestones } => children[child_index(milestones, next)].step(group)?,
-            Body::Warmup { warmup, inner, base } => {
+            Body::Switch {
+                children,
+                milestones,
+            } => children[child_index(milestones, next)].step(group)?,
+            Body::Warmup {
+                warmup,
+                inner,
+                base,
+            } => {
                 if next < warmup.warmup_steps {
                     group.lr = *base * warmup.factor(next);
                 } else if next == warmup.warmup_steps {
@@ -189,21 +241,39 @@ impl Scheduler {
     /// where only stepping can tell (`ChainedScheduler`, `SwitchLR`, ...).
     pub fn at(&self, k: u32) -> Option<(f32, f32)> {
         let initial = self.initial;
-        let restarted = |leaf: &LeafState, local: u32, base: f32| leaf.at(local, ParamGroup { lr: base, ..initial });
+        let restarted = |leaf: &LeafState, local: u32, base: f32| {
+            leaf.at(
+                local,
+                ParamGroup {
+                    lr: base,
+                    ..initial
+                },
+            )
+        };
         match &self.body {
             Body::Fixed => Some((initial.lr, initial.momentum)),
             Body::Leaf(leaf) => leaf.at(k, initial),
-            Body::Sequential { children, milestones } => {
+            Body::Sequential {
+                children,
+                milestones,
+            } => {
                 // OneCycleLR rewrites the group's initial lr, which the reset then uses; a child
                 // cycling momentum sets it when built, whoever runs.
-                if children.iter().any(|c| matches!(c.spec, LeafSpec::OneCycleLR(_)) || c.touches_momentum()) {
+                if children
+                    .iter()
+                    .any(|c| matches!(c.spec, LeafSpec::OneCycleLR(_)) || c.touches_momentum())
+                {
                     return None;
                 }
                 let i = child_index(milestones, k);
                 let start = if i == 0 { 0 } else { milestones[i - 1] };
                 restarted(&children[i], k - start, initial.lr)
             }
-            Body::Warmup { warmup, inner, base } => {
+            Body::Warmup {
+                warmup,
+                inner,
+                base,
+            } => {
                 if inner.touches_momentum() {
                     return None;
                 }

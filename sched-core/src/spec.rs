@@ -8,7 +8,9 @@ use crate::cyclic::CyclicLR;
 use crate::error::{at_least_one, Error};
 use crate::lambda::{LambdaLR, MultiplicativeLR};
 use crate::modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR};
-use crate::multiplicative::{serde_struct, ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR};
+use crate::multiplicative::{
+    serde_struct, ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR,
+};
 use crate::one_cycle::OneCycleLR;
 use crate::plateau::ReduceLROnPlateau;
 use heapless::Vec;
@@ -157,7 +159,11 @@ pub struct SwitchLR {
 
 /// Shape of a `WarmupLR` ramp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum WarmupShape {
     /// `u`.
@@ -165,7 +171,6 @@ pub enum WarmupShape {
     /// `(1 - cos(pi u)) / 2`.
     Cos,
 }
-
 
 serde_struct! {
 /// A warmup in front of any schedule (not in PyTorch): exactly
@@ -191,7 +196,11 @@ impl WarmupLR {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         at_least_one("WarmupLR", "warmup_steps", self.warmup_steps)?;
         if !(self.start_factor >= 0.0 && self.start_factor <= 1.0) {
-            return Err(Error::invalid("WarmupLR", "start_factor", "must be in [0, 1]"));
+            return Err(Error::invalid(
+                "WarmupLR",
+                "start_factor",
+                "must be in [0, 1]",
+            ));
         }
         no_plateau("WarmupLR", core::slice::from_ref(&self.schedule))?;
         self.schedule.validate()
@@ -207,8 +216,15 @@ impl WarmupLR {
 }
 
 fn no_plateau(kind: &'static str, children: &[LeafSpec]) -> Result<(), Error> {
-    if children.iter().any(|c| matches!(c, LeafSpec::ReduceLROnPlateau(_))) {
-        return Err(Error::invalid(kind, "schedulers", "cannot hold ReduceLROnPlateau"));
+    if children
+        .iter()
+        .any(|c| matches!(c, LeafSpec::ReduceLROnPlateau(_)))
+    {
+        return Err(Error::invalid(
+            kind,
+            "schedulers",
+            "cannot hold ReduceLROnPlateau",
+        ));
     }
     Ok(())
 }
@@ -220,17 +236,29 @@ pub(crate) fn check_children(
     milestones: Option<&[u32]>,
 ) -> Result<(), Error> {
     if children.is_empty() {
-        return Err(Error::invalid(kind, "schedulers", "must hold at least one scheduler"));
+        return Err(Error::invalid(
+            kind,
+            "schedulers",
+            "must hold at least one scheduler",
+        ));
     }
     no_plateau(kind, children)?;
     if let Some(milestones) = milestones {
         if milestones.len() + 1 != children.len() {
-            return Err(Error::invalid(kind, "milestones", "must have one entry fewer than schedulers"));
+            return Err(Error::invalid(
+                kind,
+                "milestones",
+                "must have one entry fewer than schedulers",
+            ));
         }
         let mut last = 0;
         for &m in milestones {
             if m <= last {
-                return Err(Error::invalid(kind, "milestones", "must be strictly increasing and >= 1"));
+                return Err(Error::invalid(
+                    kind,
+                    "milestones",
+                    "must be strictly increasing and >= 1",
+                ));
             }
             last = m;
         }

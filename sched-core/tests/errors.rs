@@ -9,25 +9,89 @@ fn message<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
 #[test]
 fn constructors_name_the_parameter_and_rule() {
     let cases: Vec<(String, &str)> = vec![
-        (message(StepLR::new(0, 0.1)), "StepLR: `step_size` must be >= 1"),
-        (message(StepLR::new(1, 0.0)), "StepLR: `gamma` must be > 0 and finite"),
-        (message(StepLR::new(1, f64::NAN)), "StepLR: `gamma` must be > 0 and finite"),
-        (message(ExponentialLR::new(-0.5)), "ExponentialLR: `gamma` must be > 0 and finite"),
-        (message(ConstantLR::new(1.5, 3)), "ConstantLR: `factor` must be in (0, 1]"),
-        (message(LinearLR::new(0.0, 1.0, 5)), "LinearLR: `start_factor` must be in (0, 1]"),
-        (message(LinearLR::new(0.5, 1.0, 0)), "LinearLR: `total_iters` must be >= 1"),
-        (message(PolynomialLR::new(0, 1.0)), "PolynomialLR: `total_iters` must be >= 1"),
-        (message(CosineAnnealingLR::new(0, 0.0)), "CosineAnnealingLR: `T_max` must be >= 1"),
-        (message(CosineAnnealingLR::new(10, -1.0)), "CosineAnnealingLR: `eta_min` must be >= 0 and finite"),
-        (message(CosineAnnealingWarmRestarts::new(0, 1, 0.0)), "CosineAnnealingWarmRestarts: `T_0` must be >= 1"),
-        (message(CosineAnnealingWarmRestarts::new(5, 0, 0.0)), "CosineAnnealingWarmRestarts: `T_mult` must be >= 1"),
-        (message(CyclicLR::new(0.1, 0.01)), "CyclicLR: `base_lr` must be <= max_lr"),
-        (message(OneCycleLR::new(0.1, 0)), "OneCycleLR: `total_steps` must be >= 1"),
-        (message(OneCycleLR::new(-0.1, 100)), "OneCycleLR: `max_lr` must be > 0 and finite"),
-        (message(MultiStepLR::new(&[1; 17], 0.1)), "MultiStepLR: `milestones` must have at most 16 entries"),
-        (message(LambdaLR::parse("0.95 ** epoc")), "invalid expression at byte 8: unknown name"),
-        (message(Scheduler::new(StepLR { step_size: 0, gamma: 0.1 }, 0.1, 0.0)), "StepLR: `step_size` must be >= 1"),
-        (message(Scheduler::new(StepLR::new(1, 0.5).unwrap(), f32::NAN, 0.0)), "optimizer: `lr` must be >= 0 and finite"),
+        (
+            message(StepLR::new(0, 0.1)),
+            "StepLR: `step_size` must be >= 1",
+        ),
+        (
+            message(StepLR::new(1, 0.0)),
+            "StepLR: `gamma` must be > 0 and finite",
+        ),
+        (
+            message(StepLR::new(1, f64::NAN)),
+            "StepLR: `gamma` must be > 0 and finite",
+        ),
+        (
+            message(ExponentialLR::new(-0.5)),
+            "ExponentialLR: `gamma` must be > 0 and finite",
+        ),
+        (
+            message(ConstantLR::new(1.5, 3)),
+            "ConstantLR: `factor` must be in (0, 1]",
+        ),
+        (
+            message(LinearLR::new(0.0, 1.0, 5)),
+            "LinearLR: `start_factor` must be in (0, 1]",
+        ),
+        (
+            message(LinearLR::new(0.5, 1.0, 0)),
+            "LinearLR: `total_iters` must be >= 1",
+        ),
+        (
+            message(PolynomialLR::new(0, 1.0)),
+            "PolynomialLR: `total_iters` must be >= 1",
+        ),
+        (
+            message(CosineAnnealingLR::new(0, 0.0)),
+            "CosineAnnealingLR: `T_max` must be >= 1",
+        ),
+        (
+            message(CosineAnnealingLR::new(10, -1.0)),
+            "CosineAnnealingLR: `eta_min` must be >= 0 and finite",
+        ),
+        (
+            message(CosineAnnealingWarmRestarts::new(0, 1, 0.0)),
+            "CosineAnnealingWarmRestarts: `T_0` must be >= 1",
+        ),
+        (
+            message(CosineAnnealingWarmRestarts::new(5, 0, 0.0)),
+            "CosineAnnealingWarmRestarts: `T_mult` must be >= 1",
+        ),
+        (
+            message(CyclicLR::new(0.1, 0.01)),
+            "CyclicLR: `base_lr` must be <= max_lr",
+        ),
+        (
+            message(OneCycleLR::new(0.1, 0)),
+            "OneCycleLR: `total_steps` must be >= 1",
+        ),
+        (
+            message(OneCycleLR::new(-0.1, 100)),
+            "OneCycleLR: `max_lr` must be > 0 and finite",
+        ),
+        (
+            message(MultiStepLR::new(&[1; 17], 0.1)),
+            "MultiStepLR: `milestones` must have at most 16 entries",
+        ),
+        (
+            message(LambdaLR::parse("0.95 ** epoc")),
+            "invalid expression at byte 8: unknown name",
+        ),
+        (
+            message(Scheduler::new(
+                StepLR {
+                    step_size: 0,
+                    gamma: 0.1,
+                },
+                0.1,
+                0.0,
+            )),
+            "StepLR: `step_size` must be >= 1",
+        ),
+        (
+            message(Scheduler::new(StepLR::new(1, 0.5).unwrap(), f32::NAN, 0.0)),
+            "optimizer: `lr` must be >= 0 and finite",
+        ),
     ];
     for (got, want) in cases {
         assert!(got.starts_with(want), "got `{got}`, want `{want}...`");
@@ -38,7 +102,10 @@ fn constructors_name_the_parameter_and_rule() {
 fn one_cycle_rules() {
     let mut s = OneCycleLR::new(0.1, 100).unwrap();
     s.pct_start = 1.0;
-    assert_eq!(message(Scheduler::new(s.clone(), 0.1, 0.0)), "OneCycleLR: `pct_start` must be in (0, 1)");
+    assert_eq!(
+        message(Scheduler::new(s.clone(), 0.1, 0.0)),
+        "OneCycleLR: `pct_start` must be in (0, 1)"
+    );
     s.pct_start = 0.5;
     s.total_steps = Some(2); // 0.5 * 2 - 1 = 0: a zero-length first phase
     assert!(message(Scheduler::new(s.clone(), 0.1, 0.0)).contains("zero length"));
@@ -48,8 +115,14 @@ fn one_cycle_rules() {
 
 #[test]
 fn plateau_factor_must_be_below_one() {
-    let s = ReduceLROnPlateau { factor: 1.0, ..Default::default() };
-    assert_eq!(message(Scheduler::new(s, 0.1, 0.0)), "ReduceLROnPlateau: `factor` must be in (0, 1)");
+    let s = ReduceLROnPlateau {
+        factor: 1.0,
+        ..Default::default()
+    };
+    assert_eq!(
+        message(Scheduler::new(s, 0.1, 0.0)),
+        "ReduceLROnPlateau: `factor` must be in (0, 1)"
+    );
 }
 
 #[test]
@@ -59,14 +132,33 @@ fn composites_check_children_and_milestones() {
         schedulers: children.iter().cloned().collect(),
         milestones: milestones.iter().copied().collect(),
     };
-    assert_eq!(message(Scheduler::new(seq(&[], &[]), 0.1, 0.0)), "SequentialLR: `schedulers` must hold at least one scheduler");
-    assert_eq!(message(Scheduler::new(seq(&[step.clone()], &[3]), 0.1, 0.0)), "SequentialLR: `milestones` must have one entry fewer than schedulers");
     assert_eq!(
-        message(Scheduler::new(seq(&[step.clone(), step.clone(), step.clone()], &[5, 5]), 0.1, 0.0)),
+        message(Scheduler::new(seq(&[], &[]), 0.1, 0.0)),
+        "SequentialLR: `schedulers` must hold at least one scheduler"
+    );
+    assert_eq!(
+        message(Scheduler::new(seq(std::slice::from_ref(&step), &[3]), 0.1, 0.0)),
+        "SequentialLR: `milestones` must have one entry fewer than schedulers"
+    );
+    assert_eq!(
+        message(Scheduler::new(
+            seq(&[step.clone(), step.clone(), step.clone()], &[5, 5]),
+            0.1,
+            0.0
+        )),
         "SequentialLR: `milestones` must be strictly increasing and >= 1"
     );
     let plateau: LeafSpec = ReduceLROnPlateau::default().into();
-    assert_eq!(message(Scheduler::new(ChainedScheduler { schedulers: [plateau].into_iter().collect() }, 0.1, 0.0)), "ChainedScheduler: `schedulers` cannot hold ReduceLROnPlateau");
+    assert_eq!(
+        message(Scheduler::new(
+            ChainedScheduler {
+                schedulers: [plateau].into_iter().collect()
+            },
+            0.1,
+            0.0
+        )),
+        "ChainedScheduler: `schedulers` cannot hold ReduceLROnPlateau"
+    );
 }
 
 #[test]
@@ -82,7 +174,12 @@ fn stepping_errors_leave_the_state_alone() {
     let mut s = Scheduler::new(ExponentialLR::new(1e30).unwrap(), 1.0, 0.0).unwrap();
     s.step().unwrap();
     let before = s.clone();
-    assert_eq!(s.step(), Err(Error::NonFiniteLr { schedule: "ExponentialLR" }));
+    assert_eq!(
+        s.step(),
+        Err(Error::NonFiniteLr {
+            schedule: "ExponentialLR"
+        })
+    );
     assert_eq!(s, before);
 
     let mut s = Scheduler::new(LambdaLR::parse("1 / (epoch - 2)").unwrap(), 1.0, 0.0).unwrap();
@@ -100,28 +197,66 @@ fn stepping_errors_leave_the_state_alone() {
 #[cfg(feature = "serde")]
 #[test]
 fn spec_errors_list_the_valid_kinds_and_keys() {
-    let err = serde_json::from_str::<Spec>(r#"{"kind":"StepLr","step_size":2}"#).unwrap_err().to_string();
-    assert!(err.contains("unknown variant `StepLr`") && err.contains("`StepLR`") && err.contains("`OneCycleLR`"), "{err}");
-    let err = serde_json::from_str::<Spec>(r#"{"kind":"StepLR","step_size":2,"gama":0.5}"#).unwrap_err().to_string();
-    assert!(err.contains("unknown field `gama`, expected `step_size` or `gamma`"), "{err}");
-    let err = serde_json::from_str::<Spec>(r#"{"kind":"StepLR"}"#).unwrap_err().to_string();
+    let err = serde_json::from_str::<Spec>(r#"{"kind":"StepLr","step_size":2}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown variant `StepLr`")
+            && err.contains("`StepLR`")
+            && err.contains("`OneCycleLR`"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<Spec>(r#"{"kind":"StepLR","step_size":2,"gama":0.5}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown field `gama`, expected `step_size` or `gamma`"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<Spec>(r#"{"kind":"StepLR"}"#)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field `step_size`"), "{err}");
-    let err = serde_json::from_str::<Spec>(r#"{"kind":"LambdaLR","lr_lambda":"0.95 ** epoc"}"#).unwrap_err().to_string();
+    let err = serde_json::from_str::<Spec>(r#"{"kind":"LambdaLR","lr_lambda":"0.95 ** epoc"}"#)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("unknown name"), "{err}");
-    let err = serde_json::from_str::<Spec>(r#"{"step_size":2}"#).unwrap_err().to_string();
+    let err = serde_json::from_str::<Spec>(r#"{"step_size":2}"#)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing field `kind`"), "{err}");
 }
 
 #[cfg(feature = "serde")]
 #[test]
 fn omitted_arguments_take_pytorchs_defaults() {
-    let spec: Spec = serde_json::from_str(r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":100}"#).unwrap();
+    let spec: Spec =
+        serde_json::from_str(r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":100}"#).unwrap();
     let Spec::OneCycleLR(s) = spec else { panic!() };
-    assert_eq!((s.pct_start, s.div_factor, s.final_div_factor, s.base_momentum, s.max_momentum), (0.3, 25.0, 1e4, 0.85, 0.95));
+    assert_eq!(
+        (
+            s.pct_start,
+            s.div_factor,
+            s.final_div_factor,
+            s.base_momentum,
+            s.max_momentum
+        ),
+        (0.3, 25.0, 1e4, 0.85, 0.95)
+    );
     assert!(s.cycle_momentum && !s.three_phase && s.anneal_strategy == Anneal::Cos);
-    let spec: Spec = serde_json::from_str(r#"{"kind":"CyclicLR","base_lr":0.001,"max_lr":0.01}"#).unwrap();
+    let spec: Spec =
+        serde_json::from_str(r#"{"kind":"CyclicLR","base_lr":0.001,"max_lr":0.01}"#).unwrap();
     let Spec::CyclicLR(s) = spec else { panic!() };
-    assert_eq!((s.step_size_up, s.step_size_down, s.mode, s.base_momentum, s.max_momentum), (2000, None, CyclicMode::Triangular, 0.8, 0.9));
+    assert_eq!(
+        (
+            s.step_size_up,
+            s.step_size_down,
+            s.mode,
+            s.base_momentum,
+            s.max_momentum
+        ),
+        (2000, None, CyclicMode::Triangular, 0.8, 0.9)
+    );
     let spec: Spec = serde_json::from_str(r#"{"kind":"ReduceLROnPlateau"}"#).unwrap();
     assert_eq!(spec, Spec::ReduceLROnPlateau(ReduceLROnPlateau::default()));
     // A spec survives a round trip through its own serialization.

@@ -72,10 +72,19 @@ fn compare(expected: &[f64], actual: &[f32], skip: &[usize]) -> Worst {
             continue;
         }
         let a = f64::from(a);
-        let error = if a == e { 0.0 } else { (a - e).abs() / e.abs().max(floor) };
+        let error = if a == e {
+            0.0
+        } else {
+            (a - e).abs() / e.abs().max(floor)
+        };
         let error = if error.is_nan() { f64::INFINITY } else { error };
         if error > worst.error {
-            worst = Worst { error, step, expected: e, actual: a };
+            worst = Worst {
+                error,
+                step,
+                expected: e,
+                actual: a,
+            };
         }
     }
     worst
@@ -92,7 +101,10 @@ fn run(case: &Case) -> Result<(Vec<f32>, Vec<f32>), String> {
         .map_err(|e| format!("{}: building the scheduler failed: {e}", case.name))?;
     let metrics = case.metrics.as_deref().unwrap_or(&[]);
     let (mut lrs, mut momenta) = (Vec::new(), Vec::new());
-    for (i, value) in Curve::new(scheduler, case.step_every, metrics).take(case.steps).enumerate() {
+    for (i, value) in Curve::new(scheduler, case.step_every, metrics)
+        .take(case.steps)
+        .enumerate()
+    {
         let (lr, m) = value.map_err(|e| format!("{}: step {i}: {e}", case.name))?;
         lrs.push(lr);
         momenta.push(m);
@@ -103,9 +115,18 @@ fn run(case: &Case) -> Result<(Vec<f32>, Vec<f32>), String> {
 fn evaluate(case: &Case) -> Result<Outcome, String> {
     let (lrs, momenta) = run(case)?;
     if lrs.len() != case.steps || case.lr_values.len() != case.steps {
-        return Err(format!("{}: {} values for {} steps", case.name, lrs.len(), case.steps));
+        return Err(format!(
+            "{}: {} values for {} steps",
+            case.name,
+            lrs.len(),
+            case.steps
+        ));
     }
-    let skip: Vec<usize> = KNOWN_REFERENCE_BUGS.iter().filter(|b| b.0 == case.name).map(|b| b.1).collect();
+    let skip: Vec<usize> = KNOWN_REFERENCE_BUGS
+        .iter()
+        .filter(|b| b.0 == case.name)
+        .map(|b| b.1)
+        .collect();
     Ok(Outcome {
         lr: compare(&case.lr_values, &lrs, &skip),
         momentum: compare(&case.momentum_values, &momenta, &skip),
@@ -120,7 +141,11 @@ fn write_actual(case: &Case) -> PathBuf {
     if let Ok((lrs, momenta)) = run(case) {
         let mut csv = String::from("step,lr,momentum,expected_lr,expected_momentum\n");
         for i in 0..lrs.len() {
-            let _ = writeln!(csv, "{i},{:.9e},{:.9e},{:.17e},{:.17e}", lrs[i], momenta[i], case.lr_values[i], case.momentum_values[i]);
+            let _ = writeln!(
+                csv,
+                "{i},{:.9e},{:.9e},{:.17e},{:.17e}",
+                lrs[i], momenta[i], case.lr_values[i], case.momentum_values[i]
+            );
         }
         let _ = std::fs::write(&path, csv);
     }
@@ -280,25 +305,40 @@ golden_cases!(
 fn every_case_file_has_a_named_test() {
     let mut files: Vec<String> = std::fs::read_dir(cases_dir())
         .expect("tests/golden/cases")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json").map(String::from))
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".json")
+                .map(String::from)
+        })
         .collect();
     files.sort();
     let mut named: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
     named.sort();
-    assert_eq!(files, named, "add or remove the case names in golden_cases! to match tests/golden/cases/");
+    assert_eq!(
+        files, named,
+        "add or remove the case names in golden_cases! to match tests/golden/cases/"
+    );
 }
 
 /// Prints the max relative error of every case (run with `--nocapture` to see it) and writes
 /// it to `target/golden-report.md`.
 #[test]
 fn error_table() {
-    let mut table = String::from("| case | steps | max rel err lr | max rel err momentum |\n|---|---:|---:|---:|\n");
+    let mut table = String::from(
+        "| case | steps | max rel err lr | max rel err momentum |\n|---|---:|---:|---:|\n",
+    );
     let (mut worst, mut worst_case, mut failures) = (0.0f64, String::new(), Vec::new());
     for name in ALL {
         let case = load(name);
         match evaluate(&case) {
             Ok(o) => {
-                let _ = writeln!(table, "| {name} | {} | {:.2e} | {:.2e} |", o.steps, o.lr.error, o.momentum.error);
+                let _ = writeln!(
+                    table,
+                    "| {name} | {} | {:.2e} | {:.2e} |",
+                    o.steps, o.lr.error, o.momentum.error
+                );
                 let e = o.lr.error.max(o.momentum.error);
                 if e > worst {
                     worst = e;
@@ -314,7 +354,11 @@ fn error_table() {
             }
         }
     }
-    let _ = writeln!(table, "\n{} cases; worst {worst:.2e} ({worst_case}); bar {BAR:.0e}", ALL.len());
+    let _ = writeln!(
+        table,
+        "\n{} cases; worst {worst:.2e} ({worst_case}); bar {BAR:.0e}",
+        ALL.len()
+    );
     println!("{table}");
     let report = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-report.md");
     let _ = std::fs::write(report, &table);

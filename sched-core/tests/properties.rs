@@ -8,21 +8,102 @@ use serde_json::{json, Map, Value};
 /// Parameter names and kinds of value for every leaf kind.
 const LEAVES: &[(&str, &[(&str, Gen)])] = &[
     ("StepLR", &[("step_size", Gen::Int), ("gamma", Gen::Float)]),
-    ("MultiStepLR", &[("milestones", Gen::Ints), ("gamma", Gen::Float)]),
-    ("ConstantLR", &[("factor", Gen::Float), ("total_iters", Gen::Int)]),
-    ("LinearLR", &[("start_factor", Gen::Float), ("end_factor", Gen::Float), ("total_iters", Gen::Int)]),
+    (
+        "MultiStepLR",
+        &[("milestones", Gen::Ints), ("gamma", Gen::Float)],
+    ),
+    (
+        "ConstantLR",
+        &[("factor", Gen::Float), ("total_iters", Gen::Int)],
+    ),
+    (
+        "LinearLR",
+        &[
+            ("start_factor", Gen::Float),
+            ("end_factor", Gen::Float),
+            ("total_iters", Gen::Int),
+        ],
+    ),
     ("ExponentialLR", &[("gamma", Gen::Float)]),
-    ("PolynomialLR", &[("total_iters", Gen::Int), ("power", Gen::Float)]),
-    ("CosineAnnealingLR", &[("T_max", Gen::Int), ("eta_min", Gen::Float)]),
-    ("CosineAnnealingWarmRestarts", &[("T_0", Gen::Int), ("T_mult", Gen::Int), ("eta_min", Gen::Float)]),
-    ("CyclicLR", &[("base_lr", Gen::Float), ("max_lr", Gen::Float), ("step_size_up", Gen::Int), ("step_size_down", Gen::Int), ("mode", Gen::CyclicMode), ("gamma", Gen::Float), ("cycle_momentum", Gen::Bool)]),
-    ("OneCycleLR", &[("max_lr", Gen::Float), ("total_steps", Gen::Int), ("pct_start", Gen::Float), ("anneal_strategy", Gen::Anneal), ("three_phase", Gen::Bool), ("div_factor", Gen::Float), ("final_div_factor", Gen::Float)]),
+    (
+        "PolynomialLR",
+        &[("total_iters", Gen::Int), ("power", Gen::Float)],
+    ),
+    (
+        "CosineAnnealingLR",
+        &[("T_max", Gen::Int), ("eta_min", Gen::Float)],
+    ),
+    (
+        "CosineAnnealingWarmRestarts",
+        &[
+            ("T_0", Gen::Int),
+            ("T_mult", Gen::Int),
+            ("eta_min", Gen::Float),
+        ],
+    ),
+    (
+        "CyclicLR",
+        &[
+            ("base_lr", Gen::Float),
+            ("max_lr", Gen::Float),
+            ("step_size_up", Gen::Int),
+            ("step_size_down", Gen::Int),
+            ("mode", Gen::CyclicMode),
+            ("gamma", Gen::Float),
+            ("cycle_momentum", Gen::Bool),
+        ],
+    ),
+    (
+        "OneCycleLR",
+        &[
+            ("max_lr", Gen::Float),
+            ("total_steps", Gen::Int),
+            ("pct_start", Gen::Float),
+            ("anneal_strategy", Gen::Anneal),
+            ("three_phase", Gen::Bool),
+            ("div_factor", Gen::Float),
+            ("final_div_factor", Gen::Float),
+        ],
+    ),
     ("LambdaLR", &[("lr_lambda", Gen::Expr)]),
     ("MultiplicativeLR", &[("lr_lambda", Gen::Expr)]),
-    ("WarmupStableDecayLR", &[("num_warmup_steps", Gen::Int), ("num_stable_steps", Gen::Int), ("num_decay_steps", Gen::Int), ("min_lr_ratio", Gen::Float), ("decay_type", Gen::WsdShape), ("warmup_type", Gen::WsdShape)]),
-    ("InverseSqrtLR", &[("num_warmup_steps", Gen::Int), ("timescale", Gen::Int)]),
-    ("TimmCosineLR", &[("t_initial", Gen::Int), ("cycle_mul", Gen::Int), ("cycle_decay", Gen::Float), ("cycle_limit", Gen::Int), ("k_decay", Gen::Float), ("lr_min", Gen::Float)]),
-    ("TimmTanhLR", &[("t_initial", Gen::Int), ("cycle_mul", Gen::Int), ("cycle_decay", Gen::Float), ("cycle_limit", Gen::Int), ("lb", Gen::Float), ("ub", Gen::Float)]),
+    (
+        "WarmupStableDecayLR",
+        &[
+            ("num_warmup_steps", Gen::Int),
+            ("num_stable_steps", Gen::Int),
+            ("num_decay_steps", Gen::Int),
+            ("min_lr_ratio", Gen::Float),
+            ("decay_type", Gen::WsdShape),
+            ("warmup_type", Gen::WsdShape),
+        ],
+    ),
+    (
+        "InverseSqrtLR",
+        &[("num_warmup_steps", Gen::Int), ("timescale", Gen::Int)],
+    ),
+    (
+        "TimmCosineLR",
+        &[
+            ("t_initial", Gen::Int),
+            ("cycle_mul", Gen::Int),
+            ("cycle_decay", Gen::Float),
+            ("cycle_limit", Gen::Int),
+            ("k_decay", Gen::Float),
+            ("lr_min", Gen::Float),
+        ],
+    ),
+    (
+        "TimmTanhLR",
+        &[
+            ("t_initial", Gen::Int),
+            ("cycle_mul", Gen::Int),
+            ("cycle_decay", Gen::Float),
+            ("cycle_limit", Gen::Int),
+            ("lb", Gen::Float),
+            ("ub", Gen::Float),
+        ],
+    ),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -39,8 +120,12 @@ enum Gen {
 
 fn value(gen: Gen) -> BoxedStrategy<Value> {
     match gen {
-        Gen::Int => prop_oneof![0u32..4, 0u32..60, Just(u32::MAX), 0u32..100_000].prop_map(|v| json!(v)).boxed(),
-        Gen::Ints => prop::collection::vec(0u32..50, 0..6).prop_map(|v| json!(v)).boxed(),
+        Gen::Int => prop_oneof![0u32..4, 0u32..60, Just(u32::MAX), 0u32..100_000]
+            .prop_map(|v| json!(v))
+            .boxed(),
+        Gen::Ints => prop::collection::vec(0u32..50, 0..6)
+            .prop_map(|v| json!(v))
+            .boxed(),
         Gen::Float => prop_oneof![
             Just(0.0),
             Just(1.0),
@@ -65,9 +150,15 @@ fn value(gen: Gen) -> BoxedStrategy<Value> {
         ]
         .prop_map(|v| json!(v))
         .boxed(),
-        Gen::CyclicMode => prop_oneof![Just("triangular"), Just("triangular2"), Just("exp_range")].prop_map(|v| json!(v)).boxed(),
-        Gen::Anneal => prop_oneof![Just("cos"), Just("linear")].prop_map(|v| json!(v)).boxed(),
-        Gen::WsdShape => prop_oneof![Just("linear"), Just("cosine"), Just("1-sqrt")].prop_map(|v| json!(v)).boxed(),
+        Gen::CyclicMode => prop_oneof![Just("triangular"), Just("triangular2"), Just("exp_range")]
+            .prop_map(|v| json!(v))
+            .boxed(),
+        Gen::Anneal => prop_oneof![Just("cos"), Just("linear")]
+            .prop_map(|v| json!(v))
+            .boxed(),
+        Gen::WsdShape => prop_oneof![Just("linear"), Just("cosine"), Just("1-sqrt")]
+            .prop_map(|v| json!(v))
+            .boxed(),
     }
 }
 
@@ -78,7 +169,9 @@ fn leaf() -> BoxedStrategy<Value> {
             let (kind, params) = LEAVES[i];
             let fields: Vec<_> = params
                 .iter()
-                .map(|&(name, gen)| prop::option::weighted(0.8, value(gen)).prop_map(move |v| (name, v)))
+                .map(|&(name, gen)| {
+                    prop::option::weighted(0.8, value(gen)).prop_map(move |v| (name, v))
+                })
                 .collect();
             fields.prop_map(move |fields| {
                 let mut object = Map::new();

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Every test of the project, from a fresh Debian machine with rustup: installs what it needs
+# (Rust components and targets, Debian packages, npm packages, defmt-print, wasm-bindgen-cli),
+# then checks formatting, lints, the host tests (golden suite against PyTorch's values), the
+# no_std builds of sched-core for each target and feature set, the firmware under QEMU and the
+# WASM page in headless Chromium. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "toolchain: rustfmt, clippy, targets"
+rustup component add rustfmt clippy >/dev/null
+rustup target add wasm32-unknown-unknown thumbv7em-none-eabihf >/dev/null
+
+step "system packages"
+need=()
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+pkg-config --exists fontconfig 2>/dev/null || need+=(libfontconfig1-dev pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p sched-core --all-targets --all-features -- -D warnings
+
+step "host tests"
+cargo test --workspace
+cargo test -p sched-core --all-features
+
+step "golden suite: max relative error per case against PyTorch"
+cargo test -p sched-core --features serde --test golden error_table -- --nocapture
+
+step "sched-core no_std builds, every feature set, thumbv7em-none-eabihf and wasm32-unknown-unknown"
+for target in thumbv7em-none-eabihf wasm32-unknown-unknown; do
+  for features in "" serde defmt serde,defmt; do
+    echo "sched-core --target $target --features '$features'"
+    cargo build -q -p sched-core --lib --no-default-features --features "$features" --target "$target"
+  done
+done
+
+step "benchmarks compile"
+cargo bench -p sched-core --bench step --no-run
+
+if [ -x firmware-example/test.sh ]; then
+  step "firmware-example under QEMU"
+  firmware-example/test.sh
+fi
+
+if [ -x wasm-demo/test.sh ]; then
+  step "wasm-demo in headless Chromium"
+  wasm-demo/test.sh
+fi
+
+step "all tests passed"
