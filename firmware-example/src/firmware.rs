@@ -1,0 +1,284 @@
+//! The device program (see main.rs).
+
+use core::hint::black_box;
+use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m_rt::entry;
+use firmware_example::bringup::{self, code};
+use firmware_example::finetune::{self, Plan, Trainer};
+use firmware_example::golden::{self, CASES};
+use sched_core::{Error, LambdaLR, Scheduler};
+
+#[entry]
+fn main() -> ! {
+    let mut cp = cortex_m::Peripherals::take().unwrap();
+    let stack_floor = paint_stack();
+    cp.SYST.set_clock_source(SystClkSource::Core);
+    cp.SYST.set_reload(0x00FF_FFFF);
+    cp.SYST.clear_current();
+    cp.SYST.enable_counter();
+
+    let mut ok = true;
+    defmt::info!("sched-core firmware example on Cortex-M4F (QEMU mps2-an386); no heap");
+
+    defmt::info!("stack: {=u32} bytes at entry", stack_used(stack_floor));
+    ok &= finetuning();
+    defmt::info!("stack: {=u32} bytes after fine-tuning", stack_used(stack_floor));
+    ok &= golden_table();
+    defmt::info!("stack: {=u32} bytes after the golden table", stack_used(stack_floor));
+    // 3. Instructions per step(), deterministic under `qemu -icount shift=0`.
+    bench(&mut ok);
+
+    let used = stack_used(stack_floor);
+    defmt::info!(
+        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, Spec {=usize} B, Trainer {=usize} B (static)",
+        used, core::mem::size_of::<Scheduler>(), core::mem::size_of::<sched_core::Spec>(), core::mem::size_of::<Trainer>()
+    );
+    if ok {
+        defmt::info!("all checks passed");
+        bringup::exit(code::OK)
+    } else {
+        defmt::error!("some check FAILED");
+        bringup::exit(code::CHECK_FAILED)
+    }
+}
+
+/// 1. Fine-tuning on Fashion-MNIST features, one run per schedule, from the same start.
+#[inline(never)]
+fn finetuning() -> bool {
+    let mut ok = true;
+    let trainer = cortex_m::singleton!(TRAINER: Trainer = Trainer::new()).unwrap();
+    for plan in Plan::ALL {
+        *trainer = Trainer::new();
+        let name = plan.name();
+        let result = finetune::finetune(trainer, plan, |e| {
+            defmt::info!(
+                "finetune {=str} epoch {=u32}: train_loss={=f32} eval_loss={=f32} eval_acc={=u32}/{=u32} lr={=f32} momentum={=f32}",
+                name, e.epoch, e.train_loss, e.eval.loss, e.eval.correct, e.eval.total, e.lr, e.momentum
+            );
+        });
+        match result {
+            Ok(out) => {
+                let good = finetune::improved(&out);
+                ok &= good;
+                defmt::info!(
+                    "finetune {=str}: eval loss {=f32} -> {=f32}, accuracy {=u32}/{=u32} -> {=u32}/{=u32}: {=str}",
+                    name, out.before.loss, out.after.loss, out.before.correct, out.before.total,
+                    out.after.correct, out.after.total, if good { "improved" } else { "NOT IMPROVED" }
+                );
+                defmt::info!("repro {=str} hash={=u32:#010x}", name, out.hash);
+            }
+            Err(e) => {
+                ok = false;
+                defmt::error!("finetune {=str}: scheduler error {}", name, e);
+            }
+        }
+    }
+
+    ok
+}
+
+/// 2. The golden table.
+#[inline(never)]
+fn golden_table() -> bool {
+
+    let perturb = if cfg!(feature = "force-failure") { 1.0 + 1e-4 } else { 1.0 };
+    let (mut passed, mut checked) = (0u32, 0u32);
+    for (i, case) in CASES.iter().enumerate() {
+        // force-failure: perturb the first case only, so the count must come out N-1/N.
+        match case.run(if i == 0 { perturb } else { 1.0 }) {
+            Ok(v) if v.pass() => {
+                passed += 1;
+                checked += v.checked;
+            }
+            Ok(v) => defmt::error!(
+                "golden {=str}: MISS lr err {=f64} momentum err {=f64} (worst at step {=u32}; bar {=f64})",
+                case.name, v.lr_error, v.momentum_error, v.worst_step, golden::BAR
+            ),
+            Err(e) => defmt::error!("golden {=str}: error {}", case.name, e),
+        }
+    }
+    defmt::info!(
+        "golden: {=u32}/{=usize} within tolerance ({=u32} steps compared, bar {=f64})",
+        passed, CASES.len(), checked, golden::BAR
+    );
+    passed == CASES.len() as u32
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instruction counting: SysTick on the core clock, which under `-icount shift=0` advances with
+// executed instructions. Instructions per tick are calibrated with a loop of known length.
+
+fn ticks_of(f: impl FnOnce()) -> u32 {
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    start.wrapping_sub(end) & 0x00FF_FFFF
+}
+
+/// `2 * n` instructions (`subs`, `bne`).
+#[inline(never)]
+fn spin(n: u32) {
+    #[allow(unsafe_code)]
+    unsafe {
+        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) n => _, options(nomem, nostack));
+    }
+}
+
+#[inline(never)]
+fn nop_step(s: &mut Scheduler, metric: Option<f32>) -> Result<(), Error> {
+    black_box((s, metric));
+    Ok(())
+}
+
+#[inline(never)]
+fn one_step(s: &mut Scheduler, metric: Option<f32>) -> Result<(), Error> {
+    match metric {
+        Some(m) => s.step_with_metric(m),
+        None => s.step(),
+    }
+}
+
+const BENCH_STEPS: u32 = 500;
+
+/// `LambdaLR_exp_cos`'s lambda as a Rust fn in f32 (what an embedded user would write).
+fn lambda_native(epoch: u32) -> f32 {
+    let e = epoch as f32;
+    libm::expf(-0.01 * e) * 0.5 * (1.0 + libm::cosf(core::f32::consts::PI * e / 40.0))
+}
+
+/// (label, golden case whose schedule is measured).
+const BENCH: &[(&str, &str)] = &[
+    ("Fixed", "Fixed_lr01"),
+    ("StepLR", "StepLR_step_size1_gamma099"),
+    ("MultiStepLR", "MultiStepLR_defaults"),
+    ("ConstantLR", "ConstantLR_defaults"),
+    ("LinearLR", "LinearLR_start01_total_iters20"),
+    ("ExponentialLR", "ExponentialLR_gamma0999_long"),
+    ("PolynomialLR", "PolynomialLR_power2_total_iters20"),
+    ("CosineAnnealingLR", "CosineAnnealingLR_Tmax10000"),
+    ("CosineAnnealingWarmRestarts", "CosineAnnealingWarmRestarts_Tmult2"),
+    ("CyclicLR", "CyclicLR_defaults"),
+    ("CyclicLR scale_fn", "CyclicLR_scale_fn_iterations"),
+    ("OneCycleLR", "OneCycleLR_total_steps4000"),
+    ("LambdaLR", "LambdaLR_exp_cos"),
+    ("MultiplicativeLR", "MultiplicativeLR_max_sqrt"),
+    ("ReduceLROnPlateau", "ReduceLROnPlateau_max_abs_cooldown"),
+    ("WarmupStableDecayLR", "WarmupStableDecayLR_defaults"),
+    ("InverseSqrtLR", "InverseSqrtLR_warmup10"),
+    ("TimmCosineLR", "TimmCosineLR_cycles_decay"),
+    ("TimmTanhLR", "TimmTanhLR_cycles_decay"),
+    ("SequentialLR", "SequentialLR_three_children"),
+    ("ChainedScheduler", "tutorial_combining_multiple_lr_schedulers_epochs_v1"),
+    ("SwitchLR", "tutorial_combining_multiple_lr_schedulers_epochs_v2"),
+    ("WarmupLR", "WarmupLR_linear_cosine"),
+];
+
+#[inline(never)]
+fn bench(ok: &mut bool) {
+    const CAL: u32 = 1_000_000;
+    let cal = ticks_of(|| spin(black_box(CAL)));
+    if cal == 0 {
+        defmt::warn!("step() instructions: SysTick does not advance; run QEMU with -icount shift=0");
+        return;
+    }
+    // Instructions per tick, x1000 (fixed point, to keep the log integer).
+    let ipt_milli = (u64::from(2 * CAL) * 1000 + u64::from(cal) / 2) / u64::from(cal);
+    let instr = |ticks: u64| ((ticks * ipt_milli + 500) / 1000) as u32;
+    defmt::info!("step() instructions: calibration {=u32} ticks for {=u32} instructions ({=u64}.{=u64:03} per tick), {=u32} steps each",
+        cal, 2 * CAL, ipt_milli / 1000, ipt_milli % 1000, BENCH_STEPS);
+
+    let mut worst = 0u32;
+    for row in 0..BENCH.len() + 1 + Plan::ALL.len() {
+        // One schedule at a time: a Scheduler is a few KB.
+        let (label, built, metrics, steps) = if row < BENCH.len() {
+            let (label, name) = BENCH[row];
+            match CASES.iter().find(|c| c.name == name) {
+                Some(c) => (label, c.scheduler(), c.metrics, BENCH_STEPS),
+                None => (label, Err(Error::MetricRequired), &[][..], BENCH_STEPS),
+            }
+        } else if row == BENCH.len() {
+            ("LambdaLR (Rust fn)", Scheduler::new(LambdaLR::new(lambda_native), 0.1, 0.0), &[][..], BENCH_STEPS)
+        } else {
+            // The fine-tuning schedules, over their whole run (OneCycleLR stops at total_steps).
+            let plan = Plan::ALL[row - BENCH.len() - 1];
+            (plan.name(), plan.scheduler(), &[][..], finetune::TOTAL_STEPS as u32)
+        };
+        let Ok(s0) = built else {
+            defmt::error!("step() instructions: {=str}: cannot build", label);
+            *ok = false;
+            continue;
+        };
+        let metric = |i: u32| if metrics.is_empty() { None } else { Some(metrics[i as usize % metrics.len()]) };
+        // Mean: N steps in one stretch, minus the same loop calling a no-op.
+        let mut s = s0.clone();
+        let mut failed = false;
+        let total = ticks_of(|| {
+            for i in 0..steps {
+                failed |= one_step(black_box(&mut s), metric(i)).is_err();
+            }
+        });
+        let mut s = s0.clone();
+        let base = ticks_of(|| {
+            for i in 0..steps {
+                failed |= nop_step(black_box(&mut s), black_box(metric(i))).is_err();
+            }
+        });
+        // Max: each step on its own, minus an empty measurement (resolution: one tick).
+        let empty = ticks_of(|| {
+            let _ = nop_step(black_box(&mut s), None);
+        });
+        let mut s = s0.clone();
+        let mut max = 0;
+        for i in 0..steps {
+            let m = metric(i);
+            let t = ticks_of(|| failed |= one_step(black_box(&mut s), m).is_err());
+            max = max.max(t.saturating_sub(empty));
+        }
+        let mean = instr(u64::from(total.saturating_sub(base))) / steps;
+        let max = instr(u64::from(max));
+        worst = worst.max(mean);
+        if failed {
+            *ok = false;
+            defmt::error!("step() instructions: {=str}: a step failed", label);
+        }
+        defmt::info!("step() instructions: {=str}: mean {=u32} max {=u32}", label, mean, max);
+    }
+    defmt::info!("step() instructions: worst mean {=u32} (aim: < 2000)", worst);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stack high-water mark: paint the free stack at start, find the deepest overwritten word.
+
+const PAINT: u32 = 0xDEAD_BEEF;
+
+extern "C" {
+    static __sheap: u32;
+}
+
+#[inline(never)]
+fn paint_stack() -> usize {
+    let floor = core::ptr::addr_of!(__sheap) as usize;
+    let sp = cortex_m::register::msp::read() as usize;
+    let mut p = (floor + 3) & !3;
+    while p + 256 < sp {
+        #[allow(unsafe_code)]
+        unsafe {
+            core::ptr::write_volatile(p as *mut u32, PAINT)
+        };
+        p += 4;
+    }
+    floor
+}
+
+fn stack_used(floor: usize) -> u32 {
+    let mut p = (floor + 3) & !3;
+    #[allow(unsafe_code)]
+    while unsafe { core::ptr::read_volatile(p as *const u32) } == PAINT {
+        p += 4;
+    }
+    extern "C" {
+        static _stack_start: u32;
+    }
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    (top - p) as u32
+}

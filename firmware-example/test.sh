@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The firmware's CI check (the project's CI calls this). On a fresh Debian machine it installs
+# what is missing (qemu-system-arm, binutils-arm-none-eabi, dataset-fashion-mnist, the
+# thumbv7em-none-eabihf target, defmt-print), then:
+#   1. host tests of the library (golden table vs JSON, fine-tuning, reproducibility hashes);
+#   2. builds the firmware, runs it under QEMU (mps2-an386) with a timeout, asserts exit code 0,
+#      "golden: N/N within tolerance", the loss improved for both schedules, and the device's
+#      trajectory hashes equal the host's (bit-identical fine-tuning);
+#   3. builds with --features force-failure and asserts that run FAILS;
+#   4. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash, and the
+#      instructions-per-step() table.
+set -euo pipefail
+cd "$(dirname "$0")"
+TIMEOUT="${FIRMWARE_TIMEOUT:-300}"
+export QEMU_TIMEOUT="$TIMEOUT"
+fail() { echo "test.sh: FAIL: $*" >&2; exit 1; }
+
+# --- prerequisites -----------------------------------------------------------------------------
+need_apt=()
+command -v qemu-system-arm >/dev/null || need_apt+=(qemu-system-arm)
+command -v arm-none-eabi-size >/dev/null || need_apt+=(binutils-arm-none-eabi)
+[ -n "${FASHION_MNIST_DIR:-}" ] || [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] \
+  || need_apt+=(dataset-fashion-mnist)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "test.sh: installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf \
+  || rustup target add thumbv7em-none-eabihf
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v defmt-print >/dev/null || cargo install defmt-print --locked
+
+HOST="$(rustc -vV | sed -n 's/^host: //p')"
+ELF=target/thumbv7em-none-eabihf/release/firmware-example
+
+# --- 1. host tests -----------------------------------------------------------------------------
+echo "== host tests ($HOST)"
+rm -f target/host-repro.txt
+cargo test --release --target "$HOST" --locked 2>&1 | tail -n 20
+[ -s target/host-repro.txt ] || fail "host tests did not write target/host-repro.txt"
+
+# --- 2. the firmware under QEMU ------------------------------------------------------------------
+echo "== firmware under QEMU"
+cargo build --release --locked
+set +e
+cargo run --release --locked > target/firmware.log 2>&1
+rc=$?
+set -e
+cat target/firmware.log
+[ "$rc" = 0 ] || fail "firmware exited with $rc (want 0)"
+grep -Eq 'golden: ([0-9]+)/\1 within tolerance' target/firmware.log || fail "golden N/N line missing or N differs"
+[ "$(grep -c 'finetune .*: improved$' target/firmware.log)" = 2 ] || fail "loss did not improve for both schedules"
+grep -q 'all checks passed' target/firmware.log || fail "no 'all checks passed'"
+diff <(grep -o 'repro .*' target/firmware.log) target/host-repro.txt \
+  || fail "device and host fine-tuning trajectories differ (hashes above)"
+
+# --- 3. the check can fail -----------------------------------------------------------------------
+echo "== force-failure build must fail"
+set +e
+cargo run --release --locked --features force-failure > target/firmware-forced.log 2>&1
+frc=$?
+set -e
+grep -E 'golden:|finetune .*: (improved|NOT IMPROVED)|FAILED|MISS' target/firmware-forced.log || true
+[ "$frc" != 0 ] || fail "force-failure run exited 0: the check cannot fail"
+grep -Eq 'golden: ([0-9]+)/([0-9]+) within' target/firmware-forced.log \
+  && ! grep -Eq 'golden: ([0-9]+)/\1 within' target/firmware-forced.log || fail "forced golden miss not reported"
+grep -q 'NOT IMPROVED' target/firmware-forced.log || fail "forced loss-check failure not reported"
+# Leave the normal build in place (the forced one replaced the ELF).
+cargo build --release --locked
+
+# --- 4. summary --------------------------------------------------------------------------------
+echo "== summary"
+arm-none-eabi-size -A "$ELF" | grep -E '^(section|\.vector_table|\.text|\.rodata|\.data|\.bss|\.uninit|Total)' || true
+arm-none-eabi-size "$ELF"
+read -r text data bss _ < <(arm-none-eabi-size "$ELF" | tail -1)
+echo "flash: $((text + data)) bytes; static RAM: $((data + bss)) bytes (+ stack, see the log)"
+core=0; lm=0; fl=0
+while read -r _ size type name; do
+  case "$type" in t|T) ;; *) continue ;; esac
+  case "$name" in
+    *sched_core::*) core=$((core + 16#$size)) ;;
+    libm::*) lm=$((lm + 16#$size)) ;;
+    *dec2flt*|*flt2dec*|*fmt::float*) fl=$((fl + 16#$size)) ;;
+  esac
+done < <(arm-none-eabi-nm -C -S --size-sort "$ELF")
+echo "flash code by symbol: sched-core $core bytes (aim < 16384), libm $lm bytes, float parsing/printing $fl bytes"
+grep -E 'stack:' target/firmware.log | tail -1 | sed 's/^INFO  //'
+echo "instructions per step() (mean over the steps, max per single step with one-tick = 40 instruction resolution):"
+grep -o 'step() instructions: .*' target/firmware.log | sed 's/^step() instructions: /  /'
+grep -E 'finetune [^ ]+: eval loss' target/firmware.log | sed 's/^INFO  /  /'
+grep -o 'golden: .*' target/firmware.log | sed 's/^/  /'
+echo "test.sh: OK"

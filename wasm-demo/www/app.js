@@ -1,0 +1,516 @@
+// The page: a form over sched-core's parameter table, curves computed by the wasm `curve`
+// function, drawn on two canvases. All state lives in `state` and in the URL hash.
+import init, { params, presets, curve } from './pkg/wasm_demo.js';
+
+await init();
+const TABLE = JSON.parse(params());
+const PRESETS = JSON.parse(presets());
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
+  '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd'];
+const $ = (id) => document.getElementById(id);
+const MAX_STEPS = 2_000_000;
+
+// ---------- state ----------
+function presetCurve(run) {
+  return {
+    name: run.name, spec: JSON.stringify(run.schedule), lr: String(run.lr), momentum: String(run.momentum),
+    mode: 'epochs', epochs: String(PRESETS.epochs), batches: String(PRESETS.batches_per_epoch),
+    stepping: run.step, steps: '1000', metrics: run.schedule.kind === 'ReduceLROnPlateau' ? exampleMetrics(PRESETS.epochs) : '',
+  };
+}
+
+// An illustrative test loss for ReduceLROnPlateau (the study's own losses are not recorded):
+// falls for 5 epochs, then wobbles on a plateau.
+function exampleMetrics(n) {
+  const head = [0.8, 0.62, 0.52, 0.47, 0.45];
+  const out = [];
+  for (let j = 0; j < n; j++) out.push(j < head.length ? head[j] : +(0.446 + 0.002 * ((j * 7) % 3)).toFixed(3));
+  return out.join(', ');
+}
+
+function defaultState() {
+  return { curves: [presetCurve(PRESETS.runs[1])], active: 0, log: true };
+}
+
+function loadState() {
+  const h = location.hash.slice(1);
+  if (h) {
+    try {
+      const s = JSON.parse(decodeURIComponent(h));
+      if (Array.isArray(s.curves) && s.curves.length) {
+        const base = defaultState().curves[0];
+        s.curves = s.curves.map((c) => ({ ...base, ...c }));
+        s.active = Math.min(Math.max(0, s.active | 0), s.curves.length - 1);
+        s.log = s.log !== false;
+        return s;
+      }
+    } catch (e) { console.warn('ignoring malformed URL state', e.message); }
+  }
+  return defaultState();
+}
+
+let state = loadState();
+const active = () => state.curves[state.active];
+
+function saveUrl() {
+  history.replaceState(null, '', '#' + encodeURIComponent(JSON.stringify(state)));
+}
+
+// ---------- computing ----------
+const num = (t) => (/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(t) ? Number(t) : NaN);
+
+function horizon(c) {
+  if (c.mode === 'steps') {
+    const steps = num(c.steps);
+    if (!(Number.isInteger(steps) && steps >= 1 && steps <= MAX_STEPS)) return { error: `steps must be an integer in [1, ${MAX_STEPS}]` };
+    return { steps, stepEvery: 1 };
+  }
+  const epochs = num(c.epochs), batches = num(c.batches);
+  if (!(Number.isInteger(epochs) && epochs >= 1)) return { error: 'epochs must be an integer >= 1' };
+  if (!(Number.isInteger(batches) && batches >= 1)) return { error: 'batches per epoch must be an integer >= 1' };
+  if (epochs * batches > MAX_STEPS) return { error: `epochs × batches must be <= ${MAX_STEPS}` };
+  return { steps: epochs * batches, stepEvery: c.stepping === 'epoch' ? batches : 1 };
+}
+
+// Computes one curve: {lr, m, steps} or {error, field}. `field` is where the message belongs.
+function compute(c) {
+  const h = horizon(c);
+  if (h.error) return { error: h.error, field: 'horizon' };
+  const lr = num(c.lr), momentum = num(c.momentum);
+  // Numbers the core would reject reach it as they are: its message is the one shown.
+  const metrics = c.metrics.trim() ? c.metrics.split(/[\s,;]+/).filter(Boolean).map(Number) : [];
+  if (metrics.some((x) => !Number.isFinite(x))) return { error: 'metrics: every entry must be a number', field: 'metrics' };
+  if (Number.isNaN(lr)) return { error: 'optimizer: `lr` must be a number', field: 'lr' };
+  if (Number.isNaN(momentum)) return { error: 'optimizer: `momentum` must be a number', field: 'momentum' };
+  try {
+    const v = curve(c.spec, lr, momentum, h.steps, h.stepEvery, new Float32Array(metrics));
+    return { lr: v.subarray(0, h.steps), m: v.subarray(h.steps), steps: h.steps };
+  } catch (e) {
+    const msg = String(e && e.message ? e.message : e);
+    let field = (msg.match(/`([A-Za-z_0-9]+)`/) || [])[1];
+    if (msg.startsWith('optimizer:')) field = field === 'momentum' ? 'momentum' : 'lr';
+    else if (msg.includes('metric')) field = 'metrics';
+    return { error: msg, field };
+  }
+}
+
+let results = [];
+let hoverStep = null;
+const timings = [];
+
+function update({ form = false } = {}) {
+  const t0 = performance.now();
+  results = state.curves.map(compute);
+  const t1 = performance.now();
+  draw();
+  const t2 = performance.now();
+  timings.push({ compute: t1 - t0, draw: t2 - t1, total: t2 - t0, steps: results.reduce((s, r) => s + (r.steps || 0), 0) });
+  if (timings.length > 200) timings.shift();
+  $('timing').textContent = `${state.curves.length} curves, recompute ${(t1 - t0).toFixed(1)} ms + redraw ${(t2 - t1).toFixed(1)} ms`;
+  $('timing').dataset.totalMs = (t2 - t0).toFixed(3);
+  if (form) renderForm();
+  showErrors();
+  renderList();
+  syncSpecBox();
+  saveUrl();
+}
+
+// ---------- form ----------
+function valueText(p, spec) {
+  const v = p.name in spec ? spec[p.name] : p.default;
+  if (v === null || v === undefined) return '';
+  if (p.type === 'int_list' && Array.isArray(v)) return v.join(', ');
+  if (p.type === 'specs' || p.type === 'spec') return typeof v === 'string' ? v : JSON.stringify(v, null, 1);
+  return String(v);
+}
+
+function parsedSpec(c) {
+  try { const s = JSON.parse(c.spec); return s && typeof s === 'object' && !Array.isArray(s) ? s : null; } catch { return null; }
+}
+
+function fieldToJson(p, el) {
+  if (p.type === 'bool') return el.checked;
+  const t = el.value;
+  if (p.type === 'choice' || p.type === 'expr') return t;
+  if (p.type === 'opt_expr') return t.trim() ? t : undefined;
+  if (t.trim() === '') return p.type === 'opt_int' ? null : undefined;
+  if (p.type === 'int' || p.type === 'float' || p.type === 'opt_int') { const n = num(t); return Number.isNaN(n) ? t : n; }
+  if (p.type === 'int_list') {
+    const parts = t.replace(/^\s*\[|\]\s*$/g, '').split(/[\s,]+/).filter(Boolean);
+    const ns = parts.map(num);
+    return ns.some(Number.isNaN) ? t : ns;
+  }
+  try { return JSON.parse(t); } catch { return t; } // specs / spec: serde names what is wrong
+}
+
+function onField(p, el) {
+  const c = active();
+  const spec = parsedSpec(c) || { kind: $('kind').value };
+  let v = fieldToJson(p, el);
+  if (v === undefined || (p.default !== undefined && JSON.stringify(v) === JSON.stringify(p.default))) delete spec[p.name];
+  else spec[p.name] = v;
+  c.spec = JSON.stringify(spec);
+  lastField = p.name;
+  update();
+}
+
+let lastField = null;
+
+function renderForm() {
+  const c = active();
+  const spec = parsedSpec(c);
+  const kind = spec && TABLE.params[spec.kind] ? spec.kind : null;
+  $('kind').value = kind || '';
+  $('name').value = c.name;
+  const box = $('params');
+  box.textContent = '';
+  for (const p of kind ? TABLE.params[kind] : []) {
+    const label = document.createElement('label');
+    label.className = p.required ? 'required' : '';
+    const span = document.createElement('span');
+    span.textContent = p.name;
+    label.append(span);
+    let el;
+    if (p.type === 'choice') {
+      el = document.createElement('select');
+      for (const o of p.options) el.add(new Option(o, o));
+      el.value = valueText(p, spec);
+    } else if (p.type === 'bool') {
+      el = document.createElement('input');
+      el.type = 'checkbox';
+      el.checked = p.name in spec ? spec[p.name] === true : p.default === true;
+      el.style.width = 'auto';
+    } else if (p.type === 'specs' || p.type === 'spec') {
+      el = document.createElement('textarea');
+      el.rows = 4;
+      el.value = valueText(p, spec);
+    } else {
+      el = document.createElement('input');
+      el.type = 'text';
+      el.value = valueText(p, spec);
+      if (p.default === null) el.placeholder = 'none';
+    }
+    el.dataset.param = p.name;
+    el.name = p.name;
+    el.addEventListener(p.type === 'bool' || p.type === 'choice' ? 'change' : 'input', () => onField(p, el));
+    label.append(el);
+    const help = document.createElement('div');
+    help.className = 'help';
+    help.textContent = p.help + (p.required ? '' : ` (default ${JSON.stringify(p.default)})`);
+    const err = document.createElement('div');
+    err.className = 'err';
+    err.dataset.errFor = p.name;
+    box.append(label, err, help);
+  }
+  $('lr').value = c.lr;
+  $('lr-slider').value = Math.log10(Math.max(num(c.lr) || 1e-5, 1e-5));
+  $('momentum').value = c.momentum;
+  $('mode').value = c.mode;
+  $('epochs').value = c.epochs;
+  $('batches').value = c.batches;
+  $('stepping').value = c.stepping;
+  $('steps').value = c.steps;
+  $('metrics').value = c.metrics;
+  $('h-epochs').hidden = c.mode !== 'epochs';
+  $('h-steps').hidden = c.mode !== 'steps';
+  $('metrics-box').hidden = kind !== 'ReduceLROnPlateau' && !c.metrics.trim();
+  if ($('spec').value !== c.spec) $('spec').value = c.spec;
+}
+
+function syncSpecBox() {
+  if (document.activeElement !== $('spec')) $('spec').value = active().spec;
+}
+
+function showErrors() {
+  const r = results[state.active];
+  document.querySelectorAll('.err').forEach((e) => { e.textContent = ''; });
+  document.querySelectorAll('.invalid').forEach((e) => e.classList.remove('invalid'));
+  if (!r || !r.error) return;
+  $('error').textContent = r.error;
+  let target = null, input = null;
+  const named = r.field && document.querySelector(`[data-err-for="${CSS.escape(r.field)}"]`);
+  if (named) { target = named; input = document.querySelector(`[data-param="${CSS.escape(r.field)}"]`); }
+  else if (r.field === 'lr' || r.field === 'momentum' || r.field === 'metrics') { target = $(r.field + '-err'); input = $(r.field); }
+  else if (r.field === 'horizon') target = $('horizon-err');
+  else if (lastField && document.querySelector(`[data-err-for="${CSS.escape(lastField)}"]`)) {
+    // serde's type errors name the value, not the key: put them next to the field just edited.
+    target = document.querySelector(`[data-err-for="${CSS.escape(lastField)}"]`);
+    input = document.querySelector(`[data-param="${CSS.escape(lastField)}"]`);
+  }
+  if (target) target.textContent = r.error;
+  if (input) input.classList.add('invalid');
+  $('spec').classList.toggle('invalid', !target || target === $('error'));
+}
+
+// ---------- curve list ----------
+function fmt(x) { return x === undefined ? '' : Number(x).toPrecision(6); }
+
+function renderList() {
+  const ul = $('curves');
+  ul.textContent = '';
+  state.curves.forEach((c, i) => {
+    const r = results[i];
+    const li = document.createElement('li');
+    li.className = i === state.active ? 'active' : '';
+    li.dataset.index = i;
+    li.dataset.name = c.name;
+    li.dataset.valid = String(!r.error);
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = COLORS[i % COLORS.length];
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = c.name || '(unnamed)';
+    name.title = r.error || c.spec;
+    const stat = document.createElement('span');
+    stat.className = 'stat';
+    if (r.error) {
+      stat.textContent = 'invalid';
+    } else {
+      let lo = Infinity, hi = -Infinity;
+      for (const v of r.lr) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      Object.assign(li.dataset, { steps: r.steps, lrFirst: r.lr[0], lrLast: r.lr[r.steps - 1], lrMin: lo, lrMax: hi, mFirst: r.m[0], mLast: r.m[r.steps - 1] });
+      stat.textContent = `${r.steps} steps, lr ${fmt(r.lr[0])} → ${fmt(r.lr[r.steps - 1])}`;
+    }
+    const rm = document.createElement('button');
+    rm.textContent = '×';
+    rm.title = 'remove';
+    rm.className = 'remove';
+    rm.disabled = state.curves.length === 1;
+    rm.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      state.curves.splice(i, 1);
+      state.active = Math.min(state.active, state.curves.length - 1);
+      update({ form: true });
+    });
+    li.append(sw, name, stat, rm);
+    li.addEventListener('click', () => { state.active = i; lastField = null; update({ form: true }); });
+    ul.append(li);
+  });
+}
+
+// ---------- plotting ----------
+const PAD = { l: 64, r: 12, t: 10, b: 24 };
+
+function setupCanvas(cv) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = cv.clientWidth, h = Number(cv.getAttribute('height'));
+  if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.style.height = h + 'px'; }
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(cv.width / w, 0, 0, cv.width / w, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}
+
+function niceTicks(lo, hi, n) {
+  const span = hi - lo || Math.abs(hi) || 1;
+  const step0 = span / n, mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= step0);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(v);
+  return out;
+}
+
+function drawPanel(cv, key, log, label) {
+  const { ctx, w, h } = setupCanvas(cv);
+  const valid = results.map((r, i) => [r, i]).filter(([r]) => !r.error);
+  const maxSteps = Math.max(1, ...valid.map(([r]) => r.steps));
+  let lo = Infinity, hi = -Infinity;
+  for (const [r] of valid) for (const v of r[key]) {
+    if (log && !(v > 0)) continue;
+    if (v < lo) lo = v; if (v > hi) hi = v;
+  }
+  if (!(lo <= hi)) { lo = log ? 1e-4 : 0; hi = log ? 1e-2 : 1; }
+  const tf = log ? Math.log10 : (x) => x;
+  let a = tf(lo), b = tf(hi);
+  if (a === b) { const d = log ? 0.5 : Math.abs(a) * 0.1 || 0.5; a -= d; b += d; } else { const d = (b - a) * 0.05; a -= d; b += d; }
+  const pw = w - PAD.l - PAD.r, ph = h - PAD.t - PAD.b;
+  const X = (s) => PAD.l + (s / Math.max(1, maxSteps - 1)) * pw;
+  const Y = (v) => { const t = log ? (v > 0 ? Math.log10(v) : a) : v; return PAD.t + (1 - (t - a) / (b - a)) * ph; };
+  // axes and grid
+  ctx.font = '11px ui-monospace, monospace';
+  ctx.fillStyle = '#556'; ctx.strokeStyle = '#e4e7ec'; ctx.lineWidth = 1;
+  const yt = log ? niceTicks(Math.ceil(a), Math.floor(b), 6).map((e) => 10 ** e) : niceTicks(a, b, 5);
+  for (const v of yt) {
+    const y = Y(v);
+    if (y < PAD.t - 1 || y > h - PAD.b + 1) continue;
+    ctx.beginPath(); ctx.moveTo(PAD.l, y); ctx.lineTo(w - PAD.r, y); ctx.stroke();
+    ctx.fillText(log ? v.toExponential(0) : +v.toPrecision(4) + '', 4, y + 4);
+  }
+  for (const s of niceTicks(0, maxSteps - 1, 8)) {
+    const x = X(s);
+    ctx.beginPath(); ctx.moveTo(x, PAD.t); ctx.lineTo(x, h - PAD.b); ctx.stroke();
+    ctx.fillText(String(s), x - 10, h - 8);
+  }
+  ctx.fillStyle = '#1d2330';
+  ctx.fillText(label, PAD.l + 6, PAD.t + 12);
+  // curves: per pixel column, the min..max of the steps it covers, joined up.
+  ctx.lineWidth = 1.5;
+  for (const [r, i] of valid) {
+    const vals = r[key], n = r.steps;
+    ctx.strokeStyle = COLORS[i % COLORS.length];
+    ctx.beginPath();
+    const cols = Math.max(1, Math.ceil(X(n - 1) - X(0)) + 1);
+    const per = n / cols;
+    let first = true;
+    if (per <= 1) {
+      for (let s = 0; s < n; s++) { const x = X(s), y = Y(vals[s]); if (first) { ctx.moveTo(x, y); first = false; } else ctx.lineTo(x, y); }
+    } else {
+      for (let c = 0; c < cols; c++) {
+        const s0 = Math.floor(c * per), s1 = Math.min(n, Math.floor((c + 1) * per));
+        if (s1 <= s0) continue;
+        let mn = vals[s0], mx = vals[s0];
+        for (let s = s0 + 1; s < s1; s++) { const v = vals[s]; if (v < mn) mn = v; else if (v > mx) mx = v; }
+        const x = X(s0);
+        const yIn = Y(vals[s0]), yOut = Y(vals[s1 - 1]);
+        if (first) { ctx.moveTo(x, yIn); first = false; } else ctx.lineTo(x, yIn);
+        if (mn !== mx) { ctx.lineTo(x, Y(mn)); ctx.lineTo(x, Y(mx)); }
+        ctx.lineTo(x, yOut);
+      }
+    }
+    ctx.stroke();
+  }
+  if (hoverStep !== null && hoverStep < maxSteps) {
+    ctx.strokeStyle = '#0008'; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(X(hoverStep), PAD.t); ctx.lineTo(X(hoverStep), h - PAD.b); ctx.stroke();
+  }
+  cv.dataset.maxSteps = maxSteps;
+  return { X, maxSteps };
+}
+
+function draw() {
+  const log = state.log;
+  drawPanel($('lr-plot'), 'lr', log, log ? 'lr (log)' : 'lr');
+  drawPanel($('m-plot'), 'm', false, 'momentum');
+}
+
+function stepAt(cv, clientX) {
+  const rect = cv.getBoundingClientRect();
+  const maxSteps = Number(cv.dataset.maxSteps || 1);
+  const pw = rect.width - PAD.l - PAD.r;
+  const t = (clientX - rect.left - PAD.l) / pw;
+  return Math.min(maxSteps - 1, Math.max(0, Math.round(t * (maxSteps - 1))));
+}
+
+function readout() {
+  const el = $('readout');
+  if (hoverStep === null) return;
+  el.dataset.step = hoverStep;
+  const lines = [`step ${hoverStep}`];
+  el.textContent = '';
+  const head = document.createElement('div');
+  head.textContent = lines[0];
+  el.append(head);
+  state.curves.forEach((c, i) => {
+    const r = results[i];
+    const row = document.createElement('div');
+    row.dataset.index = i;
+    row.style.color = COLORS[i % COLORS.length];
+    if (r.error) row.textContent = `${c.name}: invalid`;
+    else if (hoverStep >= r.steps) row.textContent = `${c.name}: -`;
+    else {
+      row.dataset.lr = r.lr[hoverStep];
+      row.dataset.momentum = r.m[hoverStep];
+      row.textContent = `${c.name}: lr ${r.lr[hoverStep].toExponential(6)}  momentum ${r.m[hoverStep].toPrecision(6)}`;
+    }
+    el.append(row);
+  });
+}
+
+for (const cv of [$('lr-plot'), $('m-plot')]) {
+  cv.addEventListener('mousemove', (ev) => { hoverStep = stepAt(cv, ev.clientX); draw(); readout(); });
+}
+window.addEventListener('resize', () => draw());
+
+// ---------- controls ----------
+function kindChanged() {
+  const kind = $('kind').value;
+  const spec = { kind };
+  for (const p of TABLE.params[kind]) if (p.example !== undefined) spec[p.name] = p.example;
+  const c = active();
+  c.spec = JSON.stringify(spec);
+  if (kind === 'ReduceLROnPlateau' && !c.metrics.trim()) {
+    const h = horizon(c);
+    c.metrics = exampleMetrics(h.steps ? Math.ceil(h.steps / h.stepEvery) : 15);
+  }
+  lastField = null;
+  update({ form: true });
+}
+
+for (const k of TABLE.kinds) $('kind').add(new Option(k, k));
+PRESETS.runs.forEach((r, i) => $('preset').add(new Option(r.name, String(i))));
+$('kind').addEventListener('change', kindChanged);
+$('preset').addEventListener('change', () => {
+  const i = $('preset').value;
+  if (i === '') return;
+  state.curves[state.active] = presetCurve(PRESETS.runs[Number(i)]);
+  $('preset').value = '';
+  lastField = null;
+  update({ form: true });
+});
+$('name').addEventListener('input', () => { active().name = $('name').value; update(); });
+for (const id of ['lr', 'momentum', 'epochs', 'batches', 'steps', 'metrics']) {
+  $(id).addEventListener('input', () => {
+    active()[id] = $(id).value;
+    if (id === 'lr') $('lr-slider').value = Math.log10(Math.max(num($('lr').value) || 1e-5, 1e-5));
+    lastField = null;
+    update();
+  });
+}
+for (const id of ['mode', 'stepping']) {
+  $(id).addEventListener('change', () => { active()[id] = $(id).value; lastField = null; update({ form: true }); });
+}
+$('lr-slider').addEventListener('input', () => {
+  active().lr = String(+(10 ** Number($('lr-slider').value)).toPrecision(3));
+  $('lr').value = active().lr;
+  lastField = null;
+  update();
+});
+$('spec').addEventListener('input', () => {
+  const c = active();
+  c.spec = $('spec').value;
+  lastField = null;
+  // A spec the core accepts is shown as the form; any other keeps its text and shows the core's message.
+  const spec = parsedSpec(c);
+  update({ form: Boolean(spec && TABLE.params[spec.kind]) });
+});
+$('log').addEventListener('change', () => { state.log = $('log').checked; update(); });
+$('add').addEventListener('click', () => {
+  const c = { ...active(), name: active().name + ' (copy)' };
+  state.curves.push(c);
+  state.active = state.curves.length - 1;
+  update({ form: true });
+});
+$('add-presets').addEventListener('click', () => {
+  for (const r of PRESETS.runs) state.curves.push(presetCurve(r));
+  update({ form: true });
+});
+$('csv').addEventListener('click', () => {
+  const r = results[state.active];
+  if (r.error) { $('error').textContent = r.error; return; }
+  const e = (x) => x.toExponential(8).replace('e+', 'e');
+  const rows = ['step,lr,momentum'];
+  for (let i = 0; i < r.steps; i++) rows.push(`${i},${e(r.lr[i])},${e(r.m[i])}`);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([rows.join('\n') + '\n'], { type: 'text/csv' }));
+  a.download = (active().name || 'curve').replace(/[^A-Za-z0-9_.-]+/g, '_') + '.csv';
+  document.body.append(a);
+  a.click();
+  a.remove();
+});
+window.addEventListener('hashchange', () => { state = loadState(); update({ form: true }); });
+
+$('log').checked = state.log;
+update({ form: true });
+
+// For the tests and the curious: timings of the last updates, and a benchmark of full recompute+redraw.
+window.demo = {
+  timings,
+  get state() { return state; },
+  bench(n = 20) {
+    const t = [];
+    for (let k = 0; k < n; k++) { const t0 = performance.now(); results = state.curves.map(compute); draw(); t.push(performance.now() - t0); }
+    return t;
+  },
+};
+document.body.dataset.ready = 'true';
