@@ -11,9 +11,9 @@ use crate::Error;
 use heapless::{String, Vec};
 
 /// Most instructions an expression compiles to.
-pub const MAX_OPS: usize = 48;
+pub const MAX_OPS: usize = 32;
 /// Most characters of expression source kept (for display and serialization).
-pub const MAX_SOURCE: usize = 160;
+pub const MAX_SOURCE: usize = 128;
 const MAX_STACK: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,7 +65,7 @@ impl Expr {
         kept.push_str(source)
             .map_err(|_| Error::InvalidExpression {
                 position: MAX_SOURCE,
-                reason: "longer than 160 characters",
+                reason: "longer than 128 characters",
             })?;
         let mut parser = Parser {
             src: source.as_bytes(),
@@ -217,7 +217,7 @@ impl Parser<'_> {
         self.max_depth = self.max_depth.max(self.depth);
         self.ops
             .push(op)
-            .map_err(|_| self.error("too long: more than 48 operations"))
+            .map_err(|_| self.error("too long: more than 32 operations"))
     }
 
     fn skip_space(&mut self) {

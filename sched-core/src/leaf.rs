@@ -154,6 +154,14 @@ fn finite(schedule: &'static str, parameter: &'static str, lr: f32) -> Result<f3
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct LeafState {
     pub(crate) spec: LeafSpec,
+    /// Everything that changes when stepping: small and `Copy`, so a composite can undo a step.
+    pub(crate) c: Counters,
+}
+
+/// A leaf scheduler's mutable state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Counters {
     /// `base_lrs[0]`.
     base: f32,
     /// `last_epoch`.
@@ -175,36 +183,38 @@ impl LeafState {
     pub(crate) fn build(spec: LeafSpec, group: &mut ParamGroup) -> Result<Self, Error> {
         spec.validate()?;
         let mut state = LeafState {
-            base: group.initial_lr,
-            t: 0,
-            written: group.lr,
-            anchor_lr: group.lr,
-            anchor_t: None,
-            product: Product::ONE,
-            restart: (0, 1),
-            plateau: None,
+            c: Counters {
+                base: group.initial_lr,
+                t: 0,
+                written: group.lr,
+                anchor_lr: group.lr,
+                anchor_t: None,
+                product: Product::ONE,
+                restart: (0, 1),
+                plateau: None,
+            },
             spec,
         };
         // Constructor side effects PyTorch applies before its initial step.
         match &state.spec {
             LeafSpec::CyclicLR(s) => {
                 group.lr = s.base_lr;
-                state.base = s.base_lr;
+                state.c.base = s.base_lr;
                 if s.cycle_momentum {
                     group.momentum = s.max_momentum;
                 }
             }
             LeafSpec::OneCycleLR(s) => {
                 group.initial_lr = s.max_lr / s.div_factor;
-                state.base = group.initial_lr;
+                state.c.base = group.initial_lr;
                 if s.cycle_momentum {
                     group.momentum = s.max_momentum;
                 }
             }
-            LeafSpec::CosineAnnealingWarmRestarts(s) => state.restart = (0, s.t_0),
+            LeafSpec::CosineAnnealingWarmRestarts(s) => state.c.restart = (0, s.t_0),
             LeafSpec::ReduceLROnPlateau(s) => {
                 // No initial step: the lr is left as it is.
-                state.plateau = Some(s.start());
+                state.c.plateau = Some(s.start());
                 return Ok(state);
             }
             _ => {}
@@ -215,26 +225,26 @@ impl LeafState {
 
     /// `_initial_step()`: `last_epoch = 0` in initial mode.
     pub(crate) fn initial_step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
-        self.t = 0;
+        self.c.t = 0;
         if let LeafSpec::CosineAnnealingWarmRestarts(s) = &self.spec {
-            self.restart = (0, s.t_0);
+            self.c.restart = (0, s.t_0);
         }
-        self.anchor_lr = group.lr;
-        self.anchor_t = None;
-        self.product = Product::ONE;
+        self.c.anchor_lr = group.lr;
+        self.c.anchor_t = None;
+        self.c.product = Product::ONE;
         if let Some((factor, offset)) = self.spec.recursive(None, 0) {
             if matches!(self.spec, LeafSpec::CosineAnnealingLR(_)) {
                 // PyTorch's initial step leaves the lr alone; F(0) = 1.
-                self.written = group.lr;
+                self.c.written = group.lr;
             } else {
-                let lr = offset + (self.anchor_lr - offset) * factor;
+                let lr = offset + (self.c.anchor_lr - offset) * factor;
                 self.check(lr)?;
                 self.set(group, lr);
             }
             return Ok(());
         }
         match &self.spec {
-            LeafSpec::MultiplicativeLR(_) => self.written = group.lr,
+            LeafSpec::MultiplicativeLR(_) => self.c.written = group.lr,
             LeafSpec::ReduceLROnPlateau(_) => {}
             _ => self.apply_absolute(group, 0)?,
         }
@@ -243,7 +253,7 @@ impl LeafState {
 
     fn set(&mut self, group: &mut ParamGroup, lr: f32) {
         group.lr = lr;
-        self.written = lr;
+        self.c.written = lr;
     }
 
     fn check(&self, lr: f32) -> Result<(), Error> {
@@ -257,7 +267,7 @@ impl LeafState {
     }
 
     fn apply_absolute(&mut self, group: &mut ParamGroup, t: u32) -> Result<(), Error> {
-        if let Some(result) = self.spec.absolute(self.base, t) {
+        if let Some(result) = self.spec.absolute(self.c.base, t) {
             let (lr, momentum) = result?;
             self.check(lr)?;
             self.set(group, lr);
@@ -274,15 +284,15 @@ impl LeafState {
 
     /// `scheduler.step()`. On error nothing changes.
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
-        let t = self.t.checked_add(1).ok_or(Error::invalid(
+        let t = self.c.t.checked_add(1).ok_or(Error::invalid(
             self.spec.kind(),
             "step",
             "count overflowed u32",
         ))?;
         if let Some(offset) = self.spec.recursive_offset() {
             // Work on copies and commit only a finite result, so an error changes nothing.
-            let (mut anchor_lr, mut anchor_t) = (self.anchor_lr, self.anchor_t);
-            if group.lr != self.written {
+            let (mut anchor_lr, mut anchor_t) = (self.c.anchor_lr, self.c.anchor_t);
+            if group.lr != self.c.written {
                 anchor_lr = group.lr;
                 anchor_t = Some(t - 1);
             }
@@ -296,10 +306,10 @@ impl LeafState {
                     if group.lr == s.eta_min {
                         // Exactly at the trough, as when it runs alone: this is the closed form
                         // again, so anchor on the base lr.
-                        (anchor_lr, anchor_t) = (self.base, None);
-                        s.eta_min + (self.base - s.eta_min) * rise
+                        (anchor_lr, anchor_t) = (self.c.base, None);
+                        s.eta_min + (self.c.base - s.eta_min) * rise
                     } else {
-                        let lr = group.lr + (self.base - s.eta_min) * rise;
+                        let lr = group.lr + (self.c.base - s.eta_min) * rise;
                         (anchor_lr, anchor_t) = (lr, Some(t));
                         lr
                     }
@@ -312,33 +322,33 @@ impl LeafState {
                 }
             };
             self.check(lr)?;
-            (self.t, self.anchor_lr, self.anchor_t) = (t, anchor_lr, anchor_t);
+            (self.c.t, self.c.anchor_lr, self.c.anchor_t) = (t, anchor_lr, anchor_t);
             self.set(group, lr);
             return Ok(());
         }
         match &self.spec {
             LeafSpec::MultiplicativeLR(s) => {
                 let f = s.lr_lambda.checked("MultiplicativeLR", t)?;
-                let (mut anchor_lr, mut product) = (self.anchor_lr, self.product);
-                if group.lr != self.written {
+                let (mut anchor_lr, mut product) = (self.c.anchor_lr, self.c.product);
+                if group.lr != self.c.written {
                     (anchor_lr, product) = (group.lr, Product::ONE);
                 }
                 product = product.times(f);
                 let lr = product.scale(anchor_lr);
                 self.check(lr)?;
-                (self.t, self.anchor_lr, self.product) = (t, anchor_lr, product);
+                (self.c.t, self.c.anchor_lr, self.c.product) = (t, anchor_lr, product);
                 self.set(group, lr);
             }
             LeafSpec::CosineAnnealingWarmRestarts(s) => {
-                let (mut t_cur, mut t_i) = self.restart;
+                let (mut t_cur, mut t_i) = self.c.restart;
                 t_cur += 1;
                 if t_cur >= t_i {
                     t_cur %= t_i;
                     t_i = t_i.saturating_mul(s.t_mult);
                 }
-                let lr = s.lr(self.base, t_cur, t_i);
-                self.restart = (t_cur, t_i);
-                self.t = t;
+                let lr = s.lr(self.c.base, t_cur, t_i);
+                self.c.restart = (t_cur, t_i);
+                self.c.t = t;
                 self.set(group, lr);
             }
             LeafSpec::OneCycleLR(s) => {
@@ -347,12 +357,12 @@ impl LeafState {
                     return Err(Error::PastTotalSteps { total_steps: total });
                 }
                 self.apply_absolute(group, t)?;
-                self.t = t;
+                self.c.t = t;
             }
             LeafSpec::ReduceLROnPlateau(_) => return Err(Error::MetricRequired),
             _ => {
                 self.apply_absolute(group, t)?;
-                self.t = t;
+                self.c.t = t;
             }
         }
         Ok(())
@@ -364,24 +374,24 @@ impl LeafState {
         group: &mut ParamGroup,
         metric: f32,
     ) -> Result<(), Error> {
-        let (LeafSpec::ReduceLROnPlateau(s), Some(state)) = (&self.spec, self.plateau.as_mut())
+        let (LeafSpec::ReduceLROnPlateau(s), Some(state)) = (&self.spec, self.c.plateau.as_mut())
         else {
             return Err(Error::MetricNotAccepted);
         };
-        self.t = self.t.saturating_add(1);
+        self.c.t = self.c.t.saturating_add(1);
         group.lr = s.step(state, group.lr, metric);
-        self.written = group.lr;
+        self.c.written = group.lr;
         Ok(())
     }
 
     /// `_update_lr(0)` as `SequentialLR` calls it when it switches to this scheduler:
     /// `last_epoch = 0` and the closed form where PyTorch has one.
     pub(crate) fn restart(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
-        self.t = 0;
+        self.c.t = 0;
         if let Some((factor, offset)) = self.spec.recursive(None, 0) {
-            self.anchor_lr = self.base;
-            self.anchor_t = None;
-            self.set(group, offset + (self.base - offset) * factor);
+            self.c.anchor_lr = self.c.base;
+            self.c.anchor_t = None;
+            self.set(group, offset + (self.c.base - offset) * factor);
             return Ok(());
         }
         match &self.spec {
@@ -391,12 +401,12 @@ impl LeafState {
                 let product = Product::ONE.times(f);
                 let lr = product.scale(group.lr);
                 self.check(lr)?;
-                (self.product, self.anchor_lr) = (product, group.lr);
+                (self.c.product, self.c.anchor_lr) = (product, group.lr);
                 self.set(group, lr);
             }
             LeafSpec::CosineAnnealingWarmRestarts(s) => {
-                self.restart = (0, s.t_0);
-                let lr = s.lr(self.base, 0, s.t_0);
+                self.c.restart = (0, s.t_0);
+                let lr = s.lr(self.c.base, 0, s.t_0);
                 self.set(group, lr);
             }
             _ => self.apply_absolute(group, 0)?,
@@ -424,7 +434,7 @@ impl LeafState {
             LeafSpec::OneCycleLR(s) if s.cycle_momentum => s.max_momentum,
             _ => initial.momentum,
         };
-        let (lr, m) = self.spec.absolute(self.base, k)?.ok()?;
+        let (lr, m) = self.spec.absolute(self.c.base, k)?.ok()?;
         Some((lr, m.unwrap_or(momentum)))
     }
 }

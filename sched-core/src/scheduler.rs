@@ -193,12 +193,16 @@ impl Scheduler {
                 }
             }
             Body::Chained(children) => {
-                // A later child may fail after an earlier one stepped: keep the step atomic.
-                let (saved_group, saved_children) = (*group, children.clone());
+                // A later child may fail after an earlier one stepped: keep the step atomic by
+                // saving the counters (not the specs) first.
+                let saved_group = *group;
+                let saved: Vec<_, MAX_CHILDREN> = children.iter().map(|c| c.c).collect();
                 for child in children.iter_mut() {
                     if let Err(e) = child.step(group) {
                         *group = saved_group;
-                        *children = saved_children;
+                        for (child, counters) in children.iter_mut().zip(saved) {
+                            child.c = counters;
+                        }
                         return Err(e);
                     }
                 }

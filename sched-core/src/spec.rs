@@ -15,8 +15,9 @@ use crate::one_cycle::OneCycleLR;
 use crate::plateau::ReduceLROnPlateau;
 use heapless::Vec;
 
-/// Most children a composite schedule holds.
-pub const MAX_CHILDREN: usize = 8;
+/// Most children a composite schedule holds. Children live inline (no heap), so this bounds
+/// the size of every `Spec` and `Scheduler` (about 3 KB); the study's largest needs 4.
+pub const MAX_CHILDREN: usize = 4;
 
 macro_rules! kinds {
     (leaves: $($leaf:ident),* ; composites: $($composite:ident),* $(,)?) => {
@@ -39,8 +40,6 @@ macro_rules! kinds {
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[allow(clippy::large_enum_variant)]
         pub enum Spec {
-            /// No scheduler: the optimizer's lr and momentum never change.
-            Fixed,
             $(
                 #[doc = concat!("[`", stringify!($leaf), "`]")]
                 $leaf($leaf),
@@ -49,6 +48,8 @@ macro_rules! kinds {
                 #[doc = concat!("[`", stringify!($composite), "`]")]
                 $composite($composite),
             )*
+            /// No scheduler: the optimizer's lr and momentum never change.
+            Fixed,
         }
 
         impl LeafSpec {
@@ -127,7 +128,7 @@ serde_struct! {
 /// Built as PyTorch builds it: every child is constructed on the optimizer in order, then the lr
 /// is reset to the initial lr and the first child takes its initial step.
 pub struct SequentialLR {
-    /// 1 to 8 children (ReduceLROnPlateau not allowed, as in PyTorch).
+    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch).
     pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
     /// `len(schedulers) - 1` strictly increasing steps >= 1.
     pub milestones: Vec<u32, MAX_CHILDREN>,
@@ -138,7 +139,7 @@ serde_struct! {
 /// `torch.optim.lr_scheduler.ChainedScheduler`: every child steps the same optimizer, in
 /// order, at every step; the recursive schedulers compose multiplicatively as in PyTorch.
 pub struct ChainedScheduler {
-    /// 1 to 8 children (ReduceLROnPlateau not allowed, as in PyTorch).
+    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch).
     pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
 }
 }
@@ -150,7 +151,7 @@ serde_struct! {
 /// nothing restarts at a switch: the next child continues from the optimizer's current lr with
 /// its own step count, exactly as calling `.step()` on a different PyTorch scheduler does.
 pub struct SwitchLR {
-    /// 1 to 8 children.
+    /// 1 to 4 children.
     pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
     /// `len(schedulers) - 1` strictly increasing step numbers >= 1.
     pub milestones: Vec<u32, MAX_CHILDREN>,

@@ -137,7 +137,11 @@ fn composites_check_children_and_milestones() {
         "SequentialLR: `schedulers` must hold at least one scheduler"
     );
     assert_eq!(
-        message(Scheduler::new(seq(std::slice::from_ref(&step), &[3]), 0.1, 0.0)),
+        message(Scheduler::new(
+            seq(std::slice::from_ref(&step), &[3]),
+            0.1,
+            0.0
+        )),
         "SequentialLR: `milestones` must have one entry fewer than schedulers"
     );
     assert_eq!(
