@@ -27,8 +27,18 @@ const POOL: usize = 4; // 28x28 -> 7x7
 const FEATURES: usize = 49;
 const CLASSES: usize = 10;
 
-/// Same as sched-core/tests/golden.rs KNOWN_REFERENCE_BUGS (timm's float log rounding).
-const KNOWN_REFERENCE_BUGS: &[(&str, usize)] = &[("TimmCosineLR_cycle_mul3_log_rounding", 242)];
+/// Steps where the reference is known wrong (`tests/golden/known_reference_bugs.json`, shared
+/// with the host and browser checks).
+fn known_reference_bugs(cases: &Path) -> Vec<(String, usize)> {
+    let path = cases.join("../known_reference_bugs.json");
+    println!("cargo:rerun-if-changed={}", path.display());
+    let bugs: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    bugs.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["case"].as_str().unwrap().to_string(), b["step"].as_u64().unwrap() as usize))
+        .collect()
+}
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -430,6 +440,7 @@ fn golden(dir: &Path) -> String {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
+    let known_bugs = known_reference_bugs(dir);
     let mut builders = String::new();
     let mut table = String::new();
     let mut values = 0usize;
@@ -448,7 +459,7 @@ fn golden(dir: &Path) -> String {
             // Evenly spaced, first and last included; strictly increasing since steps > SAMPLES.
             (0..SAMPLES).map(|k| k * (steps - 1) / (SAMPLES - 1)).collect()
         };
-        let skip: Vec<usize> = KNOWN_REFERENCE_BUGS.iter().filter(|b| b.0 == name).map(|b| b.1).collect();
+        let skip: Vec<usize> = known_bugs.iter().filter(|b| b.0 == name).map(|b| b.1).collect();
         let sample: Vec<usize> = sample.into_iter().filter(|s| !skip.contains(s)).collect();
         let pick = |v: &[f64]| sample.iter().map(|&s| v[s]).collect::<Vec<f64>>();
         let (lr_s, m_s) = (pick(&lrs), pick(&moms));

@@ -33,7 +33,7 @@ mv "$dist/pkg/wasm_demo_bg.opt.wasm" "$dist/pkg/wasm_demo_bg.wasm"
 opt="$(stat -c %s "$dist/pkg/wasm_demo_bg.wasm")"
 
 cp "$here"/www/*.html "$here"/www/*.js "$dist/"
-cp "$root"/tests/golden/cases/*.json "$dist/golden/"
+cp "$root"/tests/golden/cases/*.json "$root"/tests/golden/known_reference_bugs.json "$dist/golden/"
 (cd "$root/tests/golden/cases" && ls *.json | sed 's/\.json$//' | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.trim().split("\n"))))' > "$dist/golden/index.json")
 echo "$opt" > "$dist/wasm-size.txt"
 echo "build.sh: dist/ ready; wasm $raw bytes after wasm-bindgen, $opt bytes after wasm-opt -Oz"

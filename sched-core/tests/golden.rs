@@ -23,13 +23,20 @@ fn tolerance(_case: &str) -> f64 {
     BAR
 }
 
-/// Steps where the reference is known to be wrong and this crate deliberately differs.
-const KNOWN_REFERENCE_BUGS: &[(&str, usize, &str)] = &[(
-    "TimmCosineLR_cycle_mul3_log_rounding",
-    242,
-    "timm computes the cycle as floor(math.log(243, 3)) = floor(4.999999999999999) = 4, so its step 242 \
-     is the end of cycle 4 instead of the restart of cycle 5; sched-core counts cycles in integers",
-)];
+/// Steps where the reference is known to be wrong and sched-core deliberately differs, with the
+/// reason: `tests/golden/known_reference_bugs.json`, shared with the firmware and browser checks.
+#[derive(Deserialize)]
+struct KnownBug {
+    case: String,
+    step: usize,
+    #[allow(dead_code)]
+    why: String,
+}
+
+fn known_reference_bugs() -> Vec<KnownBug> {
+    let path = cases_dir().join("../known_reference_bugs.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
 
 #[derive(Deserialize)]
 pub struct Case {
@@ -122,10 +129,10 @@ fn evaluate(case: &Case) -> Result<Outcome, String> {
             case.steps
         ));
     }
-    let skip: Vec<usize> = KNOWN_REFERENCE_BUGS
-        .iter()
-        .filter(|b| b.0 == case.name)
-        .map(|b| b.1)
+    let skip: Vec<usize> = known_reference_bugs()
+        .into_iter()
+        .filter(|b| b.case == case.name)
+        .map(|b| b.step)
         .collect();
     Ok(Outcome {
         lr: compare(&case.lr_values, &lrs, &skip),
@@ -363,4 +370,24 @@ fn error_table() {
     let report = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-report.md");
     let _ = std::fs::write(report, &table);
     assert!(failures.is_empty(), "cases over the bar: {failures:?}");
+}
+
+/// Each exception must still be needed: at its step sched-core really differs from the file.
+#[test]
+fn known_reference_bugs_are_real() {
+    for bug in known_reference_bugs() {
+        let case = load(&bug.case);
+        let (lrs, _) = run(&case).unwrap();
+        let worst = compare(
+            &case.lr_values[bug.step..=bug.step],
+            &lrs[bug.step..=bug.step],
+            &[],
+        );
+        assert!(
+            worst.error > BAR,
+            "{} step {}: no longer differs; remove it from known_reference_bugs.json",
+            bug.case,
+            bug.step
+        );
+    }
 }

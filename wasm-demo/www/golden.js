@@ -5,9 +5,9 @@ import init, { curve } from './pkg/wasm_demo.js';
 
 export const BAR = 1e-5;
 
-// Steps where PyTorch's reference is known wrong and sched-core deliberately differs
-// (sched-core/tests/golden.rs KNOWN_REFERENCE_BUGS).
-export const KNOWN_REFERENCE_BUGS = [['TimmCosineLR_cycle_mul3_log_rounding', 242]];
+// Steps where PyTorch's reference is known wrong and sched-core deliberately differs:
+// tests/golden/known_reference_bugs.json (copied to golden/ by build.sh), shared with the host
+// and firmware checks.
 
 function worst(expected, actual, skip) {
   let scale = 0;
@@ -27,10 +27,11 @@ function worst(expected, actual, skip) {
 export async function runGolden() {
   await init();
   const names = await (await fetch('golden/index.json')).json();
+  const knownBugs = await (await fetch('golden/known_reference_bugs.json')).json();
   const out = [];
   for (const name of names) {
     const c = await (await fetch(`golden/${name}.json`)).json();
-    const skip = KNOWN_REFERENCE_BUGS.filter(([n]) => n === name).map(([, s]) => s);
+    const skip = knownBugs.filter((b) => b.case === name).map((b) => b.step);
     let row;
     try {
       const v = curve(JSON.stringify(c.spec), c.lr, c.momentum, c.steps, c.step_every, new Float32Array(c.metrics ?? []));
