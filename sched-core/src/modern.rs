@@ -263,6 +263,7 @@ impl TimmTanhLR {
         let peak = base * libm::powf(self.cycle_decay, i as f32);
         let r = c as f32 / len as f32;
         let x = self.lb * (1.0 - r) + self.ub * r;
-        self.lr_min + 0.5 * (peak - self.lr_min) * (1.0 - libm::tanhf(x))
+        // 1 - tanh(x) = 2 / (1 + e^(2x)), without the cancellation of 1 - tanh(x) as x grows.
+        self.lr_min + 0.5 * (peak - self.lr_min) * (2.0 / (1.0 + libm::expf(2.0 * x)))
     }
 }
