@@ -134,7 +134,7 @@ impl CyclicLR {
         if let Some(down) = self.step_size_down {
             at_least_one(K, "step_size_down", down)?;
         }
-        crate::error::positive_f64(K, "gamma", self.gamma)?;
+        positive(K, "gamma", self.gamma)?;
         non_negative(K, "base_momentum", self.base_momentum)?;
         non_negative(K, "max_momentum", self.max_momentum)?;
         if self.cycle_momentum && self.base_momentum > self.max_momentum {

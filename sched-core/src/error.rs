@@ -84,12 +84,13 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Checks `value` is finite and `> 0`.
+/// Checks `value` (f32 or f64) is finite and `> 0`.
 pub(crate) fn positive(
     schedule: &'static str,
     parameter: &'static str,
-    value: f32,
+    value: impl Into<f64>,
 ) -> Result<(), Error> {
+    let value = value.into();
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -128,22 +129,5 @@ pub(crate) fn at_least_one(
         Ok(())
     } else {
         Err(Error::invalid(schedule, parameter, "must be >= 1"))
-    }
-}
-
-/// Checks an f64 `value` is finite and `> 0`.
-pub(crate) fn positive_f64(
-    schedule: &'static str,
-    parameter: &'static str,
-    value: f64,
-) -> Result<(), Error> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            schedule,
-            parameter,
-            "must be > 0 and finite",
-        ))
     }
 }

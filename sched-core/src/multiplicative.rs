@@ -1,7 +1,7 @@
 //! Schedules PyTorch steps recursively by a factor: `lr_t = lr_{t-1} * F(t) / F(t-1)`, where
 //! `F` is the closed-form factor relative to the base lr. Alone, `lr_t = base_lr * F(t)`.
 
-use crate::error::{at_least_one, positive, positive_f64, Error};
+use crate::error::{at_least_one, positive, Error};
 use heapless::Vec;
 
 /// Most milestones a `MultiStepLR` holds.
@@ -53,7 +53,7 @@ impl StepLR {
     }
     pub(crate) fn validate(&self) -> Result<(), Error> {
         at_least_one("StepLR", "step_size", self.step_size)?;
-        positive_f64("StepLR", "gamma", self.gamma)
+        positive("StepLR", "gamma", self.gamma)
     }
 }
 
@@ -82,7 +82,7 @@ impl MultiStepLR {
         Ok(s)
     }
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        positive_f64("MultiStepLR", "gamma", self.gamma)
+        positive("MultiStepLR", "gamma", self.gamma)
     }
 }
 
@@ -196,7 +196,7 @@ impl ExponentialLR {
         Ok(s)
     }
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        positive_f64("ExponentialLR", "gamma", self.gamma)
+        positive("ExponentialLR", "gamma", self.gamma)
     }
 }
 
