@@ -300,3 +300,22 @@ fn bad_input_exits_2_with_one_line_naming_the_parameter() {
         assert!(stderr.contains(want), "{args:?}: `{stderr}` lacks `{want}`");
     }
 }
+
+#[test]
+fn plot_writes_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["curve.png", "curve.svg"] {
+        let path = dir.path().join(name);
+        let out = curve(&["--preset", "tutorial", "--run", "Cyclic LR Scheduler Batches", "--plot", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 1000, "{name}: {} bytes", bytes.len());
+        if name.ends_with(".png") {
+            assert_eq!(&bytes[1..4], b"PNG");
+        } else {
+            assert!(String::from_utf8_lossy(&bytes).contains("<svg"));
+        }
+    }
+    let out = curve(&["--preset", "tutorial", "--run", "Cyclic LR Scheduler Batches", "--plot", dir.path().join("x.gif").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
