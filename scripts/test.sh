@@ -25,10 +25,15 @@ fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+(cd firmware-example && cargo fmt -- --check)
+(cd fuzz && cargo fmt -- --check)
 
 step "clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p sched-core --all-targets --all-features -- -D warnings
+
+step "docs build without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p sched-core --no-deps --all-features
 
 step "host tests"
 cargo test --workspace
@@ -48,14 +53,12 @@ done
 step "benchmarks compile"
 cargo bench -p sched-core --bench step --no-run
 
-if [ -x firmware-example/test.sh ]; then
-  step "firmware-example under QEMU"
-  firmware-example/test.sh
-fi
+step "firmware-example under QEMU"
+firmware-example/test.sh
+(cd firmware-example && cargo clippy -q --release -- -D warnings)
 
-if [ -x wasm-demo/test.sh ]; then
-  step "wasm-demo in headless Chromium"
-  wasm-demo/test.sh
-fi
+step "wasm-demo in headless Chromium"
+wasm-demo/test.sh
+cargo clippy -q -p wasm-demo --target wasm32-unknown-unknown -- -D warnings
 
 step "all tests passed"

@@ -33,4 +33,3 @@ unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
     defmt::error!("HardFault at pc={=u32:#010x}", frame.pc());
     exit(code::HARD_FAULT)
 }
-

@@ -160,7 +160,9 @@ impl Trainer {
             }
             *out = z;
         }
-        let max = p.iter().fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });
+        let max = p
+            .iter()
+            .fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });
         let mut sum = 0.0;
         for z in p.iter_mut() {
             *z = libm::expf(*z - max);
@@ -183,11 +185,17 @@ impl Trainer {
             let best = (0..CLASSES).fold(0, |b, c| if p[c] > p[b] { c } else { b });
             correct += u32::from(best == y as usize);
         }
-        Eval { loss: loss / xs.len() as f32, correct, total: xs.len() as u32 }
+        Eval {
+            loss: loss / xs.len() as f32,
+            correct,
+            total: xs.len() as u32,
+        }
     }
 
     /// One SGD step on a batch (PyTorch `SGD(momentum=m, dampening=0, nesterov=False)`:
     /// `buf = m * buf + g` (`buf = g` at the first step), `p -= lr * buf`). Returns the batch loss.
+    // `c` indexes the probabilities, gradients, buffers and weights in lockstep.
+    #[allow(clippy::needless_range_loop)]
     pub fn step(&mut self, batch: &[u16], lr: f32, momentum: f32) -> f32 {
         self.grad_w = [[0.0; FEATURES]; CLASSES];
         self.grad_b = [0.0; CLASSES];
@@ -210,12 +218,20 @@ impl Trainer {
         for c in 0..CLASSES {
             for k in 0..FEATURES {
                 let g = self.grad_w[c][k];
-                let buf = if first { g } else { momentum * self.buf_w[c][k] + g };
+                let buf = if first {
+                    g
+                } else {
+                    momentum * self.buf_w[c][k] + g
+                };
                 self.buf_w[c][k] = buf;
                 self.w[c][k] -= lr * buf;
             }
             let g = self.grad_b[c];
-            let buf = if first { g } else { momentum * self.buf_b[c] + g };
+            let buf = if first {
+                g
+            } else {
+                momentum * self.buf_b[c] + g
+            };
             self.buf_b[c] = buf;
             self.b[c] -= lr * buf;
         }
@@ -225,7 +241,11 @@ impl Trainer {
 
 /// Fine-tunes `trainer` (normally at its starting point) under `plan`; `log` gets the starting
 /// point (epoch 0) and every epoch.
-pub fn finetune(trainer: &mut Trainer, plan: Plan, mut log: impl FnMut(&EpochLog)) -> Result<Outcome, Error> {
+pub fn finetune(
+    trainer: &mut Trainer,
+    plan: Plan,
+    mut log: impl FnMut(&EpochLog),
+) -> Result<Outcome, Error> {
     let mut scheduler = plan.scheduler()?;
     let mut hash = 0x811c_9dc5u32;
     let before = trainer.evaluate(&EVAL_X, &EVAL_Y);
@@ -274,13 +294,18 @@ pub fn finetune(trainer: &mut Trainer, plan: Plan, mut log: impl FnMut(&EpochLog
     for &b in &trainer.b {
         fnv(&mut hash, b);
     }
-    Ok(Outcome { before, after: trainer.evaluate(&EVAL_X, &EVAL_Y), hash })
+    Ok(Outcome {
+        before,
+        after: trainer.evaluate(&EVAL_X, &EVAL_Y),
+        hash,
+    })
 }
 
 /// The check the firmware and the host test apply to a run: held-out loss fell, accuracy did
 /// not drop.
 pub fn improved(outcome: &Outcome) -> bool {
-    let ok = outcome.after.loss < outcome.before.loss && outcome.after.correct >= outcome.before.correct;
+    let ok =
+        outcome.after.loss < outcome.before.loss && outcome.after.correct >= outcome.before.correct;
     if cfg!(feature = "force-failure") {
         !ok
     } else {

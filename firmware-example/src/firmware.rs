@@ -22,9 +22,15 @@ fn main() -> ! {
 
     defmt::info!("stack: {=u32} bytes at entry", stack_used(stack_floor));
     ok &= finetuning();
-    defmt::info!("stack: {=u32} bytes after fine-tuning", stack_used(stack_floor));
+    defmt::info!(
+        "stack: {=u32} bytes after fine-tuning",
+        stack_used(stack_floor)
+    );
     ok &= golden_table();
-    defmt::info!("stack: {=u32} bytes after the golden table", stack_used(stack_floor));
+    defmt::info!(
+        "stack: {=u32} bytes after the golden table",
+        stack_used(stack_floor)
+    );
     // 3. Instructions per step(), deterministic under `qemu -icount shift=0`.
     bench(&mut ok);
 
@@ -80,8 +86,11 @@ fn finetuning() -> bool {
 /// 2. The golden table.
 #[inline(never)]
 fn golden_table() -> bool {
-
-    let perturb = if cfg!(feature = "force-failure") { 1.0 + 1e-4 } else { 1.0 };
+    let perturb = if cfg!(feature = "force-failure") {
+        1.0 + 1e-4
+    } else {
+        1.0
+    };
     let (mut passed, mut checked) = (0u32, 0u32);
     for (i, case) in CASES.iter().enumerate() {
         // force-failure: perturb the first case only, so the count must come out N-1/N.
@@ -99,7 +108,10 @@ fn golden_table() -> bool {
     }
     defmt::info!(
         "golden: {=u32}/{=usize} within tolerance ({=u32} steps compared, bar {=f64})",
-        passed, CASES.len(), checked, golden::BAR
+        passed,
+        CASES.len(),
+        checked,
+        golden::BAR
     );
     passed == CASES.len() as u32
 }
@@ -156,7 +168,10 @@ const BENCH: &[(&str, &str)] = &[
     ("ExponentialLR", "ExponentialLR_gamma0999_long"),
     ("PolynomialLR", "PolynomialLR_power2_total_iters20"),
     ("CosineAnnealingLR", "CosineAnnealingLR_Tmax10000"),
-    ("CosineAnnealingWarmRestarts", "CosineAnnealingWarmRestarts_Tmult2"),
+    (
+        "CosineAnnealingWarmRestarts",
+        "CosineAnnealingWarmRestarts_Tmult2",
+    ),
     ("CyclicLR", "CyclicLR_defaults"),
     ("CyclicLR scale_fn", "CyclicLR_scale_fn_iterations"),
     ("OneCycleLR", "OneCycleLR_total_steps4000"),
@@ -168,8 +183,14 @@ const BENCH: &[(&str, &str)] = &[
     ("TimmCosineLR", "TimmCosineLR_cycles_decay"),
     ("TimmTanhLR", "TimmTanhLR_cycles_decay"),
     ("SequentialLR", "SequentialLR_three_children"),
-    ("ChainedScheduler", "tutorial_combining_multiple_lr_schedulers_epochs_v1"),
-    ("SwitchLR", "tutorial_combining_multiple_lr_schedulers_epochs_v2"),
+    (
+        "ChainedScheduler",
+        "tutorial_combining_multiple_lr_schedulers_epochs_v1",
+    ),
+    (
+        "SwitchLR",
+        "tutorial_combining_multiple_lr_schedulers_epochs_v2",
+    ),
     ("WarmupLR", "WarmupLR_linear_cosine"),
 ];
 
@@ -178,7 +199,9 @@ fn bench(ok: &mut bool) {
     const CAL: u32 = 1_000_000;
     let cal = ticks_of(|| spin(black_box(CAL)));
     if cal == 0 {
-        defmt::warn!("step() instructions: SysTick does not advance; run QEMU with -icount shift=0");
+        defmt::warn!(
+            "step() instructions: SysTick does not advance; run QEMU with -icount shift=0"
+        );
         return;
     }
     // Instructions per tick, x1000 (fixed point, to keep the log integer).
@@ -188,6 +211,8 @@ fn bench(ok: &mut bool) {
         cal, 2 * CAL, ipt_milli / 1000, ipt_milli % 1000, BENCH_STEPS);
 
     let mut worst = 0u32;
+    // Rows are the golden-case schedules, then a Rust-fn LambdaLR, then the fine-tuning plans.
+    #[allow(clippy::needless_range_loop)]
     for row in 0..BENCH.len() + 1 + Plan::ALL.len() {
         // One schedule at a time: a Scheduler is a few KB.
         let (label, built, metrics, steps) = if row < BENCH.len() {
@@ -197,18 +222,34 @@ fn bench(ok: &mut bool) {
                 None => (label, Err(Error::MetricRequired), &[][..], BENCH_STEPS),
             }
         } else if row == BENCH.len() {
-            ("LambdaLR (Rust fn)", Scheduler::new(LambdaLR::new(lambda_native), 0.1, 0.0), &[][..], BENCH_STEPS)
+            (
+                "LambdaLR (Rust fn)",
+                Scheduler::new(LambdaLR::new(lambda_native), 0.1, 0.0),
+                &[][..],
+                BENCH_STEPS,
+            )
         } else {
             // The fine-tuning schedules, over their whole run (OneCycleLR stops at total_steps).
             let plan = Plan::ALL[row - BENCH.len() - 1];
-            (plan.name(), plan.scheduler(), &[][..], finetune::TOTAL_STEPS as u32)
+            (
+                plan.name(),
+                plan.scheduler(),
+                &[][..],
+                finetune::TOTAL_STEPS as u32,
+            )
         };
         let Ok(s0) = built else {
             defmt::error!("step() instructions: {=str}: cannot build", label);
             *ok = false;
             continue;
         };
-        let metric = |i: u32| if metrics.is_empty() { None } else { Some(metrics[i as usize % metrics.len()]) };
+        let metric = |i: u32| {
+            if metrics.is_empty() {
+                None
+            } else {
+                Some(metrics[i as usize % metrics.len()])
+            }
+        };
         // Mean: N steps in one stretch, minus the same loop calling a no-op.
         let mut s = s0.clone();
         let mut failed = false;
@@ -241,9 +282,17 @@ fn bench(ok: &mut bool) {
             *ok = false;
             defmt::error!("step() instructions: {=str}: a step failed", label);
         }
-        defmt::info!("step() instructions: {=str}: mean {=u32} max {=u32}", label, mean, max);
+        defmt::info!(
+            "step() instructions: {=str}: mean {=u32} max {=u32}",
+            label,
+            mean,
+            max
+        );
     }
-    defmt::info!("step() instructions: worst mean {=u32} (aim: < 2000)", worst);
+    defmt::info!(
+        "step() instructions: worst mean {=u32} (aim: < 2000)",
+        worst
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@
 //! included; every step is still computed). The error floor uses the maximum over all steps.
 
 use sched_core::{
-    Anneal, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, Curve, CyclicLR, CyclicMode,
-    Error, ExponentialLR, Expr, InverseSqrtLR, LambdaLR, LeafSpec, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR,
-    PlateauMode, PolynomialLR, ReduceLROnPlateau, ScaleFn, ScaleMode, Scheduler, SequentialLR, Spec, StepLR, SwitchLR,
-    ThresholdMode, TimmCosineLR, TimmTanhLR, WarmupLR, WarmupShape, WarmupStableDecayLR, WsdShape, MAX_CHILDREN,
+    Anneal, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, Curve,
+    CyclicLR, CyclicMode, Error, ExponentialLR, Expr, InverseSqrtLR, LambdaLR, LeafSpec, LinearLR,
+    MultiStepLR, MultiplicativeLR, OneCycleLR, PlateauMode, PolynomialLR, ReduceLROnPlateau,
+    ScaleFn, ScaleMode, Scheduler, SequentialLR, Spec, StepLR, SwitchLR, ThresholdMode,
+    TimmCosineLR, TimmTanhLR, WarmupLR, WarmupShape, WarmupStableDecayLR, WsdShape, MAX_CHILDREN,
 };
 
 /// The host suite's bar.
@@ -127,7 +128,12 @@ impl GoldenCase {
     /// `force-failure` build uses it to prove a miss is caught).
     pub fn run(&self, perturb: f32) -> Result<Verdict, Error> {
         let curve = Curve::new(self.scheduler()?, self.step_every, self.metrics);
-        let mut v = Verdict { lr_error: 0.0, momentum_error: 0.0, worst_step: 0, checked: 0 };
+        let mut v = Verdict {
+            lr_error: 0.0,
+            momentum_error: 0.0,
+            worst_step: 0,
+            checked: 0,
+        };
         let mut next = 0usize; // index into the expected arrays
         for (step, value) in curve.take(self.steps as usize).enumerate() {
             let wanted = match self.checked {

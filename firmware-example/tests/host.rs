@@ -18,18 +18,41 @@ fn manifest() -> PathBuf {
 fn generated_constructors_match_the_json_specs() {
     let dir = manifest().join("../tests/golden/cases");
     let files = std::fs::read_dir(&dir).unwrap().filter(|e| {
-        e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json")
+        e.as_ref()
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "json")
     });
-    assert_eq!(files.count(), CASES.len(), "every golden file is in the table");
+    assert_eq!(
+        files.count(),
+        CASES.len(),
+        "every golden file is in the table"
+    );
     for case in &CASES {
         let text = std::fs::read_to_string(dir.join(format!("{}.json", case.name))).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let parsed: Spec = serde_json::from_value(json["spec"].clone()).unwrap();
         let built = (case.spec)().unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(built, parsed, "{}", case.name);
-        assert_eq!(case.lr, json["lr"].as_f64().unwrap() as f32, "{}", case.name);
-        assert_eq!(case.momentum, json["momentum"].as_f64().unwrap() as f32, "{}", case.name);
-        assert_eq!(case.steps as u64, json["steps"].as_u64().unwrap(), "{}", case.name);
+        assert_eq!(
+            case.lr,
+            json["lr"].as_f64().unwrap() as f32,
+            "{}",
+            case.name
+        );
+        assert_eq!(
+            case.momentum,
+            json["momentum"].as_f64().unwrap() as f32,
+            "{}",
+            case.name
+        );
+        assert_eq!(
+            case.steps as u64,
+            json["steps"].as_u64().unwrap(),
+            "{}",
+            case.name
+        );
     }
 }
 
@@ -64,7 +87,14 @@ fn finetuning_improves_and_hashes_are_written() {
         for e in &lines {
             println!(
                 "{} epoch {}: train_loss={} eval_loss={} eval_acc={}/{} lr={} momentum={}",
-                plan.name(), e.epoch, e.train_loss, e.eval.loss, e.eval.correct, e.eval.total, e.lr, e.momentum
+                plan.name(),
+                e.epoch,
+                e.train_loss,
+                e.eval.loss,
+                e.eval.correct,
+                e.eval.total,
+                e.lr,
+                e.momentum
             );
         }
         let _ = writeln!(out, "repro {} hash={:#010x}", plan.name(), a.hash);
