@@ -3,7 +3,7 @@
 use crate::config::{RunConfig, Stepping, TRAIN_IMAGES};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use sched_core::{Scheduler, Spec};
+use sched_core::{Curve, Scheduler, Spec};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -66,18 +66,43 @@ struct CurveRequest {
     step_every: usize,
 }
 
+/// Most steps kept in memory for `--format json` and `--plot` (CSV streams any number).
+const MAX_KEPT_STEPS: usize = 20_000_000;
+
 pub fn run(args: CurveArgs) -> Result<()> {
     let request = request(&args)?;
     let metrics = match &args.metrics {
         Some(path) => Some(read_metrics(path)?),
         None => None,
     };
-    let (lrs, momenta) = compute(&request, metrics.as_deref())?;
+    let keep = args.plot.is_some() || matches!(args.format, Format::Json);
+    if keep && request.steps > MAX_KEPT_STEPS {
+        bail!("--steps must be <= {MAX_KEPT_STEPS} with --plot or --format json (CSV streams any number)");
+    }
+    let mut values = curve(&request, metrics.as_deref())?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if !keep {
+        writeln!(out, "step,lr,momentum")?;
+        for (i, value) in values.enumerate() {
+            let (lr, m) = value?;
+            writeln!(out, "{i},{lr:.8e},{m:.8e}")?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    let (mut lrs, mut momenta) = (
+        Vec::with_capacity(request.steps),
+        Vec::with_capacity(request.steps),
+    );
+    for value in &mut values {
+        let (lr, m) = value?;
+        lrs.push(lr);
+        momenta.push(m);
+    }
     if let Some(path) = &args.plot {
         crate::plot::schedule_curve(path, &request.title, &lrs, &momenta)?;
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         Format::Csv => {
             writeln!(out, "step,lr,momentum")?;
@@ -109,6 +134,9 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
         let Some(steps) = args.steps else {
             bail!("--steps is required with --schedule")
         };
+        if steps > u32::MAX as usize {
+            bail!("--steps must be <= {}", u32::MAX);
+        }
         if args.step_every == 0 {
             bail!("--step-every must be >= 1");
         }
@@ -142,37 +170,32 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
     })
 }
 
-/// Runs the study's plotting loop: record lr and momentum, optimizer step, then (every
-/// `step_every` optimizer steps) `scheduler.step()`, with the next metric for ReduceLROnPlateau.
-fn compute(req: &CurveRequest, metrics: Option<&[f32]>) -> Result<(Vec<f32>, Vec<f32>)> {
-    let mut scheduler = Scheduler::from_spec(&req.spec, req.lr, req.momentum)?;
+/// The study's plotting loop (`sched_core::Curve`): the lr and momentum of each optimizer step,
+/// `scheduler.step()` every `step_every` optimizer steps, with the next metric for
+/// ReduceLROnPlateau; errors name the step and the option to change.
+fn curve<'a>(
+    req: &'a CurveRequest,
+    metrics: Option<&'a [f32]>,
+) -> Result<impl Iterator<Item = Result<(f32, f32)>> + 'a> {
+    let scheduler = Scheduler::from_spec(&req.spec, req.lr, req.momentum)?;
     if scheduler.needs_metric() && metrics.is_none() {
         bail!(
             "--metrics is required for {}: a file with one metric per line",
             req.spec.kind()
         );
     }
-    let mut metrics = metrics.map(|m| m.iter());
-    let mut lrs = Vec::with_capacity(req.steps);
-    let mut momenta = Vec::with_capacity(req.steps);
-    for i in 0..req.steps {
-        lrs.push(scheduler.lr());
-        momenta.push(scheduler.momentum());
-        if (i + 1) % req.step_every != 0 {
-            continue;
-        }
-        if scheduler.needs_metric() {
-            let calls = (i + 1) / req.step_every;
-            let Some(&metric) = metrics.as_mut().and_then(|m| m.next()) else {
-                bail!("--metrics has fewer lines than the {calls} scheduler steps needed");
-            };
-            scheduler.step_with_metric(metric)
-        } else {
-            scheduler.step()
-        }
-        .with_context(|| format!("scheduler step after optimizer step {i}"))?;
-    }
-    Ok((lrs, momenta))
+    let step_every = u32::try_from(req.step_every).context("--step-every must fit in u32")?;
+    let given = metrics.map_or(0, <[f32]>::len);
+    let values = Curve::new(scheduler, step_every, metrics.unwrap_or(&[]));
+    Ok(values.take(req.steps).enumerate().map(move |(i, value)| {
+        value.map_err(|e| match e {
+            sched_core::Error::MetricRequired => anyhow::anyhow!(
+                "--metrics has {given} lines, fewer than the scheduler steps needed for {} optimizer steps",
+                req.steps
+            ),
+            e => anyhow::anyhow!("{e} (scheduler step after optimizer step {})", i.saturating_sub(1)),
+        })
+    }))
 }
 
 fn read_metrics(path: &PathBuf) -> Result<Vec<f32>> {

@@ -203,6 +203,24 @@ fn plateau_reads_metrics() {
     let out = curve(&["--schedule", spec, "--lr", "1", "--steps", "4"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--metrics is required"));
+
+    std::fs::write(&metrics, "1.0\n").unwrap();
+    let out = curve(&[
+        "--schedule",
+        spec,
+        "--lr",
+        "1",
+        "--steps",
+        "4",
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--metrics has 1 lines, fewer than"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -306,8 +324,19 @@ fn plot_writes_png_and_svg() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["curve.png", "curve.svg"] {
         let path = dir.path().join(name);
-        let out = curve(&["--preset", "tutorial", "--run", "Cyclic LR Scheduler Batches", "--plot", path.to_str().unwrap()]);
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = curve(&[
+            "--preset",
+            "tutorial",
+            "--run",
+            "Cyclic LR Scheduler Batches",
+            "--plot",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.len() > 1000, "{name}: {} bytes", bytes.len());
         if name.ends_with(".png") {
@@ -316,6 +345,13 @@ fn plot_writes_png_and_svg() {
             assert!(String::from_utf8_lossy(&bytes).contains("<svg"));
         }
     }
-    let out = curve(&["--preset", "tutorial", "--run", "Cyclic LR Scheduler Batches", "--plot", dir.path().join("x.gif").to_str().unwrap()]);
+    let out = curve(&[
+        "--preset",
+        "tutorial",
+        "--run",
+        "Cyclic LR Scheduler Batches",
+        "--plot",
+        dir.path().join("x.gif").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
