@@ -9,7 +9,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || [ -n "${FASHION_MNIST_DIR:-}" ] || need+=(dataset-fashion-mnist)
-pkg-config --exists fontconfig 2>/dev/null || need+=(libfontconfig1-dev pkg-config)
+# plotters draws text with the system's fonts through fontconfig and freetype.
+{ pkg-config --exists fontconfig freetype2 2>/dev/null && fc-list 2>/dev/null | grep -q .; } ||
+  need+=(pkg-config libfontconfig1-dev libfreetype-dev fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}"

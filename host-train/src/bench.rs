@@ -55,6 +55,9 @@ pub struct BenchArgs {
     /// Run only every N-th (run, seed) pair, starting at I (0-based): I/N, e.g. 0/4 .. 3/4.
     #[arg(long)]
     shard: Option<String>,
+    /// Skip the plots (tables only; `host-train report DIR` draws them later).
+    #[arg(long)]
+    no_plots: bool,
     /// Fashion-MNIST folder (default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -88,7 +91,10 @@ pub struct RunConfigText(pub String);
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     let bad = || anyhow::anyhow!("invalid --shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
     if n == 0 || i >= n {
         return Err(bad());
     }
@@ -99,7 +105,13 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
 pub fn pair_dir(out: &Path, name: &str, seed: u64) -> PathBuf {
     let slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     out.join("runs").join(format!("{slug}-seed{seed}"))
 }
@@ -134,7 +146,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let runs: Vec<&crate::config::Run> = if args.runs.is_empty() {
         config.runs.iter().collect()
     } else {
-        config.runs.iter().filter(|r| args.runs.contains(&r.name)).collect()
+        config
+            .runs
+            .iter()
+            .filter(|r| args.runs.contains(&r.name))
+            .collect()
     };
     if runs.is_empty() {
         bail!("the run config has no runs");
@@ -156,17 +172,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let device = make_device(args.device == DeviceArg::Cuda)?;
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Ignore "already built" (tests call run() more than once in-process).
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    crate::conv::keep_freed_memory();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
 
     let epochs = args.epochs.unwrap_or(config.epochs);
     let first_seed = args.seed.unwrap_or(config.seed);
     let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| first_seed + k).collect();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(chrono::Local::now().format("%Y%m%d-%H%M%S").to_string()));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(chrono::Local::now().format("%Y%m%d-%H%M%S").to_string())
+    });
     let plan = Plan {
         config: RunConfigText(text),
         runs: runs.iter().map(|r| r.name.clone()).collect(),
@@ -179,16 +199,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     let plan_path = out.join("bench.json");
     if args.resume {
-        let old: Plan = serde_json::from_str(
-            &std::fs::read_to_string(&plan_path)
-                .with_context(|| format!("--resume: {} has no bench to resume (no bench.json)", out.display()))?,
-        )
-        .with_context(|| format!("--resume: corrupt {}", plan_path.display()))?;
+        let old: Plan =
+            serde_json::from_str(&std::fs::read_to_string(&plan_path).with_context(|| {
+                format!(
+                    "--resume: {} has no bench to resume (no bench.json)",
+                    out.display()
+                )
+            })?)
+            .with_context(|| format!("--resume: corrupt {}", plan_path.display()))?;
         if old != plan {
-            bail!("--resume: the arguments differ from those {} was started with; give the same ones", out.display());
+            bail!(
+                "--resume: the arguments differ from those {} was started with; give the same ones",
+                out.display()
+            );
         }
     } else if plan_path.exists() {
-        bail!("{} already holds a bench: pass --resume to continue it, or another --out", out.display());
+        bail!(
+            "{} already holds a bench: pass --resume to continue it, or another --out",
+            out.display()
+        );
     }
 
     let data_dir = crate::data::resolve_dir(args.data.as_deref());
@@ -206,8 +235,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
 
     // Every (run, seed) pair, then this shard's share.
-    let pairs: Vec<(&crate::config::Run, u64)> =
-        runs.iter().flat_map(|r| seeds.iter().map(move |&s| (*r, s))).collect();
+    let pairs: Vec<(&crate::config::Run, u64)> = runs
+        .iter()
+        .flat_map(|r| seeds.iter().map(move |&s| (*r, s)))
+        .collect();
     let mine: Vec<_> = pairs
         .iter()
         .enumerate()
@@ -215,12 +246,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .map(|(_, p)| *p)
         .collect();
     eprintln!(
-        "host-train bench: {} pair(s) of {} (runs x seeds), {} epochs, {} train / {} test images, batch {}, {} thread(s), device {}, out {}",
+        "host-train bench: {} pair(s) of {} (runs x seeds), {} epochs, {} train / {} test images from {}, batch {}, {} thread(s), device {}, out {}",
         mine.len(),
         pairs.len(),
         epochs,
         data.train.len(),
         data.test.len(),
+        data.dir.display(),
         config.batch_size,
         threads,
         plan.device,
@@ -232,7 +264,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let dir = pair_dir(&out, &run.name, seed);
         if train::result_path(&dir).exists() {
             let _: PairResult = crate::report::read_pair(&dir)?;
-            eprintln!("[{}/{}] {} seed {}: already finished, kept", k + 1, total, run.name, seed);
+            eprintln!(
+                "[{}/{}] {} seed {}: already finished, kept",
+                k + 1,
+                total,
+                run.name,
+                seed
+            );
             continue;
         }
         let job = PairJob {
@@ -247,7 +285,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         };
         train::train_pair(&job, &progress)?;
     }
-    crate::report::write_all(&[out.clone()], &out)?;
+    crate::report::write_all(std::slice::from_ref(&out), &out, !args.no_plots)?;
     eprintln!("results: {}", out.join("results.md").display());
     Ok(())
 }

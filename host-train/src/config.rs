@@ -51,7 +51,9 @@ impl RunConfig {
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let config: RunConfig =
             toml::from_str(text).with_context(|| format!("invalid run config {origin}"))?;
-        config.check().with_context(|| format!("invalid run config {origin}"))?;
+        config
+            .check()
+            .with_context(|| format!("invalid run config {origin}"))?;
         Ok(config)
     }
 
@@ -103,7 +105,11 @@ impl RunConfig {
     /// Finds a run by exact name; the error lists the valid names.
     pub fn run(&self, name: &str) -> Result<&Run> {
         self.runs.iter().find(|r| r.name == name).with_context(|| {
-            let names: Vec<_> = self.runs.iter().map(|r| format!("\"{}\"", r.name)).collect();
+            let names: Vec<_> = self
+                .runs
+                .iter()
+                .map(|r| format!("\"{}\"", r.name))
+                .collect();
             format!("unknown run `{name}`; the runs are: {}", names.join(", "))
         })
     }
@@ -131,8 +137,8 @@ mod tests {
 
     #[test]
     fn bad_configs_name_the_problem() {
-        let err = RunConfig::parse("epochs = 0\nbatch_size = 1\nseed = 1\nrun = []", "x")
-            .unwrap_err();
+        let err =
+            RunConfig::parse("epochs = 0\nbatch_size = 1\nseed = 1\nrun = []", "x").unwrap_err();
         assert!(format!("{err:#}").contains("epochs"), "{err:#}");
         let bad = "epochs = 1\nbatch_size = 1\nseed = 1\n[[run]]\nname = \"a\"\nlr = 0.1\nstep = \"batch\"\nschedule = { kind = \"StepLR\", step_size = 0 }\n";
         let err = RunConfig::parse(bad, "x").unwrap_err();

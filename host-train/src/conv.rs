@@ -11,10 +11,18 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-// mimalloc recycles the large per-batch activation and gradient buffers instead of returning them to
-// the kernel (glibc malloc's fresh pages cost 20-45% of a step in page zeroing on this workload).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// Keeps freed activation and gradient buffers in the process instead of returning them to the kernel:
+/// with glibc's defaults every 12 MB per-batch buffer is a fresh mmap whose pages the kernel zeroes
+/// again (20-45% of a step on this workload).
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc malloc's tuning parameters.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
 
 /// Images per gradient-accumulation chunk (fixed, for thread-count-independent results).
 pub const CHUNK: usize = 8;
@@ -32,7 +40,11 @@ thread_local! {
     static TMP: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-fn with_buf<R>(key: &'static std::thread::LocalKey<RefCell<Vec<f32>>>, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+fn with_buf<R>(
+    key: &'static std::thread::LocalKey<RefCell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
     key.with(|cell| {
         let mut v = cell.borrow_mut();
         if v.len() < len {
@@ -42,38 +54,53 @@ fn with_buf<R>(key: &'static std::thread::LocalKey<RefCell<Vec<f32>>>, len: usiz
     })
 }
 
-/// im2col for one image: `col[(ci*9 + ky*3 + kx), y*w + x] = img[ci, y+ky-1, x+kx-1]` (0 outside).
-fn im2col(img: &[f32], cin: usize, h: usize, w: usize, col: &mut [f32]) {
+/// im2col for output rows `y0..y1` of one image:
+/// `col[(ci*9 + ky*3 + kx), (y-y0)*w + x] = img[ci, y+ky-1, x+kx-1]` (0 outside the image).
+/// Each row is a slice of the image plane shifted by `(ky-1)*w + (kx-1)`: one bulk copy, then the
+/// wrapped-around edge column and the out-of-range rows are zeroed.
+fn im2col(img: &[f32], cin: usize, h: usize, w: usize, y0: usize, y1: usize, col: &mut [f32]) {
     let hw = h * w;
+    let (p0, p1) = (y0 * w, y1 * w);
+    let len = p1 - p0;
     for ci in 0..cin {
         let src = &img[ci * hw..(ci + 1) * hw];
         for ky in 0..3 {
             for kx in 0..3 {
-                let row = &mut col[(ci * 9 + ky * 3 + kx) * hw..(ci * 9 + ky * 3 + kx + 1) * hw];
-                for y in 0..h {
-                    let dst = &mut row[y * w..(y + 1) * w];
-                    let sy = y as isize + ky as isize - 1;
-                    if sy < 0 || sy >= h as isize {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    let s = &src[sy as usize * w..(sy as usize + 1) * w];
-                    match kx {
-                        0 => {
-                            dst[0] = 0.0;
-                            dst[1..].copy_from_slice(&s[..w - 1]);
-                        }
-                        1 => dst.copy_from_slice(s),
-                        _ => {
-                            dst[..w - 1].copy_from_slice(&s[1..]);
-                            dst[w - 1] = 0.0;
-                        }
-                    }
+                let r = ci * 9 + ky * 3 + kx;
+                let row = &mut col[r * len..(r + 1) * len];
+                let d = (ky as isize - 1) * w as isize + (kx as isize - 1);
+                // Valid destination range: p0 <= p < p1 with 0 <= p + d < hw.
+                let lo = ((p0 as isize).max(-d) as usize).min(p1);
+                let hi = ((p1 as isize).min(hw as isize - d) as usize).max(lo);
+                row[..lo - p0].fill(0.0);
+                if hi > lo {
+                    let (s0, s1) = ((lo as isize + d) as usize, (hi as isize + d) as usize);
+                    row[lo - p0..hi - p0].copy_from_slice(&src[s0..s1]);
+                }
+                row[hi - p0..].fill(0.0);
+                if ky == 0 && y0 == 0 {
+                    row[..w].fill(0.0);
+                }
+                if ky == 2 && y1 == h {
+                    row[len - w..].fill(0.0);
+                }
+                match kx {
+                    0 => row.iter_mut().step_by(w).for_each(|v| *v = 0.0),
+                    2 => row[w - 1..].iter_mut().step_by(w).for_each(|v| *v = 0.0),
+                    _ => {}
                 }
             }
         }
     }
 }
+
+/// Output rows per im2col tile, so that a tile (k x rows*w floats) stays in L2 with the GEMM's packing.
+fn tile_rows(k: usize, h: usize, w: usize) -> usize {
+    (TILE_BYTES.load(std::sync::atomic::Ordering::Relaxed) / (4 * k * w)).clamp(1, h)
+}
+
+/// The im2col tile budget in bytes (tests shrink it to exercise the tiling).
+static TILE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(192 * 1024);
 
 /// `c[m, n] (+)= a[m, k] @ b[k, n]` with explicit strides (row stride, column stride).
 #[allow(clippy::too_many_arguments)]
@@ -83,6 +110,7 @@ fn gemm_f32(
     n: usize,
     k: usize,
     c: &mut [f32],
+    c_rs: usize,
     accumulate: bool,
     a: &[f32],
     a_rs: usize,
@@ -91,7 +119,7 @@ fn gemm_f32(
     b_rs: usize,
     b_cs: usize,
 ) {
-    debug_assert!(c.len() >= m * n);
+    debug_assert!(c.len() >= (m - 1) * c_rs + n);
     debug_assert!(a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     debug_assert!(b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
     // SAFETY: the slices cover every index the strides reach (checked above in debug builds and by the
@@ -103,7 +131,7 @@ fn gemm_f32(
             k,
             c.as_mut_ptr(),
             1,
-            n as isize,
+            c_rs as isize,
             accumulate,
             a.as_ptr(),
             a_cs as isize,
@@ -121,20 +149,50 @@ fn gemm_f32(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Forward on slices: `y[b, co, :, :] = relu(w[co] * x[b] + bias[co])`.
-pub fn forward(x: &[f32], wt: &[f32], bias: &[f32], y: &mut [f32], cin: usize, cout: usize, h: usize, w: usize) {
+pub fn forward(
+    x: &[f32],
+    wt: &[f32],
+    bias: &[f32],
+    y: &mut [f32],
+    cin: usize,
+    cout: usize,
+    h: usize,
+    w: usize,
+) {
     let hw = h * w;
     let k = cin * 9;
-    y.par_chunks_mut(cout * hw).zip(x.par_chunks(cin * hw)).for_each(|(yi, xi)| {
-        with_buf(&COL, k * hw, |col| {
-            im2col(xi, cin, h, w, col);
-            gemm_f32(cout, hw, k, yi, false, wt, k, 1, col, hw, 1);
+    y.par_chunks_mut(cout * hw)
+        .zip(x.par_chunks(cin * hw))
+        .for_each(|(yi, xi)| {
+            let ty = tile_rows(k, h, w);
+            with_buf(&COL, k * ty * w, |col| {
+                for y0 in (0..h).step_by(ty) {
+                    let y1 = (y0 + ty).min(h);
+                    let n = (y1 - y0) * w;
+                    im2col(xi, cin, h, w, y0, y1, &mut col[..k * n]);
+                    gemm_f32(
+                        cout,
+                        n,
+                        k,
+                        &mut yi[y0 * w..],
+                        hw,
+                        false,
+                        wt,
+                        k,
+                        1,
+                        col,
+                        n,
+                        1,
+                    );
+                }
+            });
+            for (co, row) in yi.chunks_mut(hw).enumerate() {
+                let b = bias[co];
+                row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+            }
         });
-        for (co, row) in yi.chunks_mut(hw).enumerate() {
-            let b = bias[co];
-            row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
-        }
-    });
 }
 
 /// Gradients of [`forward`]: returns (dx if wanted, dw, db) given the forward output `y` and `dy`.
@@ -200,17 +258,43 @@ pub fn backward(
                     for (co, row) in gp.chunks(hw).enumerate() {
                         db[co] += row.iter().sum::<f32>();
                     }
-                    with_buf(&COL, k * hw, |col| {
-                        im2col(&x[i * cin * hw..(i + 1) * cin * hw], cin, h, w, col);
-                        // dw[cout, k] += gp[cout, hw] @ col^T[hw, k]
-                        gemm_f32(cout, k, hw, dw, j > 0, gp, hw, 1, col, 1, hw);
+                    let xi = &x[i * cin * hw..(i + 1) * cin * hw];
+                    let ty = tile_rows(k, h, w);
+                    with_buf(&COL, k * ty * w, |col| {
+                        for y0 in (0..h).step_by(ty) {
+                            let y1 = (y0 + ty).min(h);
+                            let n = (y1 - y0) * w;
+                            im2col(xi, cin, h, w, y0, y1, &mut col[..k * n]);
+                            // dw[cout, k] += gp[cout, tile] @ col^T[tile, k]
+                            let acc = j > 0 || y0 > 0;
+                            gemm_f32(cout, k, n, dw, k, acc, &gp[y0 * w..], hw, 1, col, 1, n);
+                        }
                     });
                     if input_grad {
-                        // dx = conv3x3(gp, w flipped and transposed): im2col of gp, then one GEMM.
-                        with_buf(&COL, cout * 9 * hw, |col| {
-                            im2col(gp, cout, h, w, col);
-                            let dxi = &mut dxc[j * cin * hw..(j + 1) * cin * hw];
-                            gemm_f32(cin, hw, cout * 9, dxi, false, &wflip, cout * 9, 1, col, hw, 1);
+                        // dx = conv3x3(gp, w flipped and transposed): im2col of gp, then GEMM.
+                        let k2 = cout * 9;
+                        let ty = tile_rows(k2, h, w);
+                        let dxi = &mut dxc[j * cin * hw..(j + 1) * cin * hw];
+                        with_buf(&COL, k2 * ty * w, |col| {
+                            for y0 in (0..h).step_by(ty) {
+                                let y1 = (y0 + ty).min(h);
+                                let n = (y1 - y0) * w;
+                                im2col(gp, cout, h, w, y0, y1, &mut col[..k2 * n]);
+                                gemm_f32(
+                                    cin,
+                                    n,
+                                    k2,
+                                    &mut dxi[y0 * w..],
+                                    hw,
+                                    false,
+                                    &wflip,
+                                    k2,
+                                    1,
+                                    col,
+                                    n,
+                                    1,
+                                );
+                            }
                         });
                     }
                 }
@@ -219,8 +303,12 @@ pub fn backward(
     let mut dw = vec![0.0f32; cout * k];
     let mut db = vec![0.0f32; cout];
     for part in partial.chunks(cout * k + cout) {
-        dw.iter_mut().zip(&part[..cout * k]).for_each(|(a, b)| *a += b);
-        db.iter_mut().zip(&part[cout * k..]).for_each(|(a, b)| *a += b);
+        dw.iter_mut()
+            .zip(&part[..cout * k])
+            .for_each(|(a, b)| *a += b);
+        db.iter_mut()
+            .zip(&part[cout * k..])
+            .for_each(|(a, b)| *a += b);
     }
     (input_grad.then_some(dx), dw, db)
 }
@@ -273,7 +361,10 @@ impl CustomOp3 for Conv3x3Relu {
         let wt = contiguous(s2, l2)?;
         let bias = contiguous(s3, l3)?;
         if bias.len() != cout {
-            candle_core::bail!("conv3x3: bias has {} values for {cout} channels", bias.len());
+            candle_core::bail!(
+                "conv3x3: bias has {} values for {cout} channels",
+                bias.len()
+            );
         }
         let mut y = Vec::with_capacity(b * cout * h * w);
         // SAFETY: every element is written by `forward` (gemm without reading dst, then bias+relu).
@@ -297,7 +388,11 @@ impl CustomOp3 for Conv3x3Relu {
         let cout = wt.dim(0)?;
         let (dx, dw, db) = read(x, |xs| {
             read(wt, |ws| {
-                read(res, |ys| read(grad_res, |gs| Ok(backward(xs, ws, ys, gs, cin, cout, h, w, self.input_grad))))
+                read(res, |ys| {
+                    read(grad_res, |gs| {
+                        Ok(backward(xs, ws, ys, gs, cin, cout, h, w, self.input_grad))
+                    })
+                })
             })
         })?;
         let dev = x.device();
@@ -305,7 +400,11 @@ impl CustomOp3 for Conv3x3Relu {
             Some(v) => Some(Tensor::from_vec(v, (b, cin, h, w), dev)?),
             None => None,
         };
-        Ok((dx, Some(Tensor::from_vec(dw, wt.shape(), dev)?), Some(Tensor::from_vec(db, cout, dev)?)))
+        Ok((
+            dx,
+            Some(Tensor::from_vec(dw, wt.shape(), dev)?),
+            Some(Tensor::from_vec(db, cout, dev)?),
+        ))
     }
 }
 
@@ -315,11 +414,24 @@ mod tests {
     use candle_core::{Device, Var};
 
     fn reference(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
-        x.conv2d(w, 1, 1, 1, 1).unwrap().broadcast_add(&b.reshape((1, (), 1, 1)).unwrap()).unwrap().relu().unwrap()
+        x.conv2d(w, 1, 1, 1, 1)
+            .unwrap()
+            .broadcast_add(&b.reshape((1, (), 1, 1)).unwrap())
+            .unwrap()
+            .relu()
+            .unwrap()
     }
 
     #[test]
     fn matches_candle_conv2d_forward_and_backward() {
+        // One tile per image, tiles of one row, tiles of three rows.
+        for budget in [192 * 1024, 4 * 27 * 7 + 100, 4 * 45 * 7 * 3] {
+            TILE_BYTES.store(budget, std::sync::atomic::Ordering::Relaxed);
+            check_against_candle();
+        }
+    }
+
+    fn check_against_candle() {
         let dev = Device::Cpu;
         let (bsz, cin, cout, h, w) = (11, 3, 5, 6, 7);
         let x = Var::randn(0f32, 1.0, (bsz, cin, h, w), &dev).unwrap();
@@ -327,24 +439,64 @@ mod tests {
         let bias = Var::randn(0f32, 0.5, cout, &dev).unwrap();
         let probe = Tensor::randn(0f32, 1.0, (bsz, cout, h, w), &dev).unwrap();
 
-        let ours = x.as_tensor().apply_op3(&wt, &bias, Conv3x3Relu { input_grad: true }).unwrap();
+        let ours = x
+            .as_tensor()
+            .apply_op3(&wt, &bias, Conv3x3Relu { input_grad: true })
+            .unwrap();
         let theirs = reference(&x, &wt, &bias);
-        let diff = (&ours - &theirs).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let diff = (&ours - &theirs)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert!(diff < 1e-4, "forward differs by {diff}");
 
-        let g1 = (&ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = (&theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let g1 = (&ours * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = (&theirs * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         for v in [x.as_tensor(), wt.as_tensor(), bias.as_tensor()] {
             let a = g1.get(v).unwrap();
             let b = g2.get(v).unwrap();
-            let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            let d = (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
             assert!(d < 1e-3, "gradient differs by {d} for {:?}", v.shape());
         }
         // Without the input gradient.
-        let ours = x.as_tensor().apply_op3(&wt, &bias, Conv3x3Relu { input_grad: false }).unwrap();
-        let g3 = (&ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let ours = x
+            .as_tensor()
+            .apply_op3(&wt, &bias, Conv3x3Relu { input_grad: false })
+            .unwrap();
+        let g3 = (&ours * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         assert!(g3.get(&x).is_none());
-        let d = (g3.get(&wt).unwrap() - g2.get(&wt).unwrap()).unwrap().abs().unwrap().max_all().unwrap();
+        let d = (g3.get(&wt).unwrap() - g2.get(&wt).unwrap())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
         assert!(d.to_scalar::<f32>().unwrap() < 1e-3);
     }
 }

@@ -61,18 +61,34 @@ pub fn load(dir: &Path) -> Result<Dataset> {
     let train = load_split(&dir.join(TRAIN_IMAGES), &dir.join(TRAIN_LABELS))?;
     let test = load_split(&dir.join(TEST_IMAGES), &dir.join(TEST_LABELS))?;
     if train.rows != test.rows || train.cols != test.cols {
-        bail!("Fashion-MNIST in {}: train and test images differ in size", dir.display());
+        bail!(
+            "Fashion-MNIST in {}: train and test images differ in size",
+            dir.display()
+        );
     }
-    Ok(Dataset { train, test, dir: dir.to_path_buf() })
+    Ok(Dataset {
+        train,
+        test,
+        dir: dir.to_path_buf(),
+    })
 }
 
 fn read_gz(path: &Path) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open Fashion-MNIST file {}: {INSTALL_HINT}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| {
+        format!(
+            "cannot open Fashion-MNIST file {}: {INSTALL_HINT}",
+            path.display()
+        )
+    })?;
     let mut bytes = Vec::new();
     GzDecoder::new(std::io::BufReader::new(file))
         .read_to_end(&mut bytes)
-        .with_context(|| format!("corrupt Fashion-MNIST file {} (not a valid .gz): {INSTALL_HINT}", path.display()))?;
+        .with_context(|| {
+            format!(
+                "corrupt Fashion-MNIST file {} (not a valid .gz): {INSTALL_HINT}",
+                path.display()
+            )
+        })?;
     Ok(bytes)
 }
 
@@ -81,25 +97,49 @@ fn be_u32(b: &[u8], i: usize) -> u32 {
 }
 
 fn load_split(images: &Path, labels: &Path) -> Result<Split> {
-    let corrupt = |p: &Path, why: String| anyhow::anyhow!("corrupt Fashion-MNIST file {}: {why}; {INSTALL_HINT}", p.display());
+    let corrupt = |p: &Path, why: String| {
+        anyhow::anyhow!(
+            "corrupt Fashion-MNIST file {}: {why}; {INSTALL_HINT}",
+            p.display()
+        )
+    };
     let ib = read_gz(images)?;
     if ib.len() < 16 || be_u32(&ib, 0) != 0x0000_0803 {
-        return Err(corrupt(images, "not an IDX image file (magic 0x00000803)".into()));
+        return Err(corrupt(
+            images,
+            "not an IDX image file (magic 0x00000803)".into(),
+        ));
     }
-    let (n, rows, cols) = (be_u32(&ib, 1) as usize, be_u32(&ib, 2) as usize, be_u32(&ib, 3) as usize);
+    let (n, rows, cols) = (
+        be_u32(&ib, 1) as usize,
+        be_u32(&ib, 2) as usize,
+        be_u32(&ib, 3) as usize,
+    );
     if rows == 0 || cols == 0 || ib.len() != 16 + n * rows * cols {
-        return Err(corrupt(images, format!("{} bytes for {n} images of {rows}x{cols}", ib.len())));
+        return Err(corrupt(
+            images,
+            format!("{} bytes for {n} images of {rows}x{cols}", ib.len()),
+        ));
     }
     let lb = read_gz(labels)?;
     if lb.len() < 8 || be_u32(&lb, 0) != 0x0000_0801 {
-        return Err(corrupt(labels, "not an IDX label file (magic 0x00000801)".into()));
+        return Err(corrupt(
+            labels,
+            "not an IDX label file (magic 0x00000801)".into(),
+        ));
     }
     let m = be_u32(&lb, 1) as usize;
     if lb.len() != 8 + m {
-        return Err(corrupt(labels, format!("{} bytes for {m} labels", lb.len())));
+        return Err(corrupt(
+            labels,
+            format!("{} bytes for {m} labels", lb.len()),
+        ));
     }
     if m != n {
-        return Err(corrupt(labels, format!("{m} labels for the {n} images in {}", images.display())));
+        return Err(corrupt(
+            labels,
+            format!("{m} labels for the {n} images in {}", images.display()),
+        ));
     }
     if n == 0 {
         return Err(corrupt(images, "no images".into()));
@@ -115,8 +155,17 @@ fn load_split(images: &Path, labels: &Path) -> Result<Split> {
     })
 }
 
-/// Writes IDX `.gz` files (for tests and tiny example data).
-pub fn write_idx(dir: &Path, name_images: &str, name_labels: &str, images: &[u8], labels: &[u8], rows: usize, cols: usize) -> Result<()> {
+/// Writes IDX `.gz` files (for tests).
+#[cfg(test)]
+pub fn write_idx(
+    dir: &Path,
+    name_images: &str,
+    name_labels: &str,
+    images: &[u8],
+    labels: &[u8],
+    rows: usize,
+    cols: usize,
+) -> Result<()> {
     use flate2::write::GzEncoder;
     use std::io::Write;
     let n = labels.len();
@@ -132,7 +181,10 @@ pub fn write_idx(dir: &Path, name_images: &str, name_labels: &str, images: &[u8]
     }
     lb.extend_from_slice(labels);
     for (name, bytes) in [(name_images, ib), (name_labels, lb)] {
-        let mut enc = GzEncoder::new(std::fs::File::create(dir.join(name))?, flate2::Compression::fast());
+        let mut enc = GzEncoder::new(
+            std::fs::File::create(dir.join(name))?,
+            flate2::Compression::fast(),
+        );
         enc.write_all(&bytes)?;
         enc.finish()?;
     }
@@ -147,20 +199,50 @@ mod tests {
     fn reads_back_what_it_writes_and_rejects_corruption() {
         let dir = tempfile::tempdir().unwrap();
         let imgs: Vec<u8> = (0..3 * 4 * 5).map(|i| i as u8).collect();
-        write_idx(dir.path(), TRAIN_IMAGES, TRAIN_LABELS, &imgs, &[1, 2, 9], 4, 5).unwrap();
-        write_idx(dir.path(), TEST_IMAGES, TEST_LABELS, &imgs[..20], &[0], 4, 5).unwrap();
+        write_idx(
+            dir.path(),
+            TRAIN_IMAGES,
+            TRAIN_LABELS,
+            &imgs,
+            &[1, 2, 9],
+            4,
+            5,
+        )
+        .unwrap();
+        write_idx(
+            dir.path(),
+            TEST_IMAGES,
+            TEST_LABELS,
+            &imgs[..20],
+            &[0],
+            4,
+            5,
+        )
+        .unwrap();
         let d = load(dir.path()).unwrap();
         assert_eq!(d.train.len(), 3);
         assert_eq!(d.test.len(), 1);
         assert_eq!(d.train.images[5], 5.0 / 255.0);
-        write_idx(dir.path(), TEST_IMAGES, TEST_LABELS, &imgs[..20], &[10], 4, 5).unwrap();
+        write_idx(
+            dir.path(),
+            TEST_IMAGES,
+            TEST_LABELS,
+            &imgs[..20],
+            &[10],
+            4,
+            5,
+        )
+        .unwrap();
         let e = format!("{:#}", load(dir.path()).unwrap_err());
         assert!(e.contains(TEST_LABELS) && e.contains("apt-get"), "{e}");
         std::fs::write(dir.path().join(TRAIN_IMAGES), b"garbage").unwrap();
         let e = format!("{:#}", load(dir.path()).unwrap_err());
         assert!(e.contains(TRAIN_IMAGES), "{e}");
         let e = format!("{:#}", load(&dir.path().join("missing")).unwrap_err());
-        assert!(e.contains("cannot open") && e.contains("dataset-fashion-mnist"), "{e}");
+        assert!(
+            e.contains("cannot open") && e.contains("dataset-fashion-mnist"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -171,6 +253,9 @@ mod tests {
             return;
         }
         let d = load(&dir).unwrap();
-        assert_eq!((d.train.len(), d.test.len(), d.train.rows, d.train.cols), (60_000, 10_000, 28, 28));
+        assert_eq!(
+            (d.train.len(), d.test.len(), d.train.rows, d.train.cols),
+            (60_000, 10_000, 28, 28)
+        );
     }
 }

@@ -46,7 +46,11 @@ impl Model {
             names.push(name);
             vars.push(Var::from_tensor(&Tensor::from_vec(data, shape, device)?)?);
         }
-        Ok(Self { names, vars, device: device.clone() })
+        Ok(Self {
+            names,
+            vars,
+            device: device.clone(),
+        })
     }
 
     /// Logits for a batch `x` of shape (B, 1, rows, cols). `train`: record the graph for backward.
@@ -62,9 +66,17 @@ impl Model {
         for layer in 0..3 {
             let (w, b) = (p(2 * layer), p(2 * layer + 1));
             h = if self.device.is_cpu() {
-                h.apply_op3(&w, &b, Conv3x3Relu { input_grad: layer > 0 })?
+                h.apply_op3(
+                    &w,
+                    &b,
+                    Conv3x3Relu {
+                        input_grad: layer > 0,
+                    },
+                )?
             } else {
-                h.conv2d(&w, 1, 1, 1, 1)?.broadcast_add(&b.reshape((1, (), 1, 1))?)?.relu()?
+                h.conv2d(&w, 1, 1, 1, 1)?
+                    .broadcast_add(&b.reshape((1, (), 1, 1))?)?
+                    .relu()?
             };
         }
         let h = h.flatten_from(1)?;
@@ -72,15 +84,25 @@ impl Model {
     }
 
     pub fn tensors(&self) -> HashMap<String, Tensor> {
-        self.names.iter().zip(&self.vars).map(|(n, v)| (n.to_string(), v.as_tensor().clone())).collect()
+        self.names
+            .iter()
+            .zip(&self.vars)
+            .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
+            .collect()
     }
 
     /// Loads parameters saved by [`Model::tensors`] (exact bits).
     pub fn load(&mut self, tensors: &HashMap<String, Tensor>) -> Result<()> {
         for (name, var) in self.names.iter().zip(&self.vars) {
-            let t = tensors.get(*name).with_context(|| format!("checkpoint lacks `{name}`"))?;
+            let t = tensors
+                .get(*name)
+                .with_context(|| format!("checkpoint lacks `{name}`"))?;
             if t.shape() != var.shape() {
-                bail!("checkpoint `{name}` has shape {:?}, expected {:?}", t.shape(), var.shape());
+                bail!(
+                    "checkpoint `{name}` has shape {:?}, expected {:?}",
+                    t.shape(),
+                    var.shape()
+                );
             }
             var.set(&t.to_device(&self.device)?)?;
         }
@@ -101,10 +123,18 @@ pub struct Sgd {
 
 impl Sgd {
     pub fn new(n: usize) -> Self {
-        Self { bufs: vec![None; n] }
+        Self {
+            bufs: vec![None; n],
+        }
     }
 
-    pub fn step(&mut self, model: &Model, grads: &candle_core::backprop::GradStore, lr: f32, momentum: f32) -> Result<()> {
+    pub fn step(
+        &mut self,
+        model: &Model,
+        grads: &candle_core::backprop::GradStore,
+        lr: f32,
+        momentum: f32,
+    ) -> Result<()> {
         for (i, var) in model.vars.iter().enumerate() {
             let Some(g) = grads.get(var) else { continue };
             let d = if momentum != 0.0 {
@@ -127,7 +157,10 @@ impl Sgd {
             .names
             .iter()
             .zip(&self.bufs)
-            .filter_map(|(n, b)| b.as_ref().map(|b| (format!("momentum_buffer.{n}"), b.clone())))
+            .filter_map(|(n, b)| {
+                b.as_ref()
+                    .map(|b| (format!("momentum_buffer.{n}"), b.clone()))
+            })
             .collect()
     }
 
@@ -143,7 +176,14 @@ impl Sgd {
 }
 
 /// Test loss (mean over images) and accuracy of `model` on `images` (N x pixels) / `labels`.
-pub fn evaluate(model: &Model, images: &[f32], labels: &[u32], rows: usize, cols: usize, batch: usize) -> Result<(f32, f32)> {
+pub fn evaluate(
+    model: &Model,
+    images: &[f32],
+    labels: &[u32],
+    rows: usize,
+    cols: usize,
+    batch: usize,
+) -> Result<(f32, f32)> {
     let n = labels.len();
     let px = rows * cols;
     let mut loss_sum = 0f64;
@@ -152,12 +192,23 @@ pub fn evaluate(model: &Model, images: &[f32], labels: &[u32], rows: usize, cols
     while start < n {
         let end = (start + batch).min(n);
         let bs = end - start;
-        let x = Tensor::from_slice(&images[start * px..end * px], (bs, 1, rows, cols), &model.device)?;
+        let x = Tensor::from_slice(
+            &images[start * px..end * px],
+            (bs, 1, rows, cols),
+            &model.device,
+        )?;
         let y = Tensor::from_slice(&labels[start..end], bs, &model.device)?;
         let logits = model.forward(&x, false)?;
-        loss_sum += cross_entropy(&logits, &y)?.to_dtype(DType::F64)?.to_scalar::<f64>()? * bs as f64;
+        loss_sum += cross_entropy(&logits, &y)?
+            .to_dtype(DType::F64)?
+            .to_scalar::<f64>()?
+            * bs as f64;
         let pred = logits.argmax(D::Minus1)?;
-        correct += pred.eq(&y)?.to_dtype(DType::U32)?.sum_all()?.to_scalar::<u32>()? as usize;
+        correct += pred
+            .eq(&y)?
+            .to_dtype(DType::U32)?
+            .sum_all()?
+            .to_scalar::<u32>()? as usize;
         start = end;
     }
     Ok(((loss_sum / n as f64) as f32, correct as f32 / n as f32))
@@ -166,7 +217,8 @@ pub fn evaluate(model: &Model, images: &[f32], labels: &[u32], rows: usize, cols
 /// Saves tensors to `path` atomically (temporary file + rename).
 pub fn save_atomic(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    candle_core::safetensors::save(tensors, &tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    candle_core::safetensors::save(tensors, &tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

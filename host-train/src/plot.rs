@@ -13,24 +13,41 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 }
 
 /// Renders `draw` to `path` (.png or .svg) at `size`.
-fn render(path: &Path, size: (u32, u32), draw: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>, draw_svg: impl Fn(&Area<'_, SVGBackend>) -> Result<()>) -> Result<()> {
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>,
+    draw_svg: impl Fn(&Area<'_, SVGBackend>) -> Result<()>,
+) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("png") => {
             let root = BitMapBackend::new(path, size).into_drawing_area();
             root.fill(&WHITE).map_err(err)?;
             draw(&root)?;
-            root.present().map_err(err).with_context(|| format!("cannot write {}", path.display()))?;
+            root.present()
+                .map_err(err)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         Some("svg") => {
             let root = SVGBackend::new(path, size).into_drawing_area();
             root.fill(&WHITE).map_err(err)?;
             draw_svg(&root)?;
-            root.present().map_err(err).with_context(|| format!("cannot write {}", path.display()))?;
+            root.present()
+                .map_err(err)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        _ => bail!("cannot plot to {}: the file name must end in .png or .svg", path.display()),
+        _ => bail!(
+            "cannot plot to {}: the file name must end in .png or .svg",
+            path.display()
+        ),
     }
     Ok(())
 }
@@ -59,7 +76,13 @@ fn range(v: impl Iterator<Item = f32>) -> (f32, f32) {
     (lo - pad, hi + pad)
 }
 
-fn lr_panel<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lrs: &[f32], momenta: &[f32], font: u32) -> Result<()> {
+fn lr_panel<DB: DrawingBackend>(
+    area: &Area<'_, DB>,
+    title: &str,
+    lrs: &[f32],
+    momenta: &[f32],
+    font: u32,
+) -> Result<()> {
     let n = lrs.len().max(2);
     let (lo, hi) = range(lrs.iter().copied());
     let (mlo, mhi) = range(momenta.iter().copied());
@@ -68,7 +91,11 @@ fn lr_panel<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lrs: &[f32], m
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(60)
-        .right_y_label_area_size(if momenta.iter().any(|&m| m != 0.0) { 45 } else { 0 })
+        .right_y_label_area_size(if momenta.iter().any(|&m| m != 0.0) {
+            45
+        } else {
+            0
+        })
         .build_cartesian_2d(0f32..(n - 1) as f32, lo..hi)
         .map_err(err)?
         .set_secondary_coord(0f32..(n - 1) as f32, mlo..mhi);
@@ -76,12 +103,16 @@ fn lr_panel<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lrs: &[f32], m
         .configure_mesh()
         .x_desc("optimizer step")
         .y_desc("lr")
-        .y_label_formatter(&|v| format!("{v:.1e}"))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.3e}"))
         .label_style(("sans-serif", font.saturating_sub(6).max(9)))
         .draw()
         .map_err(err)?;
     chart
-        .draw_series(LineSeries::new(lrs.iter().enumerate().map(|(i, &v)| (i as f32, v)), BLUE.stroke_width(2)))
+        .draw_series(LineSeries::new(
+            lrs.iter().enumerate().map(|(i, &v)| (i as f32, v)),
+            BLUE.stroke_width(2),
+        ))
         .map_err(err)?
         .label("lr")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
@@ -89,11 +120,15 @@ fn lr_panel<DB: DrawingBackend>(area: &Area<'_, DB>, title: &str, lrs: &[f32], m
         chart
             .configure_secondary_axes()
             .y_desc("momentum")
+            .y_label_formatter(&|v| format!("{v:.3}"))
             .label_style(("sans-serif", font.saturating_sub(6).max(9)))
             .draw()
             .map_err(err)?;
         chart
-            .draw_secondary_series(LineSeries::new(momenta.iter().enumerate().map(|(i, &v)| (i as f32, v)), RED.stroke_width(1)))
+            .draw_secondary_series(LineSeries::new(
+                momenta.iter().enumerate().map(|(i, &v)| (i as f32, v)),
+                RED.stroke_width(1),
+            ))
             .map_err(err)?
             .label("momentum")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
@@ -112,14 +147,27 @@ pub fn schedule_curve(path: &Path, title: &str, lrs: &[f32], momenta: &[f32]) ->
     if lrs.is_empty() {
         bail!("cannot plot {}: no steps", path.display());
     }
-    fn f<DB: DrawingBackend>(a: &Area<'_, DB>, title: &str, lrs: &[f32], momenta: &[f32]) -> Result<()> {
+    fn f<DB: DrawingBackend>(
+        a: &Area<'_, DB>,
+        title: &str,
+        lrs: &[f32],
+        momenta: &[f32],
+    ) -> Result<()> {
         lr_panel(a, title, lrs, momenta, 22)
     }
     render_both!(path, (900, 500), |a| f(a, title, lrs, momenta))
 }
 
 fn slug(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn lr_grid<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
@@ -134,11 +182,20 @@ fn lr_grid<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()>
 }
 
 fn accuracy_curves<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
-    let epochs = groups.iter().flat_map(|g| g.pairs.iter().map(|p| p.epochs.len())).max().unwrap_or(1).max(2);
+    let epochs = groups
+        .iter()
+        .flat_map(|g| g.pairs.iter().map(|p| p.epochs.len()))
+        .max()
+        .unwrap_or(1)
+        .max(2);
     let mean_curve = |g: &Group| -> Vec<(f32, f32)> {
         (0..epochs)
             .filter_map(|e| {
-                let v: Vec<f32> = g.pairs.iter().filter_map(|p| p.epochs.get(e).map(|r| r.test_accuracy)).collect();
+                let v: Vec<f32> = g
+                    .pairs
+                    .iter()
+                    .filter_map(|p| p.epochs.get(e).map(|r| r.test_accuracy))
+                    .collect();
                 (!v.is_empty()).then(|| ((e + 1) as f32, v.iter().sum::<f32>() / v.len() as f32))
             })
             .collect()
@@ -146,20 +203,30 @@ fn accuracy_curves<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Re
     let curves: Vec<_> = groups.iter().map(mean_curve).collect();
     let (lo, hi) = range(curves.iter().flatten().map(|p| p.1));
     let mut chart = ChartBuilder::on(a)
-        .caption("Test accuracy per epoch (mean over seeds)", ("sans-serif", 24))
+        .caption(
+            "Test accuracy per epoch (mean over seeds)",
+            ("sans-serif", 24),
+        )
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(55)
         .build_cartesian_2d(1f32..epochs as f32, lo..hi)
         .map_err(err)?;
-    chart.configure_mesh().x_desc("epoch").y_desc("test accuracy").draw().map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("test accuracy")
+        .draw()
+        .map_err(err)?;
     for (i, (g, c)) in groups.iter().zip(&curves).enumerate() {
         let color = Palette99::pick(i).to_rgba();
         chart
             .draw_series(LineSeries::new(c.iter().copied(), color.stroke_width(2)))
             .map_err(err)?
             .label(g.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
@@ -180,11 +247,18 @@ fn final_bars<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<
             (m, s.unwrap_or(0.0))
         })
         .collect();
-    let (lo, hi) = range(stats.iter().flat_map(|(m, s)| [(*m - *s) as f32, (*m + *s) as f32]));
+    let (lo, hi) = range(
+        stats
+            .iter()
+            .flat_map(|(m, s)| [(*m - *s) as f32, (*m + *s) as f32]),
+    );
     let lo = lo.min(hi - 0.02);
     let n = groups.len();
     let mut chart = ChartBuilder::on(a)
-        .caption("Final test accuracy (mean ± std over seeds)", ("sans-serif", 24))
+        .caption(
+            "Final test accuracy (mean ± std over seeds)",
+            ("sans-serif", 24),
+        )
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(390)
@@ -206,13 +280,23 @@ fn final_bars<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<
         let color = Palette99::pick(i).to_rgba();
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(lo as f64, SegmentValue::Exact(i)), (m, SegmentValue::Exact(i + 1))],
+                [
+                    (lo as f64, SegmentValue::Exact(i)),
+                    (m, SegmentValue::Exact(i + 1)),
+                ],
                 color.mix(0.7).filled(),
             )))
             .map_err(err)?;
         if s > 0.0 {
             chart
-                .draw_series(std::iter::once(ErrorBar::new_horizontal(SegmentValue::CenterOf(i), m - s, m, m + s, BLACK.stroke_width(2), 10)))
+                .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    SegmentValue::CenterOf(i),
+                    m - s,
+                    m,
+                    m + s,
+                    BLACK.stroke_width(2),
+                    10,
+                )))
                 .map_err(err)?;
         }
     }
@@ -225,13 +309,30 @@ pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
         for g in groups {
             let p = g.pairs[0];
             if !p.trace_lr.is_empty() {
-                schedule_curve(&dir.join("lr").join(format!("{}.{ext}", slug(&g.name))), &g.name, &p.trace_lr, &p.trace_momentum)?;
+                schedule_curve(
+                    &dir.join("lr").join(format!("{}.{ext}", slug(&g.name))),
+                    &g.name,
+                    &p.trace_lr,
+                    &p.trace_momentum,
+                )?;
             }
         }
         let rows = groups.len().div_ceil(3) as u32;
-        render_both!(&dir.join(format!("lr_grid.{ext}")), (1500, 330 * rows.max(1)), |a| lr_grid(a, groups))?;
-        render_both!(&dir.join(format!("test_accuracy.{ext}")), (1100, 700), |a| accuracy_curves(a, groups))?;
-        render_both!(&dir.join(format!("final_accuracy.{ext}")), (1100, 120 + 40 * groups.len() as u32), |a| final_bars(a, groups))?;
+        render_both!(
+            &dir.join(format!("lr_grid.{ext}")),
+            (1500, 330 * rows.max(1)),
+            |a| lr_grid(a, groups)
+        )?;
+        render_both!(
+            &dir.join(format!("test_accuracy.{ext}")),
+            (1100, 700),
+            |a| accuracy_curves(a, groups)
+        )?;
+        render_both!(
+            &dir.join(format!("final_accuracy.{ext}")),
+            (1100, 120 + 40 * groups.len() as u32),
+            |a| final_bars(a, groups)
+        )?;
     }
     Ok(())
 }

@@ -20,16 +20,25 @@ pub struct ReportArgs {
     /// Where to write the merged results (default: the folder itself when there is one).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Skip the plots (tables only).
+    #[arg(long)]
+    no_plots: bool,
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let out = match (&args.out, args.dirs.len()) {
         (Some(o), _) => o.clone(),
         (None, 1) => args.dirs[0].clone(),
-        (None, _) => bail!("report: give --out DIR to merge {} folders", args.dirs.len()),
+        (None, _) => bail!(
+            "report: give --out DIR to merge {} folders",
+            args.dirs.len()
+        ),
     };
-    let n = write_all(&args.dirs, &out)?;
-    eprintln!("report: {n} result(s) -> {}", out.join("results.md").display());
+    let n = write_all(&args.dirs, &out, !args.no_plots)?;
+    eprintln!(
+        "report: {n} result(s) -> {}",
+        out.join("results.md").display()
+    );
     Ok(())
 }
 
@@ -56,14 +65,20 @@ pub fn study_accuracy(name: &str) -> Option<f32> {
 
 pub fn read_pair(dir: &Path) -> Result<PairResult> {
     let path = train::result_path(dir);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("corrupt result {}", path.display()))
 }
 
 fn read_plan(dir: &Path) -> Result<Plan> {
     let path = dir.join("bench.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{} is not a bench folder (cannot read {})", dir.display(), path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} is not a bench folder (cannot read {})",
+            dir.display(),
+            path.display()
+        )
+    })?;
     serde_json::from_str(&text).with_context(|| format!("corrupt {}", path.display()))
 }
 
@@ -78,7 +93,8 @@ impl Group<'_> {
         let v: Vec<f64> = self.pairs.iter().map(|p| f(p)).collect();
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
-        let std = (v.len() > 1).then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+        let std = (v.len() > 1)
+            .then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
         (mean, std)
     }
 }
@@ -86,7 +102,11 @@ impl Group<'_> {
 fn machine() -> serde_json::Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     json!({
         "cpu": cpu,
@@ -110,7 +130,7 @@ fn is_x86_feature_detected_avx512() -> bool {
 }
 
 /// Reads every finished pair under `dirs` and writes the results set to `out`; returns the pair count.
-pub fn write_all(dirs: &[PathBuf], out: &Path) -> Result<usize> {
+pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
     let mut plans = Vec::new();
     let mut results: Vec<PairResult> = Vec::new();
     let mut seen = BTreeSet::new();
@@ -128,7 +148,10 @@ pub fn write_all(dirs: &[PathBuf], out: &Path) -> Result<usize> {
                 if seen.insert((r.name.clone(), r.seed)) {
                     results.push(r);
                 } else {
-                    eprintln!("report: {} seed {} appears twice; kept the first", r.name, r.seed);
+                    eprintln!(
+                        "report: {} seed {} appears twice; kept the first",
+                        r.name, r.seed
+                    );
                 }
             }
         }
@@ -160,7 +183,11 @@ pub fn write_all(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     // results.json (without the per-step traces: trace.csv has them).
     let lean: Vec<PairResult> = results
         .iter()
-        .map(|r| PairResult { trace_lr: Vec::new(), trace_momentum: Vec::new(), ..r.clone() })
+        .map(|r| PairResult {
+            trace_lr: Vec::new(),
+            trace_momentum: Vec::new(),
+            ..r.clone()
+        })
         .collect();
     let plan0 = &plans[0];
     let doc = json!({
@@ -178,16 +205,34 @@ pub fn write_all(dirs: &[PathBuf], out: &Path) -> Result<usize> {
         "sources": dirs,
         "missing": missing.iter().map(|(n, s)| json!({"name": n, "seed": s})).collect::<Vec<_>>(),
     });
-    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&doc)?)?;
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&doc)?,
+    )?;
 
     let mut csv = String::from("name,seed,epoch,train_loss,test_loss,test_accuracy,lr,momentum\n");
     let mut trace = String::from("name,seed,step,lr,momentum\n");
     for r in &results {
         for e in &r.epochs {
-            writeln!(csv, "\"{}\",{},{},{},{},{},{:e},{}", r.name, r.seed, e.epoch, e.train_loss, e.test_loss, e.test_accuracy, e.lr, e.momentum)?;
+            writeln!(
+                csv,
+                "\"{}\",{},{},{},{},{},{:e},{}",
+                r.name,
+                r.seed,
+                e.epoch,
+                e.train_loss,
+                e.test_loss,
+                e.test_accuracy,
+                e.lr,
+                e.momentum
+            )?;
         }
         for (i, (lr, m)) in r.trace_lr.iter().zip(&r.trace_momentum).enumerate() {
-            writeln!(trace, "\"{}\",{},{},{:.8e},{:.8e}", r.name, r.seed, i, lr, m)?;
+            writeln!(
+                trace,
+                "\"{}\",{},{},{:.8e},{:.8e}",
+                r.name, r.seed, i, lr, m
+            )?;
         }
     }
     std::fs::write(out.join("results.csv"), csv)?;
@@ -197,11 +242,14 @@ pub fn write_all(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     for r in &results {
         match groups.iter_mut().find(|g| g.name == r.name) {
             Some(g) => g.pairs.push(r),
-            None => groups.push(Group { name: r.name.clone(), pairs: vec![r] }),
+            None => groups.push(Group {
+                name: r.name.clone(),
+                pairs: vec![r],
+            }),
         }
     }
     std::fs::write(out.join("results.md"), markdown(&groups, &doc, &missing))?;
-    if !groups.is_empty() {
+    if plots && !groups.is_empty() {
         crate::plot::all(&out.join("plots"), &groups)?;
     }
     Ok(results.len())
@@ -229,7 +277,12 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for (i, g) in groups.iter().enumerate() {
         let (acc, acc_sd) = g.mean_std(|r| r.final_accuracy as f64);
-        let (best, best_sd) = g.mean_std(|r| r.epochs.iter().map(|e| e.test_accuracy).fold(0f32, f32::max) as f64);
+        let (best, best_sd) = g.mean_std(|r| {
+            r.epochs
+                .iter()
+                .map(|e| e.test_accuracy)
+                .fold(0f32, f32::max) as f64
+        });
         let (loss, loss_sd) = g.mean_std(|r| r.final_test_loss as f64);
         let (tr, _) = g.mean_std(|r| r.train_images_per_sec);
         let (ev, _) = g.mean_std(|r| r.eval_images_per_sec);
@@ -250,10 +303,25 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
             ev
         );
     }
-    let wall: f64 = groups.iter().flat_map(|g| g.pairs.iter().map(|p| p.wall_seconds)).sum();
-    let _ = writeln!(s, "\nTotal training + evaluation time: {:.1} min.", wall / 60.0);
+    let wall: f64 = groups
+        .iter()
+        .flat_map(|g| g.pairs.iter().map(|p| p.wall_seconds))
+        .sum();
+    let _ = writeln!(
+        s,
+        "\nTotal training + evaluation time: {:.1} min.",
+        wall / 60.0
+    );
     if !missing.is_empty() {
-        let _ = writeln!(s, "\nNot finished (yet): {}.", missing.iter().map(|(n, sd)| format!("{n} (seed {sd})")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "\nNot finished (yet): {}.",
+            missing
+                .iter()
+                .map(|(n, sd)| format!("{n} (seed {sd})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let _ = writeln!(s, "\nPlots: `plots/lr_grid.png`, `plots/test_accuracy.png`, `plots/final_accuracy.png` (and .svg; one LR curve per run under `plots/lr/`).");
     s

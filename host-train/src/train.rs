@@ -106,16 +106,23 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
     let n_train = data.train.len();
     let bs = job.batch_size;
     let batches = n_train.div_ceil(bs);
-    std::fs::create_dir_all(&job.dir).with_context(|| format!("cannot create {}", job.dir.display()))?;
+    std::fs::create_dir_all(&job.dir)
+        .with_context(|| format!("cannot create {}", job.dir.display()))?;
 
     let mut model = Model::init(job.seed, rows, cols, job.device)?;
     let mut sgd = Sgd::new(model.vars.len());
     let state_path = job.dir.join("state.json");
     let mut st = if state_path.exists() {
         let text = std::fs::read_to_string(&state_path)?;
-        let st: State = serde_json::from_str(&text).with_context(|| format!("corrupt checkpoint {}", state_path.display()))?;
+        let st: State = serde_json::from_str(&text)
+            .with_context(|| format!("corrupt checkpoint {}", state_path.display()))?;
         let tensors = candle_core::safetensors::load(job.dir.join(&st.model_file), job.device)
-            .with_context(|| format!("cannot read checkpoint {}", job.dir.join(&st.model_file).display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot read checkpoint {}",
+                    job.dir.join(&st.model_file).display()
+                )
+            })?;
         model.load(&tensors)?;
         sgd.load(&model, &tensors)?;
         st
@@ -170,7 +177,8 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
             let idx = &order[b * bs..((b + 1) * bs).min(n_train)];
             let n = idx.len();
             for (j, &i) in idx.iter().enumerate() {
-                xbuf[j * px..(j + 1) * px].copy_from_slice(&data.train.images[i * px..(i + 1) * px]);
+                xbuf[j * px..(j + 1) * px]
+                    .copy_from_slice(&data.train.images[i * px..(i + 1) * px]);
                 ybuf[j] = data.train.labels[i];
             }
             let x = Tensor::from_slice(&xbuf[..n * px], (n, 1, rows, cols), job.device)?;
@@ -184,7 +192,9 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
             sgd.step(&model, &grads, lr, m)?;
             loss_sum += loss.to_scalar::<f32>()? as f64;
             if run.step == Stepping::Batch {
-                st.scheduler.step().map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))?;
+                st.scheduler
+                    .step()
+                    .map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))?;
             }
             pb.inc(1);
             if b % 8 == 7 || b + 1 == batches {
@@ -196,8 +206,14 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
         st.train_seconds += t0.elapsed().as_secs_f64();
         st.train_images += n_train as u64;
         let t1 = Instant::now();
-        let (test_loss, test_acc) =
-            model::evaluate(&model, &data.test.images, &data.test.labels, rows, cols, EVAL_BATCH)?;
+        let (test_loss, test_acc) = model::evaluate(
+            &model,
+            &data.test.images,
+            &data.test.labels,
+            rows,
+            cols,
+            EVAL_BATCH,
+        )?;
         st.eval_seconds += t1.elapsed().as_secs_f64();
         st.eval_images += data.test.len() as u64;
         if run.step == Stepping::Epoch {
@@ -234,7 +250,10 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
         st.wall_seconds += wall.elapsed().as_secs_f64();
 
         // Checkpoint: a new model file, then the state naming it (atomic renames), then drop the old file.
-        let old = std::mem::replace(&mut st.model_file, format!("model-epoch{:03}.safetensors", st.epochs_done));
+        let old = std::mem::replace(
+            &mut st.model_file,
+            format!("model-epoch{:03}.safetensors", st.epochs_done),
+        );
         let mut tensors = model.tensors();
         tensors.extend(sgd.tensors(&model));
         model::save_atomic(&tensors, &job.dir.join(&st.model_file))?;
@@ -242,7 +261,10 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
         if !old.is_empty() && old != st.model_file {
             let _ = std::fs::remove_file(job.dir.join(old));
         }
-        if let Some(n) = std::env::var("HOST_TRAIN_ABORT_AFTER_EPOCH").ok().and_then(|v| v.parse::<u32>().ok()) {
+        if let Some(n) = std::env::var("HOST_TRAIN_ABORT_AFTER_EPOCH")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+        {
             if st.epochs_done == n {
                 // Test hook: die like a killed process right after a checkpoint.
                 std::process::abort();
@@ -272,6 +294,9 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
         trace_lr: st.trace_lr.clone(),
         trace_momentum: st.trace_momentum.clone(),
     };
-    write_atomic(&result_path(&job.dir), serde_json::to_string_pretty(&result)?.as_bytes())?;
+    write_atomic(
+        &result_path(&job.dir),
+        serde_json::to_string_pretty(&result)?.as_bytes(),
+    )?;
     Ok(result)
 }

@@ -25,7 +25,10 @@ schedule = { kind = "ReduceLROnPlateau", mode = "min", factor = 0.5, patience = 
 "#;
 
 fn write_gz(path: &Path, bytes: &[u8]) {
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(path).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::fast(),
+    );
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap();
 }
@@ -48,7 +51,11 @@ fn tiny_data(dir: &Path, n_train: usize, n_test: usize, side: usize) {
             for y in 0..side {
                 for _x in 0..side {
                     let band = y * 10 / side == label as usize;
-                    images.push(if band { 200 + (rnd() % 56) as u8 } else { (rnd() % 60) as u8 });
+                    images.push(if band {
+                        200 + (rnd() % 56) as u8
+                    } else {
+                        (rnd() % 60) as u8
+                    });
                 }
             }
         }
@@ -106,7 +113,13 @@ fn results(dir: &Path) -> Value {
 
 /// The deterministic part of a result (no timings).
 fn learned(r: &Value) -> Value {
-    serde_json::json!([r["name"], r["seed"], r["epochs"], r["final_accuracy"], r["spec"]])
+    serde_json::json!([
+        r["name"],
+        r["seed"],
+        r["epochs"],
+        r["final_accuracy"],
+        r["spec"]
+    ])
 }
 
 #[test]
@@ -114,15 +127,34 @@ fn bench_writes_the_results_set() {
     let f = Fixture::new();
     f.bench("out", &["--seeds", "2"]).assert().success();
     let out = f.path("out");
-    for p in ["results.json", "results.csv", "results.md", "trace.csv", "plots/lr_grid.png", "plots/lr_grid.svg",
-        "plots/test_accuracy.png", "plots/final_accuracy.svg", "plots/lr/step.png", "plots/lr/plateau.svg"] {
+    for p in [
+        "results.json",
+        "results.csv",
+        "results.md",
+        "trace.csv",
+        "plots/lr_grid.png",
+        "plots/lr_grid.svg",
+        "plots/test_accuracy.png",
+        "plots/final_accuracy.svg",
+        "plots/lr/step.png",
+        "plots/lr/plateau.svg",
+    ] {
         assert!(out.join(p).exists(), "missing {p}");
     }
     let r = results(&out);
     let runs = r["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 4);
     for run in runs {
-        for key in ["name", "spec", "seed", "epochs", "final_accuracy", "train_images_per_sec", "eval_images_per_sec", "wall_seconds"] {
+        for key in [
+            "name",
+            "spec",
+            "seed",
+            "epochs",
+            "final_accuracy",
+            "train_images_per_sec",
+            "eval_images_per_sec",
+            "wall_seconds",
+        ] {
             assert!(!run[key].is_null(), "results.json lacks {key}");
         }
         let e = run["epochs"].as_array().unwrap();
@@ -136,28 +168,56 @@ fn bench_writes_the_results_set() {
     }
     // It learns: the training loss goes down.
     let e = runs[0]["epochs"].as_array().unwrap();
-    assert!(e[2]["train_loss"].as_f64().unwrap() < e[0]["train_loss"].as_f64().unwrap(), "{}", runs[0]);
+    assert!(
+        e[2]["train_loss"].as_f64().unwrap() < e[0]["train_loss"].as_f64().unwrap(),
+        "{}",
+        runs[0]
+    );
     // Same seed, same result; another seed, another result.
     assert_ne!(runs[0]["epochs"], runs[1]["epochs"]);
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
-    assert!(md.contains("| 1 | step | batch | 2 |") && md.contains(" ± "), "{md}");
+    assert!(
+        md.contains("| 1 | step | batch | 2 |") && md.contains(" ± "),
+        "{md}"
+    );
     // Running again into the same folder without --resume is refused.
-    let o = f.bench("out", &["--seeds", "2"]).assert().code(2).get_output().stderr.clone();
+    let o = f
+        .bench("out", &["--seeds", "2"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8_lossy(&o).contains("--resume"));
 }
 
 #[test]
 fn killed_and_resumed_is_bit_identical() {
     let f = Fixture::new();
-    f.bench("full", &[]).assert().success();
+    f.bench("full", &["--no-plots"]).assert().success();
     // Die right after the first checkpoint, then after the second, then finish.
-    f.bench("cut", &[]).env("HOST_TRAIN_ABORT_AFTER_EPOCH", "1").assert().failure();
+    f.bench("cut", &["--no-plots"])
+        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "1")
+        .assert()
+        .failure();
     assert!(!f.path("cut/results.json").exists());
-    f.bench("cut", &["--resume"]).env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2").assert().failure();
-    let log = f.bench("cut", &["--resume"]).assert().success().get_output().stdout.clone();
+    f.bench("cut", &["--resume", "--no-plots"])
+        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2")
+        .assert()
+        .failure();
+    let log = f
+        .bench("cut", &["--resume", "--no-plots"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let log = String::from_utf8_lossy(&log);
     // The first run continues at epoch 3 (epochs 1-2 are not recomputed).
-    assert!(!log.contains("step (seed 7) epoch  1/3") && log.contains("step (seed 7) epoch  3/3"), "{log}");
+    assert!(
+        !log.contains("step (seed 7) epoch  1/3") && log.contains("step (seed 7) epoch  3/3"),
+        "{log}"
+    );
     let (a, b) = (results(&f.path("full")), results(&f.path("cut")));
     let (ra, rb) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
     assert_eq!(ra.len(), 2);
@@ -166,23 +226,80 @@ fn killed_and_resumed_is_bit_identical() {
     }
     for run in ["step-seed7", "plateau-seed7"] {
         let m = format!("runs/{run}/model-epoch003.safetensors");
-        assert_eq!(std::fs::read(f.path(&format!("full/{m}"))).unwrap(), std::fs::read(f.path(&format!("cut/{m}"))).unwrap(), "{m}");
+        assert_eq!(
+            std::fs::read(f.path(&format!("full/{m}"))).unwrap(),
+            std::fs::read(f.path(&format!("cut/{m}"))).unwrap(),
+            "{m}"
+        );
     }
-    assert_eq!(std::fs::read(f.path("full/trace.csv")).unwrap(), std::fs::read(f.path("cut/trace.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(f.path("full/trace.csv")).unwrap(),
+        std::fs::read(f.path("cut/trace.csv")).unwrap()
+    );
     // Resuming a finished bench recomputes nothing.
-    let log = f.bench("cut", &["--resume"]).assert().success().get_output().stdout.clone();
+    let log = f
+        .bench("cut", &["--resume", "--no-plots"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert!(!String::from_utf8_lossy(&log).contains("epoch"));
 }
 
 #[test]
 fn shards_merge_into_the_unsharded_results() {
     let f = Fixture::new();
-    f.bench("all", &["--seeds", "2", "--epochs", "2"]).assert().success();
-    f.bench("s0", &["--seeds", "2", "--epochs", "2", "--shard", "0/3"]).assert().success();
-    f.bench("s1", &["--seeds", "2", "--epochs", "2", "--shard", "1/3"]).assert().success();
-    f.bench("s2", &["--seeds", "2", "--epochs", "2", "--shard", "2/3"]).assert().success();
+    f.bench("all", &["--seeds", "2", "--epochs", "2", "--no-plots"])
+        .assert()
+        .success();
+    f.bench(
+        "s0",
+        &[
+            "--seeds",
+            "2",
+            "--epochs",
+            "2",
+            "--no-plots",
+            "--shard",
+            "0/3",
+        ],
+    )
+    .assert()
+    .success();
+    f.bench(
+        "s1",
+        &[
+            "--seeds",
+            "2",
+            "--epochs",
+            "2",
+            "--no-plots",
+            "--shard",
+            "1/3",
+        ],
+    )
+    .assert()
+    .success();
+    f.bench(
+        "s2",
+        &[
+            "--seeds",
+            "2",
+            "--epochs",
+            "2",
+            "--no-plots",
+            "--shard",
+            "2/3",
+        ],
+    )
+    .assert()
+    .success();
     assert_eq!(results(&f.path("s0"))["runs"].as_array().unwrap().len(), 2);
-    assert_eq!(results(&f.path("s0"))["missing"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        results(&f.path("s0"))["missing"].as_array().unwrap().len(),
+        2
+    );
     Command::cargo_bin("host-train")
         .unwrap()
         .args(["report"])
@@ -209,23 +326,49 @@ fn shards_merge_into_the_unsharded_results() {
 fn trace_matches_curve() {
     let f = Fixture::new();
     // The tutorial preset's batch-stepped runs on tiny data: 136 images = 2 batches of 128 per epoch.
-    for run in ["Step LR Scheduler Batches", "One Cycle LR Scheduler Batches"] {
+    for run in [
+        "Step LR Scheduler Batches",
+        "One Cycle LR Scheduler Batches",
+    ] {
         let out = format!("t-{}", run.len());
         let mut cmd = Command::cargo_bin("host-train").unwrap();
         cmd.env("HOST_TRAIN_NO_PROGRESS", "1")
-            .args(["bench", "--preset", "tutorial", "--runs", run, "--epochs", "2", "--data"])
+            .args([
+                "bench",
+                "--preset",
+                "tutorial",
+                "--runs",
+                run,
+                "--epochs",
+                "2",
+                "--no-plots",
+                "--data",
+            ])
             .arg(f.path("data"))
             .arg("--out")
             .arg(f.path(&out))
             .assert()
             .success();
         let trace = std::fs::read_to_string(f.path(&format!("{out}/trace.csv"))).unwrap();
-        let ours: Vec<String> = trace.lines().skip(1).map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(",")).collect();
+        let ours: Vec<String> = trace
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(","))
+            .collect();
         assert_eq!(ours.len(), 4);
-        let curve = Command::cargo_bin("host-train").unwrap().args(["curve", "--preset", "tutorial", "--run", run]).output().unwrap();
+        let curve = Command::cargo_bin("host-train")
+            .unwrap()
+            .args(["curve", "--preset", "tutorial", "--run", run])
+            .output()
+            .unwrap();
         assert!(curve.status.success());
         let curve = String::from_utf8(curve.stdout).unwrap();
-        let theirs: Vec<String> = curve.lines().skip(1).take(4).map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(",")).collect();
+        let theirs: Vec<String> = curve
+            .lines()
+            .skip(1)
+            .take(4)
+            .map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(","))
+            .collect();
         assert_eq!(ours, theirs, "{run}");
     }
 }
@@ -241,13 +384,27 @@ fn input_errors_exit_2_with_one_line() {
         (vec!["--resume"], "bench.json"),
     ];
     for (args, want) in cases {
-        let o = f.bench("e", &args).assert().code(2).get_output().stderr.clone();
+        let o = f
+            .bench("e", &args)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
         let e = String::from_utf8_lossy(&o);
         assert_eq!(e.trim_end().lines().count(), 1, "{e}");
         assert!(e.contains(want), "{args:?}: {e}");
     }
     std::fs::write(f.path("bad.toml"), "epochs = 1\n").unwrap();
-    let o = Command::cargo_bin("host-train").unwrap().args(["bench", "--config"]).arg(f.path("bad.toml")).assert().code(2).get_output().stderr.clone();
+    let o = Command::cargo_bin("host-train")
+        .unwrap()
+        .args(["bench", "--config"])
+        .arg(f.path("bad.toml"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8_lossy(&o).contains("bad.toml"));
     let o = Command::cargo_bin("host-train")
         .unwrap()
@@ -261,5 +418,8 @@ fn input_errors_exit_2_with_one_line() {
         .stderr
         .clone();
     let e = String::from_utf8_lossy(&o);
-    assert!(e.contains("nowhere") && e.contains("apt-get install -y dataset-fashion-mnist"), "{e}");
+    assert!(
+        e.contains("nowhere") && e.contains("apt-get install -y dataset-fashion-mnist"),
+        "{e}"
+    );
 }
