@@ -89,10 +89,10 @@ fn lr_panel<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", font))
         .margin(8)
-        .x_label_area_size(30)
-        .y_label_area_size(60)
+        .x_label_area_size(40)
+        .y_label_area_size(85)
         .right_y_label_area_size(if momenta.iter().any(|&m| m != 0.0) {
-            45
+            70
         } else {
             0
         })
