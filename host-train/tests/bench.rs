@@ -423,3 +423,84 @@ fn input_errors_exit_2_with_one_line() {
         "{e}"
     );
 }
+
+/// A real `kill -9` wherever the process happens to be (mid-batch, mid-checkpoint), twice, then
+/// `--resume`: the results, models and trace equal an uninterrupted run's.
+#[test]
+fn sigkill_anywhere_then_resume_is_bit_identical() {
+    const EPOCHS: &str = "30";
+    let f = Fixture::new();
+    f.bench("full", &["--no-plots", "--epochs", EPOCHS])
+        .assert()
+        .success();
+    let kill_after_a_checkpoint = |resume: bool| {
+        let out = f.path("cut");
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("host-train"));
+        cmd.env("HOST_TRAIN_NO_PROGRESS", "1")
+            .env_remove("HOST_TRAIN_ABORT_AFTER_EPOCH")
+            .args([
+                "bench",
+                "--no-plots",
+                "--threads",
+                "2",
+                "--epochs",
+                EPOCHS,
+                "--config",
+            ])
+            .arg(f.path("tiny.toml"))
+            .arg("--data")
+            .arg(f.path("data"))
+            .arg("--out")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if resume {
+            cmd.arg("--resume");
+        }
+        let state = out.join("runs/step-seed7/state.json");
+        let before = std::fs::metadata(&state).and_then(|m| m.modified()).ok();
+        let mut child = cmd.spawn().unwrap();
+        let start = std::time::Instant::now();
+        // Wait for a new checkpoint of the first run, then kill at once: 29 epochs are left.
+        while std::fs::metadata(&state).and_then(|m| m.modified()).ok() == before {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "bench ended before a checkpoint"
+            );
+            assert!(
+                start.elapsed().as_secs() < 300,
+                "no checkpoint within 300 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            !out.join("results.json").exists(),
+            "the kill came after the end"
+        );
+    };
+    kill_after_a_checkpoint(false);
+    kill_after_a_checkpoint(true);
+    f.bench("cut", &["--resume", "--no-plots", "--epochs", EPOCHS])
+        .assert()
+        .success();
+    let (a, b) = (results(&f.path("full")), results(&f.path("cut")));
+    let (ra, rb) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
+    assert_eq!(ra.len(), rb.len());
+    for (x, y) in ra.iter().zip(rb) {
+        assert_eq!(learned(x), learned(y));
+    }
+    for run in ["step-seed7", "plateau-seed7"] {
+        let m = format!("runs/{run}/model-epoch0{EPOCHS}.safetensors");
+        assert_eq!(
+            std::fs::read(f.path(&format!("full/{m}"))).unwrap(),
+            std::fs::read(f.path(&format!("cut/{m}"))).unwrap(),
+            "{m}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(f.path("full/trace.csv")).unwrap(),
+        std::fs::read(f.path("cut/trace.csv")).unwrap()
+    );
+}
