@@ -105,6 +105,32 @@ impl Fixture {
             .args(extra);
         cmd
     }
+
+    /// Two bench folders of the tiny config agree on everything deterministic: the learned
+    /// results of both runs, each run's final model file byte for byte, and the lr/momentum trace.
+    fn assert_same_results(&self, a: &str, b: &str, epochs: u32) {
+        let (ra, rb) = (results(&self.path(a)), results(&self.path(b)));
+        let (ra, rb) = (
+            ra["runs"].as_array().unwrap(),
+            rb["runs"].as_array().unwrap(),
+        );
+        assert_eq!((ra.len(), rb.len()), (2, 2));
+        for (x, y) in ra.iter().zip(rb) {
+            assert_eq!(learned(x), learned(y));
+        }
+        for run in ["step-seed7", "plateau-seed7"] {
+            let m = format!("runs/{run}/model-epoch{epochs:03}.safetensors");
+            assert_eq!(
+                std::fs::read(self.path(&format!("{a}/{m}"))).unwrap(),
+                std::fs::read(self.path(&format!("{b}/{m}"))).unwrap(),
+                "{m}"
+            );
+        }
+        assert_eq!(
+            std::fs::read(self.path(&format!("{a}/trace.csv"))).unwrap(),
+            std::fs::read(self.path(&format!("{b}/trace.csv"))).unwrap()
+        );
+    }
 }
 
 fn results(dir: &Path) -> Value {
@@ -218,24 +244,7 @@ fn killed_and_resumed_is_bit_identical() {
         !log.contains("step (seed 7) epoch  1/3") && log.contains("step (seed 7) epoch  3/3"),
         "{log}"
     );
-    let (a, b) = (results(&f.path("full")), results(&f.path("cut")));
-    let (ra, rb) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
-    assert_eq!(ra.len(), 2);
-    for (x, y) in ra.iter().zip(rb) {
-        assert_eq!(learned(x), learned(y));
-    }
-    for run in ["step-seed7", "plateau-seed7"] {
-        let m = format!("runs/{run}/model-epoch003.safetensors");
-        assert_eq!(
-            std::fs::read(f.path(&format!("full/{m}"))).unwrap(),
-            std::fs::read(f.path(&format!("cut/{m}"))).unwrap(),
-            "{m}"
-        );
-    }
-    assert_eq!(
-        std::fs::read(f.path("full/trace.csv")).unwrap(),
-        std::fs::read(f.path("cut/trace.csv")).unwrap()
-    );
+    f.assert_same_results("full", "cut", 3);
     // Resuming a finished bench recomputes nothing.
     let log = f
         .bench("cut", &["--resume", "--no-plots"])
@@ -485,22 +494,5 @@ fn sigkill_anywhere_then_resume_is_bit_identical() {
     f.bench("cut", &["--resume", "--no-plots", "--epochs", EPOCHS])
         .assert()
         .success();
-    let (a, b) = (results(&f.path("full")), results(&f.path("cut")));
-    let (ra, rb) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
-    assert_eq!(ra.len(), rb.len());
-    for (x, y) in ra.iter().zip(rb) {
-        assert_eq!(learned(x), learned(y));
-    }
-    for run in ["step-seed7", "plateau-seed7"] {
-        let m = format!("runs/{run}/model-epoch0{EPOCHS}.safetensors");
-        assert_eq!(
-            std::fs::read(f.path(&format!("full/{m}"))).unwrap(),
-            std::fs::read(f.path(&format!("cut/{m}"))).unwrap(),
-            "{m}"
-        );
-    }
-    assert_eq!(
-        std::fs::read(f.path("full/trace.csv")).unwrap(),
-        std::fs::read(f.path("cut/trace.csv")).unwrap()
-    );
+    f.assert_same_results("full", "cut", EPOCHS.parse().unwrap());
 }
