@@ -1,18 +1,21 @@
 //! `host-train bench`: trains the study's CNN under every run of a run config.
 
-use crate::config::RunConfig;
-use crate::train::{self, PairJob, PairResult};
+use crate::config::{Run, RunConfig};
+use crate::net::{Models, Net};
+use crate::store::{self, Plan, RunConfigText};
+use crate::train::{self, GroupJob, Member};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   host-train bench --preset tutorial
   host-train bench --preset tutorial --epochs 3 --seeds 2 --out runs/quick
   host-train bench --preset tutorial --runs \"Constant Learning Rate\" --subset 6000 --epochs 2
+  host-train bench --preset tutorial --fuse 1            # one pair after another instead of fused groups
   host-train bench --preset tutorial --shard 0/4 --out runs/sweep/shard0   # then: host-train report runs/sweep/shard* --out runs/sweep/all")]
 pub struct BenchArgs {
     /// A shipped run config (`tutorial`: the study's 14 runs).
@@ -61,6 +64,28 @@ pub struct BenchArgs {
     /// Fashion-MNIST folder (default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Train at most K (run, seed) pairs of the same seed together, in one pass over each batch
+    /// (default: all that fit in --fuse-memory; 1: one after another).
+    #[arg(long, value_name = "K")]
+    fuse: Option<usize>,
+    /// Memory budget in MiB for one fused group's weights, momentum and gradients (sets the default --fuse).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    fuse_memory: usize,
+    /// Start every pair from these weights (a safetensors file with PyTorch's state_dict names
+    /// `seq.0.weight` ... `seq.7.bias`, f32) instead of the seed's PyTorch-style init.
+    #[arg(long, value_name = "FILE.safetensors")]
+    init: Option<PathBuf>,
+    /// The order of the training images: a seeded shuffle every epoch, or the file's order.
+    #[arg(long, value_enum, default_value_t = Order::Shuffle)]
+    order: Order,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+enum Order {
+    /// Reshuffled every epoch (ChaCha8 of the seed).
+    Shuffle,
+    /// As in the IDX file, every epoch (for comparisons with other trainers).
+    File,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize, PartialEq)]
@@ -69,24 +94,6 @@ enum DeviceArg {
     Cpu,
     Cuda,
 }
-
-/// What a bench folder was made with (`bench.json`): `--resume` checks it, `report` reads it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Plan {
-    pub config: RunConfigText,
-    pub runs: Vec<String>,
-    pub epochs: u32,
-    pub subset: Option<usize>,
-    pub test_subset: Option<usize>,
-    pub seeds: Vec<u64>,
-    pub shard: Option<(usize, usize)>,
-    pub device: String,
-}
-
-/// The run config as TOML text (exact, for the record).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(transparent)]
-pub struct RunConfigText(pub String);
 
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     let bad = || anyhow::anyhow!("invalid --shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
@@ -99,21 +106,6 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
         return Err(bad());
     }
     Ok((i, n))
-}
-
-/// Folder of one (run, seed) pair under `out/runs/`.
-pub fn pair_dir(out: &Path, name: &str, seed: u64) -> PathBuf {
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    out.join("runs").join(format!("{slug}-seed{seed}"))
 }
 
 pub fn make_device(cuda: bool) -> Result<Device> {
@@ -170,6 +162,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.threads == Some(0) {
         bail!("--threads must be >= 1");
     }
+    if args.fuse == Some(0) {
+        bail!("--fuse must be >= 1");
+    }
+    if args.fuse_memory == 0 {
+        bail!("--fuse-memory must be >= 1");
+    }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let device = make_device(args.device == DeviceArg::Cuda)?;
     let threads = args
@@ -196,8 +194,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         seeds: seeds.clone(),
         shard,
         device: format!("{:?}", args.device).to_lowercase(),
+        init: args.init.clone(),
+        file_order: args.order == Order::File,
     };
-    let plan_path = out.join("bench.json");
+    let plan_path = store::plan_path(&out);
     if args.resume {
         let old: Plan =
             serde_json::from_str(&std::fs::read_to_string(&plan_path).with_context(|| {
@@ -228,6 +228,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if let Some(n) = args.test_subset {
         data.test.truncate(n);
     }
+    let net = Net::new(data.train.rows, data.train.cols);
+    let init = match &args.init {
+        Some(path) => {
+            let tensors = store::load_tensors(path).context("--init")?;
+            // Checked now, before anything is written.
+            crate::model::from_tensors(
+                &net,
+                tensors.clone(),
+                &format!("--init {}", path.display()),
+            )?;
+            Some(tensors)
+        }
+        None => None,
+    };
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     if !args.resume {
         std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
@@ -258,34 +272,82 @@ pub fn run(args: BenchArgs) -> Result<()> {
         plan.device,
         out.display()
     );
+    let fuse = args.fuse.unwrap_or_else(|| {
+        (args.fuse_memory << 20) / Models::bytes_per_model(&net, config.batch_size).max(1)
+    });
+    let groups = plan_groups(&out, &mine, fuse.max(1))?;
+    eprintln!(
+        "host-train bench: {} unfinished pair(s) in {} group(s) of up to {} trained together (--fuse)",
+        groups.iter().map(Vec::len).sum::<usize>(),
+        groups.len(),
+        groups.iter().map(Vec::len).max().unwrap_or(0)
+    );
     let progress = indicatif::MultiProgress::new();
     let total = mine.len();
-    for (k, (run, seed)) in mine.into_iter().enumerate() {
-        let dir = pair_dir(&out, &run.name, seed);
-        if train::result_path(&dir).exists() {
-            let _: PairResult = crate::report::read_pair(&dir)?;
-            eprintln!(
-                "[{}/{}] {} seed {}: already finished, kept",
-                k + 1,
-                total,
-                run.name,
-                seed
-            );
-            continue;
+    let label = |k: usize| {
+        let (run, seed) = mine[k];
+        format!("[{}/{}] {} (seed {})", k + 1, total, run.name, seed)
+    };
+    for (k, &(run, seed)) in mine.iter().enumerate() {
+        if store::result_path(&store::pair_dir(&out, &run.name, seed)).exists() {
+            eprintln!("{}: already finished, kept", label(k));
         }
-        let job = PairJob {
-            run,
+    }
+    let n_groups = groups.len();
+    for (g, group) in groups.into_iter().enumerate() {
+        let seed = mine[group[0]].1;
+        let job = GroupJob {
+            members: group
+                .iter()
+                .map(|&k| Member {
+                    run: mine[k].0,
+                    dir: store::pair_dir(&out, &mine[k].0.name, seed),
+                    label: label(k),
+                })
+                .collect(),
             seed,
             epochs,
             batch_size: config.batch_size,
             data: &data,
             device: &device,
-            dir,
-            label: format!("[{}/{}] {} (seed {})", k + 1, total, run.name, seed),
+            init: init.as_ref(),
+            file_order: args.order == Order::File,
+            label: format!(
+                "group {}/{n_groups} ({} models, seed {seed})",
+                g + 1,
+                group.len()
+            ),
         };
-        train::train_pair(&job, &progress)?;
+        train::train_group(&job, &progress)?;
     }
     crate::report::write_all(std::slice::from_ref(&out), &out, !args.no_plots)?;
     eprintln!("results: {}", out.join("results.md").display());
     Ok(())
+}
+
+/// The unfinished pairs of `mine` (indices) in fused groups: pairs of one seed whose checkpoints are at
+/// the same epoch, in config order, at most `fuse` per group. (Pairs of one seed share the initial
+/// weights and the data order; a pair killed between two members' checkpoints trains apart until done.)
+fn plan_groups(
+    out: &std::path::Path,
+    mine: &[(&Run, u64)],
+    fuse: usize,
+) -> Result<Vec<Vec<usize>>> {
+    let mut keyed: Vec<((u64, u32), Vec<usize>)> = Vec::new();
+    for (k, &(run, seed)) in mine.iter().enumerate() {
+        let dir = store::pair_dir(out, &run.name, seed);
+        if store::result_path(&dir).exists() {
+            let _ = store::read_pair(&dir)?;
+            continue;
+        }
+        let done = store::read_state(&dir)?.map_or(0, |s| s.epochs_done);
+        match keyed.iter_mut().find(|(key, _)| *key == (seed, done)) {
+            Some((_, v)) => v.push(k),
+            None => keyed.push(((seed, done), vec![k])),
+        }
+    }
+    Ok(keyed
+        .into_iter()
+        .flat_map(|(_, v)| v.chunks(fuse).map(<[usize]>::to_vec).collect::<Vec<_>>())
+        .collect())
 }

@@ -10,8 +10,10 @@ mod conv;
 mod curve;
 mod data;
 mod model;
+mod net;
 mod plot;
 mod report;
+mod store;
 mod train;
 
 #[derive(Parser)]

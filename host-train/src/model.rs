@@ -1,224 +1,282 @@
-//! The study's CNN, with PyTorch's default initialization, and PyTorch's SGD with momentum.
-//!
-//! Conv2d(1,32,3,same)-ReLU-Conv2d(32,16,3,same)-ReLU-Conv2d(16,8,3,same)-ReLU-Flatten-Linear(6272,10).
+//! The models a group trains: PyTorch's default init, checkpoints in `state_dict` names, and the two
+//! backends: the fused CPU trainer ([`crate::net`]) and candle's (for `--device cuda`).
 
-use crate::conv::Conv3x3Relu;
-use anyhow::{bail, Context, Result};
+use crate::net::{Models, Net, PARAM_NAMES};
+use crate::store::{take_tensor, Tensors};
+use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
-use std::path::Path;
 
-/// (name, shape, fan_in) of every parameter, in PyTorch's `state_dict` order.
-pub fn param_specs(rows: usize, cols: usize) -> Vec<(&'static str, Vec<usize>, usize)> {
-    let flat = 8 * rows * cols;
-    vec![
-        ("seq.0.weight", vec![32, 1, 3, 3], 9),
-        ("seq.0.bias", vec![32], 9),
-        ("seq.2.weight", vec![16, 32, 3, 3], 32 * 9),
-        ("seq.2.bias", vec![16], 32 * 9),
-        ("seq.4.weight", vec![8, 16, 3, 3], 16 * 9),
-        ("seq.4.bias", vec![8], 16 * 9),
-        ("seq.7.weight", vec![10, flat], flat),
-        ("seq.7.bias", vec![10], flat),
-    ]
+/// PyTorch's default init of the study's CNN: weights kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)),
+/// biases U(+-1/sqrt(fan_in)); drawn from ChaCha8(seed), stream 0, parameter by parameter, as one flat
+/// vector in `state_dict` order.
+pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(0);
+    let mut flat = Vec::with_capacity(net.len());
+    for (_, shape, fan_in) in Net::specs(net.rows, net.cols) {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let n: usize = shape.iter().product();
+        flat.extend((0..n).map(|_| rng.random_range(-bound..bound)));
+    }
+    flat
 }
 
-pub struct Model {
-    pub names: Vec<&'static str>,
-    pub vars: Vec<Var>,
-    pub device: Device,
-}
-
-impl Model {
-    /// PyTorch's default init: weights kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)), biases
-    /// U(+-1/sqrt(fan_in)); drawn from ChaCha8(seed), stream 0, parameter by parameter.
-    pub fn init(seed: u64, rows: usize, cols: usize, device: &Device) -> Result<Self> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(0);
-        let mut names = Vec::new();
-        let mut vars = Vec::new();
-        for (name, shape, fan_in) in param_specs(rows, cols) {
-            let bound = 1.0 / (fan_in as f32).sqrt();
-            let n: usize = shape.iter().product();
-            let data: Vec<f32> = (0..n).map(|_| rng.random_range(-bound..bound)).collect();
-            names.push(name);
-            vars.push(Var::from_tensor(&Tensor::from_vec(data, shape, device)?)?);
+/// Parameters (and momentum buffers, as `momentum_buffer.<name>`) under their `state_dict` names.
+pub fn to_tensors(net: &Net, params: &[f32], momentum: Option<&[f32]>) -> Tensors {
+    let mut out = Tensors::new();
+    for (i, (name, shape, _)) in Net::specs(net.rows, net.cols).into_iter().enumerate() {
+        out.insert(
+            name.to_string(),
+            (shape.clone(), net.param(params, i).to_vec()),
+        );
+        if let Some(m) = momentum {
+            out.insert(
+                format!("momentum_buffer.{name}"),
+                (shape, net.param(m, i).to_vec()),
+            );
         }
-        Ok(Self {
-            names,
-            vars,
-            device: device.clone(),
+    }
+    out
+}
+
+/// The flat parameters in `tensors` (and the momentum buffers when all are there); errors name
+/// `origin` and the missing or mis-shaped tensor.
+pub fn from_tensors(
+    net: &Net,
+    mut tensors: Tensors,
+    origin: &str,
+) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
+    let specs = Net::specs(net.rows, net.cols);
+    let mut params = Vec::with_capacity(net.len());
+    for (name, shape, _) in &specs {
+        params.extend(take_tensor(&mut tensors, name, shape, origin)?);
+    }
+    let has_momentum = PARAM_NAMES
+        .iter()
+        .all(|n| tensors.contains_key(&format!("momentum_buffer.{n}")));
+    let momentum = if has_momentum {
+        let mut m = Vec::with_capacity(net.len());
+        for (name, shape, _) in &specs {
+            m.extend(take_tensor(
+                &mut tensors,
+                &format!("momentum_buffer.{name}"),
+                shape,
+                origin,
+            )?);
+        }
+        Some(m)
+    } else {
+        None
+    };
+    Ok((params, momentum))
+}
+
+/// K models trained together on the same batches.
+pub enum Backend {
+    /// The fused CPU trainer.
+    Cpu(Models),
+    /// candle's tensors and autograd, one model after the other (CUDA).
+    Candle(CandleModels),
+}
+
+impl Backend {
+    pub fn new(
+        device: &Device,
+        net: Net,
+        params: Vec<Vec<f32>>,
+        momentum: Vec<Option<Vec<f32>>>,
+    ) -> Result<Self> {
+        Ok(if device.is_cpu() {
+            Backend::Cpu(Models::new(net, params, momentum))
+        } else {
+            Backend::Candle(CandleModels::new(net, params, momentum, device)?)
         })
     }
 
-    /// Logits for a batch `x` of shape (B, 1, rows, cols). `train`: record the graph for backward.
-    pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+    /// One SGD step of every model; writes each model's mean batch loss into `losses`.
+    pub fn step(
+        &mut self,
+        x: &[f32],
+        labels: &[u32],
+        lr: &[f32],
+        momentum: &[f32],
+        losses: &mut [f32],
+    ) -> Result<()> {
+        match self {
+            Backend::Cpu(m) => m.step(x, labels, lr, momentum, losses),
+            Backend::Candle(m) => m.step(x, labels, lr, momentum, losses)?,
+        }
+        Ok(())
+    }
+
+    /// (mean test loss, accuracy) of every model.
+    pub fn evaluate(&self, images: &[f32], labels: &[u32]) -> Result<Vec<(f32, f32)>> {
+        match self {
+            Backend::Cpu(m) => Ok(m.evaluate(images, labels)),
+            Backend::Candle(m) => m.evaluate(images, labels),
+        }
+    }
+
+    /// Model k's checkpoint tensors (parameters and momentum buffers).
+    pub fn tensors(&self, k: usize) -> Result<Tensors> {
+        Ok(match self {
+            Backend::Cpu(m) => to_tensors(&m.net, &m.params[k], m.momentum[k].as_deref()),
+            Backend::Candle(m) => m.tensors(k)?,
+        })
+    }
+}
+
+/// Test-set batch size of the candle backend.
+const CANDLE_EVAL_BATCH: usize = 256;
+
+/// The study's CNN in candle (conv2d, autograd), with PyTorch's SGD.
+pub struct CandleModels {
+    net: Net,
+    device: Device,
+    vars: Vec<Vec<Var>>,
+    bufs: Vec<Vec<Option<Tensor>>>,
+}
+
+impl CandleModels {
+    fn new(
+        net: Net,
+        params: Vec<Vec<f32>>,
+        momentum: Vec<Option<Vec<f32>>>,
+        device: &Device,
+    ) -> Result<Self> {
+        let specs = Net::specs(net.rows, net.cols);
+        let tensor = |flat: &[f32], i: usize| -> Result<Tensor> {
+            Ok(Tensor::from_slice(
+                net.param(flat, i),
+                specs[i].1.as_slice(),
+                device,
+            )?)
+        };
+        let mut vars = Vec::new();
+        let mut bufs = Vec::new();
+        for (p, m) in params.iter().zip(&momentum) {
+            vars.push(
+                (0..8)
+                    .map(|i| Ok(Var::from_tensor(&tensor(p, i)?)?))
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            bufs.push(
+                (0..8)
+                    .map(|i| m.as_ref().map(|m| tensor(m, i)).transpose())
+                    .collect::<Result<Vec<_>>>()?,
+            );
+        }
+        Ok(Self {
+            net,
+            device: device.clone(),
+            vars,
+            bufs,
+        })
+    }
+
+    fn forward(&self, k: usize, x: &Tensor, train: bool) -> Result<Tensor> {
         let p = |i: usize| -> Tensor {
+            let t = self.vars[k][i].as_tensor();
             if train {
-                self.vars[i].as_tensor().clone()
+                t.clone()
             } else {
-                self.vars[i].as_tensor().detach()
+                t.detach()
             }
         };
         let mut h = x.clone();
         for layer in 0..3 {
-            let (w, b) = (p(2 * layer), p(2 * layer + 1));
-            h = if self.device.is_cpu() {
-                h.apply_op3(
-                    &w,
-                    &b,
-                    Conv3x3Relu {
-                        input_grad: layer > 0,
-                    },
-                )?
-            } else {
-                h.conv2d(&w, 1, 1, 1, 1)?
-                    .broadcast_add(&b.reshape((1, (), 1, 1))?)?
-                    .relu()?
-            };
+            h = h
+                .conv2d(&p(2 * layer), 1, 1, 1, 1)?
+                .broadcast_add(&p(2 * layer + 1).reshape((1, (), 1, 1))?)?
+                .relu()?;
         }
-        let h = h.flatten_from(1)?;
-        Ok(h.matmul(&p(6).t()?)?.broadcast_add(&p(7))?)
+        Ok(h.flatten_from(1)?
+            .matmul(&p(6).t()?)?
+            .broadcast_add(&p(7))?)
     }
 
-    pub fn tensors(&self) -> HashMap<String, Tensor> {
-        self.names
-            .iter()
-            .zip(&self.vars)
-            .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
-            .collect()
+    fn batch(&self, x: &[f32], labels: &[u32]) -> Result<(Tensor, Tensor)> {
+        let n = labels.len();
+        Ok((
+            Tensor::from_slice(x, (n, 1, self.net.rows, self.net.cols), &self.device)?,
+            Tensor::from_slice(labels, n, &self.device)?,
+        ))
     }
 
-    /// Loads parameters saved by [`Model::tensors`] (exact bits).
-    pub fn load(&mut self, tensors: &HashMap<String, Tensor>) -> Result<()> {
-        for (name, var) in self.names.iter().zip(&self.vars) {
-            let t = tensors
-                .get(*name)
-                .with_context(|| format!("checkpoint lacks `{name}`"))?;
-            if t.shape() != var.shape() {
-                bail!(
-                    "checkpoint `{name}` has shape {:?}, expected {:?}",
-                    t.shape(),
-                    var.shape()
-                );
-            }
-            var.set(&t.to_device(&self.device)?)?;
-        }
-        Ok(())
-    }
-}
-
-/// Mean cross-entropy of `logits` (B, 10) against `labels` (B,) u32.
-pub fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
-    Ok(candle_nn::loss::cross_entropy(logits, labels)?)
-}
-
-/// PyTorch's `torch.optim.SGD(lr, momentum)` (dampening 0, no Nesterov, no weight decay): with momentum
-/// m != 0, `buf = grad` on the first step and `buf = m*buf + grad` after; `p -= lr*buf`. With m == 0, plain SGD.
-pub struct Sgd {
-    pub bufs: Vec<Option<Tensor>>,
-}
-
-impl Sgd {
-    pub fn new(n: usize) -> Self {
-        Self {
-            bufs: vec![None; n],
-        }
-    }
-
-    pub fn step(
+    fn step(
         &mut self,
-        model: &Model,
-        grads: &candle_core::backprop::GradStore,
-        lr: f32,
-        momentum: f32,
+        x: &[f32],
+        labels: &[u32],
+        lr: &[f32],
+        momentum: &[f32],
+        losses: &mut [f32],
     ) -> Result<()> {
-        for (i, var) in model.vars.iter().enumerate() {
-            let Some(g) = grads.get(var) else { continue };
-            let d = if momentum != 0.0 {
-                let buf = match &self.bufs[i] {
-                    None => g.clone(),
-                    Some(b) => ((b * momentum as f64)? + g)?,
+        let (x, y) = self.batch(x, labels)?;
+        for k in 0..self.vars.len() {
+            let loss = candle_nn::loss::cross_entropy(&self.forward(k, &x, true)?, &y)?;
+            let grads = loss.backward()?;
+            let (lr, m) = (lr[k] as f64, momentum[k]);
+            for (var, buf) in self.vars[k].iter().zip(self.bufs[k].iter_mut()) {
+                let Some(g) = grads.get(var) else { continue };
+                let d = if m != 0.0 {
+                    let b = match buf.take() {
+                        None => g.clone(),
+                        Some(b) => ((b * m as f64)? + g)?,
+                    };
+                    *buf = Some(b.clone());
+                    b
+                } else {
+                    g.clone()
                 };
-                self.bufs[i] = Some(buf.clone());
-                buf
-            } else {
-                g.clone()
-            };
-            var.set(&(var.as_tensor() - (d * lr as f64)?)?)?;
+                var.set(&(var.as_tensor() - (d * lr)?)?)?;
+            }
+            losses[k] = loss.to_scalar::<f32>()?;
         }
         Ok(())
     }
 
-    pub fn tensors(&self, model: &Model) -> HashMap<String, Tensor> {
-        model
-            .names
-            .iter()
-            .zip(&self.bufs)
-            .filter_map(|(n, b)| {
-                b.as_ref()
-                    .map(|b| (format!("momentum_buffer.{n}"), b.clone()))
-            })
-            .collect()
-    }
-
-    pub fn load(&mut self, model: &Model, tensors: &HashMap<String, Tensor>) -> Result<()> {
-        for (i, name) in model.names.iter().enumerate() {
-            self.bufs[i] = match tensors.get(&format!("momentum_buffer.{name}")) {
-                Some(t) => Some(t.to_device(&model.device)?),
-                None => None,
-            };
+    fn evaluate(&self, images: &[f32], labels: &[u32]) -> Result<Vec<(f32, f32)>> {
+        let n = labels.len();
+        let px = self.net.rows * self.net.cols;
+        let mut out = Vec::new();
+        for k in 0..self.vars.len() {
+            let (mut loss_sum, mut correct) = (0f64, 0usize);
+            for start in (0..n).step_by(CANDLE_EVAL_BATCH) {
+                let end = (start + CANDLE_EVAL_BATCH).min(n);
+                let (x, y) = self.batch(&images[start * px..end * px], &labels[start..end])?;
+                let logits = self.forward(k, &x, false)?;
+                loss_sum += candle_nn::loss::cross_entropy(&logits, &y)?
+                    .to_dtype(DType::F64)?
+                    .to_scalar::<f64>()?
+                    * (end - start) as f64;
+                correct += logits
+                    .argmax(D::Minus1)?
+                    .eq(&y)?
+                    .to_dtype(DType::U32)?
+                    .sum_all()?
+                    .to_scalar::<u32>()? as usize;
+            }
+            out.push(((loss_sum / n as f64) as f32, correct as f32 / n as f32));
         }
-        Ok(())
+        Ok(out)
     }
-}
 
-/// Test loss (mean over images) and accuracy of `model` on `images` (N x pixels) / `labels`.
-pub fn evaluate(
-    model: &Model,
-    images: &[f32],
-    labels: &[u32],
-    rows: usize,
-    cols: usize,
-    batch: usize,
-) -> Result<(f32, f32)> {
-    let n = labels.len();
-    let px = rows * cols;
-    let mut loss_sum = 0f64;
-    let mut correct = 0usize;
-    let mut start = 0;
-    while start < n {
-        let end = (start + batch).min(n);
-        let bs = end - start;
-        let x = Tensor::from_slice(
-            &images[start * px..end * px],
-            (bs, 1, rows, cols),
-            &model.device,
-        )?;
-        let y = Tensor::from_slice(&labels[start..end], bs, &model.device)?;
-        let logits = model.forward(&x, false)?;
-        loss_sum += cross_entropy(&logits, &y)?
-            .to_dtype(DType::F64)?
-            .to_scalar::<f64>()?
-            * bs as f64;
-        let pred = logits.argmax(D::Minus1)?;
-        correct += pred
-            .eq(&y)?
-            .to_dtype(DType::U32)?
-            .sum_all()?
-            .to_scalar::<u32>()? as usize;
-        start = end;
+    fn tensors(&self, k: usize) -> Result<Tensors> {
+        let flat = |ts: &mut dyn Iterator<Item = &Tensor>| -> Result<Vec<f32>> {
+            let mut v = Vec::with_capacity(self.net.len());
+            for t in ts {
+                v.extend(t.flatten_all()?.to_vec1::<f32>()?);
+            }
+            Ok(v)
+        };
+        let params = flat(&mut self.vars[k].iter().map(|v| v.as_tensor()))?;
+        let momentum = if self.bufs[k].iter().all(Option::is_some) {
+            Some(flat(&mut self.bufs[k].iter().flatten())?)
+        } else {
+            None
+        };
+        Ok(to_tensors(&self.net, &params, momentum.as_deref()))
     }
-    Ok(((loss_sum / n as f64) as f32, correct as f32 / n as f32))
-}
-
-/// Saves tensors to `path` atomically (temporary file + rename).
-pub fn save_atomic(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    candle_core::safetensors::save(tensors, &tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

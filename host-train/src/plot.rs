@@ -158,18 +158,6 @@ pub fn schedule_curve(path: &Path, title: &str, lrs: &[f32], momenta: &[f32]) ->
     render_both!(path, (900, 500), |a| f(a, title, lrs, momenta))
 }
 
-fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
 fn lr_grid<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
     let cols = 3usize;
     let rows = groups.len().div_ceil(cols);
@@ -310,7 +298,8 @@ pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
             let p = g.pairs[0];
             if !p.trace_lr.is_empty() {
                 schedule_curve(
-                    &dir.join("lr").join(format!("{}.{ext}", slug(&g.name))),
+                    &dir.join("lr")
+                        .join(format!("{}.{ext}", crate::store::slug(&g.name))),
                     &g.name,
                     &p.trace_lr,
                     &p.trace_momentum,

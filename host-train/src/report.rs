@@ -1,8 +1,7 @@
 //! `host-train report`: merges result folders (e.g. shards) into one results set, and writes the
 //! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
 
-use crate::bench::Plan;
-use crate::train::{self, PairResult};
+use crate::store::{self, read_pair, read_plan, PairResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -61,25 +60,6 @@ pub fn study_accuracy(name: &str) -> Option<f32> {
         "Combining Multiple LR Schedulers Epochs V2" => 0.8285,
         _ => return None,
     })
-}
-
-pub fn read_pair(dir: &Path) -> Result<PairResult> {
-    let path = train::result_path(dir);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("corrupt result {}", path.display()))
-}
-
-fn read_plan(dir: &Path) -> Result<Plan> {
-    let path = dir.join("bench.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "{} is not a bench folder (cannot read {})",
-            dir.display(),
-            path.display()
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("corrupt {}", path.display()))
 }
 
 /// One run's results over its seeds.
@@ -143,7 +123,7 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
         };
         entries.sort();
         for e in entries {
-            if train::result_path(&e).exists() {
+            if store::result_path(&e).exists() {
                 let r = read_pair(&e)?;
                 if seen.insert((r.name.clone(), r.seed)) {
                     results.push(r);
@@ -186,6 +166,7 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
         .map(|r| PairResult {
             trace_lr: Vec::new(),
             trace_momentum: Vec::new(),
+            trace_loss: Vec::new(),
             ..r.clone()
         })
         .collect();

@@ -1,154 +1,127 @@
-//! One (run, seed) pair: training with per-epoch checkpoints, resumable bit for bit.
+//! A group of (run, seed) pairs that share a seed and data, trained together: every batch is one fused
+//! step of all the group's models, each with the lr and momentum of its own scheduler. Checkpoints after
+//! every epoch, per pair, resumable bit for bit.
 
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
-use crate::model::{self, Model, Sgd};
-use anyhow::{Context, Result};
-use candle_core::{Device, Tensor};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::model::{self, Backend};
+use crate::net::Net;
+use crate::store::{self, EpochRecord, PairResult, PairState, Tensors};
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sched_core::{Scheduler, Spec};
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use sched_core::Scheduler;
+use std::path::PathBuf;
 use std::time::Instant;
 
-/// Test-set evaluation batch size.
-pub const EVAL_BATCH: usize = 256;
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct EpochRecord {
-    pub epoch: u32,
-    pub train_loss: f32,
-    pub test_loss: f32,
-    pub test_accuracy: f32,
-    /// The lr of the epoch's first batch.
-    pub lr: f32,
-    /// The momentum of the epoch's first batch.
-    pub momentum: f32,
-}
-
-/// The result of one (run, seed) pair.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PairResult {
-    pub name: String,
-    pub spec: Spec,
-    pub step: Stepping,
-    pub lr: f32,
-    pub momentum: f32,
-    pub seed: u64,
-    pub epochs: Vec<EpochRecord>,
-    pub final_accuracy: f32,
-    pub final_test_loss: f32,
-    pub train_images_per_sec: f64,
-    pub eval_images_per_sec: f64,
-    pub wall_seconds: f64,
-    pub train_images: usize,
-    pub test_images: usize,
-    pub batch_size: usize,
-    /// lr and momentum in effect at every optimizer step (omitted from the merged results.json).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub trace_lr: Vec<f32>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub trace_momentum: Vec<f32>,
-}
-
-/// Everything needed to continue after an epoch (the parameters and momentum buffers are in `model_file`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct State {
-    version: u32,
-    name: String,
-    seed: u64,
-    epochs_done: u32,
-    model_file: String,
-    scheduler: Scheduler,
-    /// The shuffling RNG: ChaCha8 seeded with `seed`, stream `epoch + 1` for epoch `epoch` (0-based).
-    rng: String,
-    records: Vec<EpochRecord>,
-    trace_lr: Vec<f32>,
-    trace_momentum: Vec<f32>,
-    train_seconds: f64,
-    train_images: u64,
-    eval_seconds: f64,
-    eval_images: u64,
-    wall_seconds: f64,
-}
-
-pub struct PairJob<'a> {
+/// One pair of a group.
+pub struct Member<'a> {
     pub run: &'a Run,
+    pub dir: PathBuf,
+    /// Printed before its epoch lines, e.g. `[3/14] Step LR (seed 1)`.
+    pub label: String,
+}
+
+/// What a group trains on and how.
+pub struct GroupJob<'a> {
+    pub members: Vec<Member<'a>>,
     pub seed: u64,
     pub epochs: u32,
     pub batch_size: usize,
     pub data: &'a Dataset,
     pub device: &'a Device,
-    pub dir: PathBuf,
+    /// `--init`: the initial weights of every member (else the seed's init).
+    pub init: Option<&'a Tensors>,
+    /// `--order file`: no shuffle.
+    pub file_order: bool,
+    /// Shown on the progress bar, e.g. `group 1/2 (14 models, seed 1)`.
     pub label: String,
 }
 
-pub fn result_path(dir: &Path) -> PathBuf {
-    dir.join("result.json")
+/// A member's scheduler error, naming its run.
+fn sched_err(run: &Run) -> impl Fn(sched_core::Error) -> anyhow::Error + '_ {
+    move |e| anyhow::anyhow!("run `{}`: {e}", run.name)
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+/// The member's checkpoint, or a fresh state and its initial weights.
+fn load_or_init(
+    job: &GroupJob,
+    m: &Member,
+    net: &Net,
+) -> Result<(PairState, Vec<f32>, Option<Vec<f32>>)> {
+    std::fs::create_dir_all(&m.dir)
+        .with_context(|| format!("cannot create {}", m.dir.display()))?;
+    if let Some(st) = store::read_state(&m.dir)? {
+        let path = m.dir.join(&st.model_file);
+        let tensors = store::load_tensors(&path)?;
+        let (p, mom) =
+            model::from_tensors(net, tensors, &format!("checkpoint {}", path.display()))?;
+        return Ok((st, p, mom));
+    }
+    let params = match job.init {
+        Some(t) => model::from_tensors(net, t.clone(), "--init")?.0,
+        None => model::init_params(net, job.seed),
+    };
+    let st = PairState {
+        version: 1,
+        name: m.run.name.clone(),
+        seed: job.seed,
+        epochs_done: 0,
+        model_file: String::new(),
+        scheduler: Scheduler::from_spec(&m.run.schedule, m.run.lr, m.run.momentum)
+            .map_err(sched_err(m.run))?,
+        rng: "ChaCha8".into(),
+        records: Vec::new(),
+        trace_lr: Vec::new(),
+        trace_momentum: Vec::new(),
+        trace_loss: Vec::new(),
+        train_seconds: 0.0,
+        train_images: 0,
+        eval_seconds: 0.0,
+        eval_images: 0,
+        wall_seconds: 0.0,
+    };
+    Ok((st, params, None))
+}
+
+/// The order of the training images in epoch `epoch` (0-based): ChaCha8(seed), stream epoch + 1.
+fn epoch_order(order: &mut [usize], seed: u64, epoch: u32, file_order: bool) {
+    order.iter_mut().enumerate().for_each(|(i, v)| *v = i);
+    if !file_order {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(epoch as u64 + 1);
+        order.shuffle(&mut rng);
+    }
+}
+
+/// Saves a member's checkpoint: a new model file, then the state naming it (atomic renames), then
+/// drops the old model file.
+fn save_checkpoint(m: &Member, st: &mut PairState, tensors: &Tensors) -> Result<()> {
+    let old = std::mem::replace(
+        &mut st.model_file,
+        format!("model-epoch{:03}.safetensors", st.epochs_done),
+    );
+    store::save_tensors(tensors, &m.dir.join(&st.model_file))?;
+    store::write_atomic(
+        &store::state_path(&m.dir),
+        serde_json::to_string(&st)?.as_bytes(),
+    )?;
+    if !old.is_empty() && old != st.model_file {
+        let _ = std::fs::remove_file(m.dir.join(old));
+    }
     Ok(())
 }
 
-/// Trains one pair, continuing from its checkpoint in `job.dir` when there is one.
-pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<PairResult> {
-    let run = job.run;
-    let data = job.data;
-    let (rows, cols) = (data.train.rows, data.train.cols);
-    let px = rows * cols;
-    let n_train = data.train.len();
-    let bs = job.batch_size;
-    let batches = n_train.div_ceil(bs);
-    std::fs::create_dir_all(&job.dir)
-        .with_context(|| format!("cannot create {}", job.dir.display()))?;
-
-    let mut model = Model::init(job.seed, rows, cols, job.device)?;
-    let mut sgd = Sgd::new(model.vars.len());
-    let state_path = job.dir.join("state.json");
-    let mut st = if state_path.exists() {
-        let text = std::fs::read_to_string(&state_path)?;
-        let st: State = serde_json::from_str(&text)
-            .with_context(|| format!("corrupt checkpoint {}", state_path.display()))?;
-        let tensors = candle_core::safetensors::load(job.dir.join(&st.model_file), job.device)
-            .with_context(|| {
-                format!(
-                    "cannot read checkpoint {}",
-                    job.dir.join(&st.model_file).display()
-                )
-            })?;
-        model.load(&tensors)?;
-        sgd.load(&model, &tensors)?;
-        st
-    } else {
-        State {
-            version: 1,
-            name: run.name.clone(),
-            seed: job.seed,
-            epochs_done: 0,
-            model_file: String::new(),
-            scheduler: Scheduler::from_spec(&run.schedule, run.lr, run.momentum)
-                .map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))?,
-            rng: "ChaCha8".into(),
-            records: Vec::new(),
-            trace_lr: Vec::new(),
-            trace_momentum: Vec::new(),
-            train_seconds: 0.0,
-            train_images: 0,
-            eval_seconds: 0.0,
-            eval_images: 0,
-            wall_seconds: 0.0,
-        }
-    };
-
-    let total = job.epochs as u64 * batches as u64;
-    let pb = progress.add(ProgressBar::new(total));
+fn progress_bar(
+    progress: &MultiProgress,
+    job: &GroupJob,
+    batches: usize,
+    done: u32,
+) -> ProgressBar {
+    let pb = progress.add(ProgressBar::new(job.epochs as u64 * batches as u64));
     if std::env::var_os("HOST_TRAIN_NO_PROGRESS").is_some() {
         pb.set_draw_target(ProgressDrawTarget::hidden());
     }
@@ -158,20 +131,51 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
             .progress_chars("=> "),
     );
     pb.set_prefix(job.label.clone());
-    pb.set_position(st.epochs_done as u64 * batches as u64);
+    pb.set_position(done as u64 * batches as u64);
+    pb
+}
+
+/// Trains every member of the group to `job.epochs`, continuing from their checkpoints (which must
+/// all be at the same epoch), and writes each member's `result.json`.
+pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairResult>> {
+    let data = job.data;
+    let net = Net::new(data.train.rows, data.train.cols);
+    let px = net.rows * net.cols;
+    let n_train = data.train.len();
+    let bs = job.batch_size;
+    let batches = n_train.div_ceil(bs);
+    let k_models = job.members.len();
+
+    let mut states = Vec::new();
+    let mut params = Vec::new();
+    let mut momenta = Vec::new();
+    for m in &job.members {
+        let (st, p, mom) = load_or_init(job, m, &net)?;
+        states.push(st);
+        params.push(p);
+        momenta.push(mom);
+    }
+    let start_epoch = states[0].epochs_done;
+    if states.iter().any(|s| s.epochs_done != start_epoch) {
+        bail!("internal: a fused group's checkpoints are at different epochs");
+    }
+    let mut models = Backend::new(job.device, net, params, momenta)?;
+    let pb = progress_bar(progress, job, batches, start_epoch);
 
     let mut order: Vec<usize> = (0..n_train).collect();
     let mut xbuf = vec![0f32; bs * px];
     let mut ybuf = vec![0u32; bs];
-    while st.epochs_done < job.epochs {
-        let epoch = st.epochs_done;
+    let (mut lrs, mut moms) = (vec![0f32; k_models], vec![0f32; k_models]);
+    let mut losses = vec![0f32; k_models];
+    let mut loss_sums = vec![0f64; k_models];
+    for epoch in start_epoch..job.epochs {
         let wall = Instant::now();
-        let mut rng = ChaCha8Rng::seed_from_u64(job.seed);
-        rng.set_stream(epoch as u64 + 1);
-        order.iter_mut().enumerate().for_each(|(i, v)| *v = i);
-        order.shuffle(&mut rng);
-        let (lr0, m0) = (st.scheduler.lr(), st.scheduler.momentum());
-        let mut loss_sum = 0f64;
+        epoch_order(&mut order, job.seed, epoch, job.file_order);
+        let first: Vec<(f32, f32)> = states
+            .iter()
+            .map(|s| (s.scheduler.lr(), s.scheduler.momentum()))
+            .collect();
+        loss_sums.fill(0.0);
         let t0 = Instant::now();
         for b in 0..batches {
             let idx = &order[b * bs..((b + 1) * bs).min(n_train)];
@@ -181,91 +185,85 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
                     .copy_from_slice(&data.train.images[i * px..(i + 1) * px]);
                 ybuf[j] = data.train.labels[i];
             }
-            let x = Tensor::from_slice(&xbuf[..n * px], (n, 1, rows, cols), job.device)?;
-            let y = Tensor::from_slice(&ybuf[..n], n, job.device)?;
-            let (lr, m) = (st.scheduler.lr(), st.scheduler.momentum());
-            st.trace_lr.push(lr);
-            st.trace_momentum.push(m);
-            let logits = model.forward(&x, true)?;
-            let loss = model::cross_entropy(&logits, &y)?;
-            let grads = loss.backward()?;
-            sgd.step(&model, &grads, lr, m)?;
-            loss_sum += loss.to_scalar::<f32>()? as f64;
-            if run.step == Stepping::Batch {
-                st.scheduler
-                    .step()
-                    .map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))?;
+            for (k, st) in states.iter_mut().enumerate() {
+                (lrs[k], moms[k]) = (st.scheduler.lr(), st.scheduler.momentum());
+                st.trace_lr.push(lrs[k]);
+                st.trace_momentum.push(moms[k]);
+            }
+            models.step(&xbuf[..n * px], &ybuf[..n], &lrs, &moms, &mut losses)?;
+            for ((st, m), (&loss, sum)) in states
+                .iter_mut()
+                .zip(&job.members)
+                .zip(losses.iter().zip(loss_sums.iter_mut()))
+            {
+                st.trace_loss.push(loss);
+                *sum += loss as f64;
+                if m.run.step == Stepping::Batch {
+                    st.scheduler.step().map_err(sched_err(m.run))?;
+                }
             }
             pb.inc(1);
             if b % 8 == 7 || b + 1 == batches {
-                let secs = st.train_seconds + t0.elapsed().as_secs_f64();
-                let imgs = st.train_images as f64 + (b * bs + n) as f64;
-                pb.set_message(format!("{:.0} img/s", imgs / secs.max(1e-9)));
+                let secs = states[0].train_seconds + t0.elapsed().as_secs_f64();
+                let imgs = states[0].train_images as f64 + (b * bs + n) as f64;
+                pb.set_message(format!(
+                    "{:.0} model-img/s",
+                    k_models as f64 * imgs / secs.max(1e-9)
+                ));
             }
         }
-        st.train_seconds += t0.elapsed().as_secs_f64();
-        st.train_images += n_train as u64;
+        let train_secs = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        let (test_loss, test_acc) = model::evaluate(
-            &model,
-            &data.test.images,
-            &data.test.labels,
-            rows,
-            cols,
-            EVAL_BATCH,
-        )?;
-        st.eval_seconds += t1.elapsed().as_secs_f64();
-        st.eval_images += data.test.len() as u64;
-        if run.step == Stepping::Epoch {
-            let r = if st.scheduler.needs_metric() {
-                st.scheduler.step_with_metric(test_loss)
-            } else {
-                st.scheduler.step()
+        let evals = models.evaluate(&data.test.images, &data.test.labels)?;
+        let eval_secs = t1.elapsed().as_secs_f64();
+        for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
+            let (test_loss, test_accuracy) = evals[k];
+            if m.run.step == Stepping::Epoch {
+                let r = if st.scheduler.needs_metric() {
+                    st.scheduler.step_with_metric(test_loss)
+                } else {
+                    st.scheduler.step()
+                };
+                r.map_err(sched_err(m.run))?;
+            }
+            let rec = EpochRecord {
+                epoch: epoch + 1,
+                train_loss: (loss_sums[k] / batches as f64) as f32,
+                test_loss,
+                test_accuracy,
+                lr: first[k].0,
+                momentum: first[k].1,
             };
-            r.map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))?;
+            let line = format!(
+                "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}  lr {:.3e}  momentum {:.3}  {:.1} s",
+                m.label,
+                epoch + 1,
+                job.epochs,
+                rec.train_loss,
+                rec.test_loss,
+                rec.test_accuracy,
+                rec.lr,
+                rec.momentum,
+                wall.elapsed().as_secs_f64()
+            );
+            pb.suspend(|| println!("{line}"));
+            st.records.push(rec);
+            st.epochs_done = epoch + 1;
+            st.train_seconds += train_secs;
+            st.train_images += n_train as u64;
+            st.eval_seconds += eval_secs;
+            st.eval_images += data.test.len() as u64;
         }
-        let rec = EpochRecord {
-            epoch: epoch + 1,
-            train_loss: (loss_sum / batches as f64) as f32,
-            test_loss,
-            test_accuracy: test_acc,
-            lr: lr0,
-            momentum: m0,
-        };
-        let line = format!(
-            "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}  lr {:.3e}  momentum {:.3}  {:.1} s",
-            job.label,
-            epoch + 1,
-            job.epochs,
-            rec.train_loss,
-            rec.test_loss,
-            rec.test_accuracy,
-            lr0,
-            m0,
-            wall.elapsed().as_secs_f64()
-        );
-        pb.suspend(|| println!("{line}"));
-        st.records.push(rec);
-        st.epochs_done += 1;
-        st.wall_seconds += wall.elapsed().as_secs_f64();
-
-        // Checkpoint: a new model file, then the state naming it (atomic renames), then drop the old file.
-        let old = std::mem::replace(
-            &mut st.model_file,
-            format!("model-epoch{:03}.safetensors", st.epochs_done),
-        );
-        let mut tensors = model.tensors();
-        tensors.extend(sgd.tensors(&model));
-        model::save_atomic(&tensors, &job.dir.join(&st.model_file))?;
-        write_atomic(&state_path, serde_json::to_string(&st)?.as_bytes())?;
-        if !old.is_empty() && old != st.model_file {
-            let _ = std::fs::remove_file(job.dir.join(old));
+        let wall_secs = wall.elapsed().as_secs_f64();
+        for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
+            st.wall_seconds += wall_secs;
+            save_checkpoint(m, st, &models.tensors(k)?)?;
         }
         if let Some(n) = std::env::var("HOST_TRAIN_ABORT_AFTER_EPOCH")
             .ok()
             .and_then(|v| v.parse::<u32>().ok())
         {
-            if st.epochs_done == n {
+            if epoch + 1 == n {
                 // Test hook: die like a killed process right after a checkpoint.
                 std::process::abort();
             }
@@ -274,29 +272,35 @@ pub fn train_pair(job: &PairJob, progress: &indicatif::MultiProgress) -> Result<
     pb.finish_and_clear();
     progress.remove(&pb);
 
-    let last = st.records.last().cloned().context("no epochs")?;
-    let result = PairResult {
-        name: run.name.clone(),
-        spec: run.schedule.clone(),
-        step: run.step,
-        lr: run.lr,
-        momentum: run.momentum,
-        seed: job.seed,
-        final_accuracy: last.test_accuracy,
-        final_test_loss: last.test_loss,
-        epochs: st.records.clone(),
-        train_images_per_sec: st.train_images as f64 / st.train_seconds.max(1e-9),
-        eval_images_per_sec: st.eval_images as f64 / st.eval_seconds.max(1e-9),
-        wall_seconds: st.wall_seconds,
-        train_images: n_train,
-        test_images: data.test.len(),
-        batch_size: bs,
-        trace_lr: st.trace_lr.clone(),
-        trace_momentum: st.trace_momentum.clone(),
-    };
-    write_atomic(
-        &result_path(&job.dir),
-        serde_json::to_string_pretty(&result)?.as_bytes(),
-    )?;
-    Ok(result)
+    let mut results = Vec::new();
+    for (st, m) in states.into_iter().zip(&job.members) {
+        let last = st.records.last().cloned().context("no epochs")?;
+        let result = PairResult {
+            name: m.run.name.clone(),
+            spec: m.run.schedule.clone(),
+            step: m.run.step,
+            lr: m.run.lr,
+            momentum: m.run.momentum,
+            seed: job.seed,
+            final_accuracy: last.test_accuracy,
+            final_test_loss: last.test_loss,
+            epochs: st.records,
+            train_images_per_sec: st.train_images as f64 / st.train_seconds.max(1e-9),
+            eval_images_per_sec: st.eval_images as f64 / st.eval_seconds.max(1e-9),
+            wall_seconds: st.wall_seconds,
+            train_images: n_train,
+            test_images: data.test.len(),
+            batch_size: bs,
+            fused: k_models,
+            trace_lr: st.trace_lr,
+            trace_momentum: st.trace_momentum,
+            trace_loss: st.trace_loss,
+        };
+        store::write_atomic(
+            &store::result_path(&m.dir),
+            serde_json::to_string_pretty(&result)?.as_bytes(),
+        )?;
+        results.push(result);
+    }
+    Ok(results)
 }

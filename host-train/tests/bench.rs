@@ -22,7 +22,28 @@ lr = 0.05
 momentum = 0.9
 step = "epoch"
 schedule = { kind = "ReduceLROnPlateau", mode = "min", factor = 0.5, patience = 0, threshold = 0.001, min_lr = 0.0001 }
+
+[[run]]
+name = "cosine"
+lr = 0.05
+momentum = 0.5
+step = "epoch"
+schedule = { kind = "CosineAnnealingLR", T_max = 3 }
+
+[[run]]
+name = "onecycle"
+lr = 0.05
+step = "batch"
+schedule = { kind = "OneCycleLR", max_lr = 0.1, total_steps = 300 }
 "#;
+
+/// The tiny config's runs, as pair folder names for seed 7.
+const TINY_PAIRS: [&str; 4] = [
+    "step-seed7",
+    "plateau-seed7",
+    "cosine-seed7",
+    "onecycle-seed7",
+];
 
 fn write_gz(path: &Path, bytes: &[u8]) {
     let mut enc = flate2::write::GzEncoder::new(
@@ -98,11 +119,12 @@ impl Fixture {
             .arg(self.path("tiny.toml"))
             .arg("--data")
             .arg(self.path("data"))
-            .arg("--threads")
-            .arg("2")
             .arg("--out")
             .arg(self.path(out))
             .args(extra);
+        if !extra.contains(&"--threads") {
+            cmd.args(["--threads", "2"]);
+        }
         cmd
     }
 
@@ -114,11 +136,11 @@ impl Fixture {
             ra["runs"].as_array().unwrap(),
             rb["runs"].as_array().unwrap(),
         );
-        assert_eq!((ra.len(), rb.len()), (2, 2));
+        assert_eq!((ra.len(), rb.len()), (TINY_PAIRS.len(), TINY_PAIRS.len()));
         for (x, y) in ra.iter().zip(rb) {
             assert_eq!(learned(x), learned(y));
         }
-        for run in ["step-seed7", "plateau-seed7"] {
+        for run in TINY_PAIRS {
             let m = format!("runs/{run}/model-epoch{epochs:03}.safetensors");
             assert_eq!(
                 std::fs::read(self.path(&format!("{a}/{m}"))).unwrap(),
@@ -169,7 +191,7 @@ fn bench_writes_the_results_set() {
     }
     let r = results(&out);
     let runs = r["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 4);
+    assert_eq!(runs.len(), 2 * TINY_PAIRS.len());
     for run in runs {
         for key in [
             "name",
@@ -215,6 +237,89 @@ fn bench_writes_the_results_set() {
         .stderr
         .clone();
     assert!(String::from_utf8_lossy(&o).contains("--resume"));
+}
+
+/// Fused training (all four runs of a seed in one pass over each batch: batch-stepped, epoch-stepped,
+/// plateau and one-cycle with momentum cycling) gives every model exactly what training it alone gives:
+/// losses, accuracies, lr/momentum traces and final weights, bit for bit, on 1 or 2 threads.
+#[test]
+fn fused_is_bit_identical_to_one_at_a_time() {
+    let f = Fixture::new();
+    let fused = f
+        .bench("fused", &["--no-plots", "--seeds", "2"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&fused).contains("2 group(s) of up to 4"),
+        "{}",
+        String::from_utf8_lossy(&fused)
+    );
+    f.bench("alone", &["--no-plots", "--seeds", "2", "--fuse", "1"])
+        .assert()
+        .success();
+    f.bench(
+        "pairs",
+        &[
+            "--no-plots",
+            "--seeds",
+            "2",
+            "--fuse",
+            "3",
+            "--threads",
+            "1",
+        ],
+    )
+    .assert()
+    .success();
+    for other in ["alone", "pairs"] {
+        let (a, b) = (results(&f.path("fused")), results(&f.path(other)));
+        let fused_sizes: Vec<u64> = a["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["fused"].as_u64().unwrap())
+            .collect();
+        assert_eq!(fused_sizes, [4; 8]);
+        let (a, b) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
+        assert_eq!(a.len(), 8);
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(learned(x), learned(y), "{other}");
+        }
+        for seed in [7, 8] {
+            for pair in TINY_PAIRS {
+                let pair = pair.replace("seed7", &format!("seed{seed}"));
+                let m = format!("runs/{pair}/model-epoch003.safetensors");
+                assert_eq!(
+                    std::fs::read(f.path(&format!("fused/{m}"))).unwrap(),
+                    std::fs::read(f.path(&format!("{other}/{m}"))).unwrap(),
+                    "{other}: {m}"
+                );
+                let r = format!("runs/{pair}/result.json");
+                let (ra, rb) = (
+                    results_file(&f.path(&format!("fused/{r}"))),
+                    results_file(&f.path(&format!("{other}/{r}"))),
+                );
+                assert_eq!(ra["trace_loss"], rb["trace_loss"], "{other}: {r}");
+                assert_eq!(ra["trace_momentum"], rb["trace_momentum"], "{other}: {r}");
+            }
+        }
+        assert_eq!(
+            std::fs::read(f.path("fused/trace.csv")).unwrap(),
+            std::fs::read(f.path(&format!("{other}/trace.csv"))).unwrap()
+        );
+    }
+    // The runs really differ from one another (the comparison above is not vacuous).
+    let r = results(&f.path("fused"));
+    let runs = r["runs"].as_array().unwrap();
+    assert_ne!(runs[0]["epochs"], runs[2]["epochs"]);
+    assert_ne!(runs[4]["epochs"], runs[6]["epochs"]);
+}
+
+fn results_file(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]
@@ -304,10 +409,11 @@ fn shards_merge_into_the_unsharded_results() {
     )
     .assert()
     .success();
-    assert_eq!(results(&f.path("s0"))["runs"].as_array().unwrap().len(), 2);
+    // 8 pairs over 3 shards: 3, 3 and 2.
+    assert_eq!(results(&f.path("s0"))["runs"].as_array().unwrap().len(), 3);
     assert_eq!(
         results(&f.path("s0"))["missing"].as_array().unwrap().len(),
-        2
+        5
     );
     Command::cargo_bin("host-train")
         .unwrap()
@@ -322,7 +428,7 @@ fn shards_merge_into_the_unsharded_results() {
     let (a, m) = (results(&f.path("all")), results(&f.path("merged")));
     let la: Vec<Value> = a["runs"].as_array().unwrap().iter().map(learned).collect();
     let lm: Vec<Value> = m["runs"].as_array().unwrap().iter().map(learned).collect();
-    assert_eq!(la.len(), 4);
+    assert_eq!(la.len(), 2 * TINY_PAIRS.len());
     assert_eq!(la, lm);
     assert!(m["missing"].as_array().unwrap().is_empty());
     assert!(f.path("merged/plots/final_accuracy.png").exists());

@@ -1,0 +1,235 @@
+//! The on-disk format of a bench folder, read and written here only:
+//!
+//! ```text
+//! OUT/bench.json                       the Plan (what the bench was started with)
+//! OUT/runs/<slug>-seed<S>/state.json   a pair's checkpoint: epochs done, scheduler, records, traces
+//! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   its parameters and SGD momentum buffers
+//! OUT/runs/<slug>-seed<S>/result.json  the finished pair's PairResult
+//! OUT/results.{json,csv,md}, trace.csv, plots/   the report (report.rs)
+//! ```
+
+use crate::config::Stepping;
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+use sched_core::{Scheduler, Spec};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What a bench folder was made with (`bench.json`): `--resume` checks it, `report` reads it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Plan {
+    pub config: RunConfigText,
+    pub runs: Vec<String>,
+    pub epochs: u32,
+    pub subset: Option<usize>,
+    pub test_subset: Option<usize>,
+    pub seeds: Vec<u64>,
+    pub shard: Option<(usize, usize)>,
+    pub device: String,
+    /// `--init`: initial weights for every pair (else each seed's PyTorch-style init).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<PathBuf>,
+    /// `--order file`: the training images in file order every epoch (else a seeded shuffle).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub file_order: bool,
+}
+
+/// The run config as TOML text (exact, for the record).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct RunConfigText(pub String);
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: u32,
+    pub train_loss: f32,
+    pub test_loss: f32,
+    pub test_accuracy: f32,
+    /// The lr of the epoch's first batch.
+    pub lr: f32,
+    /// The momentum of the epoch's first batch.
+    pub momentum: f32,
+}
+
+/// The result of one (run, seed) pair.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PairResult {
+    pub name: String,
+    pub spec: Spec,
+    pub step: Stepping,
+    pub lr: f32,
+    pub momentum: f32,
+    pub seed: u64,
+    pub epochs: Vec<EpochRecord>,
+    pub final_accuracy: f32,
+    pub final_test_loss: f32,
+    /// Training images per second of wall time of the group this pair trained in (a fused group of
+    /// K models trains K times as many model-images in that time).
+    pub train_images_per_sec: f64,
+    pub eval_images_per_sec: f64,
+    pub wall_seconds: f64,
+    pub train_images: usize,
+    pub test_images: usize,
+    pub batch_size: usize,
+    /// How many models trained together with this one (the last epoch's group; 1: alone).
+    #[serde(default = "one")]
+    pub fused: usize,
+    /// lr and momentum in effect at every optimizer step (omitted from the merged results.json).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace_lr: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace_momentum: Vec<f32>,
+    /// Training loss of every optimizer step (omitted from the merged results.json).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace_loss: Vec<f32>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A pair's checkpoint after an epoch (the parameters and momentum buffers are in `model_file`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PairState {
+    pub version: u32,
+    pub name: String,
+    pub seed: u64,
+    pub epochs_done: u32,
+    pub model_file: String,
+    pub scheduler: Scheduler,
+    /// The shuffling RNG: ChaCha8 seeded with `seed`, stream `epoch + 1` for epoch `epoch` (0-based).
+    pub rng: String,
+    pub records: Vec<EpochRecord>,
+    pub trace_lr: Vec<f32>,
+    pub trace_momentum: Vec<f32>,
+    #[serde(default)]
+    pub trace_loss: Vec<f32>,
+    pub train_seconds: f64,
+    pub train_images: u64,
+    pub eval_seconds: f64,
+    pub eval_images: u64,
+    pub wall_seconds: f64,
+}
+
+/// A run name as a file name: ASCII letters and digits lower-cased, everything else `-`.
+pub fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Folder of one (run, seed) pair under `out/runs/`.
+pub fn pair_dir(out: &Path, name: &str, seed: u64) -> PathBuf {
+    out.join("runs").join(format!("{}-seed{seed}", slug(name)))
+}
+
+pub fn plan_path(out: &Path) -> PathBuf {
+    out.join("bench.json")
+}
+
+pub fn result_path(pair: &Path) -> PathBuf {
+    pair.join("result.json")
+}
+
+pub fn state_path(pair: &Path) -> PathBuf {
+    pair.join("state.json")
+}
+
+/// Writes `bytes` to `path` atomically (temporary file + rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+pub fn read_plan(dir: &Path) -> Result<Plan> {
+    let path = plan_path(dir);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} is not a bench folder (cannot read {})",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("corrupt {}", path.display()))
+}
+
+pub fn read_pair(dir: &Path) -> Result<PairResult> {
+    let path = result_path(dir);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("corrupt result {}", path.display()))
+}
+
+/// The pair's checkpoint, if it has one.
+pub fn read_state(dir: &Path) -> Result<Option<PairState>> {
+    let path = state_path(dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let st = serde_json::from_str(&text)
+        .with_context(|| format!("corrupt checkpoint {}", path.display()))?;
+    Ok(Some(st))
+}
+
+/// A named f32 tensor: shape and data.
+pub type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// Saves f32 tensors as safetensors, atomically.
+pub fn save_tensors(tensors: &Tensors, path: &Path) -> Result<()> {
+    let mut map = HashMap::new();
+    for (name, (shape, data)) in tensors {
+        map.insert(
+            name.clone(),
+            Tensor::from_slice(data, shape.as_slice(), &Device::Cpu)?,
+        );
+    }
+    let tmp = path.with_extension("tmp");
+    candle_core::safetensors::save(&map, &tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads a safetensors file's tensors as f32 (exact for f32 files).
+pub fn load_tensors(path: &Path) -> Result<Tensors> {
+    let map = candle_core::safetensors::load(path, &Device::Cpu)
+        .with_context(|| format!("cannot read safetensors file {}", path.display()))?;
+    let mut out = Tensors::new();
+    for (name, t) in map {
+        let data = t
+            .to_dtype(candle_core::DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        out.insert(name, (t.dims().to_vec(), data));
+    }
+    Ok(out)
+}
+
+/// Takes the tensor `name` with shape `shape` out of `tensors`, with an error naming `origin`.
+pub fn take_tensor(
+    tensors: &mut Tensors,
+    name: &str,
+    shape: &[usize],
+    origin: &str,
+) -> Result<Vec<f32>> {
+    let Some((got, data)) = tensors.remove(name) else {
+        let mut have: Vec<&String> = tensors.keys().collect();
+        have.sort();
+        bail!("{origin} lacks tensor `{name}` (it has: {have:?})");
+    };
+    if got != shape {
+        bail!("{origin}: tensor `{name}` has shape {got:?}, expected {shape:?}");
+    }
+    Ok(data)
+}
