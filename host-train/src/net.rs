@@ -179,6 +179,7 @@ fn cross_entropy(
     lse - logits[label]
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Forward and backward of one image; adds its gradient (of `loss * scale`) to `grad`; returns the loss.
 fn train_image(
     net: &Net,

@@ -1,0 +1,156 @@
+//! host-train's trainer against PyTorch, step by step: the same initial weights, the same images in the
+//! same order, the same schedules (`tests/golden/trajectory/`, made by its `generate.py` with PyTorch).
+//!
+//! Tolerance: 1e-3 relative on every step's training loss and on the test loss after each epoch. Over
+//! these 40 steps PyTorch's own float32 run differs from its float64 run by up to 9e-5 (recorded in
+//! expected.json), and from itself on 1 vs 2 threads by about 5e-5; a wrong gradient shows as 1e-2 and more.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const TOLERANCE: f64 = 1e-3;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/trajectory")
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+#[test]
+fn training_follows_pytorch_step_by_step() {
+    let fx = fixture();
+    let expected = json(&fx.join("expected.json"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    Command::cargo_bin("host-train")
+        .unwrap()
+        .env("HOST_TRAIN_NO_PROGRESS", "1")
+        .args(["bench", "--no-plots", "--order", "file", "--config"])
+        .arg(fx.join("config.toml"))
+        .arg("--data")
+        .arg(fx.join("data"))
+        .arg("--init")
+        .arg(fx.join("init.safetensors"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let test_images = expected["test_images"].as_f64().unwrap();
+    for run in expected["runs"].as_array().unwrap() {
+        let name = run["name"].as_str().unwrap();
+        let ours = json(&out.join(format!("runs/{name}-seed0/result.json")));
+        let theirs: Vec<f64> = run["step_losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let mine: Vec<f64> = ours["trace_loss"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(mine.len(), theirs.len(), "{name}: steps");
+        let worst = mine
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| rel(*a, *b))
+            .fold(0.0, f64::max);
+        eprintln!(
+            "{name}: worst step-loss relative error {worst:.2e} over {} steps",
+            mine.len()
+        );
+        for (step, (a, b)) in mine.iter().zip(&theirs).enumerate() {
+            assert!(
+                rel(*a, *b) <= TOLERANCE,
+                "{name}: step {step} loss {a} vs PyTorch {b}"
+            );
+        }
+        // The run learns (the comparison above is not of two flat lines).
+        assert!(theirs[theirs.len() - 1] < 0.7 * theirs[0], "{name}");
+        for (e, (a, b)) in ours["epochs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(run["epochs"].as_array().unwrap())
+            .enumerate()
+        {
+            let (la, lb) = (
+                a["test_loss"].as_f64().unwrap(),
+                b["test_loss"].as_f64().unwrap(),
+            );
+            eprintln!(
+                "{name}: epoch {} test loss {la:.6} vs PyTorch {lb:.6} ({:.2e})",
+                e + 1,
+                rel(la, lb)
+            );
+            assert!(
+                rel(la, lb) <= TOLERANCE,
+                "{name} epoch {}: test loss {la} vs {lb}",
+                e + 1
+            );
+            // An image whose two top logits are within rounding may flip: allow 2 of 500.
+            let (aa, ab) = (
+                a["test_accuracy"].as_f64().unwrap(),
+                b["test_accuracy"].as_f64().unwrap(),
+            );
+            assert!(
+                (aa - ab).abs() * test_images <= 2.0 + 1e-9,
+                "{name} epoch {}: accuracy {aa} vs {ab}",
+                e + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn init_file_errors_name_the_tensor() {
+    let fx = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    // A file lacking seq.7.bias, and one whose seq.2.weight has the wrong shape.
+    let dev = candle_core::Device::Cpu;
+    let mut ok = candle_core::safetensors::load(fx.join("init.safetensors"), &dev).unwrap();
+    let mut missing = ok.clone();
+    missing.remove("seq.7.bias");
+    candle_core::safetensors::save(&missing, tmp.path().join("missing.safetensors")).unwrap();
+    ok.insert(
+        "seq.2.weight".into(),
+        candle_core::Tensor::zeros((16, 32, 3, 2), candle_core::DType::F32, &dev).unwrap(),
+    );
+    candle_core::safetensors::save(&ok, tmp.path().join("shape.safetensors")).unwrap();
+    for (file, want) in [
+        ("missing.safetensors", "lacks tensor `seq.7.bias`"),
+        (
+            "shape.safetensors",
+            "`seq.2.weight` has shape [16, 32, 3, 2], expected [16, 32, 3, 3]",
+        ),
+        ("nowhere.safetensors", "nowhere.safetensors"),
+    ] {
+        let out = Command::cargo_bin("host-train")
+            .unwrap()
+            .args(["bench", "--no-plots", "--config"])
+            .arg(fx.join("config.toml"))
+            .arg("--data")
+            .arg(fx.join("data"))
+            .arg("--init")
+            .arg(tmp.path().join(file))
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{file}: {err}");
+        assert!(!tmp.path().join("out").exists(), "{file}: wrote output");
+    }
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Golden training trajectory of the study's CNN, made by PyTorch: host-train's trainer must follow it.
+
+Writes, next to this script:
+  data/        the first 640 training and 500 test images of Fashion-MNIST (IDX .gz, as distributed)
+  init.safetensors   PyTorch's default init (torch.manual_seed(0)), state_dict names seq.0.weight ... seq.7.bias
+  config.toml  the run config host-train trains (2 runs, 2 epochs of 20 batches of 32, file order)
+  expected.json      per run: the loss of every optimizer step, the test loss and accuracy after each
+                     epoch, and how far the same run in float64 lands from float32 (the noise floor)
+
+Runs: OneCycleLR (max_lr 0.05, total_steps 40, with its momentum cycling 0.95 -> 0.85 -> 0.95) and plain
+SGD with momentum 0.9 at lr 0.01, both stepped per batch, on the images in file order (no shuffle).
+
+    /root/torch-venv/bin/pip install torch numpy safetensors
+    /root/torch-venv/bin/python tests/golden/trajectory/generate.py [--data /usr/share/datasets/fashion-mnist]
+"""
+import argparse, gzip, json, os, struct
+
+import numpy as np
+import torch
+from torch import nn
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN, TEST, BATCH, EPOCHS = 640, 500, 32, 2
+RUNS = [
+    {"name": "one-cycle", "lr": 0.05, "momentum": 0.0,
+     "schedule": {"kind": "OneCycleLR", "max_lr": 0.05, "total_steps": EPOCHS * TRAIN // BATCH}},
+    {"name": "sgd-momentum", "lr": 0.01, "momentum": 0.9, "schedule": {"kind": "Fixed"}},
+]
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        return f.read()
+
+
+def subset_idx(raw, n):
+    """The first n records of an IDX file, with the count in the header changed to n."""
+    magic = struct.unpack(">I", raw[:4])[0]
+    if magic == 0x803:
+        rows, cols = struct.unpack(">II", raw[8:16])
+        return raw[:4] + struct.pack(">I", n) + raw[8:16] + raw[16 : 16 + n * rows * cols]
+    assert magic == 0x801
+    return raw[:4] + struct.pack(">I", n) + raw[8 : 8 + n]
+
+
+def images(raw):
+    n, rows, cols = struct.unpack(">III", raw[4:16])
+    return torch.tensor(np.frombuffer(raw, np.uint8, offset=16).reshape(n, 1, rows, cols), dtype=torch.float32) / 255.0
+
+
+def labels(raw):
+    return torch.tensor(np.frombuffer(raw, np.uint8, offset=8), dtype=torch.long)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.seq = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(),
+            nn.Conv2d(32, 16, 3, padding="same"), nn.ReLU(),
+            nn.Conv2d(16, 8, 3, padding="same"), nn.ReLU(),
+            nn.Flatten(), nn.Linear(8 * 28 * 28, 10),
+        )
+
+    def forward(self, x):
+        return self.seq(x)
+
+
+def train(run, init, data, dtype):
+    xtr, ytr, xte, yte = (t.to(dtype) if t.is_floating_point() else t for t in data)
+    model = Net().to(dtype)
+    model.load_state_dict({k: v.to(dtype) for k, v in init.items()})
+    opt = torch.optim.SGD(model.parameters(), lr=run["lr"], momentum=run["momentum"])
+    s = run["schedule"]
+    sched = None
+    if s["kind"] == "OneCycleLR":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s["max_lr"], total_steps=s["total_steps"])
+    loss_fn = nn.CrossEntropyLoss()
+    steps, epochs = [], []
+    for _ in range(EPOCHS):
+        model.train()
+        for i in range(0, len(ytr), BATCH):
+            loss = loss_fn(model(xtr[i : i + BATCH]), ytr[i : i + BATCH])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            steps.append(loss.item())
+        with torch.no_grad():
+            out = model(xte)
+            epochs.append({"test_loss": loss_fn(out, yte).item(),
+                           "test_accuracy": (out.argmax(1) == yte).sum().item() / len(yte)})
+    return steps, epochs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(f"{HERE}/data", exist_ok=True)
+    raw = {}
+    for name, n in [("train-images-idx3-ubyte", TRAIN), ("train-labels-idx1-ubyte", TRAIN),
+                    ("t10k-images-idx3-ubyte", TEST), ("t10k-labels-idx1-ubyte", TEST)]:
+        raw[name] = subset_idx(read_idx(f"{a.data}/{name}.gz"), n)
+        with gzip.GzipFile(f"{HERE}/data/{name}.gz", "wb", mtime=0) as f:
+            f.write(raw[name])
+    data = (images(raw["train-images-idx3-ubyte"]), labels(raw["train-labels-idx1-ubyte"]),
+            images(raw["t10k-images-idx3-ubyte"]), labels(raw["t10k-labels-idx1-ubyte"]))
+
+    torch.manual_seed(0)
+    init = {k: v.detach().clone().contiguous() for k, v in Net().state_dict().items()}
+    save_file(init, f"{HERE}/init.safetensors")
+
+    toml = [f"# Made by generate.py: {EPOCHS} epochs of {TRAIN // BATCH} batches; train with --order file --init init.safetensors",
+            f"epochs = {EPOCHS}", f"batch_size = {BATCH}", "seed = 0", ""]
+    out = {"torch": torch.__version__, "train_images": TRAIN, "test_images": TEST, "batch_size": BATCH, "runs": []}
+    for run in RUNS:
+        steps, epochs = train(run, init, data, torch.float32)
+        steps64, epochs64 = train(run, init, data, torch.float64)
+        rel = max(abs(a - b) / abs(b) for a, b in zip(steps, steps64))
+        out["runs"].append({"name": run["name"], "step_losses": steps, "epochs": epochs,
+                            "f32_vs_f64_max_rel_step_loss": rel,
+                            "f32_vs_f64_rel_final_test_loss": abs(epochs[-1]["test_loss"] - epochs64[-1]["test_loss"]) / epochs64[-1]["test_loss"]})
+        sched = ", ".join(f"{k} = {json.dumps(v)}" for k, v in run["schedule"].items())
+        toml += ["[[run]]", f'name = "{run["name"]}"', f"lr = {run['lr']}", f"momentum = {run['momentum']}",
+                 'step = "batch"', f"schedule = {{ {sched} }}", ""]
+        print(f"{run['name']}: loss {steps[0]:.4f} -> {steps[-1]:.4f}, test accuracy {epochs[-1]['test_accuracy']:.3f}, "
+              f"f32 vs f64: step loss {rel:.2e}, final test loss {out['runs'][-1]['f32_vs_f64_rel_final_test_loss']:.2e}")
+    with open(f"{HERE}/config.toml", "w") as f:
+        f.write("\n".join(toml))
+    with open(f"{HERE}/expected.json", "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
