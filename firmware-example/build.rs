@@ -595,10 +595,8 @@ fn golden(dir: &Path) -> String {
             .map(|v| v.as_f64().unwrap())
             .collect();
         assert_eq!((lrs.len(), moms.len()), (steps, steps), "{name}");
-        // The error floor of the host suite: 1e-6 * max |expected| over the whole case.
-        let floor = |v: &[f64]| {
-            (1e-6 * v.iter().fold(0.0f64, |m, x| m.max(x.abs()))).max(f64::MIN_POSITIVE)
-        };
+        // The scale of sched_core::golden's metric: max |expected| over the whole case.
+        let scale = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let sample: Vec<usize> = if steps <= FULL {
             (0..steps).collect()
         } else {
@@ -648,12 +646,12 @@ fn golden(dir: &Path) -> String {
         let _ = writeln!(
             table,
             "    GoldenCase {{ name: {name:?}, spec: spec_{i}, lr: {}, momentum: {}, steps: {steps}, step_every: {}, \
-             metrics: {metrics}, lr_floor: {:?}, momentum_floor: {:?}, checked: {steps_field}, lr_values: {}, momentum_values: {m_field} }},",
+             metrics: {metrics}, lr_scale: {:?}, momentum_scale: {:?}, checked: {steps_field}, lr_values: {}, momentum_values: {m_field} }},",
             f32_lit(&case["lr"]),
             f32_lit(&case["momentum"]),
             case["step_every"].as_u64().unwrap(),
-            floor(&lrs),
-            floor(&moms),
+            scale(&lrs),
+            scale(&moms),
             f32s(&lr_s),
         );
     }

@@ -28,8 +28,8 @@ pub struct CurveArgs {
     )]
     momentum: f32,
     /// Number of optimizer steps to print (rows 0..N-1).
-    #[arg(long, requires = "schedule")]
-    steps: Option<usize>,
+    #[arg(long, requires = "schedule", allow_hyphen_values = true)]
+    steps: Option<String>,
     /// Call scheduler.step() after every K-th optimizer step (K = batches per epoch for per-epoch stepping).
     #[arg(long, default_value_t = 1, requires = "schedule")]
     step_every: usize,
@@ -131,12 +131,10 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
         let Some(lr) = args.lr else {
             bail!("--lr is required with --schedule")
         };
-        let Some(steps) = args.steps else {
+        let Some(steps) = &args.steps else {
             bail!("--steps is required with --schedule")
         };
-        if steps > u32::MAX as usize {
-            bail!("--steps must be <= {}", u32::MAX);
-        }
+        let steps = parse_steps(steps)?;
         if args.step_every == 0 {
             bail!("--step-every must be >= 1");
         }
@@ -172,7 +170,7 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
 
 /// The study's plotting loop (`sched_core::Curve`): the lr and momentum of each optimizer step,
 /// `scheduler.step()` every `step_every` optimizer steps, with the next metric for
-/// ReduceLROnPlateau; errors name the step and the option to change.
+/// ReduceLROnPlateau. A failed step is `sched_core::CurveError`'s text, the page's too.
 fn curve<'a>(
     req: &'a CurveRequest,
     metrics: Option<&'a [f32]>,
@@ -185,17 +183,19 @@ fn curve<'a>(
         );
     }
     let step_every = u32::try_from(req.step_every).context("--step-every must fit in u32")?;
-    let given = metrics.map_or(0, <[f32]>::len);
     let values = Curve::new(scheduler, step_every, metrics.unwrap_or(&[]));
-    Ok(values.take(req.steps).enumerate().map(move |(i, value)| {
-        value.map_err(|e| match e {
-            sched_core::Error::MetricRequired => anyhow::anyhow!(
-                "--metrics has {given} lines, fewer than the scheduler steps needed for {} optimizer steps",
-                req.steps
-            ),
-            e => anyhow::anyhow!("{e} (scheduler step after optimizer step {})", i.saturating_sub(1)),
-        })
-    }))
+    Ok(values
+        .take(req.steps)
+        .map(|value| value.map_err(anyhow::Error::from)))
+}
+
+/// `--steps`: 0 to `u32::MAX`, with a message that names the option and the value.
+fn parse_steps(text: &str) -> Result<usize> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n <= u64::from(u32::MAX) => Ok(n as usize),
+        Ok(_) => bail!("--steps: must be <= {}, got {text}", u32::MAX),
+        Err(_) => bail!("--steps: must be a non-negative integer, got {text}"),
+    }
 }
 
 fn read_metrics(path: &PathBuf) -> Result<Vec<f32>> {

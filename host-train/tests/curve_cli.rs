@@ -216,10 +216,9 @@ fn plateau_reads_metrics() {
         metrics.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--metrics has 1 lines, fewer than"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: scheduler step after optimizer step 1: ReduceLROnPlateau needs metric 2 but 1 were given (one per scheduler step)",
     );
 }
 
@@ -307,7 +306,73 @@ fn bad_input_exits_2_with_one_line_naming_the_parameter() {
                 "--steps",
                 "10",
             ],
-            "stepped past `total_steps`",
+            "error: scheduler step after optimizer step 3: OneCycleLR: stepped past `total_steps`",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "-5",
+            ],
+            "error: --steps: must be a non-negative integer, got -5",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "ten",
+            ],
+            "error: --steps: must be a non-negative integer, got ten",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"CyclicLR","base_lr":0.001,"max_lr":0.01,"mode":"zigzag"}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "error: --schedule: mode: unknown variant `zigzag`, expected one of `triangular`, `triangular2`, `exp_range`",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":"three"}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "error: --schedule: step_size: invalid type: string \"three\", expected an integer >= 1",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"ChainedScheduler","schedulers":[{"kind":"StepLR","step_size":2},{"kind":"ExponentialLR","gamma":"0.9"}]}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "error: --schedule: schedulers[1].gamma: invalid type: string \"0.9\", expected a number",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"LambdaLR","lr_lambda":"0.95 ** epoch +"}"#,
+                "--lr",
+                "0.1",
+                "--steps",
+                "3",
+            ],
+            "error: --schedule: lr_lambda: invalid expression at byte 15: unexpected end",
         ),
     ];
     for (args, want) in cases {
@@ -354,4 +419,106 @@ fn plot_writes_png_and_svg() {
         dir.path().join("x.gif").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// One text for a failed curve: the same bad specs through `host-train curve` and through the
+/// page's `curve_values` (wasm-demo, natively) give the same message; the CLI only puts `error: `
+/// (and `--schedule: ` for a spec that does not parse) in front.
+#[test]
+fn cli_and_page_print_the_same_error_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics_file = dir.path().join("metrics.txt");
+    std::fs::write(&metrics_file, "1.0\n2.0\n").unwrap();
+    // (spec, lr, steps, step_every, metrics)
+    let cases: &[(&str, f32, u32, u32, &[f32])] = &[
+        (
+            r#"{"kind":"CyclicLR","base_lr":0.001,"max_lr":0.01,"mode":"zigzag"}"#,
+            0.1,
+            3,
+            1,
+            &[],
+        ),
+        (r#"{"kind":"StepLR","step_size":"three"}"#, 0.1, 3, 1, &[]),
+        (r#"{"kind":"StepLR","step_sise":3}"#, 0.1, 3, 1, &[]),
+        (r#"{"kind":"StepLr","step_size":3}"#, 0.1, 3, 1, &[]),
+        (
+            r#"{"kind":"SequentialLR","milestones":[2],"schedulers":[{"kind":"StepLR","step_size":1},{"kind":"ExponentialLR","gamma":-1}]}"#,
+            0.1,
+            3,
+            1,
+            &[],
+        ),
+        (
+            r#"{"kind":"SwitchLR","milestones":[2],"schedulers":[{"kind":"StepLR","step_size":1},{"kind":"ExponentialLR","gamma":[0.9]}]}"#,
+            0.1,
+            3,
+            1,
+            &[],
+        ),
+        (
+            r#"{"kind":"LambdaLR","lr_lambda":"0.95 ** epoch +"}"#,
+            0.1,
+            3,
+            1,
+            &[],
+        ),
+        (r#"{"kind":"StepLR","step_size":0}"#, 0.1, 3, 1, &[]),
+        (r#"{"kind":"StepLR","step_size":2}"#, -1.0, 3, 1, &[]),
+        (
+            r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":3}"#,
+            0.1,
+            10,
+            1,
+            &[],
+        ),
+        (
+            r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":3}"#,
+            0.1,
+            10,
+            2,
+            &[],
+        ),
+        (
+            r#"{"kind":"LambdaLR","lr_lambda":"1 / (epoch - 2)"}"#,
+            0.1,
+            5,
+            1,
+            &[],
+        ),
+        (r#"{"kind":"ExponentialLR","gamma":1e30}"#, 1.0, 5, 1, &[]),
+        (
+            r#"{"kind":"ReduceLROnPlateau","patience":1}"#,
+            0.1,
+            5,
+            1,
+            &[1.0, 2.0],
+        ),
+    ];
+    for &(spec, lr, steps, step_every, metrics) in cases {
+        let page =
+            wasm_demo::curve_values(spec, lr, 0.0, steps, step_every, metrics).expect_err(spec);
+        let (lr_text, steps_text, every_text) =
+            (lr.to_string(), steps.to_string(), step_every.to_string());
+        let mut args = vec![
+            "--schedule",
+            spec,
+            "--lr",
+            &lr_text,
+            "--steps",
+            &steps_text,
+            "--step-every",
+            &every_text,
+        ];
+        if !metrics.is_empty() {
+            args.extend(["--metrics", metrics_file.to_str().unwrap()]);
+        }
+        let out = curve(&args);
+        assert_eq!(out.status.code(), Some(2), "{spec}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let cli = stderr.trim_end();
+        assert!(
+            cli == format!("error: {page}") || cli == format!("error: --schedule: {page}"),
+            "{spec}\n  cli: {cli}\n page: {page}"
+        );
+    }
 }

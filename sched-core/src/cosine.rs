@@ -77,7 +77,7 @@ serde_struct! {
 /// ```
 pub struct CosineAnnealingLR {
     /// Half period in steps (>= 1).
-    #[cfg_attr(feature = "serde", serde(rename = "T_max"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_max"))]
     pub t_max: u32,
     /// The lr at the trough (>= 0; default 0).
     #[cfg_attr(feature = "serde", serde(default))]
@@ -105,10 +105,10 @@ serde_struct! {
 /// `lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2`.
 pub struct CosineAnnealingWarmRestarts {
     /// First period (>= 1).
-    #[cfg_attr(feature = "serde", serde(rename = "T_0"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_0"))]
     pub t_0: u32,
     /// Period multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(rename = "T_mult", default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_mult", default = "crate::defaults::one_u32"))]
     pub t_mult: u32,
     /// >= 0 (default 0).
     #[cfg_attr(feature = "serde", serde(default))]

@@ -1,12 +1,45 @@
 //! The study's plotting loop as an iterator: the lr and momentum each optimizer step sees.
 
 use crate::{Error, Scheduler};
+use core::fmt;
+
+/// Why a [`Curve`] stopped: the `scheduler.step()` after optimizer step `step` failed. Its
+/// `Display` is the one text of a failed curve, printed by `host-train curve` (after `error: `)
+/// and by the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CurveError {
+    /// The optimizer step (from 0) after which the scheduler step failed.
+    pub step: u32,
+    /// How many metrics the curve was given (for `ReduceLROnPlateau`).
+    pub metrics: u32,
+    /// What failed.
+    pub error: Error,
+}
+
+impl fmt::Display for CurveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scheduler step after optimizer step {}: ", self.step)?;
+        match self.error {
+            Error::MetricRequired => write!(
+                f,
+                "ReduceLROnPlateau needs metric {} but {} were given (one per scheduler step)",
+                u64::from(self.metrics) + 1,
+                self.metrics
+            ),
+            e => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for CurveError {}
 
 /// Yields `(lr, momentum)` in effect for optimizer steps 0, 1, 2, ..., calling
 /// `scheduler.step()` after every `step_every`-th optimizer step, exactly as
 /// `lrs.append(lr); optimizer.step(); if (i + 1) % step_every == 0: scheduler.step()`.
 /// `ReduceLROnPlateau` takes its `j`-th metric from `metrics[j]`; when they run out the
-/// iterator yields `Err(Error::MetricRequired)` and stops.
+/// iterator yields a [`CurveError`] with `Error::MetricRequired` and stops. A failed
+/// `scheduler.step()` is reported on the value after it.
 ///
 /// ```
 /// use sched_core::{Curve, ExponentialLR, Scheduler};
@@ -23,7 +56,7 @@ pub struct Curve<'a> {
     metrics: &'a [f32],
     optimizer_steps: u32,
     /// An error from the `scheduler.step()` after the last value, reported on the next call.
-    pending: Option<Error>,
+    pending: Option<CurveError>,
     done: bool,
 }
 
@@ -47,7 +80,7 @@ impl<'a> Curve<'a> {
 }
 
 impl Iterator for Curve<'_> {
-    type Item = Result<(f32, f32), Error>;
+    type Item = Result<(f32, f32), CurveError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -70,7 +103,11 @@ impl Iterator for Curve<'_> {
                 self.scheduler.step()
             };
             // The value for this optimizer step is still right; the next one cannot be had.
-            self.pending = stepped.err();
+            self.pending = stepped.err().map(|error| CurveError {
+                step: self.optimizer_steps - 1,
+                metrics: u32::try_from(self.metrics.len()).unwrap_or(u32::MAX),
+                error,
+            });
         }
         Some(Ok(current))
     }

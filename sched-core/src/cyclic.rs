@@ -1,6 +1,7 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`, with momentum cycled inversely.
 
 use crate::error::{at_least_one, non_negative, positive, Error};
+#[cfg(feature = "expr")]
 use crate::expr::Expr;
 
 /// `CyclicLR.mode`.
@@ -36,21 +37,44 @@ pub enum ScaleMode {
 }
 
 /// A `scale_fn` given as a Python lambda body in the variable `x`.
+#[cfg(feature = "expr")]
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ScaleFn(pub Expr);
 
+/// A `scale_fn` needs the `expr` feature: without it there is none (`scale_fn` is always
+/// `None`).
+#[cfg(not(feature = "expr"))]
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScaleFn {}
+
+#[cfg(all(feature = "defmt", not(feature = "expr")))]
+impl defmt::Format for ScaleFn {
+    fn format(&self, _: defmt::Formatter) {
+        match *self {}
+    }
+}
+
 #[cfg(feature = "serde")]
 impl serde::Serialize for ScaleFn {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::expr::serialize_expr(&self.0, s)
+        #[cfg(feature = "expr")]
+        return crate::expr::serialize_expr(&self.0, s);
+        #[cfg(not(feature = "expr"))]
+        {
+            let _ = s;
+            match *self {}
+        }
     }
 }
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for ScaleFn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::expr::deserialize_expr(d, "x").map(ScaleFn)
+        #[cfg(feature = "expr")]
+        return crate::expr::deserialize_expr(d, "x").map(ScaleFn);
+        #[cfg(not(feature = "expr"))]
+        return crate::de::no_expr(d);
     }
 }
 
@@ -75,7 +99,13 @@ pub struct CyclicLR {
     /// Upper lr bound (>= base_lr).
     pub max_lr: f32,
     /// Steps from base to max (>= 1; default 2000).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::two_thousand"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "crate::de::at_least_one",
+            default = "crate::defaults::two_thousand"
+        )
+    )]
     pub step_size_up: u32,
     /// Steps from max back to base (default: `step_size_up`).
     #[cfg_attr(feature = "serde", serde(default))]
@@ -160,10 +190,13 @@ impl CyclicLR {
             (total - pos) as f32 / down as f32
         };
         let amplitude = match (&self.scale_fn, self.mode) {
+            #[cfg(feature = "expr")]
             (Some(ScaleFn(f)), _) => match self.scale_mode {
                 ScaleMode::Cycle => f.eval(f64::from(cycle)) as f32,
                 ScaleMode::Iterations => f.eval(f64::from(t)) as f32,
             },
+            #[cfg(not(feature = "expr"))]
+            (Some(never), _) => match *never {},
             (None, CyclicMode::Triangular) => 1.0,
             (None, CyclicMode::Triangular2) => libm::powf(0.5, cycle - 1.0),
             (None, CyclicMode::ExpRange) => crate::multiplicative::powi(self.gamma, t),

@@ -1,15 +1,19 @@
 //! `LambdaLR` and `MultiplicativeLR`: schedules given by a function of the step.
 
+#[cfg(feature = "expr")]
 use crate::expr::Expr;
+#[cfg(feature = "expr")]
 use crate::Error;
 
-/// The function of a `LambdaLR` / `MultiplicativeLR`: a Rust function, or a compiled Python
-/// lambda body in the variable `epoch` (the spec format's `lr_lambda` string).
+/// The function of a `LambdaLR` / `MultiplicativeLR`: a Rust function, or (with the `expr`
+/// feature) a compiled Python lambda body in the variable `epoch` (the spec format's
+/// `lr_lambda` string).
 // Without a heap the compiled expression lives inline; the fn variant is small.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum LrLambda {
     /// `lr_lambda = "0.95 ** epoch"` in the spec format.
+    #[cfg(feature = "expr")]
     Expr(Expr),
     /// A Rust function of the step (a non-capturing closure coerces to it). Not serializable.
     Fn(fn(u32) -> f32),
@@ -17,12 +21,14 @@ pub enum LrLambda {
 
 impl LrLambda {
     /// Compiles a Python lambda body in the variable `epoch`.
+    #[cfg(feature = "expr")]
     pub fn parse(body: &str) -> Result<Self, Error> {
         Expr::parse(body, "epoch").map(LrLambda::Expr)
     }
 
     pub(crate) fn eval(&self, t: u32) -> f32 {
         match self {
+            #[cfg(feature = "expr")]
             LrLambda::Expr(e) => e.eval(f64::from(t)) as f32,
             LrLambda::Fn(f) => f(t),
         }
@@ -30,12 +36,12 @@ impl LrLambda {
 
     /// Evaluates at `t` and rejects a non-finite value, which PyTorch would turn into an error
     /// (e.g. `ZeroDivisionError`) or a NaN lr.
-    pub(crate) fn checked(&self, schedule: &'static str, t: u32) -> Result<f32, Error> {
+    pub(crate) fn checked(&self, schedule: &'static str, t: u32) -> Result<f32, crate::Error> {
         let v = self.eval(t);
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(Error::invalid(
+            Err(crate::Error::invalid(
                 schedule,
                 "lr_lambda",
                 "gave a non-finite value",
@@ -47,8 +53,10 @@ impl LrLambda {
 impl PartialEq for LrLambda {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
+            #[cfg(feature = "expr")]
             (LrLambda::Expr(a), LrLambda::Expr(b)) => a == b,
             (LrLambda::Fn(a), LrLambda::Fn(b)) => core::ptr::fn_addr_eq(*a, *b),
+            #[cfg(feature = "expr")]
             _ => false,
         }
     }
@@ -64,13 +72,14 @@ impl From<fn(u32) -> f32> for LrLambda {
 impl defmt::Format for LrLambda {
     fn format(&self, f: defmt::Formatter) {
         match self {
+            #[cfg(feature = "expr")]
             LrLambda::Expr(e) => defmt::write!(f, "{=str}", e.source()),
             LrLambda::Fn(_) => defmt::write!(f, "<fn>"),
         }
     }
 }
 
-#[cfg(feature = "defmt")]
+#[cfg(all(feature = "defmt", feature = "expr"))]
 impl defmt::Format for Expr {
     fn format(&self, f: defmt::Formatter) {
         defmt::write!(f, "{=str}", self.source())
@@ -80,7 +89,10 @@ impl defmt::Format for Expr {
 #[cfg(feature = "serde")]
 impl serde::Serialize for LrLambda {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[cfg(not(feature = "expr"))]
+        let _ = s;
         match self {
+            #[cfg(feature = "expr")]
             LrLambda::Expr(e) => crate::expr::serialize_expr(e, s),
             LrLambda::Fn(_) => Err(serde::ser::Error::custom(
                 "a Rust fn lr_lambda cannot be serialized; use an expression string",
@@ -92,7 +104,10 @@ impl serde::Serialize for LrLambda {
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for LrLambda {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::expr::deserialize_expr(d, "epoch").map(LrLambda::Expr)
+        #[cfg(feature = "expr")]
+        return crate::expr::deserialize_expr(d, "epoch").map(LrLambda::Expr);
+        #[cfg(not(feature = "expr"))]
+        return crate::de::no_expr(d);
     }
 }
 
@@ -107,8 +122,10 @@ impl<'de> serde::Deserialize<'de> for LrLambda {
 ///
 /// ```
 /// use sched_core::{LambdaLR, Scheduler};
+/// # #[cfg(feature = "expr")] {
 /// let s = Scheduler::new(LambdaLR::parse("0.5 ** epoch")?, 2.0, 0.0)?;
 /// assert_eq!(s.lr_at(3), Some(0.25));
+/// # }
 /// let warmup = Scheduler::new(LambdaLR::new(|t| (t as f32 + 1.0).min(4.0) / 4.0), 1.0, 0.0)?;
 /// assert_eq!(warmup.lr(), 0.25);
 /// # Ok::<(), sched_core::Error>(())
@@ -126,6 +143,7 @@ impl LambdaLR {
         }
     }
     /// From a Python lambda body in `epoch`, e.g. `"0.95 ** epoch"`.
+    #[cfg(feature = "expr")]
     pub fn parse(body: &str) -> Result<Self, Error> {
         Ok(LambdaLR {
             lr_lambda: LrLambda::parse(body)?,
@@ -157,6 +175,7 @@ impl MultiplicativeLR {
         }
     }
     /// From a Python lambda body in `epoch`, e.g. `"0.95"`.
+    #[cfg(feature = "expr")]
     pub fn parse(body: &str) -> Result<Self, Error> {
         Ok(MultiplicativeLR {
             lr_lambda: LrLambda::parse(body)?,

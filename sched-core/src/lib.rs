@@ -21,20 +21,28 @@
 //! # Ok::<(), sched_core::Error>(())
 //! ```
 //!
-//! Features: `serde` (the spec format and state save/restore; the spec's `kind` tag is found by
-//! buffering the object, which needs `alloc` while deserializing), `defmt` (`defmt::Format` on
-//! the public types).
+//! Features: `expr` (default: `lr_lambda` and `scale_fn` as Python lambda bodies, [`Expr`];
+//! without it they are Rust `fn`s), `serde` (the spec format and state save/restore; the spec's
+//! `kind` tag is found by buffering the object, which needs `alloc` while deserializing), `defmt`
+//! (`defmt::Format` on the public types).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+#[cfg(feature = "serde")]
+extern crate alloc;
 
 mod cosine;
 mod curve;
 mod cyclic;
 #[cfg(feature = "serde")]
+mod de;
+#[cfg(feature = "serde")]
 mod defaults;
 mod error;
+#[cfg(feature = "expr")]
 mod expr;
+pub mod golden;
 mod lambda;
 mod leaf;
 mod modern;
@@ -45,9 +53,10 @@ mod scheduler;
 mod spec;
 
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
-pub use curve::Curve;
+pub use curve::{Curve, CurveError};
 pub use cyclic::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
 pub use error::Error;
+#[cfg(feature = "expr")]
 pub use expr::Expr;
 pub use lambda::{LambdaLR, LrLambda, MultiplicativeLR};
 pub use leaf::ParamGroup;

@@ -167,18 +167,19 @@ serde_struct! {
 /// after `cycle_limit` cycles, `lr_min`.
 pub struct TimmCosineLR {
     /// First cycle length (>= 1).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub t_initial: u32,
     /// >= 0 (default 0).
     #[cfg_attr(feature = "serde", serde(default))]
     pub lr_min: f32,
     /// Integer cycle length multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
     pub cycle_mul: u32,
     /// Peak decay per cycle (> 0; default 1).
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
     pub cycle_decay: f32,
     /// Number of cycles (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
     pub cycle_limit: u32,
     /// k-decay exponent (> 0; default 1; Zhang et al. 2020).
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
@@ -220,6 +221,7 @@ serde_struct! {
 /// `lr = lr_min + (base_lr * cycle_decay^i - lr_min) * (1 - tanh(lb (1 - r) + ub r)) / 2`.
 pub struct TimmTanhLR {
     /// First cycle length (>= 1).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub t_initial: u32,
     /// Lower tanh bound (default -7).
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::lb_default"))]
@@ -231,13 +233,13 @@ pub struct TimmTanhLR {
     #[cfg_attr(feature = "serde", serde(default))]
     pub lr_min: f32,
     /// Integer cycle length multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
     pub cycle_mul: u32,
     /// Peak decay per cycle (> 0; default 1).
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
     pub cycle_decay: f32,
     /// Number of cycles (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
     pub cycle_limit: u32,
 }
 }

@@ -36,6 +36,7 @@ serde_struct! {
 /// ```
 pub struct StepLR {
     /// Period of decay, in steps (>= 1).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub step_size: u32,
     /// Multiplicative decay (> 0; PyTorch default 0.1). f64 so that `gamma ^ n` stays exact
     /// to f32 precision for large `n` (see [`ExponentialLR`]).
@@ -137,7 +138,7 @@ pub struct LinearLR {
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
     pub end_factor: f32,
     /// >= 1 (default 5).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::five"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::five"))]
     pub total_iters: u32,
 }
 }
@@ -205,7 +206,7 @@ serde_struct! {
 /// `lr_t = base_lr * ((total_iters - min(t, total_iters)) / total_iters) ^ power`.
 pub struct PolynomialLR {
     /// >= 1 (default 5).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::five"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::five"))]
     pub total_iters: u32,
     /// > 0 (default 1).
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]

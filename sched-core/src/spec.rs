@@ -24,7 +24,7 @@ macro_rules! kinds {
         /// Any single (non-composite) schedule: what `SequentialLR`, `ChainedScheduler`,
         /// `SwitchLR` and `WarmupLR` hold as children.
         #[derive(Clone, Debug, PartialEq)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(tag = "kind"))]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[allow(clippy::large_enum_variant)]
         pub enum LeafSpec {
@@ -36,7 +36,7 @@ macro_rules! kinds {
 
         /// Any schedule: a leaf, a composite of leaves, or `Fixed` (no scheduler).
         #[derive(Clone, Debug, PartialEq)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(tag = "kind"))]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[allow(clippy::large_enum_variant)]
         pub enum Spec {
@@ -81,6 +81,54 @@ macro_rules! kinds {
                     $(Spec::$leaf(s) => Some(LeafSpec::$leaf(s.clone())),)*
                     _ => None,
                 }
+            }
+        }
+
+        /// Reading a spec names the path of a bad value (see `de.rs`).
+        #[cfg(feature = "serde")]
+        impl crate::de::Tagged for LeafSpec {
+            const KINDS: &'static [&'static str] = &[$(stringify!($leaf),)*];
+            fn parameters<'de, A: serde::de::MapAccess<'de>>(
+                kind: usize,
+                map: A,
+            ) -> Result<Self, A::Error> {
+                let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
+                $(if kind == stringify!($leaf) {
+                    return crate::de::rest(map).map(LeafSpec::$leaf);
+                })*
+                Err(serde::de::Error::unknown_variant(kind, Self::KINDS))
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for LeafSpec {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::de::tagged(d)
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl crate::de::Tagged for Spec {
+            const KINDS: &'static [&'static str] = Spec::KINDS;
+            fn parameters<'de, A: serde::de::MapAccess<'de>>(
+                kind: usize,
+                map: A,
+            ) -> Result<Self, A::Error> {
+                let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
+                $(if kind == stringify!($leaf) {
+                    return crate::de::rest(map).map(Spec::$leaf);
+                })*
+                $(if kind == stringify!($composite) {
+                    return crate::de::rest(map).map(Spec::$composite);
+                })*
+                crate::de::nothing_more(map).map(|()| Spec::Fixed)
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for Spec {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::de::tagged(d)
             }
         }
 
@@ -181,6 +229,7 @@ serde_struct! {
 /// The schedule starts at its own step 0 when the warmup ends.
 pub struct WarmupLR {
     /// >= 1.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub warmup_steps: u32,
     /// Default `linear`.
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::linear_warmup"))]

@@ -267,3 +267,100 @@ fn omitted_arguments_take_pytorchs_defaults() {
     let text = serde_json::to_string(&spec).unwrap();
     assert_eq!(serde_json::from_str::<Spec>(&text).unwrap(), spec);
 }
+
+/// A bad value's message starts with its path in the spec, as a new user needs it.
+#[cfg(feature = "serde")]
+#[test]
+fn spec_errors_name_the_path_of_the_bad_value() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"kind":"CyclicLR","base_lr":0.001,"max_lr":0.01,"mode":"zigzag"}"#,
+            "mode: unknown variant `zigzag`, expected one of `triangular`, `triangular2`, `exp_range`",
+        ),
+        (
+            r#"{"kind":"StepLR","step_size":"three"}"#,
+            "step_size: invalid type: string \"three\", expected an integer >= 1",
+        ),
+        (
+            r#"{"kind":"StepLR","step_size":-2}"#,
+            "step_size: invalid value: integer `-2`, expected an integer >= 1",
+        ),
+        (
+            r#"{"kind":"ChainedScheduler","schedulers":[{"kind":"StepLR","step_size":2},{"kind":"ExponentialLR","gamma":"0.9"}]}"#,
+            "schedulers[1].gamma: invalid type: string \"0.9\", expected a number",
+        ),
+        (
+            r#"{"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"ExponentialLR","gama":0.9}],"kind":"ChainedScheduler"}"#,
+            "schedulers[1]: unknown field `gama`, expected `gamma`",
+        ),
+        (
+            r#"{"kind":"SequentialLR","milestones":[-5],"schedulers":[{"kind":"StepLR","step_size":2}]}"#,
+            "milestones[0]: invalid value: integer `-5`, expected a non-negative integer",
+        ),
+        (
+            r#"{"kind":"WarmupLR","warmup_steps":5,"schedule":{"T_max":10.5,"kind":"CosineAnnealingLR"}}"#,
+            "schedule.T_max: invalid type: floating point `10.5`, expected an integer >= 1",
+        ),
+        (
+            r#"{"kind":"LambdaLR","lr_lambda":"0.95 ** epoch +"}"#,
+            "lr_lambda: invalid expression at byte 15: unexpected end",
+        ),
+        (
+            r#"{"kind":"StepLr","step_size":2}"#,
+            "kind: unknown variant `StepLr`, expected one of `LambdaLR`",
+        ),
+        (
+            r#"{"kind":"SwitchLR","milestones":[3],"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"SwitchLR"}]}"#,
+            "schedulers[1].kind: unknown variant `SwitchLR`, expected one of `LambdaLR`",
+        ),
+        (
+            r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":100,"cycle_momentum":"yes"}"#,
+            "cycle_momentum: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            r#"{"kind":"Fixed","gamma":0.1}"#,
+            "unknown field `gamma`, there are no fields",
+        ),
+        (r#"{"step_size":2}"#, "missing field `kind`"),
+        (
+            r#"{"kind":"StepLR","step_size":2,"gama":0.5}"#,
+            "unknown field `gama`, expected `step_size` or `gamma`",
+        ),
+    ];
+    for (json, want) in cases {
+        let got = serde_json::from_str::<Spec>(json).unwrap_err().to_string();
+        assert!(
+            got.starts_with(want),
+            "{json}\n got `{got}`\nwant `{want}...`"
+        );
+    }
+    // The same through TOML's self-describing values and through a nested leaf read alone.
+    let got = serde_json::from_str::<LeafSpec>(r#"{"step_size":"x","kind":"StepLR"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        got.starts_with("step_size: invalid type: string \"x\""),
+        "{got}"
+    );
+}
+
+/// Parameters may come before `kind`, and a spec read back equals the original.
+#[cfg(feature = "serde")]
+#[test]
+fn kind_may_come_last_and_specs_round_trip() {
+    let a: Spec = serde_json::from_str(
+        r#"{"schedule":{"T_max":10,"kind":"CosineAnnealingLR"},"warmup_steps":5,"kind":"WarmupLR"}"#,
+    )
+    .unwrap();
+    let b: Spec = serde_json::from_str(
+        r#"{"kind":"WarmupLR","warmup_steps":5,"schedule":{"kind":"CosineAnnealingLR","T_max":10}}"#,
+    )
+    .unwrap();
+    assert_eq!(a, b);
+    let text = serde_json::to_string(&a).unwrap();
+    assert_eq!(serde_json::from_str::<Spec>(&text).unwrap(), a);
+    assert_eq!(
+        serde_json::from_str::<Spec>(r#"{"kind":"Fixed"}"#).unwrap(),
+        Spec::Fixed
+    );
+}

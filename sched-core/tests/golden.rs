@@ -4,19 +4,18 @@
 //! `scheduler.step()`) on `sched_core` and compares every value.
 //!
 //! Error metric: `|actual - expected| / max(|expected|, 1e-6 * max |expected| of the case)`, so
-//! values that decay to nothing are judged against the scale of the case. Bar: 1e-5.
+//! values that decay to nothing are judged against the scale of the case. Bar: 1e-5. Both are
+//! `sched_core::golden`'s, which the page and the firmware use too.
 //!
 //! On a mismatch the test prints step, expected and actual, and writes the whole actual curve to
 //! `target/golden-actual/<case>.csv`. Regenerate the golden files with PyTorch as
 //! `tests/golden/README.md` says; never from this crate's output.
 
+use sched_core::golden::{worst as compare, Worst, BAR};
 use sched_core::{Curve, Scheduler, Spec};
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// The bar for every case unless `tolerance` says otherwise.
-const BAR: f64 = 1e-5;
 
 /// Per-case exceptions, each with the reason. Empty is the goal.
 fn tolerance(_case: &str) -> f64 {
@@ -61,41 +60,7 @@ fn load(name: &str) -> Case {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The worst error of one series and where it is.
-#[derive(Clone, Copy, Default)]
-struct Worst {
-    error: f64,
-    step: usize,
-    expected: f64,
-    actual: f64,
-}
-
-fn compare(expected: &[f64], actual: &[f32], skip: &[usize]) -> Worst {
-    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let floor = (1e-6 * scale).max(f64::MIN_POSITIVE);
-    let mut worst = Worst::default();
-    for (step, (&e, &a)) in expected.iter().zip(actual).enumerate() {
-        if skip.contains(&step) {
-            continue;
-        }
-        let a = f64::from(a);
-        let error = if a == e {
-            0.0
-        } else {
-            (a - e).abs() / e.abs().max(floor)
-        };
-        let error = if error.is_nan() { f64::INFINITY } else { error };
-        if error > worst.error {
-            worst = Worst {
-                error,
-                step,
-                expected: e,
-                actual: a,
-            };
-        }
-    }
-    worst
-}
+// The metric is sched-core's own (`sched_core::golden`), shared with the page and firmware.
 
 struct Outcome {
     lr: Worst,

@@ -2,9 +2,12 @@
 //!
 //! Everything the page computes goes through [`curve_values`], the same loop as the golden suite
 //! (`sched_core::Curve`), so the numbers on screen are the trainer's and the firmware's. Errors
-//! are the CLI's messages: serde's for a spec that does not parse, `sched_core::Error`'s for one
-//! that does not build, `scheduler step after optimizer step N: ...` for one that fails while
-//! stepping (`host-train` prints the same text after `error: `).
+//! are the CLI's text: serde's (with the path of the bad value, from sched-core) for a spec that
+//! does not parse, `sched_core::Error`'s for one that does not build, `sched_core::CurveError`'s
+//! (`scheduler step after optimizer step N: ...`) for one that fails while stepping;
+//! `host-train curve` prints the same after `error: ` (and `--schedule: ` for a spec that does
+//! not parse), which `host-train/tests/curve_cli.rs` checks. The golden page judges its results
+//! with sched-core's own metric ([`golden_worst`]).
 //!
 //! [`PARAMS`] is the one table of every kind's parameters, types and PyTorch defaults that the
 //! form is generated from; the tests check it against the defaults serde fills in.
@@ -544,17 +547,28 @@ pub fn curve_values(
         .take(steps)
         .enumerate()
     {
-        // Curve reports a failed scheduler.step() on the value after it.
-        let (l, m) = value.map_err(|e| {
-            format!(
-                "scheduler step after optimizer step {}: {e}",
-                i.saturating_sub(1)
-            )
-        })?;
+        // sched_core::CurveError's text, which `host-train curve` prints too.
+        let (l, m) = value.map_err(|e| e.to_string())?;
         lrs[i] = l;
         momenta[i] = m;
     }
     Ok(out)
+}
+
+/// The golden metric (`sched_core::golden::worst`) for the golden page: the worst error of
+/// `actual` against PyTorch's `expected`, skipping the steps in `skip` (known reference bugs),
+/// as `[error, step, expected, actual]`.
+#[wasm_bindgen]
+pub fn golden_worst(expected: Vec<f64>, actual: Vec<f32>, skip: Vec<u32>) -> Vec<f64> {
+    let skip: Vec<usize> = skip.into_iter().map(|s| s as usize).collect();
+    let w = sched_core::golden::worst(&expected, &actual, &skip);
+    vec![w.error, w.step as f64, w.expected, w.actual]
+}
+
+/// The bar of the golden metric (`sched_core::golden::BAR`).
+#[wasm_bindgen]
+pub fn golden_bar() -> f64 {
+    sched_core::golden::BAR
 }
 
 /// Every kind, PyTorch's first (JSON list).
@@ -759,7 +773,24 @@ mod tests {
         );
         let e =
             curve_values(r#"{"kind":"ReduceLROnPlateau"}"#, 0.1, 0.0, 10, 1, &[1.0]).unwrap_err();
-        assert!(e.contains("ReduceLROnPlateau steps on a metric"), "{e}");
+        assert_eq!(
+            e,
+            "scheduler step after optimizer step 1: ReduceLROnPlateau needs metric 2 but 1 were given (one per scheduler step)"
+        );
+        // A spec that does not parse names the path of the bad value.
+        let e = curve_values(
+            r#"{"kind":"SequentialLR","milestones":[2],"schedulers":[{"kind":"StepLR","step_size":1},{"kind":"CyclicLR","base_lr":0.1,"max_lr":1,"mode":"zigzag"}]}"#,
+            0.1,
+            0.0,
+            5,
+            1,
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("schedulers[1].mode: unknown variant `zigzag`, expected one of `triangular`, `triangular2`, `exp_range`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -87,7 +87,9 @@ function compute(c) {
     return { lr: v.subarray(0, h.steps), m: v.subarray(h.steps), steps: h.steps };
   } catch (e) {
     const msg = String(e && e.message ? e.message : e);
-    let field = (msg.match(/`([A-Za-z_0-9]+)`/) || [])[1];
+    // A spec that does not parse names the path of the bad value first (`step_size: ...`,
+    // `schedulers[1].gamma: ...`); a rule a kind checks names its parameter in backticks.
+    let field = (msg.match(/^([a-z][a-z_0-9]*|T_[a-z0-9]+)(?=[:.[])/) || msg.match(/`([A-Za-z_0-9]+)`/) || [])[1];
     if (msg.startsWith('optimizer:')) field = field === 'momentum' ? 'momentum' : 'lr';
     else if (msg.includes('metric')) field = 'metrics';
     return { error: msg, field };
@@ -233,7 +235,7 @@ function showErrors() {
   else if (r.field === 'lr' || r.field === 'momentum' || r.field === 'metrics') { target = $(r.field + '-err'); input = $(r.field); }
   else if (r.field === 'horizon') target = $('horizon-err');
   else if (lastField && document.querySelector(`[data-err-for="${CSS.escape(lastField)}"]`)) {
-    // serde's type errors name the value, not the key: put them next to the field just edited.
+    // An error without a parameter of the form (e.g. `kind`): next to the field just edited.
     target = document.querySelector(`[data-err-for="${CSS.escape(lastField)}"]`);
     input = document.querySelector(`[data-param="${CSS.escape(lastField)}"]`);
   }

@@ -1,31 +1,26 @@
 // The golden suite inside wasm: every tests/golden/cases/*.json (copied to golden/ by build.sh)
-// through the wasm `curve` function, judged as sched-core/tests/golden.rs judges it:
+// through the wasm `curve` function, judged by sched-core's golden metric as the host suite
+// (sched-core/tests/golden.rs) and the firmware judge it:
 // |a - b| / max(|b|, 1e-6 * max|b| of the series) <= 1e-5.
-import init, { curve } from './pkg/wasm_demo.js';
+import init, { curve, golden_bar, golden_worst } from './pkg/wasm_demo.js';
 
-export const BAR = 1e-5;
+// sched-core's bar (sched_core::golden::BAR), set once the wasm is loaded.
+export let BAR = NaN;
 
 // Steps where PyTorch's reference is known wrong and sched-core deliberately differs:
 // tests/golden/known_reference_bugs.json (copied to golden/ by build.sh), shared with the host
 // and firmware checks.
 
+// The metric is sched-core's (sched_core::golden, exported by the wasm as golden_worst), the
+// one the host suite and the firmware use.
 function worst(expected, actual, skip) {
-  let scale = 0;
-  for (const e of expected) scale = Math.max(scale, Math.abs(e));
-  const floor = Math.max(1e-6 * scale, 2.2250738585072014e-308);
-  let w = { error: 0, step: -1 };
-  for (let i = 0; i < expected.length; i++) {
-    if (skip.includes(i)) continue;
-    const e = expected[i], a = actual[i];
-    let err = a === e ? 0 : Math.abs(a - e) / Math.max(Math.abs(e), floor);
-    if (Number.isNaN(err)) err = Infinity;
-    if (err > w.error) w = { error: err, step: i, expected: e, actual: a };
-  }
-  return w;
+  const [error, step, e, a] = golden_worst(new Float64Array(expected), actual, new Uint32Array(skip));
+  return { error, step, expected: e, actual: a };
 }
 
 export async function runGolden() {
   await init();
+  BAR = golden_bar();
   const names = await (await fetch('golden/index.json')).json();
   const knownBugs = await (await fetch('golden/known_reference_bugs.json')).json();
   const out = [];
