@@ -7,8 +7,11 @@
 #      "golden: N/N within tolerance", the loss improved for both schedules, and the device's
 #      trajectory hashes equal the host's (bit-identical fine-tuning);
 #   3. builds with --features force-failure and asserts that run FAILS;
-#   4. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash, and the
-#      instructions-per-step() table.
+#   4. builds without the `expr` feature (expression cases left out) and runs it under QEMU,
+#      builds and runs the `minimal` binary (one OneCycleLR, no serde, no expressions);
+#   5. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash (code of the linked
+#      sched_core:: symbols) in all three builds, fails if it reaches 16 KB without `expr` or
+#      4 KB in `minimal`, and prints the instructions-per-step() table.
 set -euo pipefail
 cd "$(dirname "$0")"
 TIMEOUT="${FIRMWARE_TIMEOUT:-300}"
@@ -71,22 +74,55 @@ grep -q 'NOT IMPROVED' target/firmware-forced.log || fail "forced loss-check fai
 # Leave the normal build in place (the forced one replaced the ELF).
 cargo build --release --locked
 
-# --- 4. summary --------------------------------------------------------------------------------
+# --- 4. without expressions, and the minimal binary ----------------------------------------------
+# Own target dir: the feature change would otherwise rebuild the default firmware each time.
+NOEXPR_DIR=target/no-expr
+NOEXPR_ELF=$NOEXPR_DIR/thumbv7em-none-eabihf/release/firmware-example
+MINIMAL_ELF=$NOEXPR_DIR/thumbv7em-none-eabihf/release/minimal
+echo "== firmware without the expr feature, and the minimal binary, under QEMU"
+cargo build --release --locked --no-default-features --target-dir "$NOEXPR_DIR" --bins
+for bin in firmware-example minimal; do
+  set +e
+  cargo run --release --locked --no-default-features --target-dir "$NOEXPR_DIR" --bin "$bin" > "target/$bin-no-expr.log" 2>&1
+  rc=$?
+  set -e
+  grep -E 'golden:|minimal:|FAILED|error' "target/$bin-no-expr.log" | sed "s/^/  ($bin, no expr) /" || true
+  [ "$rc" = 0 ] || fail "$bin without expr exited with $rc (want 0)"
+done
+grep -Eq 'golden: ([0-9]+)/\1 within tolerance' target/firmware-example-no-expr.log || fail "no-expr golden N/N line missing or N differs"
+grep -q 'all checks passed' target/firmware-example-no-expr.log || fail "no-expr firmware: no 'all checks passed'"
+grep -q 'minimal: all checks passed' target/minimal-no-expr.log || fail "minimal: no 'all checks passed'"
+
+# --- 5. summary --------------------------------------------------------------------------------
 echo "== summary"
+# Code bytes of the linked symbols of sched-core, libm and float parsing/printing in an ELF.
+# (With LTO some sched-core code is inlined into its callers and counted there.)
+code_bytes() {
+  local core=0 lm=0 fl=0
+  while read -r _ size type name; do
+    case "$type" in t|T) ;; *) continue ;; esac
+    case "$name" in
+      *sched_core::*) core=$((core + 16#$size)) ;;
+      libm::*) lm=$((lm + 16#$size)) ;;
+      *dec2flt*|*flt2dec*|*fmt::float*) fl=$((fl + 16#$size)) ;;
+    esac
+  done < <(arm-none-eabi-nm -C -S --size-sort "$1")
+  echo "$core $lm $fl"
+}
 arm-none-eabi-size -A "$ELF" | grep -E '^(section|\.vector_table|\.text|\.rodata|\.data|\.bss|\.uninit|Total)' || true
 arm-none-eabi-size "$ELF"
 read -r text data bss _ < <(arm-none-eabi-size "$ELF" | tail -1)
 echo "flash: $((text + data)) bytes; static RAM: $((data + bss)) bytes (+ stack, see the log)"
-core=0; lm=0; fl=0
-while read -r _ size type name; do
-  case "$type" in t|T) ;; *) continue ;; esac
-  case "$name" in
-    *sched_core::*) core=$((core + 16#$size)) ;;
-    libm::*) lm=$((lm + 16#$size)) ;;
-    *dec2flt*|*flt2dec*|*fmt::float*) fl=$((fl + 16#$size)) ;;
-  esac
-done < <(arm-none-eabi-nm -C -S --size-sort "$ELF")
-echo "flash code by symbol: sched-core $core bytes (aim < 16384), libm $lm bytes, float parsing/printing $fl bytes"
+read -r core lm fl < <(code_bytes "$ELF")
+echo "flash code by symbol: sched-core $core bytes (with expr), libm $lm bytes, float parsing/printing $fl bytes"
+read -r core_noexpr lm_noexpr _ < <(code_bytes "$NOEXPR_ELF")
+read -r noexpr_text noexpr_data _ < <(arm-none-eabi-size "$NOEXPR_ELF" | tail -1)
+echo "without expr: sched-core $core_noexpr bytes (limit 16384), libm $lm_noexpr bytes; flash $((noexpr_text + noexpr_data)) bytes"
+read -r core_min lm_min _ < <(code_bytes "$MINIMAL_ELF")
+read -r min_text min_data _ < <(arm-none-eabi-size "$MINIMAL_ELF" | tail -1)
+echo "minimal: sched-core $core_min bytes (limit 4096), libm $lm_min bytes; whole binary flash $((min_text + min_data)) bytes"
+[ "$core_noexpr" -lt 16384 ] || fail "sched-core without expr takes $core_noexpr bytes of flash (limit 16384)"
+[ "$core_min" -lt 4096 ] || fail "sched-core in the minimal binary takes $core_min bytes of flash (limit 4096)"
 grep -E 'stack:' target/firmware.log | tail -1 | sed 's/^INFO  //'
 echo "instructions per step() (mean over the steps, max per single step with one-tick = 40 instruction resolution):"
 grep -o 'step() instructions: .*' target/firmware.log | sed 's/^step() instructions: /  /'

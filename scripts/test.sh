@@ -46,7 +46,7 @@ cargo test -p sched-core --features serde --test golden error_table -- --nocaptu
 
 step "sched-core no_std builds, every feature set, thumbv7em-none-eabihf and wasm32-unknown-unknown"
 for target in thumbv7em-none-eabihf wasm32-unknown-unknown; do
-  for features in "" serde defmt serde,defmt; do
+  for features in "" serde defmt serde,defmt expr expr,serde,defmt; do
     echo "sched-core --target $target --features '$features'"
     cargo build -q -p sched-core --lib --no-default-features --features "$features" --target "$target"
   done
@@ -57,7 +57,8 @@ cargo bench -p sched-core --bench step --no-run
 
 step "firmware-example under QEMU"
 firmware-example/test.sh
-(cd firmware-example && cargo clippy -q --release -- -D warnings)
+(cd firmware-example && cargo clippy -q --release --bins -- -D warnings)
+(cd firmware-example && cargo clippy -q --release --bins --no-default-features --target-dir target/no-expr -- -D warnings)
 
 step "wasm-demo in headless Chromium"
 wasm-demo/test.sh

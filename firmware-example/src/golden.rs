@@ -9,9 +9,13 @@
 //! cases longer than 256 steps are checked at 200 evenly spaced steps (first and last
 //! included; every step is still computed). The error floor uses the maximum over all steps.
 
+// The generated constructors use what the cases need (without `expr`, fewer kinds' helpers).
+#[cfg(feature = "expr")]
+use sched_core::Expr;
+#[allow(unused_imports)]
 use sched_core::{
     Anneal, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, Curve,
-    CyclicLR, CyclicMode, Error, ExponentialLR, Expr, InverseSqrtLR, LambdaLR, LeafSpec, LinearLR,
+    CyclicLR, CyclicMode, Error, ExponentialLR, InverseSqrtLR, LambdaLR, LeafSpec, LinearLR,
     MultiStepLR, MultiplicativeLR, OneCycleLR, PlateauMode, PolynomialLR, ReduceLROnPlateau,
     ScaleFn, ScaleMode, Scheduler, SequentialLR, Spec, StepLR, SwitchLR, ThresholdMode,
     TimmCosineLR, TimmTanhLR, WarmupLR, WarmupShape, WarmupStableDecayLR, WsdShape, MAX_CHILDREN,

@@ -202,8 +202,22 @@ impl OneCycleLR {
         }
     }
 
-    /// `(lr, momentum)` at step `t` (momentum `None` without `cycle_momentum`).
-    pub(crate) fn at(&self, t: u32) -> (f32, Option<f32>) {
+    /// `(lr, momentum)` at step `t` (momentum `None` without `cycle_momentum`): what a
+    /// [`Scheduler`](crate::Scheduler) of this schedule alone gives after `t` steps, without
+    /// the `Scheduler`, whose code serves every kind. For the smallest firmware
+    /// (`firmware-example`'s `minimal` binary); past `total_steps` it continues the last phase.
+    ///
+    /// ```
+    /// use sched_core::{OneCycleLR, Scheduler};
+    /// let s = OneCycleLR::new(0.1, 100)?;
+    /// let mut reference = Scheduler::new(s.clone(), 0.1, 0.0)?;
+    /// for t in 0..100 {
+    ///     assert_eq!(s.at(t), (reference.lr(), Some(reference.momentum())));
+    ///     if t < 99 { reference.step()?; }
+    /// }
+    /// # Ok::<(), sched_core::Error>(())
+    /// ```
+    pub fn at(&self, t: u32) -> (f32, Option<f32>) {
         let total = self.total().unwrap_or(1);
         let (phases, n) = self.phases(total);
         let step = t as f32;
