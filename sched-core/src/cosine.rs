@@ -80,7 +80,7 @@ pub struct CosineAnnealingLR {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_max"))]
     pub t_max: u32,
     /// The lr at the trough (>= 0; default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_ANNEALING_LR_ETA_MIN"))]
     pub eta_min: f32,
 }
 }
@@ -108,10 +108,10 @@ pub struct CosineAnnealingWarmRestarts {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_0"))]
     pub t_0: u32,
     /// Period multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_mult", default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_mult", default = "crate::defaults::f::COSINE_ANNEALING_WARM_RESTARTS_T_MULT"))]
     pub t_mult: u32,
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_ANNEALING_WARM_RESTARTS_ETA_MIN"))]
     pub eta_min: f32,
 }
 }

@@ -1,5 +1,6 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`, with momentum cycled inversely.
 
+use crate::defaults;
 use crate::error::{at_least_one, non_negative, positive, Error};
 #[cfg(feature = "expr")]
 use crate::expr::Expr;
@@ -103,33 +104,57 @@ pub struct CyclicLR {
         feature = "serde",
         serde(
             deserialize_with = "crate::de::at_least_one",
-            default = "crate::defaults::two_thousand"
+            default = "crate::defaults::f::CYCLIC_LR_STEP_SIZE_UP"
         )
     )]
     pub step_size_up: u32,
     /// Steps from max back to base (default: `step_size_up`).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_STEP_SIZE_DOWN")
+    )]
     pub step_size_down: Option<u32>,
     /// Default `triangular`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::triangular"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_MODE")
+    )]
     pub mode: CyclicMode,
     /// For `exp_range` (> 0; default 1); f64 as in [`crate::ExponentialLR`].
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_f64"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_GAMMA")
+    )]
     pub gamma: f64,
     /// A custom amplitude scale, a Python lambda body in `x`; overrides `mode`.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_SCALE_FN")
+    )]
     pub scale_fn: Option<ScaleFn>,
     /// Used only with `scale_fn` (PyTorch ignores it otherwise); default `cycle`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::cycle"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_SCALE_MODE")
+    )]
     pub scale_mode: ScaleMode,
     /// Cycle the optimizer's momentum (default true).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::yes"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_CYCLE_MOMENTUM")
+    )]
     pub cycle_momentum: bool,
     /// Default 0.8.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::point_eight"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_BASE_MOMENTUM")
+    )]
     pub base_momentum: f32,
     /// Default 0.9.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::point_nine"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::CYCLIC_LR_MAX_MOMENTUM")
+    )]
     pub max_momentum: f32,
 }
 
@@ -139,15 +164,15 @@ impl CyclicLR {
         let s = CyclicLR {
             base_lr,
             max_lr,
-            step_size_up: 2000,
-            step_size_down: None,
-            mode: CyclicMode::Triangular,
-            gamma: 1.0,
-            scale_fn: None,
-            scale_mode: ScaleMode::Cycle,
-            cycle_momentum: true,
-            base_momentum: 0.8,
-            max_momentum: 0.9,
+            step_size_up: defaults::CYCLIC_LR_STEP_SIZE_UP,
+            step_size_down: defaults::CYCLIC_LR_STEP_SIZE_DOWN,
+            mode: defaults::CYCLIC_LR_MODE,
+            gamma: defaults::CYCLIC_LR_GAMMA,
+            scale_fn: defaults::CYCLIC_LR_SCALE_FN,
+            scale_mode: defaults::CYCLIC_LR_SCALE_MODE,
+            cycle_momentum: defaults::CYCLIC_LR_CYCLE_MOMENTUM,
+            base_momentum: defaults::CYCLIC_LR_BASE_MOMENTUM,
+            max_momentum: defaults::CYCLIC_LR_MAX_MOMENTUM,
         };
         s.validate()?;
         Ok(s)

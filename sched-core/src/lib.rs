@@ -37,8 +37,7 @@ mod curve;
 mod cyclic;
 #[cfg(feature = "serde")]
 mod de;
-#[cfg(feature = "serde")]
-mod defaults;
+pub mod defaults;
 mod error;
 #[cfg(feature = "expr")]
 mod expr;

@@ -37,16 +37,16 @@ pub struct WarmupStableDecayLR {
     /// D.
     pub num_decay_steps: u32,
     /// Default `linear`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::linear"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_WARMUP_TYPE"))]
     pub warmup_type: WsdShape,
     /// Default `cosine`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::cosine"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_DECAY_TYPE"))]
     pub decay_type: WsdShape,
     /// In [0, 1] (default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_MIN_LR_RATIO"))]
     pub min_lr_ratio: f32,
     /// Cosine decay cycles (> 0; default 0.5, a half cosine).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::half"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_NUM_CYCLES"))]
     pub num_cycles: f32,
 }
 }
@@ -114,7 +114,7 @@ pub struct InverseSqrtLR {
     /// W.
     pub num_warmup_steps: u32,
     /// >= 1 when given.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::INVERSE_SQRT_LR_TIMESCALE"))]
     pub timescale: Option<u32>,
 }
 }
@@ -170,19 +170,19 @@ pub struct TimmCosineLR {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub t_initial: u32,
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_COSINE_LR_LR_MIN"))]
     pub lr_min: f32,
     /// Integer cycle length multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_COSINE_LR_CYCLE_MUL"))]
     pub cycle_mul: u32,
     /// Peak decay per cycle (> 0; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_COSINE_LR_CYCLE_DECAY"))]
     pub cycle_decay: f32,
     /// Number of cycles (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_COSINE_LR_CYCLE_LIMIT"))]
     pub cycle_limit: u32,
     /// k-decay exponent (> 0; default 1; Zhang et al. 2020).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_COSINE_LR_K_DECAY"))]
     pub k_decay: f32,
 }
 }
@@ -224,22 +224,22 @@ pub struct TimmTanhLR {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub t_initial: u32,
     /// Lower tanh bound (default -7).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::lb_default"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_LB"))]
     pub lb: f32,
     /// Upper tanh bound (> lb; default 3).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::ub_default"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_UB"))]
     pub ub: f32,
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_LR_MIN"))]
     pub lr_min: f32,
     /// Integer cycle length multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_TANH_LR_CYCLE_MUL"))]
     pub cycle_mul: u32,
     /// Peak decay per cycle (> 0; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_CYCLE_DECAY"))]
     pub cycle_decay: f32,
     /// Number of cycles (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::one_u32"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_TANH_LR_CYCLE_LIMIT"))]
     pub cycle_limit: u32,
 }
 }

@@ -40,7 +40,7 @@ pub struct StepLR {
     pub step_size: u32,
     /// Multiplicative decay (> 0; PyTorch default 0.1). f64 so that `gamma ^ n` stays exact
     /// to f32 precision for large `n` (see [`ExponentialLR`]).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::gamma_default"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::STEP_LR_GAMMA"))]
     pub gamma: f64,
 }
 }
@@ -67,7 +67,7 @@ pub struct MultiStepLR {
     pub milestones: Vec<u32, MAX_MILESTONES>,
     /// Multiplicative decay (> 0; PyTorch default 0.1). f64 so that `gamma ^ n` stays exact
     /// to f32 precision for large `n` (see [`ExponentialLR`]).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::gamma_default"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::MULTI_STEP_LR_GAMMA"))]
     pub gamma: f64,
 }
 }
@@ -91,11 +91,11 @@ serde_struct! {
 /// `torch.optim.lr_scheduler.ConstantLR`: `factor` times the lr until `total_iters`, then the lr.
 pub struct ConstantLR {
     /// Factor in (0, 1] (PyTorch default 1/3; PyTorch also takes 0, which makes it divide by zero).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_third"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::CONSTANT_LR_FACTOR"))]
     pub factor: f32,
     /// Steps before the lr returns to the base (default 5; 0 keeps the factor forever, as
     /// PyTorch's recursion does).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::five"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::CONSTANT_LR_TOTAL_ITERS"))]
     pub total_iters: u32,
 }
 }
@@ -132,13 +132,13 @@ serde_struct! {
 /// `lr_t = base_lr * (start + (end - start) * min(t, total_iters) / total_iters)`.
 pub struct LinearLR {
     /// In (0, 1] (default 1/3).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one_third"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::LINEAR_LR_START_FACTOR"))]
     pub start_factor: f32,
     /// In [0, 1] (default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::LINEAR_LR_END_FACTOR"))]
     pub end_factor: f32,
     /// >= 1 (default 5).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::five"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::LINEAR_LR_TOTAL_ITERS"))]
     pub total_iters: u32,
 }
 }
@@ -206,10 +206,10 @@ serde_struct! {
 /// `lr_t = base_lr * ((total_iters - min(t, total_iters)) / total_iters) ^ power`.
 pub struct PolynomialLR {
     /// >= 1 (default 5).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::five"))]
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::POLYNOMIAL_LR_TOTAL_ITERS"))]
     pub total_iters: u32,
     /// > 0 (default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::one"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::POLYNOMIAL_LR_POWER"))]
     pub power: f32,
 }
 }

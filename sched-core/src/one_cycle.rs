@@ -1,6 +1,7 @@
 //! `OneCycleLR`: warm up to `max_lr`, anneal to far below the start (Smith & Topin 2018).
 
 use crate::cosine::half_cosines;
+use crate::defaults;
 use crate::error::{at_least_one, non_negative, positive, Error};
 
 /// `OneCycleLR.anneal_strategy`.
@@ -38,40 +39,70 @@ pub struct OneCycleLR {
     /// Peak lr (> 0).
     pub max_lr: f32,
     /// Number of steps in the cycle; or give `epochs` and `steps_per_epoch`.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_TOTAL_STEPS")
+    )]
     pub total_steps: Option<u32>,
     /// With `steps_per_epoch`, `total_steps = epochs * steps_per_epoch`.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_EPOCHS")
+    )]
     pub epochs: Option<u32>,
     /// With `epochs`.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_STEPS_PER_EPOCH")
+    )]
     pub steps_per_epoch: Option<u32>,
     /// Fraction of the cycle spent rising, in (0, 1) (default 0.3).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::pct_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_PCT_START")
+    )]
     pub pct_start: f32,
     /// Default `cos`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::cos"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_ANNEAL_STRATEGY")
+    )]
     pub anneal_strategy: Anneal,
     /// Default true.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::yes"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_CYCLE_MOMENTUM")
+    )]
     pub cycle_momentum: bool,
     /// Default 0.85.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::base_m"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_BASE_MOMENTUM")
+    )]
     pub base_momentum: f32,
     /// Default 0.95.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::max_m"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_MAX_MOMENTUM")
+    )]
     pub max_momentum: f32,
     /// Default 25.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::div_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_DIV_FACTOR")
+    )]
     pub div_factor: f32,
     /// Default 1e4.
     #[cfg_attr(
         feature = "serde",
-        serde(default = "crate::defaults::final_div_default")
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_FINAL_DIV_FACTOR")
     )]
     pub final_div_factor: f32,
     /// Default false.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::ONE_CYCLE_LR_THREE_PHASE")
+    )]
     pub three_phase: bool,
 }
 
@@ -90,16 +121,16 @@ impl OneCycleLR {
         let s = OneCycleLR {
             max_lr,
             total_steps: Some(total_steps),
-            epochs: None,
-            steps_per_epoch: None,
-            pct_start: 0.3,
-            anneal_strategy: Anneal::Cos,
-            cycle_momentum: true,
-            base_momentum: 0.85,
-            max_momentum: 0.95,
-            div_factor: 25.0,
-            final_div_factor: 1e4,
-            three_phase: false,
+            epochs: defaults::ONE_CYCLE_LR_EPOCHS,
+            steps_per_epoch: defaults::ONE_CYCLE_LR_STEPS_PER_EPOCH,
+            pct_start: defaults::ONE_CYCLE_LR_PCT_START,
+            anneal_strategy: defaults::ONE_CYCLE_LR_ANNEAL_STRATEGY,
+            cycle_momentum: defaults::ONE_CYCLE_LR_CYCLE_MOMENTUM,
+            base_momentum: defaults::ONE_CYCLE_LR_BASE_MOMENTUM,
+            max_momentum: defaults::ONE_CYCLE_LR_MAX_MOMENTUM,
+            div_factor: defaults::ONE_CYCLE_LR_DIV_FACTOR,
+            final_div_factor: defaults::ONE_CYCLE_LR_FINAL_DIV_FACTOR,
+            three_phase: defaults::ONE_CYCLE_LR_THREE_PHASE,
         };
         s.validate()?;
         Ok(s)

@@ -1,5 +1,6 @@
 //! `ReduceLROnPlateau`: cut the lr when a metric stops improving.
 
+use crate::defaults;
 use crate::error::{non_negative, Error};
 
 /// Whether lower or higher metrics are better.
@@ -46,45 +47,66 @@ pub enum ThresholdMode {
 /// pass before bad steps count again. Step it with `Scheduler::step_with_metric`.
 pub struct ReduceLROnPlateau {
     /// Default `min`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::min"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_MODE")
+    )]
     pub mode: PlateauMode,
     /// In (0, 1) (default 0.1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::tenth"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_FACTOR")
+    )]
     pub factor: f32,
     /// Default 10.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::ten"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_PATIENCE")
+    )]
     pub patience: u32,
     /// >= 0 (default 1e-4).
     #[cfg_attr(
         feature = "serde",
-        serde(default = "crate::defaults::threshold_default")
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_THRESHOLD")
     )]
     pub threshold: f32,
     /// Default `rel`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::rel"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_THRESHOLD_MODE")
+    )]
     pub threshold_mode: ThresholdMode,
     /// Default 0.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_COOLDOWN")
+    )]
     pub cooldown: u32,
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_MIN_LR")
+    )]
     pub min_lr: f32,
     /// >= 0 (default 1e-8).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::eps_default"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_EPS")
+    )]
     pub eps: f32,
 }
 
 impl Default for ReduceLROnPlateau {
     fn default() -> Self {
         ReduceLROnPlateau {
-            mode: PlateauMode::Min,
-            factor: 0.1,
-            patience: 10,
-            threshold: 1e-4,
-            threshold_mode: ThresholdMode::Rel,
-            cooldown: 0,
-            min_lr: 0.0,
-            eps: 1e-8,
+            mode: defaults::REDUCE_LR_ON_PLATEAU_MODE,
+            factor: defaults::REDUCE_LR_ON_PLATEAU_FACTOR,
+            patience: defaults::REDUCE_LR_ON_PLATEAU_PATIENCE,
+            threshold: defaults::REDUCE_LR_ON_PLATEAU_THRESHOLD,
+            threshold_mode: defaults::REDUCE_LR_ON_PLATEAU_THRESHOLD_MODE,
+            cooldown: defaults::REDUCE_LR_ON_PLATEAU_COOLDOWN,
+            min_lr: defaults::REDUCE_LR_ON_PLATEAU_MIN_LR,
+            eps: defaults::REDUCE_LR_ON_PLATEAU_EPS,
         }
     }
 }

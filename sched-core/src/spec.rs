@@ -232,10 +232,10 @@ pub struct WarmupLR {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
     pub warmup_steps: u32,
     /// Default `linear`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::linear_warmup"))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_LR_WARMUP"))]
     pub warmup: WarmupShape,
     /// In [0, 1] (default 0).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_LR_START_FACTOR"))]
     pub start_factor: f32,
     /// The schedule after the warmup.
     pub schedule: LeafSpec,

@@ -21,6 +21,7 @@ See README.md beside this file for the schema.
 """
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -220,6 +221,52 @@ DIRECT = {
 }
 
 
+# The defaults of the kinds PyTorch lacks, from their reference implementations' signatures
+# (checked against them below when transformers / timm are installed). PyTorch's own come from
+# its signatures. Both are written to defaults.json, which sched-core's tests/defaults.rs checks
+# its named defaults (sched_core::defaults) against.
+PROJECT_DEFAULTS = {
+    # transformers.get_wsd_schedule
+    "WarmupStableDecayLR": {"warmup_type": "linear", "decay_type": "cosine", "min_lr_ratio": 0.0, "num_cycles": 0.5},
+    # transformers.get_inverse_sqrt_schedule
+    "InverseSqrtLR": {"timescale": None},
+    # timm.scheduler.CosineLRScheduler
+    "TimmCosineLR": {"lr_min": 0.0, "cycle_mul": 1, "cycle_decay": 1.0, "cycle_limit": 1, "k_decay": 1.0},
+    # timm.scheduler.TanhLRScheduler
+    "TimmTanhLR": {"lb": -7.0, "ub": 3.0, "lr_min": 0.0, "cycle_mul": 1, "cycle_decay": 1.0, "cycle_limit": 1},
+    # This project's own kind (SequentialLR of a LambdaLR warmup and the schedule).
+    "WarmupLR": {"warmup": "linear", "start_factor": 0.0},
+}
+PYTORCH_KINDS = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+                 "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR",
+                 "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
+NOT_PARAMETERS = {"self", "optimizer", "last_epoch", "verbose"}
+
+
+def signature_defaults(f, names=None):
+    sig = inspect.signature(f)
+    return {n: p.default for n, p in sig.parameters.items()
+            if n not in NOT_PARAMETERS and p.default is not inspect.Parameter.empty and (names is None or n in names)}
+
+
+def defaults_table():
+    """{kind: {parameter: default}}: PyTorch's from its signatures, the others from PROJECT_DEFAULTS
+    (checked against the real libraries' signatures when they are installed)."""
+    table = {k: signature_defaults(getattr(S, k).__init__) for k in PYTORCH_KINDS}
+    refs = {}
+    if HAVE_TRANSFORMERS:
+        refs["WarmupStableDecayLR"] = get_wsd_schedule
+        refs["InverseSqrtLR"] = get_inverse_sqrt_schedule
+    if HAVE_TIMM:
+        refs["TimmCosineLR"] = _TimmCosine.__init__
+        refs["TimmTanhLR"] = _TimmTanh.__init__
+    for kind, f in refs.items():
+        real = signature_defaults(f, PROJECT_DEFAULTS[kind])
+        assert real == PROJECT_DEFAULTS[kind], (kind, real, PROJECT_DEFAULTS[kind])
+    table.update(PROJECT_DEFAULTS)
+    return table
+
+
 def _kwargs(spec):
     return {k: v for k, v in spec.items() if k != "kind"}
 
@@ -256,8 +303,9 @@ def build(spec, optimizer):
     if kind == "WarmupLR":
         W = kw["warmup_steps"]
         assert isinstance(W, int) and W >= 1
-        s = kw.get("start_factor", 0.0)
-        shape = kw.get("warmup", "linear")
+        d = PROJECT_DEFAULTS[kind]
+        s = kw.get("start_factor", d["start_factor"])
+        shape = kw.get("warmup", d["warmup"])
         if shape == "linear":
             f = lambda t: s + (1.0 - s) * (t / W)  # noqa: E731
         elif shape == "cos":
@@ -272,10 +320,7 @@ def build(spec, optimizer):
             num_warmup_steps=kw["num_warmup_steps"],
             num_stable_steps=kw["num_stable_steps"],
             num_decay_steps=kw["num_decay_steps"],
-            warmup_type=kw.get("warmup_type", "linear"),
-            decay_type=kw.get("decay_type", "cosine"),
-            min_lr_ratio=kw.get("min_lr_ratio", 0.0),
-            num_cycles=kw.get("num_cycles", 0.5),
+            **{k: kw.get(k, v) for k, v in PROJECT_DEFAULTS[kind].items()},
         )
         port = partial(wsd_lambda, **args)
         if HAVE_TRANSFORMERS:
@@ -287,7 +332,7 @@ def build(spec, optimizer):
         return S.LambdaLR(optimizer, port)
     if kind == "InverseSqrtLR":
         nw = kw["num_warmup_steps"]
-        ts = kw.get("timescale")
+        ts = kw.get("timescale", PROJECT_DEFAULTS[kind]["timescale"])
         port = partial(inverse_sqrt_lambda, num_warmup_steps=nw, timescale=(ts if ts is not None else (nw or 10_000)))
         if HAVE_TRANSFORMERS:
             sched = get_inverse_sqrt_schedule(optimizer, nw, ts)
@@ -296,19 +341,17 @@ def build(spec, optimizer):
         return S.LambdaLR(optimizer, port)
     if kind in ("TimmCosineLR", "TimmTanhLR"):
         base = _base_lr(optimizer)
+        d = PROJECT_DEFAULTS[kind]
         common = dict(
             t_initial=kw["t_initial"],
-            lr_min=kw.get("lr_min", 0.0),
-            cycle_mul=kw.get("cycle_mul", 1),
-            cycle_decay=kw.get("cycle_decay", 1.0),
-            cycle_limit=kw.get("cycle_limit", 1),
+            **{k: kw.get(k, d[k]) for k in ("lr_min", "cycle_mul", "cycle_decay", "cycle_limit")},
         )
         if kind == "TimmCosineLR":
-            extra = dict(k_decay=kw.get("k_decay", 1.0))
+            extra = dict(k_decay=kw.get("k_decay", d["k_decay"]))
             port_lr = partial(timm_cosine_lr, base_lr=base, **common, **extra)
             cls = _TimmCosine if HAVE_TIMM else None
         else:
-            extra = dict(lb=kw.get("lb", -7.0), ub=kw.get("ub", 3.0))
+            extra = dict(lb=kw.get("lb", d["lb"]), ub=kw.get("ub", d["ub"]))
             port_lr = partial(timm_tanh_lr, base_lr=base, **common, **extra)
             cls = _TimmTanh if HAVE_TIMM else None
         port = lambda t: port_lr(t) / base  # noqa: E731
@@ -994,6 +1037,14 @@ def main():
 
     os.makedirs(CASES_DIR, exist_ok=True)
     changed = []
+    defaults_text = json.dumps(defaults_table(), indent=1, sort_keys=True) + "\n"
+    defaults_path = os.path.join(HERE, "defaults.json")
+    old = open(defaults_path, encoding="utf-8").read() if os.path.exists(defaults_path) else None
+    if old != defaults_text:
+        changed.append("../defaults.json")
+        if not args.check:
+            with open(defaults_path, "w", encoding="utf-8", newline="\n") as f:
+                f.write(defaults_text)
     for name, text in sorted(outputs.items()):
         path = os.path.join(CASES_DIR, name + ".json")
         old = None
