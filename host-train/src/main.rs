@@ -9,6 +9,7 @@ mod config;
 mod conv;
 mod curve;
 mod data;
+mod direct;
 mod model;
 mod net;
 mod plot;

@@ -10,6 +10,7 @@
 //! others, on 1 thread or 16: fused training is bit-identical to `--fuse 1`.
 
 use crate::conv::Conv;
+use crate::direct;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -107,11 +108,21 @@ impl Net {
 /// One image's activations and gradients (kept per thread between calls).
 #[derive(Default)]
 struct Scratch {
-    /// Outputs of the three convolutions.
+    /// Outputs of the three convolutions (NCHW; im2col path).
     y: [Vec<f32>; 3],
-    /// Gradients with respect to those outputs.
+    /// Gradients with respect to those outputs (NCHW; im2col path).
     g: [Vec<f32>; 3],
     logits: [f32; CLASSES],
+    /// The direct path's NHWC buffers ("p": with a zero border): the image, the three outputs, the
+    /// gradients with respect to them, and the chunk's HWIO weight gradients (linear: NHWC order).
+    xp: Vec<f32>,
+    y1p: Vec<f32>,
+    y2p: Vec<f32>,
+    y3: Vec<f32>,
+    g1: Vec<f32>,
+    g2p: Vec<f32>,
+    g3p: Vec<f32>,
+    dw: [Vec<f32>; 4],
 }
 
 thread_local! {
@@ -120,13 +131,76 @@ thread_local! {
 
 impl Scratch {
     fn fit(&mut self, net: &Net) {
+        let (hw, padded) = (net.pixels(), (net.rows + 2) * (net.cols + 2));
+        if self.y[0].len() == CHANNELS[1] * hw {
+            return;
+        }
+        let [_, c1, c2, c3] = CHANNELS;
         for l in 0..3 {
-            let n = CHANNELS[l + 1] * net.pixels();
-            if self.y[l].len() != n {
-                self.y[l] = vec![0.0; n];
-                self.g[l] = vec![0.0; n];
+            self.y[l] = vec![0.0; CHANNELS[l + 1] * hw];
+            self.g[l] = vec![0.0; CHANNELS[l + 1] * hw];
+        }
+        self.xp = vec![0.0; padded];
+        self.y1p = vec![0.0; padded * c1];
+        self.y2p = vec![0.0; padded * c2];
+        self.y3 = vec![0.0; hw * c3];
+        self.g1 = vec![0.0; hw * c1];
+        self.g2p = vec![0.0; padded * c2];
+        self.g3p = vec![0.0; padded * c3];
+        self.dw = [
+            vec![0.0; net.convs[0].weights()],
+            vec![0.0; net.convs[1].weights()],
+            vec![0.0; net.convs[2].weights()],
+            vec![0.0; CLASSES * c3 * hw],
+        ];
+    }
+}
+
+/// Weights derived from a model's parameters for the kernels, refreshed after every step.
+struct Packed {
+    /// Input-gradient weights of conv2 and conv3 for the im2col path ([`Conv::flip`]).
+    flipped: [Vec<f32>; 2],
+    /// The direct path's weights: the three convolutions HWIO, the input-gradient weights of conv2 and
+    /// conv3 HWIO, and the linear layer's in NHWC order.
+    w: [Vec<f32>; 3],
+    w_flipped: [Vec<f32>; 2],
+    linear: Vec<f32>,
+}
+
+impl Packed {
+    fn new(net: &Net, p: &[f32]) -> Self {
+        let n = |l: usize| vec![0.0; net.convs[l].weights()];
+        let mut k = Self {
+            flipped: [n(1), n(2)],
+            w: [n(0), n(1), n(2)],
+            w_flipped: [n(1), n(2)],
+            linear: vec![0.0; CLASSES * CHANNELS[3] * net.pixels()],
+        };
+        k.update(net, p);
+        k
+    }
+
+    fn update(&mut self, net: &Net, p: &[f32]) {
+        for l in 0..3 {
+            let (cin, cout) = (CHANNELS[l], CHANNELS[l + 1]);
+            direct::oihw_to_hwio(net.param(p, 2 * l), cin, cout, &mut self.w[l]);
+            if l > 0 {
+                net.convs[l].flip(net.param(p, 2 * l), &mut self.flipped[l - 1]);
+                direct::flip_oihw_to_hwio(
+                    net.param(p, 2 * l),
+                    cin,
+                    cout,
+                    &mut self.w_flipped[l - 1],
+                );
             }
         }
+        direct::linear_chw_to_hwc(
+            net.param(p, 6),
+            CLASSES,
+            CHANNELS[3],
+            net.pixels(),
+            &mut self.linear,
+        );
     }
 }
 
@@ -147,17 +221,62 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-/// Forward pass of one image: fills `s.y` and `s.logits`.
-fn forward(net: &Net, p: &[f32], x: &[f32], s: &mut Scratch) {
+/// Forward pass of one image: fills `s.logits`, and the activations the backward pass needs.
+fn forward(net: &Net, p: &[f32], packed: &Packed, fast: bool, x: &[f32], s: &mut Scratch) {
+    #[cfg(target_arch = "x86_64")]
+    if fast {
+        let (h, w) = (net.rows, net.cols);
+        let [_, c1, c2, c3] = CHANNELS;
+        direct::chw_to_padded_hwc(x, 1, h, w, &mut s.xp);
+        direct::conv::<16, 2>(
+            &s.xp,
+            1,
+            h,
+            w,
+            &packed.w[0],
+            Some(net.param(p, 1)),
+            true,
+            &mut s.y1p,
+            true,
+        );
+        direct::conv::<16, 1>(
+            &s.y1p,
+            c1,
+            h,
+            w,
+            &packed.w[1],
+            Some(net.param(p, 3)),
+            true,
+            &mut s.y2p,
+            true,
+        );
+        direct::conv::<8, 1>(
+            &s.y2p,
+            c2,
+            h,
+            w,
+            &packed.w[2],
+            Some(net.param(p, 5)),
+            true,
+            &mut s.y3,
+            false,
+        );
+        let (wl, b, flat) = (&packed.linear, net.param(p, 7), c3 * h * w);
+        for c in 0..CLASSES {
+            s.logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], &s.y3);
+        }
+        return;
+    }
+    let _ = (packed, fast);
     let Scratch { y, logits, .. } = s;
     let [y1, y2, y3] = y;
     net.convs[0].forward(x, net.param(p, 0), net.param(p, 1), y1);
     net.convs[1].forward(y1, net.param(p, 2), net.param(p, 3), y2);
     net.convs[2].forward(y2, net.param(p, 4), net.param(p, 5), y3);
-    let (w, b) = (net.param(p, 6), net.param(p, 7));
+    let (wl, b) = (net.param(p, 6), net.param(p, 7));
     let flat = y3.len();
     for c in 0..CLASSES {
-        logits[c] = b[c] + dot(&w[c * flat..(c + 1) * flat], y3);
+        logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], y3);
     }
 }
 
@@ -180,27 +299,88 @@ fn cross_entropy(
 }
 
 #[allow(clippy::too_many_arguments)]
-/// Forward and backward of one image; adds its gradient (of `loss * scale`) to `grad`; returns the loss.
+/// Forward and backward of one image; adds its gradient (of `loss * scale`) to `grad` (the direct path
+/// adds the weight gradients to `s.dw` instead, see [`flush_weight_grads`]); returns the loss.
 fn train_image(
     net: &Net,
     p: &[f32],
-    flipped: &[Vec<f32>; 2],
+    packed: &Packed,
+    fast: bool,
     x: &[f32],
     label: usize,
     scale: f32,
     s: &mut Scratch,
     grad: &mut [f32],
 ) -> f32 {
-    forward(net, p, x, s);
+    forward(net, p, packed, fast, x, s);
     let mut dl = [0f32; CLASSES];
     let loss = cross_entropy(&s.logits, label, Some((scale, &mut dl)));
     let [dw1, db1, dw2, db2, dw3, db3, dw4, db4] = net.split(grad);
-    let Scratch { y, g, .. } = s;
-    let flat = y[2].len();
-    // Linear layer: dW += dl (x) y3, db += dl, dy3 = W^T dl.
-    let w4 = net.param(p, 6);
     for c in 0..CLASSES {
         db4[c] += dl[c];
+    }
+    #[cfg(target_arch = "x86_64")]
+    if fast {
+        let (h, w) = (net.rows, net.cols);
+        let [_, c1, c2, c3] = CHANNELS;
+        let Scratch {
+            xp,
+            y1p,
+            y2p,
+            y3,
+            g1,
+            g2p,
+            g3p,
+            dw,
+            ..
+        } = s;
+        let flat = y3.len();
+        // Linear layer: dW += dl (x) y3, dy3 = W^T dl (NHWC order), masked by the ReLU.
+        for c in 0..CLASSES {
+            let d = dl[c];
+            for (gw, &v) in dw[3][c * flat..(c + 1) * flat].iter_mut().zip(y3.iter()) {
+                *gw += d * v;
+            }
+        }
+        for pix in 0..h * w {
+            let (y, x) = (pix / w, pix % w);
+            let out = &mut g3p[((y + 1) * (w + 2) + x + 1) * c3..][..c3];
+            for (ch, gv) in out.iter_mut().enumerate() {
+                let i = pix * c3 + ch;
+                let mut acc = 0.0;
+                for c in 0..CLASSES {
+                    acc += dl[c] * packed.linear[c * flat + i];
+                }
+                *gv = if y3[i] > 0.0 { acc } else { 0.0 };
+            }
+        }
+        bias_grad(g3p, h, w, c3, true, db3);
+        direct::weight_grad::<8, 1, 8>(y2p, c2, h, w, g3p, true, &mut dw[2]);
+        direct::conv::<16, 1>(g3p, c3, h, w, &packed.w_flipped[1], None, false, g2p, true);
+        mask_interior(g2p, y2p, h, w, c2);
+        bias_grad(g2p, h, w, c2, true, db2);
+        direct::weight_grad::<16, 1, 8>(y1p, c1, h, w, g2p, true, &mut dw[1]);
+        direct::conv::<16, 2>(g2p, c2, h, w, &packed.w_flipped[0], None, false, g1, false);
+        for (pix, gv) in g1.chunks_mut(c1).enumerate() {
+            let (y, x) = (pix / w, pix % w);
+            let o = &y1p[((y + 1) * (w + 2) + x + 1) * c1..][..c1];
+            for (g, &o) in gv.iter_mut().zip(o) {
+                if o <= 0.0 {
+                    *g = 0.0;
+                }
+            }
+        }
+        bias_grad(g1, h, w, c1, false, db1);
+        direct::weight_grad::<16, 2, 1>(xp, 1, h, w, g1, false, &mut dw[0]);
+        let _ = (dw1, dw2, dw3, dw4);
+        return loss;
+    }
+    let _ = fast;
+    let Scratch { y, g, .. } = s;
+    let flat = y[2].len();
+    // Linear layer: dW += dl (x) y3, dy3 = W^T dl.
+    let w4 = net.param(p, 6);
+    for c in 0..CLASSES {
         let d = dl[c];
         for (gw, &v) in dw4[c * flat..(c + 1) * flat].iter_mut().zip(&y[2]) {
             *gw += d * v;
@@ -215,10 +395,51 @@ fn train_image(
         }
     }
     let [g1, g2, g3] = g;
-    net.convs[2].backward(&y[1], &y[2], g3, dw3, db3, Some((&flipped[1], g2)));
-    net.convs[1].backward(&y[0], &y[1], g2, dw2, db2, Some((&flipped[0], g1)));
+    net.convs[2].backward(&y[1], &y[2], g3, dw3, db3, Some((&packed.flipped[1], g2)));
+    net.convs[1].backward(&y[0], &y[1], g2, dw2, db2, Some((&packed.flipped[0], g1)));
     net.convs[0].backward(x, &y[0], g1, dw1, db1, None);
     loss
+}
+
+/// Zeroes the gradient `g` (padded NHWC) where the ReLU output `y` (padded NHWC) is not positive.
+#[cfg(target_arch = "x86_64")]
+fn mask_interior(g: &mut [f32], y: &[f32], h: usize, w: usize, c: usize) {
+    let row = (w + 2) * c;
+    for yy in 1..=h {
+        let (gr, yr) = (&mut g[yy * row + c..][..w * c], &y[yy * row + c..][..w * c]);
+        for (gv, &o) in gr.iter_mut().zip(yr) {
+            if o <= 0.0 {
+                *gv = 0.0;
+            }
+        }
+    }
+}
+
+/// `db[ch] += sum over pixels (row-major) of g[pixel, ch]`, `g` NHWC, padded or not.
+#[cfg(target_arch = "x86_64")]
+fn bias_grad(g: &[f32], h: usize, w: usize, c: usize, padded: bool, db: &mut [f32]) {
+    let (gw, off) = if padded { (w + 2, 1) } else { (w, 0) };
+    for y in 0..h {
+        for x in 0..w {
+            let px = &g[((y + off) * gw + x + off) * c..][..c];
+            for (d, &v) in db.iter_mut().zip(px) {
+                *d += v;
+            }
+        }
+    }
+}
+
+/// Adds a chunk's direct-path weight gradients (`s.dw`: HWIO, linear in NHWC order) to `grad` (PyTorch's
+/// layouts) and zeroes them for the next chunk.
+fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [f32]) {
+    let [dw1, _, dw2, _, dw3, _, dw4, _] = net.split(grad);
+    for (l, dst) in [dw1, dw2, dw3].into_iter().enumerate() {
+        direct::add_hwio_to_oihw(&s.dw[l], CHANNELS[l], CHANNELS[l + 1], dst);
+    }
+    direct::add_linear_hwc_to_chw(&s.dw[3], CLASSES, CHANNELS[3], net.pixels(), dw4);
+    for d in s.dw.iter_mut() {
+        d.fill(0.0);
+    }
 }
 
 /// K models of the study's CNN with PyTorch's SGD state: trained together on the same batches, each
@@ -229,8 +450,10 @@ pub struct Models {
     pub params: Vec<Vec<f32>>,
     /// SGD momentum buffers per model (`None` until the first step with momentum, as in PyTorch).
     pub momentum: Vec<Option<Vec<f32>>>,
-    /// Flipped conv2 and conv3 weights per model (for the input gradients), refreshed after each step.
-    flipped: Vec<[Vec<f32>; 2]>,
+    /// Kernel weights derived from each model's parameters, refreshed after each step.
+    packed: Vec<Packed>,
+    /// Whether conv2 runs on the direct AVX-512 kernels (else im2col + GEMM).
+    fast: bool,
     /// Per (model, chunk) partial gradients of the current batch.
     partial: Vec<f32>,
 }
@@ -239,21 +462,13 @@ impl Models {
     /// Models with the given flat parameters and momentum buffers.
     pub fn new(net: Net, params: Vec<Vec<f32>>, momentum: Vec<Option<Vec<f32>>>) -> Self {
         assert_eq!(params.len(), momentum.len());
-        let flipped = params
-            .iter()
-            .map(|p| {
-                [1, 2].map(|l| {
-                    let mut f = vec![0.0; net.convs[l].weights()];
-                    net.convs[l].flip(net.param(p, 2 * l), &mut f);
-                    f
-                })
-            })
-            .collect();
+        let packed = params.iter().map(|p| Packed::new(&net, p)).collect();
         Self {
             net,
             params,
             momentum,
-            flipped,
+            packed,
+            fast: direct::available() && std::env::var_os("HOST_TRAIN_NO_DIRECT").is_none(),
             partial: Vec::new(),
         }
     }
@@ -282,7 +497,7 @@ impl Models {
         let chunks = n.div_ceil(CHUNK);
         self.partial.resize(k_models * chunks * plen, 0.0);
         let scale = 1.0 / n as f32;
-        let (params, flipped) = (&self.params, &self.flipped);
+        let (params, packed, fast) = (&self.params, &self.packed, self.fast);
         let chunk_losses: Vec<f64> = self
             .partial
             .par_chunks_mut(plen)
@@ -298,7 +513,8 @@ impl Models {
                         let l = train_image(
                             net,
                             &params[k],
-                            &flipped[k],
+                            &packed[k],
+                            fast,
                             &x[i * px..(i + 1) * px],
                             labels[i] as usize,
                             scale,
@@ -306,6 +522,9 @@ impl Models {
                             grad,
                         );
                         loss += l as f64;
+                    }
+                    if fast {
+                        flush_weight_grads(net, s, grad);
                     }
                 });
                 loss
@@ -320,7 +539,7 @@ impl Models {
         self.params
             .par_iter_mut()
             .zip(self.momentum.par_iter_mut())
-            .zip(self.flipped.par_iter_mut())
+            .zip(self.packed.par_iter_mut())
             .enumerate()
             .for_each(|(k, ((p, buf), fl))| {
                 let parts = &partial[k * chunks * plen..(k + 1) * chunks * plen];
@@ -339,9 +558,7 @@ impl Models {
                         false,
                     );
                 }
-                for (l, f) in [1, 2].into_iter().zip(fl.iter_mut()) {
-                    net.convs[l].flip(net.param(p, 2 * l), f);
-                }
+                fl.update(net, p);
             });
     }
 
@@ -361,7 +578,8 @@ impl Models {
                     s.fit(net);
                     let (mut loss, mut correct) = (0f64, 0usize);
                     for i in c * EVAL_CHUNK..((c + 1) * EVAL_CHUNK).min(n) {
-                        forward(net, &self.params[k], &images[i * px..(i + 1) * px], s);
+                        let x = &images[i * px..(i + 1) * px];
+                        forward(net, &self.params[k], &self.packed[k], self.fast, x, s);
                         let label = labels[i] as usize;
                         loss += cross_entropy(&s.logits, label, None) as f64;
                         // The first maximum, as torch.argmax.
