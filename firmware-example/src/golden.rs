@@ -9,21 +9,10 @@
 //! cases longer than 256 steps are checked at 200 evenly spaced steps (first and last
 //! included; every step is still computed). The error floor uses the maximum over all steps.
 
-// The generated constructors use what the cases need (without `expr`, fewer kinds' helpers).
-#[cfg(feature = "expr")]
-use sched_core::Expr;
-#[allow(unused_imports)]
-use sched_core::{
-    Anneal, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, Curve,
-    CyclicLR, CyclicMode, Error, ExponentialLR, InverseSqrtLR, LambdaLR, LeafSpec, LinearLR,
-    MultiStepLR, MultiplicativeLR, OneCycleLR, PlateauMode, PolynomialLR, ReduceLROnPlateau,
-    ScaleFn, ScaleMode, Scheduler, SequentialLR, Spec, StepLR, SwitchLR, ThresholdMode,
-    TimmCosineLR, TimmTanhLR, WarmupLR, WarmupShape, WarmupStableDecayLR, WsdShape, MAX_CHILDREN,
-};
-
 use sched_core::golden::Metric;
 /// The host suite's bar.
 pub use sched_core::golden::BAR;
+use sched_core::{Curve, Error, Scheduler, Spec};
 
 /// Which steps of a case are checked.
 #[derive(Clone, Copy, Debug)]
@@ -48,7 +37,7 @@ pub enum Momenta {
 pub struct GoldenCase {
     /// File name without `.json`.
     pub name: &'static str,
-    /// The schedule, built from sched-core's constructors (generated code).
+    /// The schedule, built by code that sched-core wrote from the typed spec (`build.rs`).
     pub spec: fn() -> Result<Spec, Error>,
     /// Optimizer lr at construction.
     pub lr: f32,
@@ -72,19 +61,12 @@ pub struct GoldenCase {
     pub momentum_values: Momenta,
 }
 
-fn children(kids: &[LeafSpec]) -> Result<heapless::Vec<LeafSpec, MAX_CHILDREN>, Error> {
-    heapless::Vec::from_slice(kids).map_err(|_| Error::InvalidParameter {
+/// The `vec` that sched-core's generated constructor code (`Spec::write_rust`) calls.
+fn vec<T: Clone, const N: usize>(items: &[T]) -> Result<heapless::Vec<T, N>, Error> {
+    heapless::Vec::from_slice(items).map_err(|_| Error::InvalidParameter {
         schedule: "golden",
-        parameter: "schedulers",
-        rule: "too many",
-    })
-}
-
-fn milestones(ms: &[u32]) -> Result<heapless::Vec<u32, MAX_CHILDREN>, Error> {
-    heapless::Vec::from_slice(ms).map_err(|_| Error::InvalidParameter {
-        schedule: "golden",
-        parameter: "milestones",
-        rule: "too many",
+        parameter: "a list",
+        rule: "is longer than sched-core holds",
     })
 }
 

@@ -7,7 +7,6 @@
 //! Cortex-M4F, about 600 instructions a call against about 30.
 
 use crate::error::{at_least_one, non_negative, Error};
-use crate::multiplicative::serde_struct;
 use core::f32::consts::FRAC_PI_2;
 
 /// `(sin x, cos x)` for `x` in [0, pi/4]: Taylor polynomials to x^9 and x^10, whose truncation
@@ -58,7 +57,7 @@ pub(crate) fn half_cosine_frac(p: f32, one_minus_p: f32) -> f32 {
     half_cosines(p, one_minus_p).0
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.CosineAnnealingLR`:
 /// `lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`.
 ///
@@ -98,7 +97,7 @@ impl CosineAnnealingLR {
     }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts` (SGDR): cosine from the base lr to
 /// `eta_min` over `T_i` steps, then a restart; `T_0` first, each next period `T_mult` times longer.
 ///

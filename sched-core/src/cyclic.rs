@@ -5,14 +5,9 @@ use crate::error::{at_least_one, non_negative, positive, Error};
 #[cfg(feature = "expr")]
 use crate::expr::Expr;
 
+choice! {
 /// `CyclicLR.mode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum CyclicMode {
     /// Constant amplitude.
     Triangular,
@@ -21,20 +16,17 @@ pub enum CyclicMode {
     /// Amplitude scaled by `gamma ^ iteration`.
     ExpRange,
 }
+}
 
+choice! {
 /// `CyclicLR.scale_mode`: what `scale_fn` is evaluated at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ScaleMode {
     /// The cycle number (from 1).
     Cycle,
     /// The step.
     Iterations,
+}
 }
 
 /// A `scale_fn` given as a Python lambda body in the variable `x`.
@@ -79,13 +71,7 @@ impl<'de> serde::Deserialize<'de> for ScaleFn {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+params! {
 /// `torch.optim.lr_scheduler.CyclicLR` (Smith 2017), with PyTorch's defaults.
 ///
 /// With `total = step_size_up + step_size_down`, `pos = t mod total`, `cycle = t / total + 1`:
@@ -156,6 +142,7 @@ pub struct CyclicLR {
         serde(default = "crate::defaults::f::CYCLIC_LR_MAX_MOMENTUM")
     )]
     pub max_momentum: f32,
+}
 }
 
 impl CyclicLR {

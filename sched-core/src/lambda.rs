@@ -111,13 +111,7 @@ impl<'de> serde::Deserialize<'de> for LrLambda {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+params! {
 /// `torch.optim.lr_scheduler.LambdaLR`: `lr_t = base_lr * lr_lambda(t)`.
 ///
 /// ```
@@ -133,6 +127,7 @@ impl<'de> serde::Deserialize<'de> for LrLambda {
 pub struct LambdaLR {
     /// The factor as a function of the step.
     pub lr_lambda: LrLambda,
+}
 }
 
 impl LambdaLR {
@@ -151,13 +146,7 @@ impl LambdaLR {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+params! {
 /// `torch.optim.lr_scheduler.MultiplicativeLR`: `lr_t = lr_{t-1} * lr_lambda(t)` for `t >= 1`.
 ///
 /// The running product is kept in two f32 words (error-free products with `fma`), so a long run
@@ -165,6 +154,7 @@ impl LambdaLR {
 pub struct MultiplicativeLR {
     /// The per-step factor as a function of the step.
     pub lr_lambda: LrLambda,
+}
 }
 
 impl MultiplicativeLR {

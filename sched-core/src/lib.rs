@@ -32,6 +32,9 @@
 #[cfg(feature = "serde")]
 extern crate alloc;
 
+#[macro_use]
+mod macros;
+
 mod cosine;
 mod curve;
 mod cyclic;
@@ -44,6 +47,8 @@ mod expr;
 pub mod golden;
 mod lambda;
 mod leaf;
+#[cfg(feature = "serde")]
+mod literal;
 mod modern;
 mod multiplicative;
 mod one_cycle;

@@ -3,12 +3,9 @@
 
 use crate::cosine::{half_cosine, half_cosine_frac};
 use crate::error::{at_least_one, non_negative, positive, Error};
-use crate::multiplicative::serde_struct;
 
+choice! {
 /// Shape of a WSD warmup or decay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum WsdShape {
     /// Straight line.
     #[cfg_attr(feature = "serde", serde(rename = "linear"))]
@@ -20,8 +17,9 @@ pub enum WsdShape {
     #[cfg_attr(feature = "serde", serde(rename = "1-sqrt"))]
     OneMinusSqrt,
 }
+}
 
-serde_struct! {
+params! {
 /// Warmup-stable-decay, Hugging Face `transformers.get_wsd_schedule` with its parameters.
 ///
 /// factor(t): warmup `p = t / W` shaped (linear `p`, cosine `(1 - cos(pi p)) / 2`, 1-sqrt
@@ -104,7 +102,7 @@ impl WarmupStableDecayLR {
     }
 }
 
-serde_struct! {
+params! {
 /// Inverse square root decay after a linear warmup (Vaswani et al. 2017 "Noam"), as Hugging Face
 /// `transformers.get_inverse_sqrt_schedule`.
 ///
@@ -158,7 +156,7 @@ pub(crate) fn timm_cycle(t: u32, t_initial: u32, cycle_mul: u32) -> (u32, u32, u
     )
 }
 
-serde_struct! {
+params! {
 /// Cosine with restarts as timm's `CosineLRScheduler` (SGDR with a decaying peak and a cycle
 /// length multiplier, and k-decay), without its warmup (put a `WarmupLR` in front).
 ///
@@ -214,7 +212,7 @@ impl TimmCosineLR {
     }
 }
 
-serde_struct! {
+params! {
 /// Hyperbolic-tangent decay as timm's `TanhLRScheduler` (Hsueh et al. 2019), without warmup.
 ///
 /// In cycle `i` at fraction `r = c / T_i`:

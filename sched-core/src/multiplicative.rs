@@ -7,21 +7,7 @@ use heapless::Vec;
 /// Most milestones a `MultiStepLR` holds.
 pub const MAX_MILESTONES: usize = 16;
 
-macro_rules! serde_struct {
-    ($item:item) => {
-        #[derive(Clone, Debug, PartialEq)]
-        #[cfg_attr(
-            feature = "serde",
-            derive(serde::Serialize, serde::Deserialize),
-            serde(deny_unknown_fields)
-        )]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        $item
-    };
-}
-pub(crate) use serde_struct;
-
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.StepLR`: decays by `gamma` every `step_size` steps.
 ///
 /// `lr_t = base_lr * gamma ^ floor(t / step_size)`.
@@ -58,7 +44,7 @@ impl StepLR {
     }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.MultiStepLR`: decays by `gamma` at each milestone.
 ///
 /// `lr_t = base_lr * gamma ^ (number of milestones <= t)`; a repeated milestone counts twice.
@@ -87,7 +73,7 @@ impl MultiStepLR {
     }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.ConstantLR`: `factor` times the lr until `total_iters`, then the lr.
 pub struct ConstantLR {
     /// Factor in (0, 1] (PyTorch default 1/3; PyTorch also takes 0, which makes it divide by zero).
@@ -125,7 +111,7 @@ impl ConstantLR {
     }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.LinearLR`: the factor moves linearly from `start_factor` to
 /// `end_factor` over `total_iters` steps.
 ///
@@ -177,7 +163,7 @@ impl LinearLR {
     }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.ExponentialLR`: `lr_t = base_lr * gamma ^ t`.
 ///
 /// `gamma` is f64: an f32 `gamma` carries up to 2^-24 of rounding, which `gamma ^ t` multiplies
@@ -201,7 +187,7 @@ impl ExponentialLR {
     }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.PolynomialLR`:
 /// `lr_t = base_lr * ((total_iters - min(t, total_iters)) / total_iters) ^ power`.
 pub struct PolynomialLR {

@@ -4,28 +4,18 @@ use crate::cosine::half_cosines;
 use crate::defaults;
 use crate::error::{at_least_one, non_negative, positive, Error};
 
+choice! {
 /// `OneCycleLR.anneal_strategy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Anneal {
     /// Cosine annealing (default).
     Cos,
     /// Linear annealing.
     Linear,
 }
+}
 
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+params! {
 /// `torch.optim.lr_scheduler.OneCycleLR` with PyTorch's defaults.
 ///
 /// `initial_lr = max_lr / div_factor`, `min_lr = initial_lr / final_div_factor`. Phase 1 goes
@@ -104,6 +94,7 @@ pub struct OneCycleLR {
         serde(default = "crate::defaults::f::ONE_CYCLE_LR_THREE_PHASE")
     )]
     pub three_phase: bool,
+}
 }
 
 /// One phase: from `start` to `end` (lr and momentum) over steps `(from, to]`.

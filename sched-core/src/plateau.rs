@@ -3,43 +3,29 @@
 use crate::defaults;
 use crate::error::{non_negative, Error};
 
+choice! {
 /// Whether lower or higher metrics are better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum PlateauMode {
     /// Lower is better (a loss).
     Min,
     /// Higher is better (an accuracy).
     Max,
 }
+}
 
+choice! {
 /// How `threshold` defines a significant improvement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ThresholdMode {
     /// Better than `best * (1 -+ threshold)`.
     Rel,
     /// Better than `best -+ threshold`.
     Abs,
 }
+}
 
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+params! {
 /// `torch.optim.lr_scheduler.ReduceLROnPlateau` with PyTorch's defaults.
 ///
 /// After more than `patience` steps without a significant improvement the lr becomes
@@ -94,6 +80,7 @@ pub struct ReduceLROnPlateau {
         serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_EPS")
     )]
     pub eps: f32,
+}
 }
 
 impl Default for ReduceLROnPlateau {

@@ -9,7 +9,7 @@ use crate::error::{at_least_one, Error};
 use crate::lambda::{LambdaLR, MultiplicativeLR};
 use crate::modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR};
 use crate::multiplicative::{
-    serde_struct, ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR,
+    ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR,
 };
 use crate::one_cycle::OneCycleLR;
 use crate::plateau::ReduceLROnPlateau;
@@ -75,12 +75,62 @@ macro_rules! kinds {
             pub const KINDS: &'static [&'static str] =
                 &[$(stringify!($leaf),)* $(stringify!($composite),)* "Fixed"];
 
+            /// Rust source that builds this spec with sched-core's public types (with the
+            /// `serde` feature), for build scripts that read specs on the host and embed them
+            /// in a program without serde, as `firmware-example/build.rs` does. The source uses
+            /// `?` and calls a `vec` function the including code provides:
+            /// `fn vec<T: Clone, const N: usize>(items: &[T]) -> Result<heapless::Vec<T, N>, E>`.
+            /// Fails for an `lr_lambda` given as a Rust `fn` (it has no source).
+            ///
+            /// ```
+            /// let spec: sched_core::Spec =
+            ///     serde_json::from_str(r#"{"kind": "StepLR", "step_size": 2}"#).unwrap();
+            /// let mut code = String::new();
+            /// spec.write_rust(&mut code).unwrap();
+            /// assert_eq!(code, "sched_core::Spec::from(sched_core::StepLR { step_size: 2, gamma: 0.1, })");
+            /// ```
+            #[cfg(feature = "serde")]
+            pub fn write_rust(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+                crate::literal::Literal::write(self, out)
+            }
+
             /// The leaf this spec is, if it is one.
             pub fn as_leaf(&self) -> Option<LeafSpec> {
                 match self {
                     $(Spec::$leaf(s) => Some(LeafSpec::$leaf(s.clone())),)*
                     _ => None,
                 }
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl crate::literal::Literal for LeafSpec {
+            fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+                match self {
+                    $(LeafSpec::$leaf(s) => {
+                        out.write_str("sched_core::LeafSpec::from(")?;
+                        crate::literal::Literal::write(s, out)?;
+                    })*
+                }
+                out.write_str(")")
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl crate::literal::Literal for Spec {
+            fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+                match self {
+                    Spec::Fixed => return out.write_str("sched_core::Spec::Fixed"),
+                    $(Spec::$leaf(s) => {
+                        out.write_str("sched_core::Spec::from(")?;
+                        crate::literal::Literal::write(s, out)?;
+                    })*
+                    $(Spec::$composite(s) => {
+                        out.write_str("sched_core::Spec::from(")?;
+                        crate::literal::Literal::write(s, out)?;
+                    })*
+                }
+                out.write_str(")")
             }
         }
 
@@ -169,7 +219,7 @@ kinds!(
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR,
 );
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.SequentialLR`: child `i` runs from `milestones[i-1]`; at each
 /// milestone the next child restarts from its own step 0 (PyTorch's `_update_lr(0)`).
 ///
@@ -183,7 +233,7 @@ pub struct SequentialLR {
 }
 }
 
-serde_struct! {
+params! {
 /// `torch.optim.lr_scheduler.ChainedScheduler`: every child steps the same optimizer, in
 /// order, at every step; the recursive schedulers compose multiplicatively as in PyTorch.
 pub struct ChainedScheduler {
@@ -192,7 +242,7 @@ pub struct ChainedScheduler {
 }
 }
 
-serde_struct! {
+params! {
 /// Several schedulers built up front on one optimizer, only one stepped at a time (not in
 /// PyTorch; the study's "Combining Multiple LR Schedulers V2" does this by hand): the `n`-th
 /// `step()` (from 1) steps child `i` = number of milestones `<= n`. Unlike `SequentialLR`
@@ -206,22 +256,18 @@ pub struct SwitchLR {
 }
 }
 
+choice! {
 /// Shape of a `WarmupLR` ramp.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum WarmupShape {
     /// `u`.
     Linear,
     /// `(1 - cos(pi u)) / 2`.
     Cos,
 }
+}
 
-serde_struct! {
+params! {
 /// A warmup in front of any schedule (not in PyTorch): exactly
 /// `SequentialLR([LambdaLR(f), schedule], milestones=[warmup_steps])` with
 /// `f(t) = start_factor + (1 - start_factor) * w(t / warmup_steps)`, `w` linear or cosine
