@@ -204,6 +204,7 @@ impl Packed {
     }
 }
 
+#[inline]
 /// `sum(a[i] * b[i])` with 16 partial sums in a fixed order (vectorizes; same bits on every run).
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 16];
@@ -225,46 +226,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 fn forward(net: &Net, p: &[f32], packed: &Packed, fast: bool, x: &[f32], s: &mut Scratch) {
     #[cfg(target_arch = "x86_64")]
     if fast {
-        let (h, w) = (net.rows, net.cols);
-        let [_, c1, c2, c3] = CHANNELS;
-        direct::chw_to_padded_hwc(x, 1, h, w, &mut s.xp);
-        direct::conv::<16, 2>(
-            &s.xp,
-            1,
-            h,
-            w,
-            &packed.w[0],
-            Some(net.param(p, 1)),
-            true,
-            &mut s.y1p,
-            true,
-        );
-        direct::conv::<16, 1>(
-            &s.y1p,
-            c1,
-            h,
-            w,
-            &packed.w[1],
-            Some(net.param(p, 3)),
-            true,
-            &mut s.y2p,
-            true,
-        );
-        direct::conv::<8, 1>(
-            &s.y2p,
-            c2,
-            h,
-            w,
-            &packed.w[2],
-            Some(net.param(p, 5)),
-            true,
-            &mut s.y3,
-            false,
-        );
-        let (wl, b, flat) = (&packed.linear, net.param(p, 7), c3 * h * w);
-        for c in 0..CLASSES {
-            s.logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], &s.y3);
-        }
+        // SAFETY: `fast` is only set where direct::available() (the CPU has the features).
+        unsafe { forward_direct(net, p, packed, x, s) };
         return;
     }
     let _ = (packed, fast);
@@ -277,6 +240,52 @@ fn forward(net: &Net, p: &[f32], packed: &Packed, fast: bool, x: &[f32], s: &mut
     let flat = y3.len();
     for c in 0..CLASSES {
         logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], y3);
+    }
+}
+
+/// [`forward`] on the direct kernels, compiled for AVX-512 (so the glue loops vectorize too).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,fma")]
+fn forward_direct(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
+    let (h, w) = (net.rows, net.cols);
+    let [_, c1, c2, c3] = CHANNELS;
+    direct::chw_to_padded_hwc(x, 1, h, w, &mut s.xp);
+    direct::conv::<16, 2>(
+        &s.xp,
+        1,
+        h,
+        w,
+        &packed.w[0],
+        Some(net.param(p, 1)),
+        true,
+        &mut s.y1p,
+        true,
+    );
+    direct::conv::<16, 1>(
+        &s.y1p,
+        c1,
+        h,
+        w,
+        &packed.w[1],
+        Some(net.param(p, 3)),
+        true,
+        &mut s.y2p,
+        true,
+    );
+    direct::conv::<8, 1>(
+        &s.y2p,
+        c2,
+        h,
+        w,
+        &packed.w[2],
+        Some(net.param(p, 5)),
+        true,
+        &mut s.y3,
+        false,
+    );
+    let (wl, b, flat) = (&packed.linear, net.param(p, 7), c3 * h * w);
+    for c in 0..CLASSES {
+        s.logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], &s.y3);
     }
 }
 
@@ -321,57 +330,8 @@ fn train_image(
     }
     #[cfg(target_arch = "x86_64")]
     if fast {
-        let (h, w) = (net.rows, net.cols);
-        let [_, c1, c2, c3] = CHANNELS;
-        let Scratch {
-            xp,
-            y1p,
-            y2p,
-            y3,
-            g1,
-            g2p,
-            g3p,
-            dw,
-            ..
-        } = s;
-        let flat = y3.len();
-        // Linear layer: dW += dl (x) y3, dy3 = W^T dl (NHWC order), masked by the ReLU.
-        for c in 0..CLASSES {
-            let d = dl[c];
-            for (gw, &v) in dw[3][c * flat..(c + 1) * flat].iter_mut().zip(y3.iter()) {
-                *gw += d * v;
-            }
-        }
-        for pix in 0..h * w {
-            let (y, x) = (pix / w, pix % w);
-            let out = &mut g3p[((y + 1) * (w + 2) + x + 1) * c3..][..c3];
-            for (ch, gv) in out.iter_mut().enumerate() {
-                let i = pix * c3 + ch;
-                let mut acc = 0.0;
-                for c in 0..CLASSES {
-                    acc += dl[c] * packed.linear[c * flat + i];
-                }
-                *gv = if y3[i] > 0.0 { acc } else { 0.0 };
-            }
-        }
-        bias_grad(g3p, h, w, c3, true, db3);
-        direct::weight_grad::<8, 1, 8>(y2p, c2, h, w, g3p, true, &mut dw[2]);
-        direct::conv::<16, 1>(g3p, c3, h, w, &packed.w_flipped[1], None, false, g2p, true);
-        mask_interior(g2p, y2p, h, w, c2);
-        bias_grad(g2p, h, w, c2, true, db2);
-        direct::weight_grad::<16, 1, 8>(y1p, c1, h, w, g2p, true, &mut dw[1]);
-        direct::conv::<16, 2>(g2p, c2, h, w, &packed.w_flipped[0], None, false, g1, false);
-        for (pix, gv) in g1.chunks_mut(c1).enumerate() {
-            let (y, x) = (pix / w, pix % w);
-            let o = &y1p[((y + 1) * (w + 2) + x + 1) * c1..][..c1];
-            for (g, &o) in gv.iter_mut().zip(o) {
-                if o <= 0.0 {
-                    *g = 0.0;
-                }
-            }
-        }
-        bias_grad(g1, h, w, c1, false, db1);
-        direct::weight_grad::<16, 2, 1>(xp, 1, h, w, g1, false, &mut dw[0]);
+        // SAFETY: `fast` is only set where direct::available() (the CPU has the features).
+        unsafe { backward_direct(net, packed, &dl, s, db1, db2, db3) };
         let _ = (dw1, dw2, dw3, dw4);
         return loss;
     }
@@ -401,6 +361,79 @@ fn train_image(
     loss
 }
 
+/// The backward pass of [`train_image`] on the direct kernels, compiled for AVX-512: bias gradients into
+/// `db*`, weight gradients into `s.dw`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,fma")]
+fn backward_direct(
+    net: &Net,
+    packed: &Packed,
+    dl: &[f32; CLASSES],
+    s: &mut Scratch,
+    db1: &mut [f32],
+    db2: &mut [f32],
+    db3: &mut [f32],
+) {
+    let (h, w) = (net.rows, net.cols);
+    let [_, c1, c2, c3] = CHANNELS;
+    let Scratch {
+        xp,
+        y1p,
+        y2p,
+        y3,
+        g1,
+        g2p,
+        g3p,
+        dw,
+        ..
+    } = s;
+    let flat = y3.len();
+    // Linear layer: dW += dl (x) y3, dy3 = W^T dl (NHWC order), masked by the ReLU.
+    for c in 0..CLASSES {
+        let d = dl[c];
+        for (gw, &v) in dw[3][c * flat..(c + 1) * flat].iter_mut().zip(y3.iter()) {
+            *gw += d * v;
+        }
+    }
+    // Row by row: a padded row's interior and the same pixels of the flat input are contiguous.
+    let row = w * c3;
+    for y in 0..h {
+        let out = &mut g3p[((y + 1) * (w + 2) + 1) * c3..][..row];
+        out.fill(0.0);
+        for c in 0..CLASSES {
+            let d = dl[c];
+            let wrow = &packed.linear[c * flat + y * row..][..row];
+            for (gv, &wv) in out.iter_mut().zip(wrow) {
+                *gv += d * wv;
+            }
+        }
+        for (gv, &o) in out.iter_mut().zip(&y3[y * row..(y + 1) * row]) {
+            if o <= 0.0 {
+                *gv = 0.0;
+            }
+        }
+    }
+    bias_grad(g3p, h, w, c3, true, db3);
+    direct::weight_grad::<8, 1, 8>(y2p, c2, h, w, g3p, true, &mut dw[2]);
+    direct::conv::<16, 1>(g3p, c3, h, w, &packed.w_flipped[1], None, false, g2p, true);
+    mask_interior(g2p, y2p, h, w, c2);
+    bias_grad(g2p, h, w, c2, true, db2);
+    direct::weight_grad::<16, 1, 8>(y1p, c1, h, w, g2p, true, &mut dw[1]);
+    direct::conv::<16, 2>(g2p, c2, h, w, &packed.w_flipped[0], None, false, g1, false);
+    for (pix, gv) in g1.chunks_mut(c1).enumerate() {
+        let (y, x) = (pix / w, pix % w);
+        let o = &y1p[((y + 1) * (w + 2) + x + 1) * c1..][..c1];
+        for (g, &o) in gv.iter_mut().zip(o) {
+            if o <= 0.0 {
+                *g = 0.0;
+            }
+        }
+    }
+    bias_grad(g1, h, w, c1, false, db1);
+    direct::weight_grad::<16, 2, 1>(xp, 1, h, w, g1, false, &mut dw[0]);
+}
+
+#[inline]
 /// Zeroes the gradient `g` (padded NHWC) where the ReLU output `y` (padded NHWC) is not positive.
 #[cfg(target_arch = "x86_64")]
 fn mask_interior(g: &mut [f32], y: &[f32], h: usize, w: usize, c: usize) {
@@ -408,13 +441,12 @@ fn mask_interior(g: &mut [f32], y: &[f32], h: usize, w: usize, c: usize) {
     for yy in 1..=h {
         let (gr, yr) = (&mut g[yy * row + c..][..w * c], &y[yy * row + c..][..w * c]);
         for (gv, &o) in gr.iter_mut().zip(yr) {
-            if o <= 0.0 {
-                *gv = 0.0;
-            }
+            *gv = if o > 0.0 { *gv } else { 0.0 };
         }
     }
 }
 
+#[inline]
 /// `db[ch] += sum over pixels (row-major) of g[pixel, ch]`, `g` NHWC, padded or not.
 #[cfg(target_arch = "x86_64")]
 fn bias_grad(g: &[f32], h: usize, w: usize, c: usize, padded: bool, db: &mut [f32]) {
