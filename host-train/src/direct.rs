@@ -432,7 +432,11 @@ mod tests {
         let mut y = vec![0.0; cout * hw];
         padded_hwc_to_chw(&yp, cout, h, w, &mut y);
         // Sums of up to 288 products of values in [-1, 1]: f32 rounding in another order is ~1e-5.
-        assert!(max_diff(&y, &y_ref) < 5e-5, "forward {cin}->{cout}: {}", max_diff(&y, &y_ref));
+        assert!(
+            max_diff(&y, &y_ref) < 5e-5,
+            "forward {cin}->{cout}: {}",
+            max_diff(&y, &y_ref)
+        );
 
         // The masked output gradient (g_ref after backward), padded NHWC, for dx and dw.
         let mut gp = vec![0.0; padded * cout];
