@@ -151,6 +151,22 @@ impl CosineAnnealingWarmRestarts {
     }
 }
 
+impl crate::kind::Kind for CosineAnnealingLR {
+    fn offset(&self) -> Option<f32> {
+        Some(self.eta_min)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        half_cosine(to, self.t_max) / from.map_or(1.0, |f| half_cosine(f, self.t_max))
+    }
+}
+
+impl crate::kind::Kind for CosineAnnealingWarmRestarts {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        let (t_cur, t_i) = self.position(t);
+        Some(Ok((self.lr(base, t_cur, t_i), None)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

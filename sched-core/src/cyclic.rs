@@ -211,12 +211,19 @@ impl CyclicLR {
             (Some(never), _) => match *never {},
             (None, CyclicMode::Triangular) => 1.0,
             (None, CyclicMode::Triangular2) => libm::powf(0.5, cycle - 1.0),
-            (None, CyclicMode::ExpRange) => crate::multiplicative::powi(self.gamma, t),
+            (None, CyclicMode::ExpRange) => crate::recursive::powi(self.gamma, t),
         };
         let lr = self.base_lr + (self.max_lr - self.base_lr) * scale * amplitude;
         let momentum = self.cycle_momentum.then_some(
             self.max_momentum - (self.max_momentum - self.base_momentum) * scale * amplitude,
         );
         (lr, momentum)
+    }
+}
+
+impl crate::kind::Kind for CyclicLR {
+    fn absolute(&self, _base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        let (lr, momentum) = self.at(t);
+        Some(crate::kind::finite("CyclicLR", "scale_fn", lr).map(|lr| (lr, momentum)))
     }
 }

@@ -1,4 +1,4 @@
-//! `LambdaLR` and `MultiplicativeLR`: schedules given by a function of the step.
+//! `LambdaLR` and the function type of `LambdaLR` / `MultiplicativeLR` (`recursive.rs`).
 
 #[cfg(feature = "expr")]
 use crate::expr::Expr;
@@ -146,57 +146,18 @@ impl LambdaLR {
     }
 }
 
-params! {
-/// `torch.optim.lr_scheduler.MultiplicativeLR`: `lr_t = lr_{t-1} * lr_lambda(t)` for `t >= 1`.
-///
-/// The running product is kept in two f32 words (error-free products with `fma`), so a long run
-/// does not drift the way a plain f32 product would.
-pub struct MultiplicativeLR {
-    /// The per-step factor as a function of the step.
-    pub lr_lambda: LrLambda,
-}
-}
-
-impl MultiplicativeLR {
-    /// From a Rust function of the step.
-    pub fn new(f: fn(u32) -> f32) -> Self {
-        MultiplicativeLR {
-            lr_lambda: LrLambda::Fn(f),
-        }
-    }
-    /// From a Python lambda body in `epoch`, e.g. `"0.95"`.
-    #[cfg(feature = "expr")]
-    pub fn parse(body: &str) -> Result<Self, Error> {
-        Ok(MultiplicativeLR {
-            lr_lambda: LrLambda::parse(body)?,
-        })
+impl LambdaLR {
+    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
+        Ok(())
     }
 }
 
-/// A product of f32 factors held as `hi + lo`, about 48 bits of precision.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub(crate) struct Product {
-    hi: f32,
-    lo: f32,
-}
-
-impl Product {
-    pub(crate) const ONE: Product = Product { hi: 1.0, lo: 0.0 };
-
-    pub(crate) fn times(self, f: f32) -> Product {
-        let p = self.hi * f;
-        let err = libm::fmaf(self.hi, f, -p);
-        let lo = libm::fmaf(self.lo, f, err);
-        let hi = p + lo;
-        Product {
-            hi,
-            lo: lo - (hi - p),
-        }
-    }
-
-    /// `x * (hi + lo)`, rounded once.
-    pub(crate) fn scale(self, x: f32) -> f32 {
-        libm::fmaf(x, self.hi, x * self.lo)
+impl crate::kind::Kind for LambdaLR {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), crate::Error>> {
+        Some(
+            self.lr_lambda
+                .checked("LambdaLR", t)
+                .map(|f| (base * f, None)),
+        )
     }
 }

@@ -7,10 +7,8 @@
 //! long runs do not drift; when another scheduler changed the lr, it re-anchors on that value,
 //! which is exactly PyTorch's one-step recursion.
 
-use crate::cosine::half_cosine;
-use crate::lambda::Product;
-use crate::multiplicative::powi;
 use crate::plateau::PlateauState;
+use crate::recursive::Product;
 use crate::spec::LeafSpec;
 use crate::Error;
 
@@ -29,123 +27,12 @@ pub struct ParamGroup {
 }
 
 impl LeafSpec {
-    /// Checks every parameter.
-    pub fn validate(&self) -> Result<(), Error> {
-        match self {
-            LeafSpec::LambdaLR(_) | LeafSpec::MultiplicativeLR(_) => Ok(()),
-            LeafSpec::StepLR(s) => s.validate(),
-            LeafSpec::MultiStepLR(s) => s.validate(),
-            LeafSpec::ConstantLR(s) => s.validate(),
-            LeafSpec::LinearLR(s) => s.validate(),
-            LeafSpec::ExponentialLR(s) => s.validate(),
-            LeafSpec::PolynomialLR(s) => s.validate(),
-            LeafSpec::CosineAnnealingLR(s) => s.validate(),
-            LeafSpec::CosineAnnealingWarmRestarts(s) => s.validate(),
-            LeafSpec::CyclicLR(s) => s.validate(),
-            LeafSpec::OneCycleLR(s) => s.validate(),
-            LeafSpec::ReduceLROnPlateau(s) => s.validate(),
-            LeafSpec::WarmupStableDecayLR(s) => s.validate(),
-            LeafSpec::InverseSqrtLR(s) => s.validate(),
-            LeafSpec::TimmCosineLR(s) => s.validate(),
-            LeafSpec::TimmTanhLR(s) => s.validate(),
-        }
-    }
-
-    /// For the schedulers PyTorch steps recursively, the offset `e` of their affine step.
-    fn recursive_offset(&self) -> Option<f32> {
-        match self {
-            LeafSpec::StepLR(_)
-            | LeafSpec::MultiStepLR(_)
-            | LeafSpec::ExponentialLR(_)
-            | LeafSpec::ConstantLR(_)
-            | LeafSpec::LinearLR(_)
-            | LeafSpec::PolynomialLR(_) => Some(0.0),
-            LeafSpec::CosineAnnealingLR(s) => Some(s.eta_min),
-            _ => None,
-        }
-    }
-
-    /// For the schedulers PyTorch steps recursively: the offset `e` and the ratio
-    /// `F(to) / F(from)` of their closed-form factor, by which `lr - e` scales from step `from`
-    /// to step `to` (`from = None` is before the first step, where `F = 1`). Formed from
-    /// exponent and step differences, never as a quotient of two powers: `0.95^2000` alone
-    /// underflows f32.
-    /// Whether a multiplicative kind's factor changes at step `t` (PyTorch's branches that
-    /// return the group's lr untouched are the other steps); always true for the cosine.
-    fn changes_at(&self, t: u32) -> bool {
-        match self {
-            LeafSpec::StepLR(s) => t % s.step_size == 0,
-            LeafSpec::MultiStepLR(s) => s.milestones.contains(&t),
-            LeafSpec::ConstantLR(s) => t == s.total_iters,
-            LeafSpec::LinearLR(s) => t <= s.total_iters,
-            LeafSpec::ExponentialLR(s) => s.gamma != 1.0,
-            LeafSpec::PolynomialLR(s) => t <= s.total_iters,
-            _ => true,
-        }
-    }
-
+    /// For the kinds PyTorch steps recursively: the ratio `F(to) / F(from)` of their
+    /// closed-form factor, by which `lr - e` scales from step `from` to step `to`, and the
+    /// offset `e` (each kind's `Kind` impl).
     fn recursive(&self, from: Option<u32>, to: u32) -> Option<(f32, f32)> {
-        let ratio = |f: &dyn Fn(u32) -> f32| f(to) / from.map_or(1.0, f);
-        Some(match self {
-            LeafSpec::StepLR(s) => (
-                powi(
-                    s.gamma,
-                    to / s.step_size - from.map_or(0, |f| f / s.step_size),
-                ),
-                0.0,
-            ),
-            LeafSpec::MultiStepLR(s) => {
-                let passed = |t: u32| s.milestones.iter().filter(|&&m| m <= t).count() as u32;
-                (powi(s.gamma, passed(to) - from.map_or(0, passed)), 0.0)
-            }
-            LeafSpec::ExponentialLR(s) => (powi(s.gamma, to - from.unwrap_or(0)), 0.0),
-            LeafSpec::ConstantLR(s) => (ratio(&|t| s.factor(t)), 0.0),
-            LeafSpec::LinearLR(s) => (ratio(&|t| s.factor(t)), 0.0),
-            LeafSpec::PolynomialLR(s) => {
-                let left = |t: u32| (s.total_iters - t.min(s.total_iters)) as f32;
-                let before = from.map_or(s.total_iters as f32, left);
-                (libm::powf(left(to) / before, s.power), 0.0)
-            }
-            LeafSpec::CosineAnnealingLR(s) => (ratio(&|t| half_cosine(t, s.t_max)), s.eta_min),
-            _ => return None,
-        })
-    }
-
-    /// `(lr, momentum)` at step `t` for the schedulers PyTorch computes in closed form from
-    /// the step alone (momentum `None` when the scheduler leaves it alone).
-    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
-        let lr = match self {
-            LeafSpec::LambdaLR(s) => {
-                return Some(s.lr_lambda.checked("LambdaLR", t).map(|f| (base * f, None)))
-            }
-            LeafSpec::CosineAnnealingWarmRestarts(s) => {
-                let (t_cur, t_i) = s.position(t);
-                s.lr(base, t_cur, t_i)
-            }
-            LeafSpec::CyclicLR(s) => {
-                let (lr, m) = s.at(t);
-                return Some(finite("CyclicLR", "scale_fn", lr).map(|lr| (lr, m)));
-            }
-            LeafSpec::OneCycleLR(s) => return Some(Ok(s.at(t))),
-            LeafSpec::WarmupStableDecayLR(s) => base * s.factor(t),
-            LeafSpec::InverseSqrtLR(s) => base * s.factor(t),
-            LeafSpec::TimmCosineLR(s) => s.lr(base, t),
-            LeafSpec::TimmTanhLR(s) => s.lr(base, t),
-            _ => return None,
-        };
-        Some(Ok((lr, None)))
-    }
-}
-
-fn finite(schedule: &'static str, parameter: &'static str, lr: f32) -> Result<f32, Error> {
-    if lr.is_finite() {
-        Ok(lr)
-    } else {
-        Err(Error::invalid(
-            schedule,
-            parameter,
-            "gave a non-finite value",
-        ))
+        let offset = self.offset()?;
+        Some((self.ratio(from, to), offset))
     }
 }
 
@@ -289,7 +176,7 @@ impl LeafState {
             "step",
             "count overflowed u32",
         ))?;
-        if let Some(offset) = self.spec.recursive_offset() {
+        if let Some(offset) = self.spec.offset() {
             // Work on copies and commit only a finite result, so an error changes nothing.
             let (mut anchor_lr, mut anchor_t) = (self.c.anchor_lr, self.c.anchor_t);
             if group.lr != self.c.written {

@@ -45,14 +45,15 @@ mod error;
 #[cfg(feature = "expr")]
 mod expr;
 pub mod golden;
+mod kind;
 mod lambda;
 mod leaf;
 #[cfg(feature = "serde")]
 mod literal;
 mod modern;
-mod multiplicative;
 mod one_cycle;
 mod plateau;
+mod recursive;
 mod scheduler;
 mod spec;
 
@@ -62,14 +63,15 @@ pub use cyclic::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
 pub use error::Error;
 #[cfg(feature = "expr")]
 pub use expr::Expr;
-pub use lambda::{LambdaLR, LrLambda, MultiplicativeLR};
+pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
 pub use modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape};
-pub use multiplicative::{
-    ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR, MAX_MILESTONES,
-};
 pub use one_cycle::{Anneal, OneCycleLR};
 pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
+pub use recursive::{
+    ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
+    MAX_MILESTONES,
+};
 pub use scheduler::Scheduler;
 pub use spec::{
     ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN,

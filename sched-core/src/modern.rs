@@ -267,3 +267,27 @@ impl TimmTanhLR {
         self.lr_min + 0.5 * (peak - self.lr_min) * (2.0 / (1.0 + libm::expf(2.0 * x)))
     }
 }
+
+impl crate::kind::Kind for WarmupStableDecayLR {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        Some(Ok((base * self.factor(t), None)))
+    }
+}
+
+impl crate::kind::Kind for InverseSqrtLR {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        Some(Ok((base * self.factor(t), None)))
+    }
+}
+
+impl crate::kind::Kind for TimmCosineLR {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        Some(Ok((self.lr(base, t), None)))
+    }
+}
+
+impl crate::kind::Kind for TimmTanhLR {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        Some(Ok((self.lr(base, t), None)))
+    }
+}

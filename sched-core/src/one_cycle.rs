@@ -268,3 +268,9 @@ impl OneCycleLR {
         )
     }
 }
+
+impl crate::kind::Kind for OneCycleLR {
+    fn absolute(&self, _base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        Some(Ok(self.at(t)))
+    }
+}

@@ -162,3 +162,6 @@ impl ReduceLROnPlateau {
         lr
     }
 }
+
+/// Stepped on a metric; its state lives in the scheduler (`leaf.rs`).
+impl crate::kind::Kind for ReduceLROnPlateau {}

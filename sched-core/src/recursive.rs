@@ -1,7 +1,11 @@
-//! Schedules PyTorch steps recursively by a factor: `lr_t = lr_{t-1} * F(t) / F(t-1)`, where
-//! `F` is the closed-form factor relative to the base lr. Alone, `lr_t = base_lr * F(t)`.
+//! The kinds PyTorch steps recursively by a factor: `lr_t = lr_{t-1} * F(t) / F(t-1)`, where
+//! `F` is the closed-form factor relative to the base lr (alone, `lr_t = base_lr * F(t)`), and
+//! `MultiplicativeLR`, `lr_t = lr_{t-1} * lr_lambda(t)`. Each kind's parameters, checks and
+//! [`Kind`] math are together. (`CosineAnnealingLR`, recursive too, is in `cosine.rs`.)
 
 use crate::error::{at_least_one, positive, Error};
+use crate::kind::Kind;
+use crate::lambda::LrLambda;
 use heapless::Vec;
 
 /// Most milestones a `MultiStepLR` holds.
@@ -220,4 +224,151 @@ pub(crate) fn powi(gamma: f64, n: u32) -> f32 {
     let lo = (gamma - f64::from(hi)) as f32;
     let n = n as f32;
     libm::powf(hi, n) * libm::expf(n * (lo / hi))
+}
+
+params! {
+/// `torch.optim.lr_scheduler.MultiplicativeLR`: `lr_t = lr_{t-1} * lr_lambda(t)` for `t >= 1`.
+///
+/// The running product is kept in two f32 words (error-free products with `fma`), so a long run
+/// does not drift the way a plain f32 product would.
+pub struct MultiplicativeLR {
+    /// The per-step factor as a function of the step.
+    pub lr_lambda: LrLambda,
+}
+}
+
+impl MultiplicativeLR {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// From a Rust function of the step.
+    pub fn new(f: fn(u32) -> f32) -> Self {
+        MultiplicativeLR {
+            lr_lambda: LrLambda::Fn(f),
+        }
+    }
+    /// From a Python lambda body in `epoch`, e.g. `"0.95"`.
+    #[cfg(feature = "expr")]
+    pub fn parse(body: &str) -> Result<Self, Error> {
+        Ok(MultiplicativeLR {
+            lr_lambda: LrLambda::parse(body)?,
+        })
+    }
+}
+
+/// The product of factors lives in the scheduler's state (`leaf.rs`); nothing closed-form.
+impl Kind for MultiplicativeLR {}
+
+impl Kind for StepLR {
+    fn offset(&self) -> Option<f32> {
+        Some(0.0)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        let n = |t: u32| t / self.step_size;
+        powi(self.gamma, n(to) - from.map_or(0, n))
+    }
+    fn changes_at(&self, t: u32) -> bool {
+        t % self.step_size == 0
+    }
+}
+
+impl MultiStepLR {
+    /// Milestones passed by step `t` (a repeated one counts twice).
+    fn passed(&self, t: u32) -> u32 {
+        self.milestones.iter().filter(|&&m| m <= t).count() as u32
+    }
+}
+
+impl Kind for MultiStepLR {
+    fn offset(&self) -> Option<f32> {
+        Some(0.0)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        powi(
+            self.gamma,
+            self.passed(to) - from.map_or(0, |f| self.passed(f)),
+        )
+    }
+    fn changes_at(&self, t: u32) -> bool {
+        self.milestones.contains(&t)
+    }
+}
+
+impl Kind for ExponentialLR {
+    fn offset(&self) -> Option<f32> {
+        Some(0.0)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        powi(self.gamma, to - from.unwrap_or(0))
+    }
+    fn changes_at(&self, _t: u32) -> bool {
+        self.gamma != 1.0
+    }
+}
+
+impl Kind for ConstantLR {
+    fn offset(&self) -> Option<f32> {
+        Some(0.0)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        self.factor(to) / from.map_or(1.0, |f| self.factor(f))
+    }
+    fn changes_at(&self, t: u32) -> bool {
+        t == self.total_iters
+    }
+}
+
+impl Kind for LinearLR {
+    fn offset(&self) -> Option<f32> {
+        Some(0.0)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        self.factor(to) / from.map_or(1.0, |f| self.factor(f))
+    }
+    fn changes_at(&self, t: u32) -> bool {
+        t <= self.total_iters
+    }
+}
+
+impl Kind for PolynomialLR {
+    fn offset(&self) -> Option<f32> {
+        Some(0.0)
+    }
+    fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+        let left = |t: u32| (self.total_iters - t.min(self.total_iters)) as f32;
+        let before = from.map_or(self.total_iters as f32, left);
+        libm::powf(left(to) / before, self.power)
+    }
+    fn changes_at(&self, t: u32) -> bool {
+        t <= self.total_iters
+    }
+}
+
+/// A product of f32 factors held as `hi + lo`, about 48 bits of precision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Product {
+    hi: f32,
+    lo: f32,
+}
+
+impl Product {
+    pub(crate) const ONE: Product = Product { hi: 1.0, lo: 0.0 };
+
+    pub(crate) fn times(self, f: f32) -> Product {
+        let p = self.hi * f;
+        let err = libm::fmaf(self.hi, f, -p);
+        let lo = libm::fmaf(self.lo, f, err);
+        let hi = p + lo;
+        Product {
+            hi,
+            lo: lo - (hi - p),
+        }
+    }
+
+    /// `x * (hi + lo)`, rounded once.
+    pub(crate) fn scale(self, x: f32) -> f32 {
+        libm::fmaf(x, self.hi, x * self.lo)
+    }
 }

@@ -6,13 +6,14 @@
 use crate::cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
 use crate::cyclic::CyclicLR;
 use crate::error::{at_least_one, Error};
-use crate::lambda::{LambdaLR, MultiplicativeLR};
+use crate::kind::Kind;
+use crate::lambda::LambdaLR;
 use crate::modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR};
-use crate::multiplicative::{
-    ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR,
-};
 use crate::one_cycle::OneCycleLR;
 use crate::plateau::ReduceLROnPlateau;
+use crate::recursive::{
+    ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
+};
 use heapless::Vec;
 
 /// Most children a composite schedule holds. Children live inline (no heap), so this bounds
@@ -50,6 +51,44 @@ macro_rules! kinds {
             )*
             /// No scheduler: the optimizer's lr and momentum never change.
             Fixed,
+        }
+
+        /// Each kind's checks and math, in its own file (see `kind.rs`).
+        impl LeafSpec {
+            /// Checks every parameter.
+            pub fn validate(&self) -> Result<(), Error> {
+                match self {
+                    $(LeafSpec::$leaf(s) => s.validate(),)*
+                }
+            }
+
+            pub(crate) fn offset(&self) -> Option<f32> {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::offset(s),)*
+                }
+            }
+
+            pub(crate) fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::ratio(s, from, to),)*
+                }
+            }
+
+            pub(crate) fn changes_at(&self, t: u32) -> bool {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::changes_at(s, t),)*
+                }
+            }
+
+            pub(crate) fn absolute(
+                &self,
+                base: f32,
+                t: u32,
+            ) -> Option<Result<(f32, Option<f32>), Error>> {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::absolute(s, base, t),)*
+                }
+            }
         }
 
         impl LeafSpec {

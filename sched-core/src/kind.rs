@@ -1,0 +1,51 @@
+//! What stepping needs from a leaf kind. Each kind implements [`Kind`] in its own file, next to
+//! its parameters and its `validate`; `LeafSpec` dispatches to it (the `kinds!` macro in
+//! `spec.rs`), and `leaf.rs` holds only PyTorch's stepping protocol, common to all kinds.
+
+use crate::Error;
+
+/// A leaf kind's math. The defaults describe a kind that is neither recursive nor closed-form
+/// (`MultiplicativeLR` and `ReduceLROnPlateau`, whose state `leaf.rs` keeps).
+pub(crate) trait Kind {
+    /// For the kinds PyTorch steps recursively, `lr_t = e + (lr_{t-1} - e) * F(t) / F(t-1)`:
+    /// the offset `e` (0, or `eta_min`). `None` for the others.
+    fn offset(&self) -> Option<f32> {
+        None
+    }
+
+    /// For the recursive kinds: `F(to) / F(from)`, the ratio of the closed-form factor (`from =
+    /// None` is before the first step, where `F = 1`), formed from exponent and step differences
+    /// rather than as a quotient of two powers (`0.95^2000` alone underflows f32).
+    fn ratio(&self, _from: Option<u32>, _to: u32) -> f32 {
+        1.0
+    }
+
+    /// For the recursive kinds: whether the factor changes at step `t` (at the other steps
+    /// PyTorch returns the group's lr untouched).
+    fn changes_at(&self, _t: u32) -> bool {
+        true
+    }
+
+    /// For the kinds PyTorch computes in closed form from the step: `(lr, momentum)` at step `t`
+    /// from the base lr (momentum `None` when the kind leaves it alone).
+    fn absolute(&self, _base: f32, _t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        None
+    }
+}
+
+/// A closed-form lr that must be finite, or the parameter that made it not.
+pub(crate) fn finite(
+    schedule: &'static str,
+    parameter: &'static str,
+    lr: f32,
+) -> Result<f32, Error> {
+    if lr.is_finite() {
+        Ok(lr)
+    } else {
+        Err(Error::invalid(
+            schedule,
+            parameter,
+            "gave a non-finite value",
+        ))
+    }
+}
