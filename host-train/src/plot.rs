@@ -1,6 +1,6 @@
 //! Plots (plotters, PNG and SVG): schedule curves, test accuracy per epoch, final accuracy bars.
 
-use crate::report::Group;
+use crate::store::Group;
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;

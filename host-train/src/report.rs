@@ -1,7 +1,7 @@
 //! `host-train report`: merges result folders (e.g. shards) into one results set, and writes the
 //! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
 
-use crate::store::{self, read_pair, read_plan, PairResult};
+use crate::store::{self, read_pair, read_plan, Group, PairResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -60,23 +60,6 @@ pub fn study_accuracy(name: &str) -> Option<f32> {
         "Combining Multiple LR Schedulers Epochs V2" => 0.8285,
         _ => return None,
     })
-}
-
-/// One run's results over its seeds.
-pub struct Group<'a> {
-    pub name: String,
-    pub pairs: Vec<&'a PairResult>,
-}
-
-impl Group<'_> {
-    pub fn mean_std(&self, f: impl Fn(&PairResult) -> f64) -> (f64, Option<f64>) {
-        let v: Vec<f64> = self.pairs.iter().map(|p| f(p)).collect();
-        let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let std = (v.len() > 1)
-            .then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
-        (mean, std)
-    }
 }
 
 fn machine() -> serde_json::Value {

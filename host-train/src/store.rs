@@ -89,6 +89,23 @@ fn one() -> usize {
     1
 }
 
+/// One run's results over its seeds.
+pub struct Group<'a> {
+    pub name: String,
+    pub pairs: Vec<&'a PairResult>,
+}
+
+impl Group<'_> {
+    pub fn mean_std(&self, f: impl Fn(&PairResult) -> f64) -> (f64, Option<f64>) {
+        let v: Vec<f64> = self.pairs.iter().map(|p| f(p)).collect();
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let std = (v.len() > 1)
+            .then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+        (mean, std)
+    }
+}
+
 /// A pair's checkpoint after an epoch (the parameters and momentum buffers are in `model_file`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PairState {

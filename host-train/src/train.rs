@@ -135,15 +135,156 @@ fn progress_bar(
     pb
 }
 
+/// Test hook: `HOST_TRAIN_ABORT_AFTER_EPOCH=N` dies like a killed process right after every member's
+/// checkpoint of epoch N; `N/M` right after the first M members' (the others are still at N - 1).
+fn abort_hook(epoch: u32, saved: usize, members: usize) {
+    let Ok(v) = std::env::var("HOST_TRAIN_ABORT_AFTER_EPOCH") else {
+        return;
+    };
+    let (n, m) = match v.split_once('/') {
+        Some((n, m)) => (n.parse::<u32>().ok(), m.parse::<usize>().ok()),
+        None => (v.parse::<u32>().ok(), Some(members)),
+    };
+    if n == Some(epoch) && m == Some(saved) {
+        std::process::abort();
+    }
+}
+
+/// The per-batch buffers of a group (allocated once).
+struct Batch {
+    x: Vec<f32>,
+    labels: Vec<u32>,
+    lr: Vec<f32>,
+    momentum: Vec<f32>,
+    losses: Vec<f32>,
+    /// Sum of each member's batch losses over the epoch.
+    loss_sums: Vec<f64>,
+}
+
+/// One epoch of training: every batch is one fused step of all members, each at its scheduler's lr and
+/// momentum; batch-stepped schedulers step after it. Returns the training seconds.
+fn train_epoch(
+    job: &GroupJob,
+    models: &mut Backend,
+    states: &mut [PairState],
+    order: &[usize],
+    buf: &mut Batch,
+    pb: &ProgressBar,
+) -> Result<f64> {
+    let train = &job.data.train;
+    let px = train.pixels();
+    let (n_train, bs) = (train.len(), job.batch_size);
+    let batches = n_train.div_ceil(bs);
+    buf.loss_sums.fill(0.0);
+    let t0 = Instant::now();
+    for b in 0..batches {
+        let idx = &order[b * bs..((b + 1) * bs).min(n_train)];
+        let n = idx.len();
+        for (j, &i) in idx.iter().enumerate() {
+            buf.x[j * px..(j + 1) * px].copy_from_slice(&train.images[i * px..(i + 1) * px]);
+            buf.labels[j] = train.labels[i];
+        }
+        for (k, st) in states.iter_mut().enumerate() {
+            (buf.lr[k], buf.momentum[k]) = (st.scheduler.lr(), st.scheduler.momentum());
+            st.trace_lr.push(buf.lr[k]);
+            st.trace_momentum.push(buf.momentum[k]);
+        }
+        models.step(
+            &buf.x[..n * px],
+            &buf.labels[..n],
+            &buf.lr,
+            &buf.momentum,
+            &mut buf.losses,
+        )?;
+        for ((st, m), (&loss, sum)) in states
+            .iter_mut()
+            .zip(&job.members)
+            .zip(buf.losses.iter().zip(buf.loss_sums.iter_mut()))
+        {
+            st.trace_loss.push(loss);
+            *sum += loss as f64;
+            if m.run.step == Stepping::Batch {
+                st.scheduler.step().map_err(sched_err(m.run))?;
+            }
+        }
+        pb.inc(1);
+        if b % 8 == 7 || b + 1 == batches {
+            let secs = states[0].train_seconds + t0.elapsed().as_secs_f64();
+            let imgs = states[0].train_images as f64 + (b * bs + n) as f64;
+            let models = states.len() as f64;
+            pb.set_message(format!("{:.0} model-img/s", models * imgs / secs.max(1e-9)));
+        }
+    }
+    Ok(t0.elapsed().as_secs_f64())
+}
+
+/// After an epoch's training: evaluates every member, steps the epoch-stepped schedulers (plateau on
+/// the member's own test loss), records and prints the epoch.
+#[allow(clippy::too_many_arguments)]
+fn end_epoch(
+    job: &GroupJob,
+    models: &Backend,
+    states: &mut [PairState],
+    epoch: u32,
+    first: &[(f32, f32)],
+    buf: &Batch,
+    train_secs: f64,
+    wall: Instant,
+    pb: &ProgressBar,
+) -> Result<()> {
+    let data = job.data;
+    let batches = data.train.len().div_ceil(job.batch_size);
+    let t1 = Instant::now();
+    let evals = models.evaluate(&data.test.images, &data.test.labels)?;
+    let eval_secs = t1.elapsed().as_secs_f64();
+    for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
+        let (test_loss, test_accuracy) = evals[k];
+        if m.run.step == Stepping::Epoch {
+            let r = if st.scheduler.needs_metric() {
+                st.scheduler.step_with_metric(test_loss)
+            } else {
+                st.scheduler.step()
+            };
+            r.map_err(sched_err(m.run))?;
+        }
+        let rec = EpochRecord {
+            epoch: epoch + 1,
+            train_loss: (buf.loss_sums[k] / batches as f64) as f32,
+            test_loss,
+            test_accuracy,
+            lr: first[k].0,
+            momentum: first[k].1,
+        };
+        let line = format!(
+            "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}  lr {:.3e}  momentum {:.3}  {:.1} s",
+            m.label,
+            epoch + 1,
+            job.epochs,
+            rec.train_loss,
+            rec.test_loss,
+            rec.test_accuracy,
+            rec.lr,
+            rec.momentum,
+            wall.elapsed().as_secs_f64()
+        );
+        pb.suspend(|| println!("{line}"));
+        st.records.push(rec);
+        st.epochs_done = epoch + 1;
+        st.train_seconds += train_secs;
+        st.train_images += data.train.len() as u64;
+        st.eval_seconds += eval_secs;
+        st.eval_images += data.test.len() as u64;
+    }
+    Ok(())
+}
+
 /// Trains every member of the group to `job.epochs`, continuing from their checkpoints (which must
 /// all be at the same epoch), and writes each member's `result.json`.
 pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairResult>> {
     let data = job.data;
     let net = Net::new(data.train.rows, data.train.cols);
-    let px = net.rows * net.cols;
     let n_train = data.train.len();
     let bs = job.batch_size;
-    let batches = n_train.div_ceil(bs);
     let k_models = job.members.len();
 
     let mut states = Vec::new();
@@ -159,15 +300,17 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
     if states.iter().any(|s| s.epochs_done != start_epoch) {
         bail!("internal: a fused group's checkpoints are at different epochs");
     }
+    let mut buf = Batch {
+        x: vec![0.0; bs * net.rows * net.cols],
+        labels: vec![0; bs],
+        lr: vec![0.0; k_models],
+        momentum: vec![0.0; k_models],
+        losses: vec![0.0; k_models],
+        loss_sums: vec![0.0; k_models],
+    };
     let mut models = Backend::new(job.device, net, params, momenta)?;
-    let pb = progress_bar(progress, job, batches, start_epoch);
-
+    let pb = progress_bar(progress, job, n_train.div_ceil(bs), start_epoch);
     let mut order: Vec<usize> = (0..n_train).collect();
-    let mut xbuf = vec![0f32; bs * px];
-    let mut ybuf = vec![0u32; bs];
-    let (mut lrs, mut moms) = (vec![0f32; k_models], vec![0f32; k_models]);
-    let mut losses = vec![0f32; k_models];
-    let mut loss_sums = vec![0f64; k_models];
     for epoch in start_epoch..job.epochs {
         let wall = Instant::now();
         epoch_order(&mut order, job.seed, epoch, job.file_order);
@@ -175,103 +318,34 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
             .iter()
             .map(|s| (s.scheduler.lr(), s.scheduler.momentum()))
             .collect();
-        loss_sums.fill(0.0);
-        let t0 = Instant::now();
-        for b in 0..batches {
-            let idx = &order[b * bs..((b + 1) * bs).min(n_train)];
-            let n = idx.len();
-            for (j, &i) in idx.iter().enumerate() {
-                xbuf[j * px..(j + 1) * px]
-                    .copy_from_slice(&data.train.images[i * px..(i + 1) * px]);
-                ybuf[j] = data.train.labels[i];
-            }
-            for (k, st) in states.iter_mut().enumerate() {
-                (lrs[k], moms[k]) = (st.scheduler.lr(), st.scheduler.momentum());
-                st.trace_lr.push(lrs[k]);
-                st.trace_momentum.push(moms[k]);
-            }
-            models.step(&xbuf[..n * px], &ybuf[..n], &lrs, &moms, &mut losses)?;
-            for ((st, m), (&loss, sum)) in states
-                .iter_mut()
-                .zip(&job.members)
-                .zip(losses.iter().zip(loss_sums.iter_mut()))
-            {
-                st.trace_loss.push(loss);
-                *sum += loss as f64;
-                if m.run.step == Stepping::Batch {
-                    st.scheduler.step().map_err(sched_err(m.run))?;
-                }
-            }
-            pb.inc(1);
-            if b % 8 == 7 || b + 1 == batches {
-                let secs = states[0].train_seconds + t0.elapsed().as_secs_f64();
-                let imgs = states[0].train_images as f64 + (b * bs + n) as f64;
-                pb.set_message(format!(
-                    "{:.0} model-img/s",
-                    k_models as f64 * imgs / secs.max(1e-9)
-                ));
-            }
-        }
-        let train_secs = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        let evals = models.evaluate(&data.test.images, &data.test.labels)?;
-        let eval_secs = t1.elapsed().as_secs_f64();
-        for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
-            let (test_loss, test_accuracy) = evals[k];
-            if m.run.step == Stepping::Epoch {
-                let r = if st.scheduler.needs_metric() {
-                    st.scheduler.step_with_metric(test_loss)
-                } else {
-                    st.scheduler.step()
-                };
-                r.map_err(sched_err(m.run))?;
-            }
-            let rec = EpochRecord {
-                epoch: epoch + 1,
-                train_loss: (loss_sums[k] / batches as f64) as f32,
-                test_loss,
-                test_accuracy,
-                lr: first[k].0,
-                momentum: first[k].1,
-            };
-            let line = format!(
-                "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}  lr {:.3e}  momentum {:.3}  {:.1} s",
-                m.label,
-                epoch + 1,
-                job.epochs,
-                rec.train_loss,
-                rec.test_loss,
-                rec.test_accuracy,
-                rec.lr,
-                rec.momentum,
-                wall.elapsed().as_secs_f64()
-            );
-            pb.suspend(|| println!("{line}"));
-            st.records.push(rec);
-            st.epochs_done = epoch + 1;
-            st.train_seconds += train_secs;
-            st.train_images += n_train as u64;
-            st.eval_seconds += eval_secs;
-            st.eval_images += data.test.len() as u64;
-        }
+        let train_secs = train_epoch(job, &mut models, &mut states, &order, &mut buf, &pb)?;
+        end_epoch(
+            job,
+            &models,
+            &mut states,
+            epoch,
+            &first,
+            &buf,
+            train_secs,
+            wall,
+            &pb,
+        )?;
         let wall_secs = wall.elapsed().as_secs_f64();
         for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
             st.wall_seconds += wall_secs;
             save_checkpoint(m, st, &models.tensors(k)?)?;
-        }
-        if let Some(n) = std::env::var("HOST_TRAIN_ABORT_AFTER_EPOCH")
-            .ok()
-            .and_then(|v| v.parse::<u32>().ok())
-        {
-            if epoch + 1 == n {
-                // Test hook: die like a killed process right after a checkpoint.
-                std::process::abort();
-            }
+            abort_hook(epoch + 1, k + 1, k_models);
         }
     }
     pb.finish_and_clear();
     progress.remove(&pb);
+    finish(job, states)
+}
 
+/// Writes each member's `result.json` from its final state.
+fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
+    let data = job.data;
+    let (n_train, bs, k_models) = (data.train.len(), job.batch_size, job.members.len());
     let mut results = Vec::new();
     for (st, m) in states.into_iter().zip(&job.members) {
         let last = st.records.last().cloned().context("no epochs")?;

@@ -322,6 +322,31 @@ fn results_file(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Killed after only half of a fused group has saved its epoch-2 checkpoint: the resumed bench trains
+/// the two halves as separate groups (they are at different epochs) and still ends bit-identical.
+#[test]
+fn killed_mid_group_checkpoint_splits_the_group_and_stays_bit_identical() {
+    let f = Fixture::new();
+    f.bench("full", &["--no-plots"]).assert().success();
+    f.bench("cut", &["--no-plots"])
+        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2/2")
+        .assert()
+        .failure();
+    let err = f
+        .bench("cut", &["--resume", "--no-plots"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(
+        err.contains("4 unfinished pair(s) in 2 group(s) of up to 2"),
+        "{err}"
+    );
+    f.assert_same_results("full", "cut", 3);
+}
+
 #[test]
 fn killed_and_resumed_is_bit_identical() {
     let f = Fixture::new();
