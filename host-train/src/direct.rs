@@ -95,7 +95,7 @@ pub fn weight_grad<const LANES: usize, const CV: usize, const CB: usize>(
 ) {
     let cout = LANES * CV;
     assert!(available() && (LANES == 16 || LANES == 8));
-    assert!(cin % CB == 0 && 3 * CB * CV <= 24);
+    assert!(cin.is_multiple_of(CB) && 3 * CB * CV <= 24);
     assert!(inp.len() >= (h + 2) * (w + 2) * cin);
     let (gw, goff) = if g_padded { (w + 2, 1) } else { (w, 0) };
     assert!(g.len() >= (h + 2 * goff) * gw * cout && dw.len() >= 9 * cin * cout);
@@ -451,7 +451,7 @@ mod tests {
         let mut dw = vec![0.0; layer.weights()];
         add_hwio_to_oihw(&dw_hwio, cin, cout, &mut dw);
         assert!(max_diff(&dw, &dw_ref) < 1e-4, "dw {cin}->{cout}");
-        if cin % 16 != 0 {
+        if !cin.is_multiple_of(16) {
             return;
         }
         let mut f_hwio = vec![0.0; layer.weights()];

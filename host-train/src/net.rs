@@ -400,8 +400,7 @@ fn backward_direct(
     for y in 0..h {
         let out = &mut g3p[((y + 1) * (w + 2) + 1) * c3..][..row];
         out.fill(0.0);
-        for c in 0..CLASSES {
-            let d = dl[c];
+        for (c, &d) in dl.iter().enumerate() {
             let wrow = &packed.linear[c * flat + y * row..][..row];
             for (gv, &wv) in out.iter_mut().zip(wrow) {
                 *gv += d * wv;

@@ -25,6 +25,24 @@ fn rel(a: f64, b: f64) -> f64 {
 
 #[test]
 fn training_follows_pytorch_step_by_step() {
+    follows_pytorch("cpu");
+}
+
+/// The same on the GPU (a `--features cuda` build on a machine with an NVIDIA GPU; scripts/gpu-check.sh).
+/// Without a usable device it is skipped, unless HOST_TRAIN_REQUIRE_CUDA is set.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_training_follows_pytorch_step_by_step() {
+    if candle_core::Device::new_cuda(0).is_err()
+        && std::env::var_os("HOST_TRAIN_REQUIRE_CUDA").is_none()
+    {
+        eprintln!("no CUDA device: skipped");
+        return;
+    }
+    follows_pytorch("cuda");
+}
+
+fn follows_pytorch(device: &str) {
     let fx = fixture();
     let expected = json(&fx.join("expected.json"));
     let tmp = tempfile::tempdir().unwrap();
@@ -32,7 +50,15 @@ fn training_follows_pytorch_step_by_step() {
     Command::cargo_bin("host-train")
         .unwrap()
         .env("HOST_TRAIN_NO_PROGRESS", "1")
-        .args(["bench", "--no-plots", "--order", "file", "--config"])
+        .args([
+            "bench",
+            "--no-plots",
+            "--order",
+            "file",
+            "--device",
+            device,
+            "--config",
+        ])
         .arg(fx.join("config.toml"))
         .arg("--data")
         .arg(fx.join("data"))
