@@ -61,11 +61,25 @@ fn schedules() -> Vec<(&'static str, Spec)> {
             .into(),
         ),
         (
+            // eta_min > 0: the children step in exact mode (f64), as PyTorch.
             "ChainedScheduler",
             ChainedScheduler {
                 schedulers: [
                     LeafSpec::from(StepLR::new(2, 0.999_99).unwrap()),
                     CosineAnnealingLR::new(10_000, 1e-4).unwrap().into(),
+                ]
+                .into_iter()
+                .collect(),
+            }
+            .into(),
+        ),
+        (
+            // The same with eta_min = 0: no offset to cross, the f32 path.
+            "ChainedScheduler_eta_min0",
+            ChainedScheduler {
+                schedulers: [
+                    LeafSpec::from(StepLR::new(2, 0.999_99).unwrap()),
+                    CosineAnnealingLR::new(10_000, 0.0).unwrap().into(),
                 ]
                 .into_iter()
                 .collect(),

@@ -40,6 +40,63 @@ pub(crate) fn half_cosine(u: u32, t: u32) -> f32 {
     c * c
 }
 
+/// `sin x` (`cos = false`) or `cos x` for `x` in [0, pi/4], in f64: Taylor polynomials to
+/// x^17 and x^18 (truncation below 2e-19, far under f64's half ulp) in Horner form. Short, so
+/// that the exact mode (`Kind::ratio64`) does not pull libm's f64 trigonometry onto a device.
+fn sin_or_cos_quarter64(x: f64, cos: bool) -> f64 {
+    // 1/n! for n = 0..=18.
+    const INV_FACT: [f64; 19] = [
+        1.0,
+        1.0,
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+        1.0 / 87_178_291_200.0,
+        1.0 / 1_307_674_368_000.0,
+        1.0 / 20_922_789_888_000.0,
+        1.0 / 355_687_428_096_000.0,
+        1.0 / 6_402_373_705_728_000.0,
+    ];
+    let x2 = x * x;
+    let first = usize::from(!cos); // cos: 1/0!, 1/2!, ...; sin: 1/1!, 1/3!, ...
+    let mut sum = 0.0;
+    for k in (0..9).rev() {
+        let c = INV_FACT[first + 2 * k];
+        // Horner: sum_k (-1)^k c_k x2^k.
+        sum = if k % 2 == 0 { c } else { -c } + x2 * sum;
+    }
+    if cos {
+        sum
+    } else {
+        x * sum
+    }
+}
+
+/// [`half_cosine`] in f64, for the exact mode (`Kind::ratio64`).
+pub(crate) fn half_cosine64(u: u32, t: u32) -> f64 {
+    let t = u64::from(t.max(1));
+    let mut u = u64::from(u) % (2 * t);
+    if u > t {
+        u = 2 * t - u;
+    }
+    let half_pi = core::f64::consts::FRAC_PI_2;
+    let c = if 2 * u <= t {
+        sin_or_cos_quarter64(half_pi * (u as f64 / t as f64), true)
+    } else {
+        sin_or_cos_quarter64(half_pi * ((t - u) as f64 / t as f64), false)
+    };
+    c * c
+}
+
 /// `((1 + cos(pi p)) / 2, (1 - cos(pi p)) / 2)` for `p` in [0, 1], given `p` and `1 - p` each
 /// computed directly; each half is accurate to a few ulps, even where it is tiny.
 pub(crate) fn half_cosines(p: f32, one_minus_p: f32) -> (f32, f32) {
@@ -78,15 +135,16 @@ pub struct CosineAnnealingLR {
     /// Half period in steps (>= 1).
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_max"))]
     pub t_max: u32,
-    /// The lr at the trough (>= 0; default 0).
+    /// The lr at the trough (>= 0; default 0). f64, as PyTorch holds it: in a chain that drives
+    /// the lr below `eta_min` and through zero, the offset's rounding would show in the lr.
     #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_ANNEALING_LR_ETA_MIN"))]
-    pub eta_min: f32,
+    pub eta_min: f64,
 }
 }
 
 impl CosineAnnealingLR {
     /// Checked constructor.
-    pub fn new(t_max: u32, eta_min: f32) -> Result<Self, Error> {
+    pub fn new(t_max: u32, eta_min: f64) -> Result<Self, Error> {
         let s = CosineAnnealingLR { t_max, eta_min };
         s.validate()?;
         Ok(s)
@@ -153,10 +211,21 @@ impl CosineAnnealingWarmRestarts {
 
 impl crate::kind::Kind for CosineAnnealingLR {
     fn offset(&self) -> Option<f32> {
+        // f64 -> f32 is a library call on a Cortex-M4F: skip it for the usual eta_min = 0.
+        Some(if self.eta_min.to_bits() == 0 {
+            0.0
+        } else {
+            self.eta_min as f32
+        })
+    }
+    fn offset64(&self) -> Option<f64> {
         Some(self.eta_min)
     }
     fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
         half_cosine(to, self.t_max) / from.map_or(1.0, |f| half_cosine(f, self.t_max))
+    }
+    fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
+        half_cosine64(to, self.t_max) / from.map_or(1.0, |f| half_cosine64(f, self.t_max))
     }
 }
 
@@ -170,6 +239,33 @@ impl crate::kind::Kind for CosineAnnealingWarmRestarts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f64_kernels_are_f64_accurate() {
+        for i in 0..=1000 {
+            let x = core::f64::consts::FRAC_PI_4 * f64::from(i) / 1000.0;
+            let (s, c) = (
+                sin_or_cos_quarter64(x, false),
+                sin_or_cos_quarter64(x, true),
+            );
+            assert!(
+                (s - x.sin()).abs() <= 2.0 * f64::EPSILON * x.sin(),
+                "sin {x}"
+            );
+            assert!((c - x.cos()).abs() <= 2.0 * f64::EPSILON, "cos {x}");
+        }
+        for t in [1u32, 3, 10, 300, 100_000] {
+            for u in (0..3 * t).step_by((t as usize / 40).max(1)) {
+                let x = core::f64::consts::PI * f64::from(u) / f64::from(t);
+                let want = (1.0 + x.cos()) / 2.0;
+                let got = half_cosine64(u, t);
+                assert!(
+                    (got - want).abs() <= 8.0 * f64::EPSILON,
+                    "F({u}/{t}) = {got} vs {want}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn half_cosine_matches_f64_and_keeps_the_trough() {

@@ -41,7 +41,7 @@ defaults! {
     /// `PolynomialLR(power=1.0)`.
     POLYNOMIAL_LR_POWER: f32 = 1.0;
     /// `CosineAnnealingLR(eta_min=0)`.
-    COSINE_ANNEALING_LR_ETA_MIN: f32 = 0.0;
+    COSINE_ANNEALING_LR_ETA_MIN: f64 = 0.0;
     /// `CosineAnnealingWarmRestarts(T_mult=1)`.
     COSINE_ANNEALING_WARM_RESTARTS_T_MULT: u32 = 1;
     /// `CosineAnnealingWarmRestarts(eta_min=0)`.

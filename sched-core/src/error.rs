@@ -84,14 +84,40 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Checks `value` (f32 or f64) is finite and `> 0`.
-pub(crate) fn positive(
+/// An f32 or f64 parameter, compared in its own type (an f32 in f64 would be soft float on a
+/// Cortex-M4F).
+pub(crate) trait Real: Copy {
+    fn positive(self) -> bool;
+    fn non_negative(self) -> bool;
+}
+
+impl Real for f32 {
+    fn positive(self) -> bool {
+        self.is_finite() && self > 0.0
+    }
+    fn non_negative(self) -> bool {
+        self.is_finite() && self >= 0.0
+    }
+}
+
+impl Real for f64 {
+    fn positive(self) -> bool {
+        self.is_finite() && self > 0.0
+    }
+    fn non_negative(self) -> bool {
+        self.is_finite() && self >= 0.0
+    }
+}
+
+/// Checks `value` (f32 or f64) is finite and `> 0`. (The checks are out of line: on a
+/// Cortex-M4F each call site would otherwise carry its own copy.)
+#[inline(never)]
+pub(crate) fn positive<T: Real>(
     schedule: &'static str,
     parameter: &'static str,
-    value: impl Into<f64>,
+    value: T,
 ) -> Result<(), Error> {
-    let value = value.into();
-    if value.is_finite() && value > 0.0 {
+    if value.positive() {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -102,13 +128,14 @@ pub(crate) fn positive(
     }
 }
 
-/// Checks `value` is finite and `>= 0`.
-pub(crate) fn non_negative(
+/// Checks `value` (f32 or f64) is finite and `>= 0`.
+#[inline(never)]
+pub(crate) fn non_negative<T: Real>(
     schedule: &'static str,
     parameter: &'static str,
-    value: f32,
+    value: T,
 ) -> Result<(), Error> {
-    if value.is_finite() && value >= 0.0 {
+    if value.non_negative() {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -120,6 +147,7 @@ pub(crate) fn non_negative(
 }
 
 /// Checks an integer period is `>= 1`.
+#[inline(never)]
 pub(crate) fn at_least_one(
     schedule: &'static str,
     parameter: &'static str,

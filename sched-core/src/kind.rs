@@ -20,6 +20,18 @@ pub(crate) trait Kind {
         1.0
     }
 
+    /// [`Kind::offset`] with the parameter's full precision.
+    fn offset64(&self) -> Option<f64> {
+        self.offset().map(f64::from)
+    }
+
+    /// [`Kind::ratio`] in f64, as PyTorch computes it: for compositions whose lr can be driven
+    /// below a positive offset and through zero, where f32 rounding of any step would show in
+    /// the lr relative to its size (`leaf.rs`, exact mode).
+    fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
+        f64::from(self.ratio(from, to))
+    }
+
     /// For the recursive kinds: whether the factor changes at step `t` (at the other steps
     /// PyTorch returns the group's lr untouched).
     fn changes_at(&self, _t: u32) -> bool {

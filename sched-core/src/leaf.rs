@@ -24,6 +24,42 @@ pub struct ParamGroup {
     /// `group["initial_lr"]`: set by the first scheduler built on the group (OneCycleLR
     /// overwrites it); the base lr of the schedulers built after.
     pub initial_lr: f32,
+    /// The lr in f64, kept by compositions that step in exact mode (see `LeafState::exact`);
+    /// meaningful while it rounds to `lr`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    exact: f64,
+}
+
+impl ParamGroup {
+    pub(crate) fn new(lr: f32, momentum: f32) -> Self {
+        ParamGroup {
+            lr,
+            momentum,
+            initial_lr: lr,
+            exact: f64::from(lr),
+        }
+    }
+
+    /// Sets the lr to an f32 value. The f64 value is left: it no longer rounds to `lr` (so
+    /// [`ParamGroup::lr64`] gives `lr`) unless `lr` is the value it had, which it then refines.
+    pub(crate) fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
+    /// Sets the lr from its f64 value (the f32 `lr` is that rounded).
+    pub(crate) fn set_lr64(&mut self, lr: f64) {
+        self.lr = lr as f32;
+        self.exact = lr;
+    }
+
+    /// The lr in f64: the exact value where one is kept, else the f32 lr.
+    pub(crate) fn lr64(&self) -> f64 {
+        if self.exact as f32 == self.lr {
+            self.exact
+        } else {
+            f64::from(self.lr)
+        }
+    }
 }
 
 impl LeafSpec {
@@ -43,6 +79,13 @@ pub(crate) struct LeafState {
     pub(crate) spec: LeafSpec,
     /// Everything that changes when stepping: small and `Copy`, so a composite can undo a step.
     pub(crate) c: Counters,
+    /// Exact mode: the recursive kinds step in f64 (`Kind::ratio64`) and keep the group's lr in
+    /// f64, as PyTorch does. Set for the children of a composition in which another child can
+    /// drive the lr below a positive offset (a `CosineAnnealingLR` with `eta_min > 0`): there
+    /// `e + (lr - e) r` cancels as the lr nears zero, and f32 rounding of any earlier step would
+    /// show in it relative to its size.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) exact: bool,
 }
 
 /// A leaf scheduler's mutable state.
@@ -58,6 +101,9 @@ pub(crate) struct Counters {
     /// Recursive kinds: the lr and step to scale from (`None`: before the first step).
     anchor_lr: f32,
     anchor_t: Option<u32>,
+    /// Exact mode: `anchor_lr` in f64 (set when exact mode is turned on, then kept by it).
+    #[cfg_attr(feature = "serde", serde(default))]
+    anchor_exact: f64,
     /// MultiplicativeLR: the product of factors since the anchor.
     product: Product,
     /// CosineAnnealingWarmRestarts: `(T_cur, T_i)`.
@@ -76,16 +122,18 @@ impl LeafState {
                 written: group.lr,
                 anchor_lr: group.lr,
                 anchor_t: None,
+                anchor_exact: 0.0,
                 product: Product::ONE,
                 restart: (0, 1),
                 plateau: None,
             },
             spec,
+            exact: false,
         };
         // Constructor side effects PyTorch applies before its initial step.
         match &state.spec {
             LeafSpec::CyclicLR(s) => {
-                group.lr = s.base_lr;
+                group.set_lr(s.base_lr);
                 state.c.base = s.base_lr;
                 if s.cycle_momentum {
                     group.momentum = s.max_momentum;
@@ -108,6 +156,12 @@ impl LeafState {
         }
         state.initial_step(group)?;
         Ok(state)
+    }
+
+    /// Turns exact mode on (see `LeafState::exact`), after the construction steps.
+    pub(crate) fn set_exact(&mut self) {
+        self.exact = true;
+        self.c.anchor_exact = f64::from(self.c.anchor_lr);
     }
 
     /// `_initial_step()`: `last_epoch = 0` in initial mode.
@@ -139,7 +193,7 @@ impl LeafState {
     }
 
     fn set(&mut self, group: &mut ParamGroup, lr: f32) {
-        group.lr = lr;
+        group.set_lr(lr);
         self.c.written = lr;
     }
 
@@ -177,6 +231,9 @@ impl LeafState {
             "count overflowed u32",
         ))?;
         if let Some(offset) = self.spec.offset() {
+            if self.exact {
+                return self.step_exact(group, t);
+            }
             // Work on copies and commit only a finite result, so an error changes nothing.
             let (mut anchor_lr, mut anchor_t) = (self.c.anchor_lr, self.c.anchor_t);
             if group.lr != self.c.written {
@@ -190,13 +247,13 @@ impl LeafState {
                     // PyTorch's branch one step past a trough, where the ratio would divide by
                     // zero: an additive step up.
                     let (rise, _) = self.spec.recursive(None, t).unwrap_or((0.0, 0.0));
-                    if group.lr == s.eta_min {
+                    if group.lr == offset {
                         // Exactly at the trough, as when it runs alone: this is the closed form
                         // again, so anchor on the base lr.
                         (anchor_lr, anchor_t) = (self.c.base, None);
-                        s.eta_min + (self.c.base - s.eta_min) * rise
+                        offset + (self.c.base - offset) * rise
                     } else {
-                        let lr = group.lr + (self.c.base - s.eta_min) * rise;
+                        let lr = group.lr + (self.c.base - offset) * rise;
                         (anchor_lr, anchor_t) = (lr, Some(t));
                         lr
                     }
@@ -239,7 +296,7 @@ impl LeafState {
                 self.set(group, lr);
             }
             LeafSpec::OneCycleLR(s) => {
-                let total = s.total()?;
+                let total = s.total_steps();
                 if t > total {
                     return Err(Error::PastTotalSteps { total_steps: total });
                 }
@@ -255,6 +312,43 @@ impl LeafState {
         Ok(())
     }
 
+    /// `step()` of a recursive kind in exact mode: the same steps as the f32 path, in f64.
+    /// Out of line, so that it does not weigh on the f32 path.
+    #[inline(never)]
+    fn step_exact(&mut self, group: &mut ParamGroup, t: u32) -> Result<(), Error> {
+        let offset = self.spec.offset64().unwrap_or(0.0);
+        let base = f64::from(self.c.base);
+        let (mut anchor, mut anchor_t) = (self.c.anchor_exact, self.c.anchor_t);
+        if group.lr != self.c.written {
+            anchor = group.lr64();
+            anchor_t = Some(t - 1);
+        }
+        let lr = match &self.spec {
+            LeafSpec::CosineAnnealingLR(s)
+                if u64::from(t - 1) % (2 * u64::from(s.t_max)) == u64::from(s.t_max) =>
+            {
+                // PyTorch's additive step one past a trough (see `step`).
+                let rise = self.spec.ratio64(None, t);
+                if group.lr64() == offset {
+                    (anchor, anchor_t) = (base, None);
+                    offset + (base - offset) * rise
+                } else {
+                    let lr = group.lr64() + (base - offset) * rise;
+                    (anchor, anchor_t) = (lr, Some(t));
+                    lr
+                }
+            }
+            spec if !spec.changes_at(t) => group.lr64(),
+            spec => offset + (anchor - offset) * spec.ratio64(anchor_t, t),
+        };
+        self.check(lr as f32)?;
+        (self.c.t, self.c.anchor_t) = (t, anchor_t);
+        (self.c.anchor_exact, self.c.anchor_lr) = (anchor, anchor as f32);
+        group.set_lr64(lr);
+        self.c.written = group.lr;
+        Ok(())
+    }
+
     /// `ReduceLROnPlateau.step(metric)`.
     pub(crate) fn step_with_metric(
         &mut self,
@@ -266,7 +360,7 @@ impl LeafState {
             return Err(Error::MetricNotAccepted);
         };
         self.c.t = self.c.t.saturating_add(1);
-        group.lr = s.step(state, group.lr, metric);
+        group.set_lr(s.step(state, group.lr, metric));
         self.c.written = group.lr;
         Ok(())
     }

@@ -152,6 +152,17 @@ impl OneCycleLR {
         }
     }
 
+    /// The cycle length without the checks of [`OneCycleLR::total`] (at least 1, so that
+    /// [`OneCycleLR::at`] never panics on unchecked parameters).
+    pub(crate) fn total_steps(&self) -> u32 {
+        match (self.total_steps, self.epochs, self.steps_per_epoch) {
+            (Some(total), _, _) => total,
+            (None, Some(epochs), Some(per_epoch)) => epochs.saturating_mul(per_epoch),
+            _ => 1,
+        }
+        .max(1)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         const K: &str = "OneCycleLR";
         let total = self.total()?;
@@ -240,7 +251,7 @@ impl OneCycleLR {
     /// # Ok::<(), sched_core::Error>(())
     /// ```
     pub fn at(&self, t: u32) -> (f32, Option<f32>) {
-        let total = self.total().unwrap_or(1);
+        let total = self.total_steps();
         let (phases, n) = self.phases(total);
         let step = t as f32;
         let mut phase = phases[n - 1];

@@ -268,6 +268,10 @@ impl Kind for StepLR {
         let n = |t: u32| t / self.step_size;
         powi(self.gamma, n(to) - from.map_or(0, n))
     }
+    fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
+        let n = |t: u32| t / self.step_size;
+        powi64(self.gamma, n(to) - from.map_or(0, n))
+    }
     fn changes_at(&self, t: u32) -> bool {
         t % self.step_size == 0
     }
@@ -290,6 +294,10 @@ impl Kind for MultiStepLR {
             self.passed(to) - from.map_or(0, |f| self.passed(f)),
         )
     }
+    fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
+        let n = self.passed(to) - from.map_or(0, |f| self.passed(f));
+        powi64(self.gamma, n)
+    }
     fn changes_at(&self, t: u32) -> bool {
         self.milestones.contains(&t)
     }
@@ -301,6 +309,9 @@ impl Kind for ExponentialLR {
     }
     fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
         powi(self.gamma, to - from.unwrap_or(0))
+    }
+    fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
+        powi64(self.gamma, to - from.unwrap_or(0))
     }
     fn changes_at(&self, _t: u32) -> bool {
         self.gamma != 1.0
@@ -340,9 +351,25 @@ impl Kind for PolynomialLR {
         let before = from.map_or(self.total_iters as f32, left);
         libm::powf(left(to) / before, self.power)
     }
+    // ratio64: the f32 ratio widened (a real power in f64 would link libm's `pow`), as for
+    // ConstantLR and LinearLR, whose factors change the lr only for `total_iters` steps.
     fn changes_at(&self, t: u32) -> bool {
         t <= self.total_iters
     }
+}
+
+/// `gamma ^ n` in f64 by squaring: at most 64 roundings, about 1e-14 relative for any `n`,
+/// without libm's `pow` (the exact mode, `Kind::ratio64`, mostly needs `n` = 0 or 1).
+pub(crate) fn powi64(gamma: f64, mut n: u32) -> f64 {
+    let (mut base, mut acc) = (gamma, 1.0);
+    while n > 0 {
+        if n & 1 == 1 {
+            acc *= base;
+        }
+        base *= base;
+        n >>= 1;
+    }
+    acc
 }
 
 /// A product of f32 factors held as `hi + lo`, about 48 bits of precision.

@@ -66,6 +66,19 @@ fn build_all(
     Ok(built)
 }
 
+/// Children that step on each other's lr (`ChainedScheduler`, `SwitchLR`) step in exact mode
+/// when one of them has a positive offset, below which another child can drive the lr and on
+/// through zero (see `LeafState::exact`).
+fn exact(mut children: Vec<LeafState, MAX_CHILDREN>) -> Vec<LeafState, MAX_CHILDREN> {
+    if children
+        .iter()
+        .any(|c| matches!(&c.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0))
+    {
+        children.iter_mut().for_each(LeafState::set_exact);
+    }
+    children
+}
+
 fn child_index(milestones: &[u32], n: u32) -> usize {
     milestones.iter().filter(|&&m| m <= n).count()
 }
@@ -89,18 +102,14 @@ impl Scheduler {
                 "must be >= 0 and finite",
             ));
         }
-        let mut group = ParamGroup {
-            lr,
-            momentum,
-            initial_lr: lr,
-        };
+        let mut group = ParamGroup::new(lr, momentum);
         let initial = group;
         let body = match spec {
             Spec::Fixed => Body::Fixed,
             Spec::SequentialLR(s) => {
                 check_children("SequentialLR", &s.schedulers, Some(&s.milestones))?;
                 let mut children = build_all(&s.schedulers, &mut group)?;
-                group.lr = group.initial_lr;
+                group.set_lr(group.initial_lr);
                 children[0].initial_step(&mut group)?;
                 Body::Sequential {
                     children,
@@ -109,12 +118,12 @@ impl Scheduler {
             }
             Spec::ChainedScheduler(s) => {
                 check_children("ChainedScheduler", &s.schedulers, None)?;
-                Body::Chained(build_all(&s.schedulers, &mut group)?)
+                Body::Chained(exact(build_all(&s.schedulers, &mut group)?))
             }
             Spec::SwitchLR(s) => {
                 check_children("SwitchLR", &s.schedulers, Some(&s.milestones))?;
                 Body::Switch {
-                    children: build_all(&s.schedulers, &mut group)?,
+                    children: exact(build_all(&s.schedulers, &mut group)?),
                     milestones: s.milestones.clone(),
                 }
             }
@@ -122,7 +131,7 @@ impl Scheduler {
                 w.validate()?;
                 let base = group.initial_lr;
                 let inner = LeafState::build(w.schedule.clone(), &mut group)?;
-                group.lr = base * w.factor(0);
+                group.set_lr(base * w.factor(0));
                 Body::Warmup {
                     warmup: w.clone(),
                     inner,
@@ -217,7 +226,7 @@ impl Scheduler {
                 base,
             } => {
                 if next < warmup.warmup_steps {
-                    group.lr = *base * warmup.factor(next);
+                    group.set_lr(*base * warmup.factor(next));
                 } else if next == warmup.warmup_steps {
                     inner.restart(group)?;
                 } else {
@@ -246,13 +255,9 @@ impl Scheduler {
     pub fn at(&self, k: u32) -> Option<(f32, f32)> {
         let initial = self.initial;
         let restarted = |leaf: &LeafState, local: u32, base: f32| {
-            leaf.at(
-                local,
-                ParamGroup {
-                    lr: base,
-                    ..initial
-                },
-            )
+            let mut group = initial;
+            group.set_lr(base);
+            leaf.at(local, group)
         };
         match &self.body {
             Body::Fixed => Some((initial.lr, initial.momentum)),

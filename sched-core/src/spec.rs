@@ -74,6 +74,18 @@ macro_rules! kinds {
                 }
             }
 
+            pub(crate) fn offset64(&self) -> Option<f64> {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::offset64(s),)*
+                }
+            }
+
+            pub(crate) fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::ratio64(s, from, to),)*
+                }
+            }
+
             pub(crate) fn changes_at(&self, t: u32) -> bool {
                 match self {
                     $(LeafSpec::$leaf(s) => Kind::changes_at(s, t),)*

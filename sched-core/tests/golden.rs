@@ -160,8 +160,10 @@ macro_rules! golden_cases {
 
 golden_cases!(
     ChainedScheduler_constant_exponential,
+    ChainedScheduler_exponential_cosine_eta_min_through_zero,
     ChainedScheduler_linear_step,
     ChainedScheduler_step_cosine,
+    ChainedScheduler_step_cosine_eta_min_through_zero,
     ConstantLR_defaults,
     ConstantLR_factor05_total_iters3,
     ConstantLR_total_iters0,
@@ -242,6 +244,7 @@ golden_cases!(
     StepLR_milestone_boundaries,
     StepLR_momentum09,
     StepLR_step_size1_gamma099,
+    SwitchLR_exponential_then_cosine_below_eta_min,
     SwitchLR_small,
     SwitchLR_step_then_linear,
     TimmCosineLR_cycle_mul2_k_decay2,

@@ -767,6 +767,21 @@ def define_cases():
                                           K("StepLR", step_size=3, gamma=0.5)]),
         20,
     )
+    # Recursive compositions whose lr crosses eta_min and zero, several thousand steps: PyTorch's
+    # recursion drives the lr below eta_min and on through zero (relative precision near the
+    # crossings is what these check).
+    case(
+        "ChainedScheduler_step_cosine_eta_min_through_zero",
+        K("ChainedScheduler", schedulers=[K("StepLR", step_size=250, gamma=0.5),
+                                          K("CosineAnnealingLR", T_max=300, eta_min=0.02)]),
+        4000,
+    )
+    case(
+        "ChainedScheduler_exponential_cosine_eta_min_through_zero",
+        K("ChainedScheduler", schedulers=[K("ExponentialLR", gamma=0.999),
+                                          K("CosineAnnealingLR", T_max=400, eta_min=0.02)]),
+        4000,
+    )
     # ---- Project-only kinds
     case("Fixed_lr01", K("Fixed"), 10)
     case("Fixed_momentum09", K("Fixed"), 10, lr=0.003, momentum=0.9)
@@ -777,6 +792,12 @@ def define_cases():
                       K("ExponentialLR", gamma=0.9)],
           milestones=[4, 9]),
         20,
+    )
+    case(
+        "SwitchLR_exponential_then_cosine_below_eta_min",
+        K("SwitchLR", schedulers=[K("ExponentialLR", gamma=0.995), K("CosineAnnealingLR", T_max=500, eta_min=0.03)],
+          milestones=[600]),
+        4000,
     )
     case(
         "SwitchLR_step_then_linear",
