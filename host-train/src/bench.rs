@@ -2,7 +2,7 @@
 
 use crate::config::{Run, RunConfig};
 use crate::net::{Models, Net};
-use crate::store::{self, Plan, RunConfigText};
+use crate::store::{self, DataId, Plan, RunConfigText};
 use crate::train::{self, GroupJob, Member};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
@@ -185,6 +185,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(chrono::Local::now().format("%Y%m%d-%H%M%S").to_string())
     });
+    let data_dir = crate::data::resolve_dir(args.data.as_deref());
+    let mut data = crate::data::load(&data_dir)?;
+    if let Some(n) = args.subset {
+        data.train.truncate(n);
+    }
+    if let Some(n) = args.test_subset {
+        data.test.truncate(n);
+    }
     let plan = Plan {
         config: RunConfigText(text),
         runs: runs.iter().map(|r| r.name.clone()).collect(),
@@ -196,6 +204,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         device: format!("{:?}", args.device).to_lowercase(),
         init: args.init.clone(),
         file_order: args.order == Order::File,
+        data: Some(DataId {
+            name: data_dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            sha256: data.sha256.clone(),
+        }),
     };
     let plan_path = store::plan_path(&out);
     if args.resume {
@@ -207,7 +221,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 )
             })?)
             .with_context(|| format!("--resume: corrupt {}", plan_path.display()))?;
-        if old != plan {
+        // Benches started before data checksums were recorded resume without that check.
+        let mut same = plan.clone();
+        if old.data.is_none() {
+            same.data = None;
+        }
+        if old != same {
             bail!(
                 "--resume: the arguments differ from those {} was started with; give the same ones",
                 out.display()
@@ -220,14 +239,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
     }
 
-    let data_dir = crate::data::resolve_dir(args.data.as_deref());
-    let mut data = crate::data::load(&data_dir)?;
-    if let Some(n) = args.subset {
-        data.train.truncate(n);
-    }
-    if let Some(n) = args.test_subset {
-        data.test.truncate(n);
-    }
     let net = Net::new(data.train.rows, data.train.cols);
     let init = match &args.init {
         Some(path) => {

@@ -2,6 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +46,8 @@ pub struct Dataset {
     pub train: Split,
     pub test: Split,
     pub dir: PathBuf,
+    /// SHA-256 (hex) of each of the four files as read, by file name.
+    pub sha256: BTreeMap<String, String>,
 }
 
 /// `--data DIR`, else `$FASHION_MNIST_DIR`, else the Debian package's folder.
@@ -58,8 +62,13 @@ pub fn resolve_dir(arg: Option<&Path>) -> PathBuf {
 }
 
 pub fn load(dir: &Path) -> Result<Dataset> {
-    let train = load_split(&dir.join(TRAIN_IMAGES), &dir.join(TRAIN_LABELS))?;
-    let test = load_split(&dir.join(TEST_IMAGES), &dir.join(TEST_LABELS))?;
+    let mut sha256 = BTreeMap::new();
+    let train = load_split(
+        &dir.join(TRAIN_IMAGES),
+        &dir.join(TRAIN_LABELS),
+        &mut sha256,
+    )?;
+    let test = load_split(&dir.join(TEST_IMAGES), &dir.join(TEST_LABELS), &mut sha256)?;
     if train.rows != test.rows || train.cols != test.cols {
         bail!(
             "Fashion-MNIST in {}: train and test images differ in size",
@@ -70,18 +79,28 @@ pub fn load(dir: &Path) -> Result<Dataset> {
         train,
         test,
         dir: dir.to_path_buf(),
+        sha256,
     })
 }
 
-fn read_gz(path: &Path) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).with_context(|| {
+/// The decompressed contents of `path`; records the SHA-256 of its bytes under its file name.
+fn read_gz(path: &Path, sha256: &mut BTreeMap<String, String>) -> Result<Vec<u8>> {
+    let file = std::fs::read(path).with_context(|| {
         format!(
             "cannot open Fashion-MNIST file {}: {INSTALL_HINT}",
             path.display()
         )
     })?;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let hex: String = Sha256::digest(&file)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    sha256.insert(name, hex);
     let mut bytes = Vec::new();
-    GzDecoder::new(std::io::BufReader::new(file))
+    GzDecoder::new(file.as_slice())
         .read_to_end(&mut bytes)
         .with_context(|| {
             format!(
@@ -96,14 +115,18 @@ fn be_u32(b: &[u8], i: usize) -> u32 {
     u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
 }
 
-fn load_split(images: &Path, labels: &Path) -> Result<Split> {
+fn load_split(
+    images: &Path,
+    labels: &Path,
+    sha256: &mut BTreeMap<String, String>,
+) -> Result<Split> {
     let corrupt = |p: &Path, why: String| {
         anyhow::anyhow!(
             "corrupt Fashion-MNIST file {}: {why}; {INSTALL_HINT}",
             p.display()
         )
     };
-    let ib = read_gz(images)?;
+    let ib = read_gz(images, sha256)?;
     if ib.len() < 16 || be_u32(&ib, 0) != 0x0000_0803 {
         return Err(corrupt(
             images,
@@ -121,7 +144,7 @@ fn load_split(images: &Path, labels: &Path) -> Result<Split> {
             format!("{} bytes for {n} images of {rows}x{cols}", ib.len()),
         ));
     }
-    let lb = read_gz(labels)?;
+    let lb = read_gz(labels, sha256)?;
     if lb.len() < 8 || be_u32(&lb, 0) != 0x0000_0801 {
         return Err(corrupt(
             labels,

@@ -1,7 +1,10 @@
-//! Plots (plotters, PNG and SVG): schedule curves, test accuracy per epoch, final accuracy bars.
+//! Plots (plotters, PNG and SVG): schedule curves, test accuracy per epoch (one panel per run), final
+//! accuracy (runs sorted, seeds and the study's value marked), paired differences to the reference run.
 
 use crate::store::Group;
 use anyhow::{anyhow, bail, Context, Result};
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::{RangedCoordf32, RangedCoordi32};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -169,65 +172,198 @@ fn lr_grid<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()>
     Ok(())
 }
 
-fn accuracy_curves<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
-    let epochs = groups
+/// Line colours for runs: the Okabe–Ito colour-blind-safe set without its yellow and sky blue (too
+/// pale on white) and with its orange darkened, so each has at least 3:1 contrast on white.
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0xA6, 0x6A, 0x00),
+];
+
+/// Line styles that extend the palette beyond 6 runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dash {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// The colour and line style of the run at `index` in config order: the same in every plot.
+pub fn run_style(index: usize) -> (RGBColor, Dash) {
+    let dash = [Dash::Solid, Dash::Dashed, Dash::Dotted][(index / PALETTE.len()) % 3];
+    (PALETTE[index % PALETTE.len()], dash)
+}
+
+/// WCAG contrast ratio of `c` against white (the palette test checks every colour against 3:1).
+#[cfg(test)]
+pub fn contrast_on_white(c: RGBColor) -> f64 {
+    let lin = |v: u8| {
+        let v = v as f64 / 255.0;
+        if v <= 0.03928 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2);
+    1.05 / (l + 0.05)
+}
+
+/// At most `max` integer ticks from `lo` to `hi` (inclusive), every 1, 2, 5, 10, ... steps from `lo`.
+pub fn integer_ticks(lo: i32, hi: i32, max: usize) -> Vec<i32> {
+    let span = (hi - lo).max(0) as usize;
+    let step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+        .into_iter()
+        .find(|s| span / s < max.max(1))
+        .unwrap_or(span.max(1));
+    (lo..=hi).step_by(step).collect()
+}
+
+/// Group indices ordered by mean final accuracy, best first (ties in config order).
+pub fn by_mean_accuracy(groups: &[Group]) -> Vec<usize> {
+    let mean = |g: &Group| g.mean_std(|r| r.final_accuracy as f64).0;
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| mean(&groups[b]).total_cmp(&mean(&groups[a])));
+    order
+}
+
+/// The note a title carries when a value axis does not start at zero.
+pub fn axis_note(lo: f64, hi: f64) -> String {
+    if lo > 0.0 {
+        format!("; axis {lo:.3} to {hi:.3}, not from 0")
+    } else {
+        String::new()
+    }
+}
+
+type EpochChart<'a, 'b, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<RangedCoordi32>, RangedCoordf32>>;
+
+/// A run's line in an epoch panel, in its colour and line style.
+fn epoch_line<DB: DrawingBackend>(
+    chart: &mut EpochChart<'_, '_, DB>,
+    points: Vec<(i32, f32)>,
+    color: RGBAColor,
+    dash: Dash,
+    width: u32,
+) -> Result<()> {
+    let style = color.stroke_width(width);
+    match dash {
+        Dash::Solid => chart
+            .draw_series(LineSeries::new(points, style))
+            .map(|_| ()),
+        Dash::Dashed => chart
+            .draw_series(DashedLineSeries::new(points, 9, 5, style))
+            .map(|_| ()),
+        Dash::Dotted => chart
+            .draw_series(DashedLineSeries::new(points, 2, 4, style))
+            .map(|_| ()),
+    }
+    .map_err(err)
+}
+
+/// Mean test accuracy per epoch of a run over its seeds, and each seed's curve.
+fn epoch_curves(g: &Group) -> (Vec<(i32, f32)>, Vec<Vec<(i32, f32)>>) {
+    let epochs = g.pairs.iter().map(|p| p.epochs.len()).max().unwrap_or(0);
+    let mean = (0..epochs)
+        .filter_map(|e| {
+            let v: Vec<f32> = g
+                .pairs
+                .iter()
+                .filter_map(|p| p.epochs.get(e).map(|r| r.test_accuracy))
+                .collect();
+            (!v.is_empty()).then(|| ((e + 1) as i32, v.iter().sum::<f32>() / v.len() as f32))
+        })
+        .collect();
+    let seeds = g
+        .pairs
         .iter()
-        .flat_map(|g| g.pairs.iter().map(|p| p.epochs.len()))
+        .map(|p| {
+            p.epochs
+                .iter()
+                .map(|r| (r.epoch as i32, r.test_accuracy))
+                .collect()
+        })
+        .collect();
+    (mean, seeds)
+}
+
+/// Test accuracy per epoch, one panel per run with shared axes: the run's seeds faint, their mean
+/// bold, and the reference run's mean in grey in every other panel.
+fn accuracy_panels<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
+    let curves: Vec<_> = groups.iter().map(epoch_curves).collect();
+    let epochs = curves
+        .iter()
+        .flat_map(|(m, _)| m.last().map(|p| p.0))
         .max()
         .unwrap_or(1)
         .max(2);
-    let mean_curve = |g: &Group| -> Vec<(f32, f32)> {
-        (0..epochs)
-            .filter_map(|e| {
-                let v: Vec<f32> = g
-                    .pairs
-                    .iter()
-                    .filter_map(|p| p.epochs.get(e).map(|r| r.test_accuracy))
-                    .collect();
-                (!v.is_empty()).then(|| ((e + 1) as f32, v.iter().sum::<f32>() / v.len() as f32))
-            })
-            .collect()
-    };
-    let curves: Vec<_> = groups.iter().map(mean_curve).collect();
-    let (lo, hi) = range(curves.iter().flatten().map(|p| p.1));
-    let mut chart = ChartBuilder::on(a)
-        .caption(
-            "Test accuracy per epoch (mean over seeds)",
-            ("sans-serif", 24),
+    let (lo, hi) = range(
+        curves
+            .iter()
+            .flat_map(|(m, seeds)| m.iter().chain(seeds.iter().flatten()).map(|p| p.1)),
+    );
+    let reference = groups
+        .iter()
+        .position(|g| g.name == crate::report::REFERENCE_RUN);
+    let cols = panel_columns(groups.len());
+    let rows = groups.len().div_ceil(cols);
+    let (title, body) = a.split_vertically(40);
+    title
+        .titled(
+            &format!(
+                "Test accuracy per epoch (bold: mean over seeds, faint: each seed, grey: {}){}",
+                reference.map_or("-", |r| groups[r].name.as_str()),
+                axis_note(lo as f64, hi as f64)
+            ),
+            ("sans-serif", 20),
         )
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(55)
-        .build_cartesian_2d(1f32..epochs as f32, lo..hi)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("test accuracy")
-        .draw()
-        .map_err(err)?;
-    for (i, (g, c)) in groups.iter().zip(&curves).enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+    let cells = body.split_evenly((rows, cols));
+    for (i, ((g, (mean, seeds)), cell)) in groups.iter().zip(&curves).zip(cells.iter()).enumerate()
+    {
+        let (color, dash) = run_style(i);
+        let mut chart = ChartBuilder::on(cell)
+            .caption(&g.name, ("sans-serif", 13))
+            .margin(6)
+            .x_label_area_size(22)
+            .y_label_area_size(42)
+            .build_cartesian_2d(
+                (1..epochs).with_key_points(integer_ticks(1, epochs, 8)),
+                lo..hi,
+            )
+            .map_err(err)?;
         chart
-            .draw_series(LineSeries::new(c.iter().copied(), color.stroke_width(2)))
-            .map_err(err)?
-            .label(g.name.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
-            });
+            .configure_mesh()
+            .y_labels(5)
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(err)?;
+        if let Some(r) = reference.filter(|&r| r != i) {
+            let grey = RGBColor(150, 150, 150).to_rgba();
+            epoch_line(&mut chart, curves[r].0.clone(), grey, Dash::Solid, 2)?;
+        }
+        for s in seeds {
+            epoch_line(&mut chart, s.clone(), color.mix(0.35), Dash::Solid, 1)?;
+        }
+        epoch_line(&mut chart, mean.clone(), color.to_rgba(), dash, 3)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(err)?;
     Ok(())
 }
 
-fn final_bars<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
+/// Panels per row of the per-epoch plot.
+fn panel_columns(runs: usize) -> usize {
+    (if runs > 9 { 4 } else { 3 }).min(runs.max(1))
+}
+
+/// Final test accuracy per run, best first: mean (filled dot) ± std (bar), each seed (hollow dot), and
+/// the study's single run (red cross).
+fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
+    let order = by_mean_accuracy(groups);
     let stats: Vec<(f64, f64)> = groups
         .iter()
         .map(|g| {
@@ -235,58 +371,174 @@ fn final_bars<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<
             (m, s.unwrap_or(0.0))
         })
         .collect();
-    let (lo, hi) = range(
-        stats
-            .iter()
-            .flat_map(|(m, s)| [(*m - *s) as f32, (*m + *s) as f32]),
-    );
-    let lo = lo.min(hi - 0.02);
+    let study: Vec<Option<f64>> = groups
+        .iter()
+        .map(|g| crate::report::study_accuracy(&g.name).map(f64::from))
+        .collect();
+    let values = stats
+        .iter()
+        .flat_map(|(m, s)| [m - s, m + s])
+        .chain(study.iter().flatten().copied())
+        .chain(
+            groups
+                .iter()
+                .flat_map(|g| g.pairs.iter().map(|p| p.final_accuracy as f64)),
+        );
+    let (lo, hi) = range(values.map(|v| v as f32));
+    let (lo, hi) = (lo as f64, hi as f64);
+    let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let n = groups.len();
     let mut chart = ChartBuilder::on(a)
         .caption(
-            "Final test accuracy (mean ± std over seeds)",
-            ("sans-serif", 24),
+            format!(
+                "Final test accuracy, best first: mean ± std over {seeds} seed(s), hollow: each seed, red ×: the study's single run{}",
+                axis_note(lo, hi)
+            ),
+            ("sans-serif", 18),
         )
         .margin(10)
-        .x_label_area_size(30)
+        .x_label_area_size(35)
         .y_label_area_size(390)
-        .build_cartesian_2d(lo as f64..hi as f64, (0..n).into_segmented())
+        .build_cartesian_2d(lo..hi, (0..n).into_segmented())
         .map_err(err)?;
-    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    // Segment 0 is at the bottom: list the best last so that it is drawn on top.
+    let names: Vec<String> = order
+        .iter()
+        .rev()
+        .map(|&i| groups[i].name.clone())
+        .collect();
     chart
         .configure_mesh()
         .disable_y_mesh()
         .x_desc("test accuracy")
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+            SegmentValue::CenterOf(row) => names.get(*row).cloned().unwrap_or_default(),
             _ => String::new(),
         })
         .y_labels(n)
         .draw()
         .map_err(err)?;
-    for (i, &(m, s)) in stats.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [
-                    (lo as f64, SegmentValue::Exact(i)),
-                    (m, SegmentValue::Exact(i + 1)),
-                ],
-                color.mix(0.7).filled(),
-            )))
-            .map_err(err)?;
+    for (row, &i) in order.iter().enumerate() {
+        let (color, _) = run_style(i);
+        let (m, s) = stats[i];
+        let y = SegmentValue::CenterOf(n - 1 - row);
         if s > 0.0 {
             chart
                 .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                    SegmentValue::CenterOf(i),
+                    y.clone(),
                     m - s,
                     m,
                     m + s,
-                    BLACK.stroke_width(2),
+                    color.stroke_width(2),
                     10,
                 )))
                 .map_err(err)?;
         }
+        chart
+            .draw_series(groups[i].pairs.iter().map(|p| {
+                Circle::new(
+                    (p.final_accuracy as f64, y.clone()),
+                    4,
+                    color.stroke_width(1),
+                )
+            }))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (m, y.clone()),
+                6,
+                color.filled(),
+            )))
+            .map_err(err)?;
+        if let Some(v) = study[i] {
+            let red = RGBColor(0xC0, 0x00, 0x00).stroke_width(3);
+            chart
+                .draw_series(std::iter::once(Cross::new((v, y), 7, red)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Paired differences of final accuracy to the reference run, with 95% t intervals (needs >= 2 seeds).
+fn paired_differences<DB: DrawingBackend>(
+    a: &Area<'_, DB>,
+    groups: &[Group],
+    reference: usize,
+) -> Result<()> {
+    let mut rows: Vec<(usize, crate::report::PairedDiff)> = groups
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != reference)
+        .filter_map(|(i, g)| {
+            crate::report::paired_diff(g, &groups[reference], |p| p.final_accuracy as f64)
+                .filter(|d| d.half_width.is_some())
+                .map(|d| (i, d))
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
+    let ends = rows.iter().flat_map(|(_, d)| {
+        let h = d.half_width.unwrap_or(0.0);
+        [d.mean - h, d.mean + h]
+    });
+    let (lo, hi) = range(ends.chain([0.0]).map(|v| v as f32));
+    let (lo, hi) = (lo as f64, hi as f64);
+    let n = rows.len().max(1);
+    let names: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|(i, _)| groups[*i].name.clone())
+        .collect();
+    let seeds = rows.iter().map(|(_, d)| d.n).max().unwrap_or(0);
+    let mut chart = ChartBuilder::on(a)
+        .caption(
+            format!(
+                "Final test accuracy minus {} (same seed: same weights and batches), mean and 95% t interval over {seeds} seeds",
+                groups[reference].name
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(390)
+        .build_cartesian_2d(lo..hi, (0..n).into_segmented())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("paired difference in test accuracy")
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(row) => names.get(*row).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_labels(n)
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
+            6,
+            4,
+            RGBColor(120, 120, 120).stroke_width(1),
+        ))
+        .map_err(err)?;
+    for (row, (i, d)) in rows.iter().enumerate() {
+        let (color, _) = run_style(*i);
+        let h = d.half_width.unwrap_or(0.0);
+        let y = SegmentValue::CenterOf(n - 1 - row);
+        chart
+            .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                y.clone(),
+                d.mean - h,
+                d.mean,
+                d.mean + h,
+                color.stroke_width(2),
+                10,
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Circle::new((d.mean, y), 6, color.filled())))
+            .map_err(err)?;
     }
     Ok(())
 }
@@ -312,16 +564,63 @@ pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
             (1500, 330 * rows.max(1)),
             |a| lr_grid(a, groups)
         )?;
+        let rows = groups.len().div_ceil(panel_columns(groups.len())) as u32;
         render_both!(
             &dir.join(format!("test_accuracy.{ext}")),
-            (1100, 700),
-            |a| accuracy_curves(a, groups)
+            (1400, 60 + 230 * rows.max(1)),
+            |a| accuracy_panels(a, groups)
         )?;
         render_both!(
             &dir.join(format!("final_accuracy.{ext}")),
-            (1100, 120 + 40 * groups.len() as u32),
-            |a| final_bars(a, groups)
+            (1200, 120 + 40 * groups.len() as u32),
+            |a| final_accuracy(a, groups)
         )?;
+        let reference = groups
+            .iter()
+            .position(|g| g.name == crate::report::REFERENCE_RUN);
+        if let Some(r) = reference.filter(|_| groups.iter().any(|g| g.pairs.len() >= 2)) {
+            render_both!(
+                &dir.join(format!("paired_differences.{ext}")),
+                (1200, 120 + 40 * groups.len() as u32),
+                |a| paired_differences(a, groups, r)
+            )?;
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn palette_is_legible_and_distinct_for_18_runs() {
+        for c in PALETTE {
+            assert!(
+                contrast_on_white(c) >= 3.0,
+                "{c:?}: {:.2}",
+                contrast_on_white(c)
+            );
+        }
+        let styles: Vec<_> = (0..18).map(run_style).collect();
+        for (i, a) in styles.iter().enumerate() {
+            assert!(!styles[i + 1..].contains(a), "run {i} shares its style");
+        }
+        // The pale colours of plotters' default palette are out.
+        assert!(contrast_on_white(RGBColor(0xF0, 0xE4, 0x42)) < 3.0);
+    }
+
+    #[test]
+    fn epoch_ticks_are_integers_and_few() {
+        assert_eq!(integer_ticks(1, 15, 8), vec![1, 3, 5, 7, 9, 11, 13, 15]);
+        assert_eq!(integer_ticks(1, 3, 8), vec![1, 2, 3]);
+        assert_eq!(integer_ticks(1, 2, 8), vec![1, 2]);
+        assert_eq!(integer_ticks(1, 100, 8), vec![1, 21, 41, 61, 81]);
+    }
+
+    #[test]
+    fn axis_note_says_when_the_axis_does_not_start_at_zero() {
+        assert_eq!(axis_note(0.0, 1.0), "");
+        assert_eq!(axis_note(0.775, 0.87), "; axis 0.775 to 0.870, not from 0");
+    }
 }

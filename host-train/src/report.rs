@@ -10,10 +10,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Example:
-  host-train report runs/sweep/shard0 runs/sweep/shard1 --out runs/sweep/all")]
+#[command(after_help = "Examples:
+  host-train report runs/sweep/shard0 runs/sweep/shard1 --out runs/sweep/all
+  host-train report docs/results/tutorial-3ep-2seeds          # redraw a results set in place")]
 pub struct ReportArgs {
-    /// Bench output folders (each with bench.json and runs/).
+    /// Bench output folders (bench.json and runs/), or results sets a report wrote (results.json and
+    /// trace.csv).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
     /// Where to write the merged results (default: the folder itself when there is one).
@@ -62,6 +64,40 @@ pub fn study_accuracy(name: &str) -> Option<f32> {
     })
 }
 
+/// Numbers that are exactly an f32 value as the shortest decimal that reads back to that f32: `0.001`,
+/// not `0.0010000000474974513` (a `serde_json::Value` holds every number as f64). An f64 result is
+/// exactly an f32 value only when its low 29 mantissa bits are zero; then the two decimals agree.
+fn shortest_f32(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap_or(0.0);
+            let short = x as f32;
+            if short as f64 == x && short.is_finite() {
+                let y: f64 = format!("{short}").parse().unwrap_or(x);
+                serde_json::Number::from_f64(y).map_or(Value::Number(n), Value::Number)
+            } else {
+                Value::Number(n)
+            }
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(shortest_f32).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, shortest_f32(v))).collect())
+        }
+        other => other,
+    }
+}
+
+/// `path` relative to the folder `base` (both made absolute first), e.g. `../shard0`.
+fn relative_to(path: &Path, base: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let rel = pathdiff::diff_paths(abs(path), abs(base)).unwrap_or_else(|| path.to_path_buf());
+    match rel.to_string_lossy().into_owned() {
+        s if s.is_empty() => ".".to_string(),
+        s => s,
+    }
+}
+
 fn machine() -> serde_json::Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -92,33 +128,122 @@ fn is_x86_feature_detected_avx512() -> bool {
     }
 }
 
-/// Reads every finished pair under `dirs` and writes the results set to `out`; returns the pair count.
+/// What a source folder contributes to a report: its plan (or the plan's facts a results set keeps)
+/// and its finished pairs.
+struct Source {
+    runs: Vec<String>,
+    seeds: Vec<u64>,
+    epochs: u32,
+    device: String,
+    data: Option<store::DataId>,
+    /// The machine a results set was trained on (a bench folder: this one).
+    machine: Option<serde_json::Value>,
+    pairs: Vec<PairResult>,
+}
+
+/// A bench folder (`bench.json` and `runs/`), or a results set a report wrote (`results.json`, with
+/// the per-step lr and momentum from `trace.csv` when it is there): the latter re-reports committed
+/// results without their checkpoints.
+fn read_source(dir: &Path) -> Result<Source> {
+    if !store::plan_path(dir).exists() && dir.join("results.json").exists() {
+        return read_results_set(dir);
+    }
+    let plan = read_plan(dir)?;
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir.join("runs")) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(_) => Vec::new(),
+    };
+    entries.sort();
+    let mut pairs = Vec::new();
+    for e in entries {
+        if store::result_path(&e).exists() {
+            pairs.push(read_pair(&e)?);
+        }
+    }
+    Ok(Source {
+        runs: plan.runs,
+        seeds: plan.seeds,
+        epochs: plan.epochs,
+        device: plan.device,
+        data: plan.data,
+        machine: None,
+        pairs,
+    })
+}
+
+fn read_results_set(dir: &Path) -> Result<Source> {
+    let path = dir.join("results.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let corrupt = || format!("corrupt results set {}", path.display());
+    let doc: serde_json::Value = serde_json::from_str(&text).with_context(corrupt)?;
+    let mut pairs: Vec<PairResult> =
+        serde_json::from_value(doc["runs"].clone()).with_context(corrupt)?;
+    let trace = dir.join("trace.csv");
+    if let Ok(csv) = std::fs::read_to_string(&trace) {
+        // name,seed,step,lr,momentum; the name is quoted and may hold commas.
+        for line in csv.lines().skip(1) {
+            let bad = || format!("corrupt {}: `{line}`", trace.display());
+            let (name, rest) = line
+                .strip_prefix('"')
+                .and_then(|l| l.split_once("\","))
+                .with_context(bad)?;
+            let f: Vec<&str> = rest.split(',').collect();
+            let [seed, _, lr, m] = f[..] else {
+                anyhow::bail!(bad());
+            };
+            let seed: u64 = seed.parse().with_context(bad)?;
+            if let Some(p) = pairs.iter_mut().find(|p| p.name == name && p.seed == seed) {
+                p.trace_lr.push(lr.parse().with_context(bad)?);
+                p.trace_momentum.push(m.parse().with_context(bad)?);
+            }
+        }
+    }
+    let mut runs: Vec<String> = Vec::new();
+    for name in pairs.iter().map(|p| &p.name).chain(
+        doc["missing"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["name"].as_str().map(String::from))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        if !runs.contains(name) {
+            runs.push(name.clone());
+        }
+    }
+    let p = &doc["protocol"];
+    Ok(Source {
+        runs,
+        seeds: serde_json::from_value(p["seeds"].clone()).with_context(corrupt)?,
+        epochs: p["epochs"].as_u64().unwrap_or(0) as u32,
+        device: doc["device"].as_str().unwrap_or("cpu").to_string(),
+        data: serde_json::from_value(doc["data"].clone()).unwrap_or(None),
+        machine: Some(doc["machine"].clone()).filter(|m| !m.is_null()),
+        pairs,
+    })
+}
+
+/// Reads every finished pair under `dirs` (bench folders or results sets) and writes the results set
+/// to `out`; returns the pair count.
 pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
     let mut plans = Vec::new();
     let mut results: Vec<PairResult> = Vec::new();
     let mut seen = BTreeSet::new();
     for dir in dirs {
-        let plan = read_plan(dir)?;
-        let runs_dir = dir.join("runs");
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(&runs_dir) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(_) => Vec::new(),
-        };
-        entries.sort();
-        for e in entries {
-            if store::result_path(&e).exists() {
-                let r = read_pair(&e)?;
-                if seen.insert((r.name.clone(), r.seed)) {
-                    results.push(r);
-                } else {
-                    eprintln!(
-                        "report: {} seed {} appears twice; kept the first",
-                        r.name, r.seed
-                    );
-                }
+        let mut source = read_source(dir)?;
+        for r in std::mem::take(&mut source.pairs) {
+            if seen.insert((r.name.clone(), r.seed)) {
+                results.push(r);
+            } else {
+                eprintln!(
+                    "report: {} seed {} appears twice; kept the first",
+                    r.name, r.seed
+                );
             }
         }
-        plans.push(plan);
+        plans.push(source);
     }
     // The config's run order, then seed.
     let mut order: Vec<String> = Vec::new();
@@ -155,8 +280,8 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
         .collect();
     let plan0 = &plans[0];
     let doc = json!({
-        "runs": lean,
-        "machine": machine(),
+        "runs": shortest_f32(serde_json::to_value(&lean)?),
+        "machine": plan0.machine.clone().unwrap_or_else(machine),
         "device": plan0.device,
         "versions": {"host-train": env!("CARGO_PKG_VERSION"), "candle": "0.11"},
         "protocol": {
@@ -166,7 +291,9 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
             "batch_size": results.first().map(|r| r.batch_size),
             "seeds": plans.iter().flat_map(|p| p.seeds.clone()).collect::<BTreeSet<_>>(),
         },
-        "sources": dirs,
+        // Relative to the results folder: absolute paths are the machine's, not the result's.
+        "sources": dirs.iter().map(|d| relative_to(d, out)).collect::<Vec<_>>(),
+        "data": plan0.data,
         "missing": missing.iter().map(|(n, s)| json!({"name": n, "seed": s})).collect::<Vec<_>>(),
     });
     std::fs::write(
@@ -219,6 +346,55 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
     Ok(results.len())
 }
 
+/// The run the paired differences are taken against: the study's baseline when present.
+pub const REFERENCE_RUN: &str = "Constant Learning Rate";
+
+/// Student's t quantile t(0.975, df) for df = 1..=30 (beyond 30 the normal 1.96 is within 4%).
+const T_975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// A paired difference over seeds: mean, the half-width of its 95% t interval (with >= 2 seeds), and
+/// the number of seeds both runs have.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PairedDiff {
+    pub mean: f64,
+    pub half_width: Option<f64>,
+    pub n: usize,
+}
+
+/// `f(run) - f(reference)` over the seeds both have (same seed: same initial weights and batches).
+pub fn paired_diff(
+    run: &Group,
+    reference: &Group,
+    f: impl Fn(&PairResult) -> f64,
+) -> Option<PairedDiff> {
+    let d: Vec<f64> = run
+        .pairs
+        .iter()
+        .filter_map(|p| {
+            let r = reference.pairs.iter().find(|r| r.seed == p.seed)?;
+            Some(f(p) - f(r))
+        })
+        .collect();
+    let n = d.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let half_width = (n >= 2).then(|| {
+        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        T_975.get(n - 2).copied().unwrap_or(1.96) * sd / (n as f64).sqrt()
+    });
+    Some(PairedDiff {
+        mean,
+        half_width,
+        n,
+    })
+}
+
 fn pm(mean: f64, std: Option<f64>, digits: usize) -> String {
     match std {
         Some(s) => format!("{mean:.digits$} ± {s:.digits$}"),
@@ -237,8 +413,12 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         doc["machine"]["cpu"].as_str().unwrap_or("?"), doc["machine"]["threads"]
     );
     let _ = writeln!(s, "Final test accuracy is the mean ± sample standard deviation over the seeds; \"study\" is the study's single run (PyTorch, 15 epochs, full data).\n");
-    let _ = writeln!(s, "| # | run | steps per | seeds | final test accuracy | best epoch accuracy | final test loss | study | train img/s | eval img/s |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    let reference = groups.iter().find(|g| g.name == REFERENCE_RUN);
+    if reference.is_some() {
+        let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to the run \"{REFERENCE_RUN}\" over the seeds both have (a seed fixes the initial weights and the batches), mean and 95% t interval.\n");
+    }
+    let _ = writeln!(s, "| # | run | steps per | seeds | final test accuracy | Δ vs Constant (95% CI) | best epoch accuracy | final test loss | study | train img/s | eval img/s |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
     for (i, g) in groups.iter().enumerate() {
         let (acc, acc_sd) = g.mean_std(|r| r.final_accuracy as f64);
         let (best, best_sd) = g.mean_std(|r| {
@@ -252,14 +432,25 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         let (ev, _) = g.mean_std(|r| r.eval_images_per_sec);
         let study = study_accuracy(&g.name).map_or("-".to_string(), |a| format!("{a:.4}"));
         let step = format!("{:?}", g.pairs[0].step).to_lowercase();
+        let diff = match reference.and_then(|r| paired_diff(g, r, |p| p.final_accuracy as f64)) {
+            _ if reference.is_some_and(|r| r.name == g.name) => "(reference)".to_string(),
+            Some(PairedDiff {
+                mean,
+                half_width: Some(h),
+                ..
+            }) => format!("{mean:+.4} [{:+.4}, {:+.4}]", mean - h, mean + h),
+            Some(d) => format!("{:+.4}", d.mean),
+            None => "-".to_string(),
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
             i + 1,
             g.name,
             step,
             g.pairs.len(),
             pm(acc, acc_sd, 4),
+            diff,
             pm(best, best_sd, 4),
             pm(loss, loss_sd, 3),
             study,
@@ -289,4 +480,61 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
     }
     let _ = writeln!(s, "\nPlots: `plots/lr_grid.png`, `plots/test_accuracy.png`, `plots/final_accuracy.png` (and .svg; one LR curve per run under `plots/lr/`).");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Stepping;
+
+    fn pair(name: &str, seed: u64, acc: f32) -> PairResult {
+        PairResult {
+            name: name.into(),
+            spec: serde_json::from_str(r#"{"kind":"Fixed"}"#).unwrap(),
+            step: Stepping::Batch,
+            lr: 0.1,
+            momentum: 0.0,
+            seed,
+            epochs: Vec::new(),
+            final_accuracy: acc,
+            final_test_loss: 0.0,
+            train_images_per_sec: 0.0,
+            eval_images_per_sec: 0.0,
+            wall_seconds: 0.0,
+            train_images: 0,
+            test_images: 0,
+            batch_size: 1,
+            fused: 1,
+            trace_lr: Vec::new(),
+            trace_momentum: Vec::new(),
+            trace_loss: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn paired_difference_with_t_interval() {
+        let (a, b) = (
+            [pair("a", 1, 0.80), pair("a", 2, 0.82), pair("a", 3, 0.84)],
+            [
+                pair("b", 1, 0.78),
+                pair("b", 2, 0.81),
+                pair("b", 3, 0.80),
+                pair("b", 4, 0.5),
+            ],
+        );
+        fn g(v: &[PairResult]) -> Group<'_> {
+            Group {
+                name: v[0].name.clone(),
+                pairs: v.iter().collect(),
+            }
+        }
+        let d = paired_diff(&g(&a), &g(&b), |p| p.final_accuracy as f64).unwrap();
+        // Differences 0.02, 0.01, 0.04 (seed 4 has no partner): mean 0.0233, sd 0.01528,
+        // half-width t(0.975, 2) * sd / sqrt(3) = 4.303 * 0.008819 = 0.03795.
+        assert_eq!(d.n, 3);
+        assert!((d.mean - 0.023333).abs() < 1e-5, "{d:?}");
+        assert!((d.half_width.unwrap() - 0.037950).abs() < 1e-4, "{d:?}");
+        let one = paired_diff(&g(&a[..1]), &g(&b), |p| p.final_accuracy as f64).unwrap();
+        assert_eq!((one.n, one.half_width), (1, None));
+    }
 }

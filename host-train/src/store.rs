@@ -33,6 +33,17 @@ pub struct Plan {
     /// `--order file`: the training images in file order every epoch (else a seeded shuffle).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub file_order: bool,
+    /// The data set: its folder's name and the SHA-256 of its four files (not its path, which is
+    /// the machine's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataId>,
+}
+
+/// Which data a bench trained on, comparable across machines.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DataId {
+    pub name: String,
+    pub sha256: std::collections::BTreeMap<String, String>,
 }
 
 /// The run config as TOML text (exact, for the record).

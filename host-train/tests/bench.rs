@@ -214,6 +214,28 @@ fn bench_writes_the_results_set() {
     for key in ["machine", "device", "versions"] {
         assert!(!r[key].is_null(), "results.json lacks {key}");
     }
+    // Specs as written (shortest decimals of the f32 values), no absolute paths, the data's checksums.
+    let text = std::fs::read_to_string(out.join("results.json")).unwrap();
+    for written in [
+        "\"max_lr\": 0.1,",
+        "\"threshold\": 0.001,",
+        "\"min_lr\": 0.0001",
+    ] {
+        assert!(text.contains(written), "results.json lacks {written}");
+    }
+    assert!(
+        !text.contains("0.10000000") && !text.contains("0.0010000"),
+        "widened f32"
+    );
+    assert!(
+        !text.contains(&*f.path("").to_string_lossy()),
+        "absolute path in results.json"
+    );
+    assert_eq!(r["sources"], serde_json::json!(["."]));
+    assert_eq!(r["data"]["name"], "data");
+    let sums = r["data"]["sha256"].as_object().unwrap();
+    assert_eq!(sums.len(), 4);
+    assert!(sums.values().all(|v| v.as_str().unwrap().len() == 64));
     // It learns: the training loss goes down.
     let e = runs[0]["epochs"].as_array().unwrap();
     assert!(
@@ -456,6 +478,8 @@ fn shards_merge_into_the_unsharded_results() {
     assert_eq!(la.len(), 2 * TINY_PAIRS.len());
     assert_eq!(la, lm);
     assert!(m["missing"].as_array().unwrap().is_empty());
+    assert_eq!(m["sources"], serde_json::json!(["../s0", "../s1", "../s2"]));
+    assert_eq!(m["data"], a["data"]);
     assert!(f.path("merged/plots/final_accuracy.png").exists());
     // A lone shard still reports, listing what is missing.
     let md = std::fs::read_to_string(f.path("s1/results.md")).unwrap();
