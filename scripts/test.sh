@@ -2,8 +2,9 @@
 # Every test of the project, from a fresh Debian machine with rustup: installs what it needs
 # (Rust components and targets, Debian packages, npm packages, defmt-print, wasm-bindgen-cli),
 # then checks formatting, lints, the host tests (golden suite against PyTorch's values), the
-# no_std builds of sched-core for each target and feature set, the firmware under QEMU and the
-# WASM page in headless Chromium. Exits non-zero on the first failure.
+# no_std builds of sched-core for each target and feature set, the firmware under QEMU, the
+# WASM page in headless Chromium, and a host-train sweep on a single-node Slurm. Exits non-zero
+# on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,5 +64,8 @@ firmware-example/test.sh
 step "wasm-demo in headless Chromium"
 wasm-demo/test.sh
 cargo clippy -q -p wasm-demo --target wasm32-unknown-unknown -- -D warnings
+
+step "host-train sweep on a real single-node Slurm (submit, cancel, resubmit, merge)"
+host-train/slurm/test.sh
 
 step "all tests passed"

@@ -61,6 +61,10 @@ pub struct BenchArgs {
     /// Skip the plots (tables only; `host-train report DIR` draws them later).
     #[arg(long)]
     no_plots: bool,
+    /// Check everything (arguments, run config, data, --init), print what would be trained, and
+    /// exit without training or writing anything.
+    #[arg(long)]
+    dry_run: bool,
     /// Fashion-MNIST folder (default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -253,11 +257,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         None => None,
     };
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    if !args.resume {
-        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
-            .with_context(|| format!("cannot write {}", plan_path.display()))?;
-    }
 
     // Every (run, seed) pair, then this shard's share.
     let pairs: Vec<(&crate::config::Run, u64)> = runs
@@ -293,6 +292,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         groups.len(),
         groups.iter().map(Vec::len).max().unwrap_or(0)
     );
+    if args.dry_run {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    if !args.resume {
+        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
+            .with_context(|| format!("cannot write {}", plan_path.display()))?;
+    }
     let progress = indicatif::MultiProgress::new();
     let total = mine.len();
     let label = |k: usize| {

@@ -651,3 +651,26 @@ fn sigkill_anywhere_then_resume_is_bit_identical() {
         .success();
     f.assert_same_results("full", "cut", EPOCHS.parse().unwrap());
 }
+
+/// `--dry-run` checks everything and writes nothing (submit.sh relies on it before submitting).
+#[test]
+fn dry_run_checks_and_writes_nothing() {
+    let f = Fixture::new();
+    let err = f
+        .bench("dry", &["--dry-run", "--seeds", "2", "--shard", "1/3"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&err).contains("3 pair(s) of 8"),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    assert!(!f.path("dry").exists());
+    f.bench("dry", &["--dry-run", "--runs", "nope"])
+        .assert()
+        .code(2);
+    assert!(!f.path("dry").exists());
+}
