@@ -265,8 +265,11 @@ fn epoch_line<DB: DrawingBackend>(
     .map_err(err)
 }
 
+/// (epoch, test accuracy) points of one curve.
+type Curve = Vec<(i32, f32)>;
+
 /// Mean test accuracy per epoch of a run over its seeds, and each seed's curve.
-fn epoch_curves(g: &Group) -> (Vec<(i32, f32)>, Vec<Vec<(i32, f32)>>) {
+fn epoch_curves(g: &Group) -> (Curve, Vec<Curve>) {
     let epochs = g.pairs.iter().map(|p| p.epochs.len()).max().unwrap_or(0);
     let mean = (0..epochs)
         .filter_map(|e| {
