@@ -4,7 +4,8 @@
 use crate::store::Group;
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::combinators::WithKeyPoints;
-use plotters::coord::types::{RangedCoordf32, RangedCoordi32};
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf32, RangedCoordf64, RangedCoordi32, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -363,6 +364,39 @@ fn panel_columns(runs: usize) -> usize {
     (if runs > 9 { 4 } else { 3 }).min(runs.max(1))
 }
 
+type RowChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+
+/// A chart of one row per name (`names[0]` at the bottom) over the value axis `x`, with its mesh.
+fn rows_chart<'a, DB: DrawingBackend>(
+    a: &'a Area<'_, DB>,
+    caption: &str,
+    x_desc: &str,
+    x: std::ops::Range<f64>,
+    names: &[String],
+) -> Result<RowChart<'a, DB>> {
+    let n = names.len().max(1);
+    let mut chart = ChartBuilder::on(a)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(390)
+        .build_cartesian_2d(x, (0..n).into_segmented())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_desc)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(row) => names.get(*row).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_labels(n)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// Final test accuracy per run, best first: mean (filled dot) ± std (bar), each seed (hollow dot), and
 /// the study's single run (red cross).
 fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
@@ -391,36 +425,17 @@ fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Res
     let (lo, hi) = (lo as f64, hi as f64);
     let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let n = groups.len();
-    let mut chart = ChartBuilder::on(a)
-        .caption(
-            format!(
-                "Final test accuracy, best first: mean ± std over {seeds} seed(s), hollow: each seed, red ×: the study's single run{}",
-                axis_note(lo, hi)
-            ),
-            ("sans-serif", 18),
-        )
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(390)
-        .build_cartesian_2d(lo..hi, (0..n).into_segmented())
-        .map_err(err)?;
     // Segment 0 is at the bottom: list the best last so that it is drawn on top.
     let names: Vec<String> = order
         .iter()
         .rev()
         .map(|&i| groups[i].name.clone())
         .collect();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("test accuracy")
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(row) => names.get(*row).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
-        .y_labels(n)
-        .draw()
-        .map_err(err)?;
+    let caption = format!(
+        "Final test accuracy, best first: mean ± std over {seeds} seed(s), hollow: each seed, red ×: the study's single run{}",
+        axis_note(lo, hi)
+    );
+    let mut chart = rows_chart(a, &caption, "test accuracy", lo..hi, &names)?;
     for (row, &i) in order.iter().enumerate() {
         let (color, _) = run_style(i);
         let (m, s) = stats[i];
@@ -493,30 +508,12 @@ fn paired_differences<DB: DrawingBackend>(
         .map(|(i, _)| groups[*i].name.clone())
         .collect();
     let seeds = rows.iter().map(|(_, d)| d.n).max().unwrap_or(0);
-    let mut chart = ChartBuilder::on(a)
-        .caption(
-            format!(
-                "Final test accuracy minus {} (same seed: same weights and batches), mean and 95% t interval over {seeds} seeds",
-                groups[reference].name
-            ),
-            ("sans-serif", 18),
-        )
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(390)
-        .build_cartesian_2d(lo..hi, (0..n).into_segmented())
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("paired difference in test accuracy")
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(row) => names.get(*row).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
-        .y_labels(n)
-        .draw()
-        .map_err(err)?;
+    let caption = format!(
+        "Final test accuracy minus {} (same seed: same weights and batches), mean and 95% t interval over {seeds} seeds",
+        groups[reference].name
+    );
+    let x_desc = "paired difference in test accuracy";
+    let mut chart = rows_chart(a, &caption, x_desc, lo..hi, &names)?;
     chart
         .draw_series(DashedLineSeries::new(
             [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
