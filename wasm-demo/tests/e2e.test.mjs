@@ -253,3 +253,32 @@ test('every golden case passes inside wasm', async () => {
   assert.deepEqual(problems, []);
   await done();
 });
+
+test('a log lr axis spanning less than a decade labels several ticks', async () => {
+  const { page, problems, close: done } = await open();
+  const ticks = (lo, hi) => page.evaluate(([a, b]) => window.pageInternals.logTicks(Math.log10(a), Math.log10(b)), [lo, hi]);
+  // A One Cycle curve from 0.0007 to 0.001 (it labelled only 1e-3 before).
+  assert.deepEqual(await ticks(0.0007, 0.001), [0.0007, 0.0008, 0.0009, 0.001]);
+  assert.deepEqual(await ticks(0.0001, 0.001), [0.0001, 0.0002, 0.0005, 0.001]);
+  assert.deepEqual(await ticks(1e-7, 1), [1e-6, 1e-4, 1e-2, 1]);
+  const narrow = await ticks(0.00095, 0.001);
+  assert.ok(narrow.length >= 2 && narrow.every((v) => v >= 0.00095 && v <= 0.001), String(narrow));
+  const labels = await page.evaluate(() => [7e-4, 7.5e-4, 0.001].map(window.pageInternals.logLabel));
+  assert.deepEqual(labels, ['7e-4', '7.5e-4', '1e-3']);
+  assert.deepEqual(problems, []);
+  await done();
+});
+
+test("a curve's name follows its kind until the user edits it", async () => {
+  const { page, problems, close: done } = await open();
+  await page.selectOption('#kind', 'ExponentialLR');
+  assert.equal(await page.locator('#name').inputValue(), 'ExponentialLR');
+  assert.equal((await data(page, 0)).name, 'ExponentialLR');
+  await page.selectOption('#kind', 'StepLR');
+  assert.equal(await page.locator('#name').inputValue(), 'StepLR');
+  await page.fill('#name', 'my decay');
+  await page.selectOption('#kind', 'CosineAnnealingLR');
+  assert.equal(await page.locator('#name').inputValue(), 'my decay');
+  assert.deepEqual(problems, []);
+  await done();
+});

@@ -313,6 +313,31 @@ function niceTicks(lo, hi, n) {
   return out;
 }
 
+// Ticks of a log axis from 10^a to 10^b: decades when it spans two or more; else 1-2-5 (then every
+// integer multiple) within each decade, so a curve spanning less than a decade still gets several
+// labelled ticks; under a factor of about 1.5, evenly spaced ticks.
+function logTicks(a, b) {
+  if (Math.floor(b) - Math.ceil(a) >= 2) return niceTicks(Math.ceil(a), Math.floor(b), 6).map((e) => 10 ** e);
+  const lo = 10 ** a, hi = 10 ** b;
+  for (const ms of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const out = [];
+    for (let e = Math.floor(a); e <= Math.ceil(b); e++) {
+      for (const m of ms) {
+        const v = Number((m * 10 ** e).toPrecision(12));
+        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
+      }
+    }
+    if (out.length >= 3) return out;
+  }
+  return niceTicks(lo, hi, 4).map((v) => Number(v.toPrecision(12))).filter((v) => v >= lo && v <= hi);
+}
+
+// A tick label in the shortest exponent form: 7e-4, 7.5e-4.
+const logLabel = (v) => Number(v.toPrecision(3)).toExponential();
+
+// For the browser tests.
+window.pageInternals = { logTicks, logLabel };
+
 function drawPanel(cv, key, log, label) {
   const { ctx, w, h } = setupCanvas(cv);
   const valid = results.map((r, i) => [r, i]).filter(([r]) => !r.error);
@@ -332,12 +357,12 @@ function drawPanel(cv, key, log, label) {
   // axes and grid
   ctx.font = '11px ui-monospace, monospace';
   ctx.fillStyle = '#556'; ctx.strokeStyle = '#e4e7ec'; ctx.lineWidth = 1;
-  const yt = log ? niceTicks(Math.ceil(a), Math.floor(b), 6).map((e) => 10 ** e) : niceTicks(a, b, 5);
+  const yt = log ? logTicks(a, b) : niceTicks(a, b, 5);
   for (const v of yt) {
     const y = Y(v);
     if (y < PAD.t - 1 || y > h - PAD.b + 1) continue;
     ctx.beginPath(); ctx.moveTo(PAD.l, y); ctx.lineTo(w - PAD.r, y); ctx.stroke();
-    ctx.fillText(log ? v.toExponential(0) : +v.toPrecision(4) + '', 4, y + 4);
+    ctx.fillText(log ? logLabel(v) : +v.toPrecision(4) + '', 4, y + 4);
   }
   for (const s of niceTicks(0, maxSteps - 1, 8)) {
     const x = X(s);
@@ -431,6 +456,8 @@ function kindChanged() {
   for (const p of TABLE.params[kind]) if (p.example !== undefined) spec[p.name] = p.example;
   const c = active();
   c.spec = JSON.stringify(spec);
+  // The name follows the kind until the user types one.
+  if (!c.namedByUser) c.name = kind;
   if (kind === 'ReduceLROnPlateau' && !c.metrics.trim()) {
     const h = horizon(c);
     c.metrics = exampleMetrics(h.steps ? Math.ceil(h.steps / h.stepEvery) : 15);
@@ -450,7 +477,7 @@ $('preset').addEventListener('change', () => {
   lastField = null;
   update({ form: true });
 });
-$('name').addEventListener('input', () => { active().name = $('name').value; update(); });
+$('name').addEventListener('input', () => { active().name = $('name').value; active().namedByUser = true; update(); });
 for (const id of ['lr', 'momentum', 'epochs', 'batches', 'steps', 'metrics']) {
   $(id).addEventListener('input', () => {
     active()[id] = $(id).value;
