@@ -487,6 +487,8 @@ pub struct Models {
     fast: bool,
     /// Per (model, chunk) partial gradients of the current batch.
     partial: Vec<f32>,
+    /// Per (model, chunk) sums of the batch's losses.
+    chunk_losses: Vec<f64>,
 }
 
 impl Models {
@@ -501,6 +503,7 @@ impl Models {
             packed,
             fast: direct::available() && std::env::var_os("HOST_TRAIN_NO_DIRECT").is_none(),
             partial: Vec::new(),
+            chunk_losses: Vec::new(),
         }
     }
 
@@ -529,11 +532,12 @@ impl Models {
         self.partial.resize(k_models * chunks * plen, 0.0);
         let scale = 1.0 / n as f32;
         let (params, packed, fast) = (&self.params, &self.packed, self.fast);
-        let chunk_losses: Vec<f64> = self
-            .partial
+        self.chunk_losses.resize(k_models * chunks, 0.0);
+        self.partial
             .par_chunks_mut(plen)
+            .zip(self.chunk_losses.par_iter_mut())
             .enumerate()
-            .map(|(task, grad)| {
+            .for_each(|(task, (grad, chunk_loss))| {
                 let (k, c) = (task / chunks, task % chunks);
                 grad.fill(0.0);
                 let mut loss = 0f64;
@@ -558,11 +562,10 @@ impl Models {
                         flush_weight_grads(net, s, grad);
                     }
                 });
-                loss
-            })
-            .collect();
+                *chunk_loss = loss;
+            });
         for (k, loss) in losses.iter_mut().enumerate().take(k_models) {
-            let sum: f64 = chunk_losses[k * chunks..(k + 1) * chunks].iter().sum();
+            let sum: f64 = self.chunk_losses[k * chunks..(k + 1) * chunks].iter().sum();
             *loss = (sum / n as f64) as f32;
         }
         // Sum the chunks in order, then PyTorch's SGD: buf = m*buf + g (buf = g at first), p -= lr*buf.
