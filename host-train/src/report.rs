@@ -417,8 +417,8 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
     if reference.is_some() {
         let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to the run \"{REFERENCE_RUN}\" over the seeds both have (a seed fixes the initial weights and the batches), mean and 95% t interval.\n");
     }
-    let _ = writeln!(s, "| # | run | steps per | seeds | final test accuracy | Δ vs Constant (95% CI) | best epoch accuracy | final test loss | study | train img/s | eval img/s |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| # | run | steps per | seeds | final test accuracy | Δ vs Constant (95% CI) | best epoch accuracy | final test loss | study | train img/s per model | eval img/s per model | trained with |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (i, g) in groups.iter().enumerate() {
         let (acc, acc_sd) = g.mean_std(|r| r.final_accuracy as f64);
         let (best, best_sd) = g.mean_std(|r| {
@@ -444,7 +444,7 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {} |",
             i + 1,
             g.name,
             step,
@@ -455,16 +455,21 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
             pm(loss, loss_sd, 3),
             study,
             tr,
-            ev
+            ev,
+            match g.pairs.iter().map(|p| p.fused).max().unwrap_or(1) {
+                1 => "alone".to_string(),
+                k => format!("{k} models fused"),
+            }
         );
     }
+    // The pairs of a fused group share its wall time: each counts 1/K of it.
     let wall: f64 = groups
         .iter()
-        .flat_map(|g| g.pairs.iter().map(|p| p.wall_seconds))
+        .flat_map(|g| g.pairs.iter().map(|p| p.wall_seconds / p.fused.max(1) as f64))
         .sum();
     let _ = writeln!(
         s,
-        "\nTotal training + evaluation time: {:.1} min.",
+        "\nTotal training + evaluation time: {:.1} min. A fused group of K models trains K times the images per second of one column entry.",
         wall / 60.0
     );
     if !missing.is_empty() {
