@@ -465,7 +465,11 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
     // The pairs of a fused group share its wall time: each counts 1/K of it.
     let wall: f64 = groups
         .iter()
-        .flat_map(|g| g.pairs.iter().map(|p| p.wall_seconds / p.fused.max(1) as f64))
+        .flat_map(|g| {
+            g.pairs
+                .iter()
+                .map(|p| p.wall_seconds / p.fused.max(1) as f64)
+        })
         .sum();
     let _ = writeln!(
         s,
