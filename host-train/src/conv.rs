@@ -130,6 +130,27 @@ fn gemm_f32(
     }
 }
 
+/// Runs `f(y0, n, col)` over the row tiles of an image `img` with `c` channels: `col` is the im2col of
+/// output rows `y0..y0 + n / w` (`c * 9` rows of `n` values), tiles sized by [`tile_rows`].
+fn for_each_tile(
+    img: &[f32],
+    c: usize,
+    h: usize,
+    w: usize,
+    mut f: impl FnMut(usize, usize, &[f32]),
+) {
+    let k = c * 9;
+    let ty = tile_rows(k, h, w);
+    with_col(k * ty * w, |col| {
+        for y0 in (0..h).step_by(ty) {
+            let y1 = (y0 + ty).min(h);
+            let n = (y1 - y0) * w;
+            im2col(img, c, h, w, y0, y1, &mut col[..k * n]);
+            f(y0, n, &col[..k * n]);
+        }
+    });
+}
+
 /// The shape of one convolution layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv {
@@ -150,14 +171,8 @@ impl Conv {
         let Conv { cin, cout, h, w } = *self;
         let hw = h * w;
         let k = cin * 9;
-        let ty = tile_rows(k, h, w);
-        with_col(k * ty * w, |col| {
-            for y0 in (0..h).step_by(ty) {
-                let y1 = (y0 + ty).min(h);
-                let n = (y1 - y0) * w;
-                im2col(x, cin, h, w, y0, y1, &mut col[..k * n]);
-                gemm_f32(cout, n, k, &mut y[y0 * w..], hw, false, wt, k, 1, col, n, 1);
-            }
+        for_each_tile(x, cin, h, w, |y0, n, col| {
+            gemm_f32(cout, n, k, &mut y[y0 * w..], hw, false, wt, k, 1, col, n, 1);
         });
         for (row, &b) in y.chunks_mut(hw).zip(bias) {
             row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
@@ -201,39 +216,15 @@ impl Conv {
             *d += row.iter().sum::<f32>();
         }
         let k = cin * 9;
-        let ty = tile_rows(k, h, w);
-        with_col(k * ty * w, |col| {
-            for y0 in (0..h).step_by(ty) {
-                let y1 = (y0 + ty).min(h);
-                let n = (y1 - y0) * w;
-                im2col(x, cin, h, w, y0, y1, &mut col[..k * n]);
-                // dw[cout, k] += g[cout, tile] @ col^T[tile, k]
-                gemm_f32(cout, k, n, dw, k, true, &g[y0 * w..], hw, 1, col, 1, n);
-            }
+        for_each_tile(x, cin, h, w, |y0, n, col| {
+            // dw[cout, k] += g[cout, tile] @ col^T[tile, k]
+            gemm_f32(cout, k, n, dw, k, true, &g[y0 * w..], hw, 1, col, 1, n);
         });
         if let Some((flipped, dx)) = dx {
             let k2 = cout * 9;
-            let ty = tile_rows(k2, h, w);
-            with_col(k2 * ty * w, |col| {
-                for y0 in (0..h).step_by(ty) {
-                    let y1 = (y0 + ty).min(h);
-                    let n = (y1 - y0) * w;
-                    im2col(g, cout, h, w, y0, y1, &mut col[..k2 * n]);
-                    gemm_f32(
-                        cin,
-                        n,
-                        k2,
-                        &mut dx[y0 * w..],
-                        hw,
-                        false,
-                        flipped,
-                        k2,
-                        1,
-                        col,
-                        n,
-                        1,
-                    );
-                }
+            for_each_tile(g, cout, h, w, |y0, n, col| {
+                let dxt = &mut dx[y0 * w..];
+                gemm_f32(cin, n, k2, dxt, hw, false, flipped, k2, 1, col, n, 1);
             });
         }
     }
