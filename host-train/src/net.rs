@@ -168,7 +168,7 @@ struct Packed {
 }
 
 impl Packed {
-    fn new(net: &Net, p: &[f32]) -> Self {
+    fn new(net: &Net, p: &[f32], fast: bool) -> Self {
         let n = |l: usize| vec![0.0; net.convs[l].weights()];
         let mut k = Self {
             flipped: [n(1), n(2)],
@@ -176,31 +176,30 @@ impl Packed {
             w_flipped: [n(1), n(2)],
             linear: vec![0.0; CLASSES * CHANNELS[3] * net.pixels()],
         };
-        k.update(net, p);
+        k.update(net, p, fast);
         k
     }
 
-    fn update(&mut self, net: &Net, p: &[f32]) {
+    /// Refreshes the weights the active path reads: the direct kernels' (`fast`) or the im2col path's.
+    fn update(&mut self, net: &Net, p: &[f32], fast: bool) {
+        for l in 1..3 {
+            let wt = net.param(p, 2 * l);
+            if fast {
+                let (cin, cout) = (CHANNELS[l], CHANNELS[l + 1]);
+                direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.w_flipped[l - 1]);
+            } else {
+                net.convs[l].flip(wt, &mut self.flipped[l - 1]);
+            }
+        }
+        if !fast {
+            return;
+        }
         for l in 0..3 {
             let (cin, cout) = (CHANNELS[l], CHANNELS[l + 1]);
             direct::oihw_to_hwio(net.param(p, 2 * l), cin, cout, &mut self.w[l]);
-            if l > 0 {
-                net.convs[l].flip(net.param(p, 2 * l), &mut self.flipped[l - 1]);
-                direct::flip_oihw_to_hwio(
-                    net.param(p, 2 * l),
-                    cin,
-                    cout,
-                    &mut self.w_flipped[l - 1],
-                );
-            }
         }
-        direct::linear_chw_to_hwc(
-            net.param(p, 6),
-            CLASSES,
-            CHANNELS[3],
-            net.pixels(),
-            &mut self.linear,
-        );
+        let (classes, c3, hw) = (CLASSES, CHANNELS[3], net.pixels());
+        direct::linear_chw_to_hwc(net.param(p, 6), classes, c3, hw, &mut self.linear);
     }
 }
 
@@ -495,13 +494,14 @@ impl Models {
     /// Models with the given flat parameters and momentum buffers.
     pub fn new(net: Net, params: Vec<Vec<f32>>, momentum: Vec<Option<Vec<f32>>>) -> Self {
         assert_eq!(params.len(), momentum.len());
-        let packed = params.iter().map(|p| Packed::new(&net, p)).collect();
+        let fast = direct::available() && std::env::var_os("HOST_TRAIN_NO_DIRECT").is_none();
+        let packed = params.iter().map(|p| Packed::new(&net, p, fast)).collect();
         Self {
             net,
             params,
             momentum,
             packed,
-            fast: direct::available() && std::env::var_os("HOST_TRAIN_NO_DIRECT").is_none(),
+            fast,
             partial: Vec::new(),
             chunk_losses: Vec::new(),
         }
@@ -592,7 +592,7 @@ impl Models {
                         false,
                     );
                 }
-                fl.update(net, p);
+                fl.update(net, p, fast);
             });
     }
 
