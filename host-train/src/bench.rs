@@ -244,16 +244,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
 
     let net = Net::new(data.train.rows, data.train.cols);
+    // Read and checked once, before anything is written; every pair starts from these parameters.
     let init = match &args.init {
         Some(path) => {
             let tensors = store::load_tensors(path).context("--init")?;
-            // Checked now, before anything is written.
-            crate::model::from_tensors(
-                &net,
-                tensors.clone(),
-                &format!("--init {}", path.display()),
-            )?;
-            Some(tensors)
+            let origin = format!("--init {}", path.display());
+            Some(crate::model::from_tensors(&net, tensors, &origin)?.0)
         }
         None => None,
     };
@@ -328,7 +324,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             batch_size: config.batch_size,
             data: &data,
             device: &device,
-            init: init.as_ref(),
+            init: init.as_deref(),
             file_order: args.order == Order::File,
             label: format!(
                 "group {}/{n_groups} ({} models, seed {seed})",

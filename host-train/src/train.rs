@@ -33,8 +33,8 @@ pub struct GroupJob<'a> {
     pub batch_size: usize,
     pub data: &'a Dataset,
     pub device: &'a Device,
-    /// `--init`: the initial weights of every member (else the seed's init).
-    pub init: Option<&'a Tensors>,
+    /// `--init`: the initial flat parameters of every member (else the seed's init).
+    pub init: Option<&'a [f32]>,
     /// `--order file`: no shuffle.
     pub file_order: bool,
     /// Shown on the progress bar, e.g. `group 1/2 (14 models, seed 1)`.
@@ -62,7 +62,7 @@ fn load_or_init(
         return Ok((st, p, mom));
     }
     let params = match job.init {
-        Some(t) => model::from_tensors(net, t.clone(), "--init")?.0,
+        Some(p) => p.to_vec(),
         None => model::init_params(net, job.seed),
     };
     let st = PairState {
