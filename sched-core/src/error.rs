@@ -39,6 +39,16 @@ pub enum Error {
         /// The schedule's total number of steps.
         total_steps: u32,
     },
+    /// An [`LrFinder`](crate::LrFinder) curve, trimmed as its rule trims it, has too few points
+    /// for the rule (fastai raises and Lightning returns `None` there).
+    CurveTooShort {
+        /// The rule's name, e.g. `"slide"`.
+        suggestion: &'static str,
+        /// The points left after trimming.
+        points: u32,
+        /// The fewest the rule needs.
+        needed: u32,
+    },
 }
 
 impl Error {
@@ -77,6 +87,10 @@ impl fmt::Display for Error {
             Error::PastTotalSteps { total_steps } => write!(
                 f,
                 "OneCycleLR: stepped past `total_steps` ({total_steps}); raise total_steps or epochs"
+            ),
+            Error::CurveTooShort { suggestion, points, needed } => write!(
+                f,
+                "lr_find suggestion `{suggestion}` needs {needed} points of the trimmed curve but it has {points}; run more iterations or a wider lr range"
             ),
         }
     }

@@ -50,6 +50,7 @@ mod lambda;
 mod leaf;
 #[cfg(feature = "serde")]
 mod literal;
+mod lr_finder;
 mod modern;
 mod one_cycle;
 mod plateau;
@@ -65,6 +66,7 @@ pub use error::Error;
 pub use expr::Expr;
 pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
+pub use lr_finder::{LrFinder, Status, Suggested, Suggestion, SweepMode};
 pub use modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape};
 pub use one_cycle::{Anneal, OneCycleLR};
 pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
