@@ -1,7 +1,9 @@
 //! `host-train bench`: trains the study's CNN under every run of a run config.
 
 use crate::config::{Run, RunConfig};
+use crate::lr_find;
 use crate::net::{Models, Net};
+use crate::store::LrFindRecord;
 use crate::store::{self, DataId, Plan, RunConfigText};
 use crate::train::{self, GroupJob, Member};
 use anyhow::{bail, Context, Result};
@@ -18,7 +20,7 @@ use std::path::PathBuf;
   host-train bench --preset tutorial --fuse 1            # one pair after another instead of fused groups
   host-train bench --preset tutorial --shard 0/4 --out runs/sweep/shard0   # then: host-train report runs/sweep/shard* --out runs/sweep/all")]
 pub struct BenchArgs {
-    /// A shipped run config (`tutorial`: the study's 14 runs).
+    /// A shipped run config (`tutorial`: the study's 14 runs and "LR finder + One Cycle").
     #[arg(long, conflicts_with = "config")]
     preset: Option<String>,
     /// A run config TOML file.
@@ -296,6 +298,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
         std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
             .with_context(|| format!("cannot write {}", plan_path.display()))?;
     }
+    let found = find_lrs(
+        &out,
+        &mine,
+        &data,
+        config.batch_size,
+        &device,
+        init.as_deref(),
+        args.order == Order::File,
+    )?;
     let progress = indicatif::MultiProgress::new();
     let total = mine.len();
     let label = |k: usize| {
@@ -314,7 +325,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             members: group
                 .iter()
                 .map(|&k| Member {
-                    run: mine[k].0,
+                    run: &found[k].0,
+                    lr_find: found[k].1.as_ref(),
                     dir: store::pair_dir(&out, &mine[k].0.name, seed),
                     label: label(k),
                 })
@@ -337,6 +349,63 @@ pub fn run(args: BenchArgs) -> Result<()> {
     crate::report::write_all(std::slice::from_ref(&out), &out, !args.no_plots)?;
     eprintln!("results: {}", out.join("results.md").display());
     Ok(())
+}
+
+/// Each pair's run as it trains: a run that finds its lr (`"find"` in the config) gets the
+/// suggestion of an LR range test of its own seed (the same initial weights and first batches
+/// as its training), with the test's record. The test is kept in the pair's folder
+/// (`lr_find.json`), so a resumed bench reuses it.
+fn find_lrs(
+    out: &std::path::Path,
+    mine: &[(&Run, u64)],
+    data: &crate::data::Dataset,
+    batch_size: usize,
+    device: &Device,
+    init: Option<&[f32]>,
+    file_order: bool,
+) -> Result<Vec<(Run, Option<LrFindRecord>)>> {
+    let mut found = Vec::new();
+    for &(run, seed) in mine {
+        let Some(find) = run.find else {
+            found.push((run.clone(), None));
+            continue;
+        };
+        let dir = store::pair_dir(out, &run.name, seed);
+        let record = match store::read_lr_find(&dir)? {
+            Some(record) => record,
+            None => {
+                let sweep = lr_find::SweepArgs::default();
+                let mut finder = lr_find::new_finder(&sweep, lr_find::start_momentum(run)?)?;
+                let setup = lr_find::Setup {
+                    data,
+                    batch_size,
+                    seed,
+                    file_order,
+                    device,
+                    init,
+                };
+                let raw = lr_find::range_test(&setup, &mut finder)?;
+                let record = lr_find::record(&finder, &sweep, &raw);
+                store::write_lr_find(&dir, &record)?;
+                record
+            }
+        };
+        let lr = record.suggested(find.rule).with_context(|| {
+            format!(
+                "run `{}` (seed {seed}): `{} = \"find\"`",
+                run.name,
+                find.target.key()
+            )
+        })?;
+        eprintln!(
+            "host-train bench: LR range test for `{}` (seed {seed}): {} {lr:e} -> {}",
+            run.name,
+            find.rule,
+            find.target.key()
+        );
+        found.push((run.with_found_lr(lr)?, Some(record)));
+    }
+    Ok(found)
 }
 
 /// The unfinished pairs of `mine` (indices) in fused groups: pairs of one seed whose checkpoints are at

@@ -1,11 +1,11 @@
 //! Run configs: the TOML file `bench` trains from and `curve --preset` reads.
 
 use anyhow::{bail, Context, Result};
-use sched_core::Spec;
+use sched_core::{Spec, Suggestion};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The study's 14 runs, shipped with the binary.
+/// The study's 14 runs and "LR finder + One Cycle", shipped with the binary.
 pub const TUTORIAL_PRESET: &str = include_str!("../presets/tutorial.toml");
 
 /// Images in the Fashion-MNIST training set.
@@ -33,6 +33,123 @@ pub struct Run {
     pub momentum: f32,
     pub step: Stepping,
     pub schedule: Spec,
+    /// `lr = "find"` or `max_lr = "find"`: the value comes from an LR range test (`bench` runs it
+    /// per seed); until then the config holds a placeholder there.
+    #[serde(skip)]
+    pub find: Option<FindLr>,
+}
+
+/// A run's value that an LR range test supplies: `"find"` (the valley suggestion) or
+/// `"find:<rule>"` in place of a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FindLr {
+    pub target: FindTarget,
+    pub rule: Suggestion,
+}
+
+/// Where the found lr goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindTarget {
+    /// The run's `lr` (the optimizer's).
+    Lr,
+    /// The schedule's `max_lr` (OneCycleLR, CyclicLR).
+    MaxLr,
+}
+
+impl FindTarget {
+    pub fn key(self) -> &'static str {
+        match self {
+            FindTarget::Lr => "lr",
+            FindTarget::MaxLr => "max_lr",
+        }
+    }
+}
+
+/// What stands in for a value to be found while the config is checked.
+const PLACEHOLDER_LR: f64 = 0.1;
+
+impl FindLr {
+    /// `"find"`, `"find:steep"`, ...; `None` for any other text.
+    fn parse(text: &str, target: FindTarget) -> Result<Option<FindLr>> {
+        let Some(rest) = text.strip_prefix("find") else {
+            return Ok(None);
+        };
+        let rule = match rest.strip_prefix(':') {
+            None if rest.is_empty() => Suggestion::Valley,
+            Some(name) => Suggestion::from_name(name).with_context(|| {
+                format!(
+                    "`{}` = \"{text}\": unknown suggestion `{name}`; expected one of {}",
+                    target.key(),
+                    Suggestion::NAMES.join(", ")
+                )
+            })?,
+            None => return Ok(None),
+        };
+        Ok(Some(FindLr { target, rule }))
+    }
+}
+
+impl Run {
+    /// This run with the range test's `lr` in place of `"find"`.
+    pub fn with_found_lr(&self, lr: f32) -> Result<Run> {
+        let mut run = self.clone();
+        match self.find.map(|f| f.target) {
+            None => {}
+            Some(FindTarget::Lr) => run.lr = lr,
+            Some(FindTarget::MaxLr) => {
+                let mut spec = serde_json::to_value(&run.schedule)?;
+                spec["max_lr"] = serde_json::json!(lr);
+                run.schedule = serde_json::from_value(spec).with_context(|| {
+                    format!("run `{}`: max_lr {lr} from the range test", run.name)
+                })?;
+            }
+        }
+        sched_core::Scheduler::from_spec(&run.schedule, run.lr, run.momentum)
+            .map_err(|e| anyhow::anyhow!("run `{}` with the found lr {lr}: {e}", run.name))?;
+        Ok(run)
+    }
+}
+
+/// Replaces every `lr = "find..."` and `schedule.max_lr = "find..."` of `table`'s runs by a
+/// placeholder number; returns what each run (by position) finds.
+fn take_finds(table: &mut toml::Table) -> Result<Vec<Option<FindLr>>> {
+    let Some(toml::Value::Array(runs)) = table.get_mut("run") else {
+        return Ok(Vec::new());
+    };
+    // A "find..." text at `slot` becomes the placeholder.
+    let take = |slot: Option<&mut toml::Value>, target| -> Result<Option<FindLr>> {
+        let Some(v) = slot else { return Ok(None) };
+        let found = match v.as_str() {
+            Some(text) => FindLr::parse(text, target)?,
+            None => None,
+        };
+        if found.is_some() {
+            *v = toml::Value::Float(PLACEHOLDER_LR);
+        }
+        Ok(found)
+    };
+    let mut finds = Vec::new();
+    for run in runs.iter_mut() {
+        let name = run
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("?")
+            .to_string();
+        let in_run = || format!("run `{name}`");
+        let lr = take(run.get_mut("lr"), FindTarget::Lr).with_context(in_run)?;
+        let max_lr = take(
+            run.get_mut("schedule").and_then(|s| s.get_mut("max_lr")),
+            FindTarget::MaxLr,
+        )
+        .with_context(in_run)?;
+        if lr.is_some() && max_lr.is_some() {
+            bail!(
+                "run `{name}`: `lr` and `max_lr` both say \"find\"; one range test gives one value"
+            );
+        }
+        finds.push(lr.or(max_lr));
+    }
+    Ok(finds)
 }
 
 /// A run config: global training settings and the runs.
@@ -49,8 +166,18 @@ pub struct RunConfig {
 impl RunConfig {
     /// Parses and checks a run config from TOML text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let config: RunConfig =
-            toml::from_str(text).with_context(|| format!("invalid run config {origin}"))?;
+        let invalid = || format!("invalid run config {origin}");
+        let mut table: toml::Table = toml::from_str(text).with_context(invalid)?;
+        let finds = take_finds(&mut table).with_context(invalid)?;
+        let mut config: RunConfig = if finds.iter().any(Option::is_some) {
+            table.try_into().with_context(invalid)?
+        } else {
+            // Straight from the text: the errors then give the line.
+            toml::from_str(text).with_context(invalid)?
+        };
+        for (run, find) in config.runs.iter_mut().zip(finds) {
+            run.find = find;
+        }
         config
             .check()
             .with_context(|| format!("invalid run config {origin}"))?;
@@ -64,7 +191,7 @@ impl RunConfig {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// The study's 14 runs.
+    /// The study's 14 runs and "LR finder + One Cycle".
     pub fn tutorial() -> Self {
         Self::parse(TUTORIAL_PRESET, "presets/tutorial.toml").expect("the shipped preset is valid")
     }
@@ -127,7 +254,15 @@ mod tests {
     #[test]
     fn tutorial_preset_has_the_studys_14_runs() {
         let config = RunConfig::tutorial();
-        assert_eq!(config.runs.len(), 14);
+        assert_eq!(config.runs.len(), 15);
+        let finder = config.run("LR finder + One Cycle").unwrap();
+        assert_eq!(
+            finder.find,
+            Some(FindLr {
+                target: FindTarget::MaxLr,
+                rule: Suggestion::Valley
+            })
+        );
         assert_eq!(config.epochs, 15);
         assert_eq!(config.batches_per_epoch(TRAIN_IMAGES), 469);
         assert!(config.run("One Cycle LR Scheduler Batches").is_ok());

@@ -33,7 +33,7 @@ pub struct CurveArgs {
     /// Call scheduler.step() after every K-th optimizer step (K = batches per epoch for per-epoch stepping).
     #[arg(long, default_value_t = 1, requires = "schedule")]
     step_every: usize,
-    /// A run config preset whose run to show (`tutorial`: the study's 14 runs).
+    /// A run config preset whose run to show (`tutorial`: the study's 14 runs and "LR finder + One Cycle").
     #[arg(long, requires = "run")]
     preset: Option<String>,
     /// The run's name in the preset, e.g. "One Cycle LR Scheduler Batches".
@@ -154,6 +154,12 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
         .as_deref()
         .context("--run is required with --preset")?;
     let run = config.run(name).context("--run")?;
+    if let Some(find) = run.find {
+        bail!(
+            "--run `{name}` takes its `{}` from an LR range test (\"find\"), so its curve depends on the seed; run `host-train lr-find --preset {preset} --run \"{name}\"` for the value, or see the lr curve in a bench's results",
+            find.target.key()
+        );
+    }
     let batches = config.batches_per_epoch(TRAIN_IMAGES);
     Ok(CurveRequest {
         title: run.name.clone(),

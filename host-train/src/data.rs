@@ -33,6 +33,15 @@ impl Split {
     pub fn pixels(&self) -> usize {
         self.rows * self.cols
     }
+    /// Copies the examples `idx` into a batch: `x` (`idx.len()` images) and `labels`.
+    pub fn fill_batch(&self, idx: &[usize], x: &mut [f32], labels: &mut [u32]) {
+        let px = self.pixels();
+        for (j, &i) in idx.iter().enumerate() {
+            x[j * px..(j + 1) * px].copy_from_slice(&self.images[i * px..(i + 1) * px]);
+            labels[j] = self.labels[i];
+        }
+    }
+
     /// The first `n` examples.
     pub fn truncate(&mut self, n: usize) {
         let n = n.min(self.len());

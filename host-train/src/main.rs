@@ -10,6 +10,7 @@ mod conv;
 mod curve;
 mod data;
 mod direct;
+mod lr_find;
 mod model;
 mod net;
 mod plot;
@@ -32,6 +33,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Merge result folders (e.g. shards) into one results set with tables and plots.
     Report(report::ReportArgs),
+    /// The LR range test (fastai's lr_find) on a run's model, or `lr-find suggest` for a recorded curve.
+    LrFind(lr_find::LrFindArgs),
 }
 
 /// clap's own errors, folded onto one line like ours: scripts read the first line of stderr.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Curve(args) => curve::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Report(args) => report::run(args),
+        Command::LrFind(args) => lr_find::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -589,6 +589,113 @@ pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
     Ok(())
 }
 
+/// The LR range test: raw and smoothed loss against the lr (log axis), every suggestion marked
+/// (`marks`: name, step, suggested lr). The loss axis spans the smoothed curve without its last 5
+/// points (as fastai's `plot_lr_find`), so the final blow-up does not flatten the rest.
+pub fn lr_find(
+    path: &Path,
+    title: &str,
+    lrs: &[f32],
+    raw: &[f32],
+    smoothed: &[f32],
+    marks: &[(&str, usize, f32)],
+) -> Result<()> {
+    let shown = smoothed.len().saturating_sub(5).max(smoothed.len().min(2));
+    let points = |v: &[f32]| -> Vec<(f32, f32)> {
+        lrs.iter()
+            .zip(v)
+            .take(shown)
+            .filter(|(x, y)| x.is_finite() && **x > 0.0 && y.is_finite())
+            .map(|(&x, &y)| (x, y))
+            .collect()
+    };
+    let (smooth, raw) = (points(smoothed), points(raw));
+    if smooth.len() < 2 {
+        bail!("cannot plot {}: fewer than 2 finite points", path.display());
+    }
+    let (x_lo, x_hi) = (
+        smooth[0].0,
+        smooth[smooth.len() - 1].0.max(smooth[0].0 * 1.01),
+    );
+    let (y_lo, y_hi) = range(smooth.iter().map(|p| p.1));
+    fn f<DB: DrawingBackend>(
+        a: &Area<'_, DB>,
+        title: &str,
+        (x_lo, x_hi, y_lo, y_hi): (f32, f32, f32, f32),
+        smooth: &[(f32, f32)],
+        raw: &[(f32, f32)],
+        marks: &[(&str, usize, f32)],
+        smoothed: &[f32],
+    ) -> Result<()> {
+        let mut chart = ChartBuilder::on(a)
+            .caption(title, ("sans-serif", 22))
+            .margin(10)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x_lo..x_hi).log_scale(), y_lo..y_hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("learning rate (log scale)")
+            .y_desc("training loss")
+            .light_line_style(WHITE)
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(err)?;
+        let grey = RGBColor(0x99, 0x99, 0x99);
+        // Dots, not a line: raw losses beyond the axis are left out, and a line would bridge them.
+        chart
+            .draw_series(
+                raw.iter()
+                    .filter(|p| p.1 >= y_lo && p.1 <= y_hi)
+                    .map(|&p| Circle::new(p, 2, grey.filled())),
+            )
+            .map_err(err)?
+            .label("loss of each step (within the axis)")
+            .legend(move |(x, y)| Circle::new((x + 7, y), 2, grey.filled()));
+        chart
+            .draw_series(LineSeries::new(
+                smooth.iter().copied(),
+                PALETTE[1].stroke_width(3),
+            ))
+            .map_err(err)?
+            .label("smoothed loss (fastai, beta 0.98)")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 15, y)], PALETTE[1].stroke_width(3))
+            });
+        for (k, &(name, step, lr)) in marks.iter().enumerate() {
+            let colour = PALETTE[[2, 3, 4, 5, 0][k % 5]];
+            let y = smoothed
+                .get(step)
+                .copied()
+                .unwrap_or(y_lo)
+                .clamp(y_lo, y_hi);
+            // Minimum suggests a tenth of its point's lr: mark the suggested lr, on the curve's level.
+            let x = lr.clamp(x_lo, x_hi);
+            chart
+                .draw_series(std::iter::once(Circle::new((x, y), 6, colour.filled())))
+                .map_err(err)?
+                .label(format!("{name}: {lr:.2e}"))
+                .legend(move |(x, y)| Circle::new((x + 7, y), 5, colour.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+    let frame = (x_lo, x_hi, y_lo, y_hi);
+    render_both!(path, (900, 560), |a| f(
+        a, title, frame, &smooth, &raw, marks, smoothed
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -487,6 +487,33 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
                 .join(", ")
         );
     }
+    let found: Vec<&PairResult> = groups
+        .iter()
+        .flat_map(|g| g.pairs.iter().copied())
+        .filter(|p| p.lr_find.is_some())
+        .collect();
+    if !found.is_empty() {
+        let _ = writeln!(s, "\n## LR range test\n\nRuns with `lr = \"find\"` or `max_lr = \"find\"` trained at the suggestion of an LR range test (fastai's `lr_find`) from their seed's initial weights and first batches (the curves are in results.json).\n");
+        let _ = writeln!(s, "| run | seed | set | rule | found lr | range test | valley | steep | minimum | slide | lightning | final test accuracy |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for p in found {
+            let Some(f) = &p.lr_find else { continue };
+            let t = &f.range_test;
+            let rule = |name: &str| {
+                t.suggestions
+                    .get(name)
+                    .copied()
+                    .flatten()
+                    .map_or("-".to_string(), |s| format!("{:.3e}", s.lr))
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:.3e} | {} steps, {:e} to {:e}, momentum {}, {} | {} | {} | {} | {} | {} | {:.4} |",
+                p.name, p.seed, f.target, f.rule, f.lr, t.lr.len(), t.start_lr, t.end_lr, t.momentum, t.stopped,
+                rule("valley"), rule("steep"), rule("minimum"), rule("slide"), rule("lightning"), p.final_accuracy
+            );
+        }
+    }
     let _ = writeln!(s, "\nPlots: `plots/lr_grid.png`, `plots/test_accuracy.png`, `plots/final_accuracy.png` (and .svg; one LR curve per run under `plots/lr/`).");
     s
 }
@@ -517,6 +544,7 @@ mod tests {
             trace_lr: Vec::new(),
             trace_momentum: Vec::new(),
             trace_loss: Vec::new(),
+            lr_find: None,
         }
     }
 

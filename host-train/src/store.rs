@@ -5,6 +5,7 @@
 //! OUT/runs/<slug>-seed<S>/state.json   a pair's checkpoint: epochs done, scheduler, records, traces
 //! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   its parameters and SGD momentum buffers
 //! OUT/runs/<slug>-seed<S>/result.json  the finished pair's PairResult
+//! OUT/runs/<slug>-seed<S>/lr_find.json the LR range test of a run that finds its lr (LrFindRecord)
 //! OUT/results.{json,csv,md}, trace.csv, plots/   the report (report.rs)
 //! ```
 
@@ -94,6 +95,96 @@ pub struct PairResult {
     /// Training loss of every optimizer step (omitted from the merged results.json).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trace_loss: Vec<f32>,
+    /// The range test that set the lr, for a run that finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_find: Option<FoundLr>,
+}
+
+/// A finished LR range test: `lr_find.json` (of `lr-find`, and of a pair that found its lr) and
+/// results.json.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LrFindRecord {
+    pub start_lr: f64,
+    pub end_lr: f64,
+    pub iters: u32,
+    /// `exp` or `linear`.
+    pub mode: String,
+    pub momentum: f32,
+    /// `finished`, `diverged` or `non-finite loss`.
+    pub stopped: String,
+    /// Every suggestion by name (`null`: the curve allows none).
+    pub suggestions: std::collections::BTreeMap<String, Option<SuggestedLr>>,
+    /// The curve: lr, raw loss and smoothed loss of every step (`null` for a loss that is not a
+    /// finite number).
+    pub lr: Vec<f32>,
+    pub loss: Vec<Option<f32>>,
+    pub smoothed_loss: Vec<Option<f32>>,
+}
+
+/// One suggestion of a range test.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SuggestedLr {
+    pub lr: f32,
+    /// The step (row of `lr_find.csv`) it comes from.
+    pub step: usize,
+}
+
+impl LrFindRecord {
+    /// The lr `rule` suggested, or an error saying why there is none.
+    pub fn suggested(&self, rule: sched_core::Suggestion) -> Result<f32> {
+        if let Some(s) = self.suggestions.get(rule.name()).copied().flatten() {
+            return Ok(s.lr);
+        }
+        let why = if self.loss.first().is_some_and(Option::is_none) {
+            "the loss was not a finite number from the first step".to_string()
+        } else {
+            format!(
+                "too few points after trimming (it needs {})",
+                rule.min_points()
+            )
+        };
+        bail!(
+            "the LR range test ({} steps, {}) gives no `{rule}` suggestion: {why}",
+            self.lr.len(),
+            self.stopped
+        )
+    }
+}
+
+/// A run's lr that an LR range test found (`lr = "find"` or `max_lr = "find"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FoundLr {
+    /// The suggestion used, e.g. `valley`.
+    pub rule: String,
+    /// `lr` or `max_lr`.
+    pub target: String,
+    pub lr: f32,
+    pub range_test: LrFindRecord,
+}
+
+pub fn lr_find_path(pair: &Path) -> PathBuf {
+    pair.join("lr_find.json")
+}
+
+/// A pair's range test, if it ran.
+pub fn read_lr_find(pair: &Path) -> Result<Option<LrFindRecord>> {
+    let path = lr_find_path(pair);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Some(
+        serde_json::from_str(&text).with_context(|| format!("corrupt {}", path.display()))?,
+    ))
+}
+
+pub fn write_lr_find(pair: &Path, record: &LrFindRecord) -> Result<()> {
+    std::fs::create_dir_all(pair).with_context(|| format!("cannot create {}", pair.display()))?;
+    write_atomic(
+        &lr_find_path(pair),
+        serde_json::to_string(record)?.as_bytes(),
+    )
 }
 
 fn one() -> usize {

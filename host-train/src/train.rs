@@ -20,6 +20,8 @@ use std::time::Instant;
 /// One pair of a group.
 pub struct Member<'a> {
     pub run: &'a Run,
+    /// The LR range test that set the run's lr (`"find"` in the config).
+    pub lr_find: Option<&'a store::LrFindRecord>,
     pub dir: PathBuf,
     /// Printed before its epoch lines, e.g. `[3/14] Step LR (seed 1)`.
     pub label: String,
@@ -88,7 +90,7 @@ fn load_or_init(
 }
 
 /// The order of the training images in epoch `epoch` (0-based): ChaCha8(seed), stream epoch + 1.
-fn epoch_order(order: &mut [usize], seed: u64, epoch: u32, file_order: bool) {
+pub fn epoch_order(order: &mut [usize], seed: u64, epoch: u32, file_order: bool) {
     order.iter_mut().enumerate().for_each(|(i, v)| *v = i);
     if !file_order {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -180,10 +182,7 @@ fn train_epoch(
     for b in 0..batches {
         let idx = &order[b * bs..((b + 1) * bs).min(n_train)];
         let n = idx.len();
-        for (j, &i) in idx.iter().enumerate() {
-            buf.x[j * px..(j + 1) * px].copy_from_slice(&train.images[i * px..(i + 1) * px]);
-            buf.labels[j] = train.labels[i];
-        }
+        train.fill_batch(idx, &mut buf.x, &mut buf.labels);
         for (k, st) in states.iter_mut().enumerate() {
             (buf.lr[k], buf.momentum[k]) = (st.scheduler.lr(), st.scheduler.momentum());
             st.trace_lr.push(buf.lr[k]);
@@ -369,6 +368,16 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
             trace_lr: st.trace_lr,
             trace_momentum: st.trace_momentum,
             trace_loss: st.trace_loss,
+            lr_find: m
+                .run
+                .find
+                .zip(m.lr_find)
+                .map(|(find, record)| store::FoundLr {
+                    rule: find.rule.name().into(),
+                    target: find.target.key().into(),
+                    lr: record.suggested(find.rule).unwrap_or(f32::NAN),
+                    range_test: record.clone(),
+                }),
         };
         store::write_atomic(
             &store::result_path(&m.dir),

@@ -224,6 +224,15 @@ impl<const N: usize> LrFinder<N> {
         })
     }
 
+    /// A finder for a curve recorded elsewhere (another framework's range test, a CSV): feed it
+    /// the steps with [`LrFinder::record`]; it smooths, stops and suggests exactly as a test of
+    /// `num_iter` steps would. It has no sweep of its own: [`LrFinder::lr`] is NaN.
+    pub fn for_recorded(num_iter: u32) -> Result<Self, Error> {
+        let mut finder = Self::new(1.0, 2.0, num_iter)?;
+        (finder.start_lr, finder.end_lr) = (f64::NAN, f64::NAN);
+        Ok(finder)
+    }
+
     /// fastai's defaults: `start_lr=1e-7`, `end_lr=10`, `num_it=100` (needs `N >= 100`).
     pub fn with_defaults() -> Result<Self, Error> {
         Self::new(LR_FINDER_START_LR, LR_FINDER_END_LR, LR_FINDER_NUM_ITER)

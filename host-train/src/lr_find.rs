@@ -1,0 +1,532 @@
+//! `host-train lr-find`: the LR range test (fastai's `lr_find`) on the study's CNN, with
+//! sched-core's [`LrFinder`]; `lr-find suggest` analyses a curve recorded anywhere. `bench` runs
+//! the same test for runs whose config says `lr = "find"` or `max_lr = "find"`.
+
+use crate::config::{Run, RunConfig};
+use crate::data::Dataset;
+use crate::model::{self, Backend};
+use crate::net::Net;
+use crate::store::{self, LrFindRecord, SuggestedLr};
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use clap::{Args, Subcommand, ValueEnum};
+use sched_core::{LrFinder, Scheduler, Status, Suggested, Suggestion, SweepMode};
+use std::path::{Path, PathBuf};
+
+/// The longest range test `host-train` runs (`--iters`).
+pub const MAX_ITERS: usize = 10_000;
+
+/// The range test as host-train holds it (about 80 KB: boxed).
+pub type Finder = LrFinder<MAX_ITERS>;
+
+#[derive(Args, Debug)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Examples:
+  host-train lr-find --preset tutorial --run \"Constant Learning Rate\"
+  host-train lr-find --preset tutorial --run \"One Cycle LR Scheduler Batches\" --iters 200 --out runs/lr-find
+  host-train lr-find suggest --csv runs/lr-find/lr_find.csv --format json
+
+In a run config, `lr = \"find\"` (or `max_lr = \"find\"` inside a schedule) makes `bench` run this
+test first, per seed, and train at its valley suggestion (`\"find:steep\"` etc. for the others)."
+)]
+pub struct LrFindArgs {
+    #[command(subcommand)]
+    command: Option<LrFindCommand>,
+    /// A shipped run config (`tutorial`: the study's runs).
+    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    preset: Option<String>,
+    /// A run config TOML file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The run whose model, batch size and momentum the test trains with (its exact name).
+    #[arg(long, required = true)]
+    run: Option<String>,
+    #[command(flatten)]
+    sweep: SweepArgs,
+    /// The seed of the initial weights and of the data order (default: the config's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    subset: Option<usize>,
+    /// Output folder (default: runs/lr-find-<timestamp>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Fashion-MNIST folder (default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// The sweep's arguments, fastai's defaults.
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// The lr of the first step.
+    #[arg(long, default_value_t = sched_core::defaults::LR_FINDER_START_LR, allow_negative_numbers = true)]
+    start_lr: f64,
+    /// The lr the sweep reaches after --iters steps.
+    #[arg(long, default_value_t = sched_core::defaults::LR_FINDER_END_LR, allow_negative_numbers = true)]
+    end_lr: f64,
+    /// Steps of the sweep (fastai's `num_it`).
+    #[arg(long, default_value_t = sched_core::defaults::LR_FINDER_NUM_ITER)]
+    iters: u32,
+    /// How the lr grows.
+    #[arg(long, value_enum, default_value_t = Mode::Exp)]
+    mode: Mode,
+}
+
+impl Default for SweepArgs {
+    fn default() -> Self {
+        SweepArgs {
+            start_lr: sched_core::defaults::LR_FINDER_START_LR,
+            end_lr: sched_core::defaults::LR_FINDER_END_LR,
+            iters: sched_core::defaults::LR_FINDER_NUM_ITER,
+            mode: Mode::Exp,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+pub enum Mode {
+    /// start * (end/start)^(i/iters), fastai's.
+    Exp,
+    /// start + (i/iters) * (end - start).
+    Linear,
+}
+
+#[derive(Subcommand, Debug)]
+enum LrFindCommand {
+    /// The suggestions for a recorded curve: a CSV with columns `lr` and `loss` (raw per-step
+    /// losses, in step order; others ignored), smoothed, stopped and trimmed exactly as the range
+    /// test does, with `num_iter` = the number of rows.
+    Suggest(SuggestArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  host-train lr-find suggest --csv lr_find.csv
+  host-train lr-find suggest --csv lr_find.csv --format json")]
+struct SuggestArgs {
+    /// The recorded curve.
+    #[arg(long)]
+    csv: PathBuf,
+    /// `table`, or `json`: {\"valley\": LR, \"steep\": LR, ...} with null where a rule has no suggestion.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+/// `lr-find`'s `lr_find.json`.
+#[derive(serde::Serialize)]
+struct LrFindFile<'a> {
+    run: &'a str,
+    seed: u64,
+    batch_size: usize,
+    train_images: usize,
+    range_test: &'a LrFindRecord,
+}
+
+/// A finder for `sweep`, its errors in the CLI's words.
+pub fn new_finder(sweep: &SweepArgs, momentum: f32) -> Result<Box<Finder>> {
+    let mode = match sweep.mode {
+        Mode::Exp => SweepMode::Exponential,
+        Mode::Linear => SweepMode::Linear,
+    };
+    let finder = Finder::new(sweep.start_lr, sweep.end_lr, sweep.iters)
+        .and_then(|f| f.mode(mode).momentum(momentum))
+        .map_err(cli_error)?;
+    Ok(Box::new(finder))
+}
+
+/// sched-core's parameter names as the CLI's flags.
+fn cli_error(e: sched_core::Error) -> anyhow::Error {
+    if let sched_core::Error::InvalidParameter {
+        parameter, rule, ..
+    } = e
+    {
+        let (flag, rule) = match (parameter, rule) {
+            ("num_iter", r) if r.contains("capacity") => {
+                ("--iters", format!("must be <= {MAX_ITERS}"))
+            }
+            ("num_iter", r) => ("--iters", r.to_string()),
+            ("start_lr", r) => ("--start-lr", r.to_string()),
+            ("end_lr", r) => ("--end-lr", r.replace("start_lr", "--start-lr")),
+            (p, r) => (p, r.to_string()),
+        };
+        return anyhow::anyhow!("{flag} {rule}");
+    }
+    anyhow::anyhow!("{e}")
+}
+
+/// What a range test trains on.
+pub struct Setup<'a> {
+    pub data: &'a Dataset,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub file_order: bool,
+    pub device: &'a Device,
+    /// `--init` weights (else the seed's init).
+    pub init: Option<&'a [f32]>,
+}
+
+/// The momentum a run's first step trains at (OneCycleLR's `max_momentum` when it cycles).
+pub fn start_momentum(run: &Run) -> Result<f32> {
+    Scheduler::from_spec(&run.schedule, run.lr, run.momentum)
+        .map(|s| s.momentum())
+        .map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))
+}
+
+/// Trains the run's model from its initial weights, one batch per step at the finder's lr, until
+/// the finder stops. Returns the raw loss of every step. Writes nothing.
+pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
+    let train = &setup.data.train;
+    let net = Net::new(train.rows, train.cols);
+    let params = match setup.init {
+        Some(p) => p.to_vec(),
+        None => model::init_params(&net, setup.seed),
+    };
+    let mut models = Backend::new(setup.device, net, vec![params], vec![None])?;
+    let (n, bs) = (train.len(), setup.batch_size);
+    let batches = n.div_ceil(bs);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut x = vec![0.0; bs * train.pixels()];
+    let mut labels = vec![0; bs];
+    let mut raw = Vec::new();
+    let momentum = finder.momentum_value().unwrap_or(0.0);
+    let mut loss = [0.0f32];
+    // The same batches, in the same order, that training with this seed starts with.
+    for step in 0.. {
+        if finder.status().is_done() {
+            break;
+        }
+        let (epoch, b) = (step / batches, step % batches);
+        if b == 0 {
+            crate::train::epoch_order(&mut order, setup.seed, epoch as u32, setup.file_order);
+        }
+        let idx = &order[b * bs..((b + 1) * bs).min(n)];
+        train.fill_batch(idx, &mut x, &mut labels);
+        let lr = finder.lr();
+        models.step(
+            &x[..idx.len() * train.pixels()],
+            &labels[..idx.len()],
+            &[lr],
+            &[momentum],
+            &mut loss,
+        )?;
+        raw.push(loss[0]);
+        finder.observe(loss[0]);
+    }
+    Ok(raw)
+}
+
+/// The record of a finished range test (`lr_find.json`, results.json).
+pub fn record(finder: &Finder, sweep: &SweepArgs, raw: &[f32]) -> LrFindRecord {
+    let finite = |v: f32| v.is_finite().then_some(v);
+    LrFindRecord {
+        start_lr: sweep.start_lr,
+        end_lr: sweep.end_lr,
+        iters: sweep.iters,
+        mode: format!("{:?}", sweep.mode).to_lowercase(),
+        momentum: finder.momentum_value().unwrap_or(0.0),
+        stopped: stopped(finder.status()).into(),
+        suggestions: suggestions(finder)
+            .into_iter()
+            .map(|(rule, s)| {
+                let s = s.ok().map(|s| SuggestedLr {
+                    lr: s.lr,
+                    step: s.index,
+                });
+                (rule.name().to_string(), s)
+            })
+            .collect(),
+        lr: finder.lrs().to_vec(),
+        loss: raw.iter().copied().map(finite).collect(),
+        smoothed_loss: finder
+            .smoothed_losses()
+            .iter()
+            .copied()
+            .map(finite)
+            .collect(),
+    }
+}
+
+fn stopped(status: Status) -> &'static str {
+    match status {
+        Status::Running => "running",
+        Status::Finished => "finished",
+        Status::Diverged => "diverged",
+        Status::NonFiniteLoss => "non-finite loss",
+    }
+}
+
+fn suggestions(finder: &Finder) -> Vec<(Suggestion, Result<Suggested, sched_core::Error>)> {
+    Suggestion::ALL
+        .into_iter()
+        .zip(finder.suggestions())
+        .collect()
+}
+
+/// `lr_find.csv`: `step,lr,loss,smoothed_loss`.
+fn csv_text(finder: &Finder, raw: &[f32]) -> String {
+    let mut s = String::from("step,lr,loss,smoothed_loss\n");
+    for (i, ((lr, loss), sm)) in finder
+        .lrs()
+        .iter()
+        .zip(raw)
+        .zip(finder.smoothed_losses())
+        .enumerate()
+    {
+        s.push_str(&format!("{i},{lr:e},{loss},{sm}\n"));
+    }
+    s
+}
+
+/// The suggestions as a short table.
+fn table(finder: &Finder) -> String {
+    let mut s = format!(
+        "{:<10} {:>11} {:>5} {:>14}\n",
+        "suggestion", "lr", "step", "smoothed loss"
+    );
+    for (rule, r) in suggestions(finder) {
+        match r {
+            Ok(x) => s.push_str(&format!(
+                "{:<10} {:>11.4e} {:>5} {:>14.4}\n",
+                rule.name(),
+                x.lr,
+                x.index,
+                finder.smoothed_losses()[x.index]
+            )),
+            Err(e) => s.push_str(&format!(
+                "{:<10} {:>11} {:>5} {:>14}  ({e})\n",
+                rule.name(),
+                "-",
+                "-",
+                "-"
+            )),
+        }
+    }
+    s
+}
+
+/// Fails when no rule suggests anything, naming why (the loss was never finite, the test diverged
+/// at once).
+fn require_any(finder: &Finder, raw: &[f32]) -> Result<()> {
+    if finder.suggestions().iter().any(Result::is_ok) {
+        return Ok(());
+    }
+    if raw.first().is_some_and(|l| !l.is_finite()) {
+        bail!("the loss was not a finite number from the first step (lr {:e}): nothing to suggest; lower --start-lr", finder.lrs()[0]);
+    }
+    bail!(
+        "the range test stopped after {} step(s) ({}): too few points for any suggestion; use more --iters or a lower --start-lr",
+        finder.lrs().len(),
+        stopped(finder.status())
+    )
+}
+
+pub fn run(args: LrFindArgs) -> Result<()> {
+    if let Some(LrFindCommand::Suggest(s)) = args.command {
+        return suggest(s);
+    }
+    let config = match (&args.preset, &args.config) {
+        (Some(p), None) => RunConfig::preset(p)?,
+        (None, Some(path)) => RunConfig::load(path)?,
+        _ => bail!("give --preset tutorial or --config FILE"),
+    };
+    let run = config.run(args.run.as_deref().unwrap_or_default())?;
+    if args.subset == Some(0) {
+        bail!("--subset must be >= 1");
+    }
+    if args.threads == Some(0) {
+        bail!("--threads must be >= 1");
+    }
+    let momentum = start_momentum(run)?;
+    let mut finder = new_finder(&args.sweep, momentum)?;
+    let seed = args.seed.unwrap_or(config.seed);
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(
+            chrono::Local::now()
+                .format("lr-find-%Y%m%d-%H%M%S")
+                .to_string(),
+        )
+    });
+    if out.join("lr_find.json").exists() {
+        bail!(
+            "{} already holds an LR range test: give another --out",
+            out.display()
+        );
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+    let mut data = crate::data::load(&crate::data::resolve_dir(args.data.as_deref()))?;
+    if let Some(n) = args.subset {
+        data.train.truncate(n);
+    }
+    // The report's header, on stdout with it (stderr is for the one line of an error).
+    println!(
+        "host-train lr-find: `{}` (seed {seed}), {} steps of batch {} from lr {:e} to {:e} ({:?}), momentum {momentum}, {} train images",
+        run.name,
+        args.sweep.iters,
+        config.batch_size,
+        args.sweep.start_lr,
+        args.sweep.end_lr,
+        args.sweep.mode,
+        data.train.len()
+    );
+    let setup = Setup {
+        data: &data,
+        batch_size: config.batch_size,
+        seed,
+        file_order: false,
+        device: &Device::Cpu,
+        init: None,
+    };
+    let raw = range_test(&setup, &mut finder)?;
+    require_any(&finder, &raw)?;
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    store::write_atomic(&out.join("lr_find.csv"), csv_text(&finder, &raw).as_bytes())?;
+    let record = record(&finder, &args.sweep, &raw);
+    let file = LrFindFile {
+        run: &run.name,
+        seed,
+        batch_size: config.batch_size,
+        train_images: data.train.len(),
+        range_test: &record,
+    };
+    store::write_atomic(
+        &out.join("lr_find.json"),
+        serde_json::to_string_pretty(&file)?.as_bytes(),
+    )?;
+    let title = format!("LR range test: {} (seed {seed})", run.name);
+    for ext in ["png", "svg"] {
+        plot(&out.join(format!("lr_find.{ext}")), &title, &finder, &raw)?;
+    }
+    print!(
+        "{} steps, {}\n{}",
+        finder.lrs().len(),
+        stopped(finder.status()),
+        table(&finder)
+    );
+    eprintln!("written: {}/lr_find.{{csv,json,png,svg}}", out.display());
+    Ok(())
+}
+
+fn plot(path: &Path, title: &str, finder: &Finder, raw: &[f32]) -> Result<()> {
+    let marks: Vec<(&str, usize, f32)> = suggestions(finder)
+        .into_iter()
+        .filter_map(|(rule, r)| r.ok().map(|s| (rule.name(), s.index, s.lr)))
+        .collect();
+    crate::plot::lr_find(
+        path,
+        title,
+        finder.lrs(),
+        raw,
+        finder.smoothed_losses(),
+        &marks,
+    )
+}
+
+/// Reads a recorded curve: the `lr` and `loss` columns of a CSV with a header row.
+pub fn read_curve(path: &Path) -> Result<Vec<(f32, f32)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().with_context(|| {
+        format!(
+            "{}: empty file; expected a header with columns `lr` and `loss`",
+            path.display()
+        )
+    })?;
+    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+    let column = |name: &str| {
+        columns.iter().position(|c| *c == name).with_context(|| {
+            format!("{}: no `{name}` column (the header is `{header}`); expected columns `lr` and `loss`", path.display())
+        })
+    };
+    let (lr_col, loss_col) = (column("lr")?, column("loss")?);
+    let mut curve = Vec::new();
+    for (i, line) in lines {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cell = |c: usize, name: &str| -> Result<f32> {
+            let v = cells.get(c).with_context(|| {
+                format!(
+                    "{} line {}: no `{name}` cell ({} cells, the header has {})",
+                    path.display(),
+                    i + 1,
+                    cells.len(),
+                    columns.len()
+                )
+            })?;
+            v.parse::<f32>()
+                .ok()
+                .filter(|x| !x.is_nan() || v.eq_ignore_ascii_case("nan"))
+                .with_context(|| {
+                    format!(
+                        "{} line {}: `{name}` is `{v}`, not a number",
+                        path.display(),
+                        i + 1
+                    )
+                })
+        };
+        curve.push((cell(lr_col, "lr")?, cell(loss_col, "loss")?));
+    }
+    Ok(curve)
+}
+
+fn suggest(args: SuggestArgs) -> Result<()> {
+    let curve = read_curve(&args.csv)?;
+    let rows = u32::try_from(curve.len()).unwrap_or(u32::MAX);
+    let mut finder = Box::new(Finder::for_recorded(rows).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: {} rows; the range test needs between {} and {MAX_ITERS}",
+            args.csv.display(),
+            curve.len(),
+            sched_core::defaults::LR_FINDER_MIN_NUM_ITER
+        )
+    })?);
+    for &(lr, loss) in &curve {
+        if finder.record(lr, loss).is_done() {
+            break;
+        }
+    }
+    match args.format {
+        Format::Json => {
+            // By hand, in Suggestion::ALL's order, each lr as its shortest f32 text.
+            let fields = suggestions(&finder)
+                .into_iter()
+                .map(|(rule, r)| {
+                    let lr = match r {
+                        Ok(s) => serde_json::to_string(&s.lr)?,
+                        Err(_) => "null".into(),
+                    };
+                    Ok(format!("\"{}\": {lr}", rule.name()))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            println!("{{{}}}", fields.join(", "));
+        }
+        Format::Table => print!(
+            "{} of {} rows used ({})\n{}",
+            finder.lrs().len(),
+            curve.len(),
+            stopped(finder.status()),
+            table(&finder)
+        ),
+    }
+    Ok(())
+}
