@@ -9,7 +9,11 @@
 //!    code comes from sched-core itself (a build-dependency with `serde`): each case's spec is
 //!    read into the typed `Spec` and written back with `Spec::write_rust`, so this file knows
 //!    nothing of the kinds, their parameters or their defaults.
-//! 3. `memory.x` copied to OUT_DIR for the linker (the cortex-m-rt template's way).
+//! 3. `lr_find.rs`: every fastai/Lightning LR range test case in `../tests/golden/lr_find/cases`
+//!    as a `const` table (the range test's arguments, the raw losses to feed, fastai's lrs and
+//!    smoothed losses as f32, and each rule's suggested point), checked on the device exactly as
+//!    `sched-core/tests/lr_finder.rs` checks it on the host.
+//! 4. `memory.x` copied to OUT_DIR for the linker (the cortex-m-rt template's way).
 
 use serde_json::Value;
 use std::env;
@@ -61,6 +65,10 @@ fn main() {
     let cases = manifest.join("../tests/golden/cases");
     println!("cargo:rerun-if-changed={}", cases.display());
     fs::write(out.join("golden.rs"), golden(&cases)).unwrap();
+
+    let lr_find_cases = manifest.join("../tests/golden/lr_find/cases");
+    println!("cargo:rerun-if-changed={}", lr_find_cases.display());
+    fs::write(out.join("lr_find.rs"), lr_find(&lr_find_cases)).unwrap();
 
     println!("cargo:rerun-if-env-changed=FASHION_MNIST_DIR");
     let dir = env::var("FASHION_MNIST_DIR")
@@ -311,4 +319,118 @@ fn uses_expr(spec: &Value) -> bool {
         Value::Array(a) => a.iter().any(uses_expr),
         _ => false,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LR range test golden cases (fastai 2.8 `Learner.lr_find`, Lightning's `suggestion`)
+
+/// A number of a case file: non-finite ones are the strings "NaN", "inf", "-inf".
+fn lr_find_num(v: &Value) -> f64 {
+    match v {
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "inf" => f64::INFINITY,
+        Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        v => v.as_f64().expect("a number"),
+    }
+}
+
+/// An f32 literal, non-finite values included.
+fn f32_code(v: f32) -> String {
+    if v.is_nan() {
+        "f32::NAN".into()
+    } else if v == f32::INFINITY {
+        "f32::INFINITY".into()
+    } else if v == f32::NEG_INFINITY {
+        "f32::NEG_INFINITY".into()
+    } else {
+        format!("{v:?}")
+    }
+}
+
+fn f32_slice(values: &[f32]) -> String {
+    let items: Vec<String> = values.iter().map(|&v| f32_code(v)).collect();
+    format!("&[{}]", items.join(", "))
+}
+
+fn lr_find(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no LR range test cases in {}",
+        dir.display()
+    );
+    let mut table = String::new();
+    let mut capacity = 0u64;
+    let mut values = 0usize;
+    for path in &files {
+        let case: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        // As sched-core/tests/lr_finder.rs reads them: every number `as f32`.
+        let f32s_of = |v: &Value| -> Vec<f32> {
+            v.as_array()
+                .unwrap_or_else(|| panic!("{name}: not an array"))
+                .iter()
+                .map(|x| lr_find_num(x) as f32)
+                .collect()
+        };
+        let expected = &case["expected"];
+        // fastai's smoothed losses are f32 tensors: storing them as f32 loses nothing.
+        for v in expected["smoothed"].as_array().unwrap() {
+            let x = lr_find_num(v);
+            assert!(
+                x.is_nan() || f64::from(x as f32) == x,
+                "{name}: smoothed loss {x} is not an f32"
+            );
+        }
+        let (losses, lrs, smoothed) = (
+            f32s_of(&case["losses"]),
+            f32s_of(&expected["lrs"]),
+            f32s_of(&expected["smoothed"]),
+        );
+        values += losses.len() + lrs.len() + smoothed.len();
+        let num_iter = case["num_iter"].as_u64().unwrap();
+        capacity = capacity.max(num_iter);
+        let mode = match case["mode"].as_str().unwrap() {
+            "linear" => "SweepMode::Linear",
+            "exponential" => "SweepMode::Exponential",
+            m => panic!("{name}: unknown mode {m}"),
+        };
+        let suggestions: Vec<String> = sched_core::Suggestion::ALL
+            .iter()
+            .map(|rule| match &expected["suggestions"][rule.name()] {
+                Value::Null => "None".to_string(),
+                Value::Object(r) => format!(
+                    "Some(Point {{ index: {}, lr: {} }})",
+                    r["index"].as_u64().unwrap(),
+                    f32_code(r["lr"].as_f64().unwrap() as f32)
+                ),
+                other => panic!("{name}: suggestion {rule}: {other}"),
+            })
+            .collect();
+        let _ = writeln!(
+            table,
+            "    LrFindCase {{ name: {name:?}, start_lr: {:?}, end_lr: {:?}, num_iter: {num_iter}, mode: {mode}, \
+             stop_div: {}, losses: {}, lrs: {}, smoothed: {}, suggestions: [{}] }},",
+            case["start_lr"].as_f64().unwrap(),
+            case["end_lr"].as_f64().unwrap(),
+            case["stop_div"].as_bool().unwrap(),
+            f32_slice(&losses),
+            f32_slice(&lrs),
+            f32_slice(&smoothed),
+            suggestions.join(", "),
+        );
+    }
+    format!(
+        "// @generated by build.rs from tests/golden/lr_find/cases/*.json ({} cases, {values} f32 values)\n\
+         /// The largest `num_iter` of the cases: the finder's capacity.\n\
+         pub const CAPACITY: usize = {capacity};\n\
+         pub static CASES: [LrFindCase; {}] = [\n{table}];\n",
+        files.len(),
+        files.len(),
+    )
 }

@@ -4,14 +4,17 @@
 # thumbv7em-none-eabihf target, defmt-print), then:
 #   1. host tests of the library (golden table vs JSON, fine-tuning, reproducibility hashes);
 #   2. builds the firmware, runs it under QEMU (mps2-an386) with a timeout, asserts exit code 0,
-#      "golden: N/N within tolerance", the loss improved for both schedules, and the device's
+#      "golden: N/N within tolerance", every LR range test golden case exact (a pass line per
+#      case, N = the case files), the loss improved for both schedules, and the device's
 #      trajectory hashes equal the host's (bit-identical fine-tuning);
-#   3. builds with --features force-failure and asserts that run FAILS;
+#   3. builds with --features force-failure and asserts that run FAILS, with a schedule golden
+#      miss and an LR range test golden miss;
 #   4. builds without the `expr` feature (expression cases left out) and runs it under QEMU,
 #      builds and runs the `minimal` binary (one OneCycleLR, no serde, no expressions);
 #   5. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash (code of the linked
-#      sched_core:: symbols) in all three builds, fails if it reaches 16 KB without `expr` or
-#      4 KB in `minimal`, and prints the instructions-per-step() table.
+#      sched_core:: symbols; its LR range test, sched_core::lr_finder::, counted apart) in all
+#      three builds, fails if the schedules' part reaches 16 KB without `expr` or 4 KB in
+#      `minimal`, and prints the instructions-per-step() table.
 set -euo pipefail
 cd "$(dirname "$0")"
 TIMEOUT="${FIRMWARE_TIMEOUT:-300}"
@@ -37,6 +40,14 @@ command -v defmt-print >/dev/null || cargo install defmt-print --locked
 
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
 ELF=target/thumbv7em-none-eabihf/release/firmware-example
+LR_FIND_CASES=$(find ../tests/golden/lr_find/cases -name '*.json' | wc -l)
+[ "$LR_FIND_CASES" -gt 0 ] || fail "no LR range test cases in ../tests/golden/lr_find/cases"
+
+# The LR range test golden cases in a log: a pass line for each, and the N/N summary.
+lr_find_golden_ok() {
+  [ "$(grep -c 'lr-find golden [^ :]*: pass ' "$1")" = "$LR_FIND_CASES" ] &&
+    grep -q "lr-find golden: $LR_FIND_CASES/$LR_FIND_CASES exact" "$1"
+}
 
 # --- 1. host tests -----------------------------------------------------------------------------
 echo "== host tests ($HOST)"
@@ -55,6 +66,7 @@ cat target/firmware.log
 [ "$rc" = 0 ] || fail "firmware exited with $rc (want 0)"
 grep -Eq 'golden: ([0-9]+)/\1 within tolerance' target/firmware.log || fail "golden N/N line missing or N differs"
 [ "$(grep -c 'finetune .*: improved$' target/firmware.log)" = 2 ] || fail "loss did not improve for both schedules"
+lr_find_golden_ok target/firmware.log || fail "LR range test golden: not every one of the $LR_FIND_CASES cases passed"
 grep -q 'all checks passed' target/firmware.log || fail "no 'all checks passed'"
 diff <(grep -o 'repro .*' target/firmware.log) target/host-repro.txt \
   || fail "device and host fine-tuning trajectories differ (hashes above)"
@@ -71,6 +83,8 @@ grep -E 'golden:|finetune .*: (improved|NOT IMPROVED)|FAILED|MISS' target/firmwa
 grep -Eq 'golden: ([0-9]+)/([0-9]+) within' target/firmware-forced.log \
   && ! grep -Eq 'golden: ([0-9]+)/\1 within' target/firmware-forced.log || fail "forced golden miss not reported"
 grep -q 'NOT IMPROVED' target/firmware-forced.log || fail "forced loss-check failure not reported"
+grep -q "lr-find golden: $((LR_FIND_CASES - 1))/$LR_FIND_CASES exact" target/firmware-forced.log \
+  || fail "forced LR range test golden miss not reported"
 # Leave the normal build in place (the forced one replaced the ELF).
 cargo build --release --locked
 
@@ -91,33 +105,36 @@ for bin in firmware-example minimal; do
 done
 grep -Eq 'golden: ([0-9]+)/\1 within tolerance' target/firmware-example-no-expr.log || fail "no-expr golden N/N line missing or N differs"
 grep -q 'all checks passed' target/firmware-example-no-expr.log || fail "no-expr firmware: no 'all checks passed'"
+lr_find_golden_ok target/firmware-example-no-expr.log || fail "no-expr firmware: LR range test golden cases"
 grep -q 'minimal: all checks passed' target/minimal-no-expr.log || fail "minimal: no 'all checks passed'"
 
 # --- 5. summary --------------------------------------------------------------------------------
 echo "== summary"
-# Code bytes of the linked symbols of sched-core, libm and float parsing/printing in an ELF.
-# (With LTO some sched-core code is inlined into its callers and counted there.)
+# Code bytes of the linked symbols of sched-core (its schedules, then its LR range test),
+# libm and float parsing/printing in an ELF. (With LTO some sched-core code is inlined into
+# its callers and counted there.)
 code_bytes() {
-  local core=0 lm=0 fl=0
+  local core=0 lm=0 fl=0 finder=0
   while read -r _ size type name; do
     case "$type" in t|T) ;; *) continue ;; esac
     case "$name" in
+      *sched_core::lr_finder::*) finder=$((finder + 16#$size)) ;;
       *sched_core::*) core=$((core + 16#$size)) ;;
       libm::*) lm=$((lm + 16#$size)) ;;
       *dec2flt*|*flt2dec*|*fmt::float*) fl=$((fl + 16#$size)) ;;
     esac
   done < <(arm-none-eabi-nm -C -S --size-sort "$1")
-  echo "$core $lm $fl"
+  echo "$core $lm $fl $finder"
 }
 arm-none-eabi-size -A "$ELF" | grep -E '^(section|\.vector_table|\.text|\.rodata|\.data|\.bss|\.uninit|Total)' || true
 arm-none-eabi-size "$ELF"
 read -r text data bss _ < <(arm-none-eabi-size "$ELF" | tail -1)
 echo "flash: $((text + data)) bytes; static RAM: $((data + bss)) bytes (+ stack, see the log)"
-read -r core lm fl < <(code_bytes "$ELF")
-echo "flash code by symbol: sched-core $core bytes (with expr), libm $lm bytes, float parsing/printing $fl bytes"
-read -r core_noexpr lm_noexpr _ < <(code_bytes "$NOEXPR_ELF")
+read -r core lm fl finder < <(code_bytes "$ELF")
+echo "flash code by symbol: sched-core $core bytes (with expr) + LrFinder $finder bytes, libm $lm bytes, float parsing/printing $fl bytes"
+read -r core_noexpr lm_noexpr _ finder_noexpr < <(code_bytes "$NOEXPR_ELF")
 read -r noexpr_text noexpr_data _ < <(arm-none-eabi-size "$NOEXPR_ELF" | tail -1)
-echo "without expr: sched-core $core_noexpr bytes (limit 16384), libm $lm_noexpr bytes; flash $((noexpr_text + noexpr_data)) bytes"
+echo "without expr: sched-core $core_noexpr bytes (limit 16384) + LrFinder $finder_noexpr bytes, libm $lm_noexpr bytes; flash $((noexpr_text + noexpr_data)) bytes"
 read -r core_min lm_min _ < <(code_bytes "$MINIMAL_ELF")
 read -r min_text min_data _ < <(arm-none-eabi-size "$MINIMAL_ELF" | tail -1)
 echo "minimal: sched-core $core_min bytes (limit 4096), libm $lm_min bytes; whole binary flash $((min_text + min_data)) bytes"
@@ -127,5 +144,5 @@ grep -E 'stack:' target/firmware.log | tail -1 | sed 's/^INFO  //'
 echo "instructions per step() (mean over the steps, max per single step with one-tick = 40 instruction resolution):"
 grep -o 'step() instructions: .*' target/firmware.log | sed 's/^step() instructions: /  /'
 grep -E 'finetune [^ ]+: eval loss' target/firmware.log | sed 's/^INFO  /  /'
-grep -o 'golden: .*' target/firmware.log | sed 's/^/  /'
+grep -oE '(lr-find )?golden: .*' target/firmware.log | sed 's/^/  /'
 echo "test.sh: OK"

@@ -6,6 +6,7 @@ use cortex_m_rt::entry;
 use firmware_example::bringup::{self, code};
 use firmware_example::finetune::{self, Plan, Trainer};
 use firmware_example::golden::{self, CASES};
+use firmware_example::lr_find;
 use sched_core::{Error, LambdaLR, Scheduler};
 
 #[entry]
@@ -31,13 +32,19 @@ fn main() -> ! {
         "stack: {=u32} bytes after the golden table",
         stack_used(stack_floor)
     );
+    ok &= lr_find_table();
+    defmt::info!(
+        "stack: {=u32} bytes after the lr-find golden table",
+        stack_used(stack_floor)
+    );
     // 3. Instructions per step(), deterministic under `qemu -icount shift=0`.
     bench(&mut ok);
 
     let used = stack_used(stack_floor);
     defmt::info!(
-        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, Spec {=usize} B, Trainer {=usize} B (static)",
-        used, core::mem::size_of::<Scheduler>(), core::mem::size_of::<sched_core::Spec>(), core::mem::size_of::<Trainer>()
+        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, Spec {=usize} B, Trainer {=usize} B (static), LrFinder<{=usize}> {=usize} B",
+        used, core::mem::size_of::<Scheduler>(), core::mem::size_of::<sched_core::Spec>(), core::mem::size_of::<Trainer>(),
+        lr_find::CAPACITY, core::mem::size_of::<lr_find::Finder>()
     );
     if ok {
         defmt::info!("all checks passed");
@@ -120,6 +127,54 @@ fn golden_table() -> bool {
         );
     }
     passed == CASES.len() as u32
+}
+
+/// 2b. The LR range test golden cases (fastai, Lightning), exact.
+#[inline(never)]
+fn lr_find_table() -> bool {
+    let perturb = if cfg!(feature = "force-failure") {
+        1.0 + 1e-4
+    } else {
+        1.0
+    };
+    // On the stack: about 2.4 KB, plus valley's table (4 bytes per point) while it suggests.
+    let mut finder = match lr_find::CASES[0].finder() {
+        Ok(f) => f,
+        Err(e) => {
+            defmt::error!("lr-find golden: error {}", e);
+            return false;
+        }
+    };
+    let mut passed = 0u32;
+    for (i, case) in lr_find::CASES.iter().enumerate() {
+        // force-failure: perturb the first case's first loss, so the count must come out N-1/N.
+        let v = case.run(&mut finder, if i == 0 { perturb } else { 1.0 });
+        match v.miss {
+            None => {
+                passed += 1;
+                defmt::info!(
+                    "lr-find golden {=str}: pass ({=u32} points, {}, {=u32}/5 suggestions)",
+                    case.name,
+                    v.points,
+                    v.status,
+                    v.suggestions
+                );
+            }
+            Some(miss) => defmt::error!(
+                "lr-find golden {=str}: MISS {} ({=u32} points, {})",
+                case.name,
+                miss,
+                v.points,
+                v.status
+            ),
+        }
+    }
+    defmt::info!(
+        "lr-find golden: {=u32}/{=usize} exact (lrs, smoothed losses, 5 suggestions each; fastai 2.8, Lightning 2.6)",
+        passed,
+        lr_find::CASES.len()
+    );
+    passed == lr_find::CASES.len() as u32
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 //! Host tests of the firmware's library (run with `cargo test --target x86_64-unknown-linux-gnu`,
-//! test.sh does): the generated golden table against the JSON files, the fine-tuning, and the
+//! test.sh does): the generated golden tables against the JSON files, the fine-tuning, and the
 //! reproducibility hashes that test.sh compares with the device's log.
 
 use firmware_example::finetune::{finetune, improved, Plan, Trainer};
 use firmware_example::golden::CASES;
+use firmware_example::lr_find;
 use sched_core::Spec;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -69,6 +70,40 @@ fn golden_table_passes_on_the_host() {
     assert!(misses.is_empty(), "{misses:#?}");
     // And a perturbation of 1e-4 is caught (what the force-failure build does on the device).
     assert!(!CASES[0].run(1.0 + 1e-4).unwrap().pass());
+}
+
+/// The LR range test table the device checks: every case file is in it, each passes on the
+/// host too, and a perturbed loss is caught (what the force-failure build does on the device).
+#[test]
+fn lr_find_table_passes_on_the_host() {
+    let dir = manifest().join("../tests/golden/lr_find/cases");
+    let files = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(
+        files,
+        lr_find::CASES.len(),
+        "every lr_find case is in the table"
+    );
+    let mut finder = lr_find::CASES[0].finder().unwrap();
+    let mut misses = Vec::new();
+    for case in &lr_find::CASES {
+        let v = case.run(&mut finder, 1.0);
+        if !v.pass() || v.suggestions != 5 {
+            misses.push(format!("{}: {v:?}", case.name));
+        }
+    }
+    assert!(misses.is_empty(), "{misses:#?}");
+    let long = lr_find::CASES.iter().map(|c| c.num_iter).max().unwrap();
+    assert_eq!(lr_find::CAPACITY, long as usize);
+    assert!(!lr_find::CASES[0].run(&mut finder, 1.0 + 1e-4).pass());
 }
 
 /// Fine-tuning improves the held-out loss, and the trajectory is deterministic. The hashes go
