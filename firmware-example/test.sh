@@ -5,10 +5,12 @@
 #   1. host tests of the library (golden table vs JSON, fine-tuning, reproducibility hashes);
 #   2. builds the firmware, runs it under QEMU (mps2-an386) with a timeout, asserts exit code 0,
 #      "golden: N/N within tolerance", every LR range test golden case exact (a pass line per
-#      case, N = the case files), the loss improved for both schedules, and the device's
-#      trajectory hashes equal the host's (bit-identical fine-tuning);
+#      case, N = the case files), the loss improved for all three runs, the run at the lr the
+#      on-device range test found reaches at least the hand-chosen run's held-out accuracy (read
+#      from the log and compared here), and the device's hashes of the range test and of every
+#      run equal the host's (bit-identical);
 #   3. builds with --features force-failure and asserts that run FAILS, with a schedule golden
-#      miss and an LR range test golden miss;
+#      miss, an LR range test golden miss and a found-lr run below the hand-chosen one;
 #   4. builds without the `expr` feature (expression cases left out) and runs it under QEMU,
 #      builds and runs the `minimal` binary (one OneCycleLR, no serde, no expressions);
 #   5. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash (code of the linked
@@ -43,6 +45,11 @@ ELF=target/thumbv7em-none-eabihf/release/firmware-example
 LR_FIND_CASES=$(find ../tests/golden/lr_find/cases -name '*.json' | wc -l)
 [ "$LR_FIND_CASES" -gt 0 ] || fail "no LR range test cases in ../tests/golden/lr_find/cases"
 
+# "HAND FOUND": the held-out accuracies (correct of 256) of the hand-chosen OneCycleLR run and of
+# the run at the lr the range test found, from a firmware log's comparison line.
+lr_find_acc() {
+  sed -n 's/.*lr-find vs hand-chosen: .*(hand-chosen) eval_loss=[^ ]* eval_acc=\([0-9]*\)\/[0-9]*; .* eval_acc=\([0-9]*\)\/[0-9]*: .*/\1 \2/p' "$1"
+}
 # The LR range test golden cases in a log: a pass line for each, and the N/N summary.
 lr_find_golden_ok() {
   [ "$(grep -c 'lr-find golden [^ :]*: pass ' "$1")" = "$LR_FIND_CASES" ] &&
@@ -65,8 +72,13 @@ set -e
 cat target/firmware.log
 [ "$rc" = 0 ] || fail "firmware exited with $rc (want 0)"
 grep -Eq 'golden: ([0-9]+)/\1 within tolerance' target/firmware.log || fail "golden N/N line missing or N differs"
-[ "$(grep -c 'finetune .*: improved$' target/firmware.log)" = 2 ] || fail "loss did not improve for both schedules"
+[ "$(grep -c 'finetune .*: improved$' target/firmware.log)" = 3 ] || fail "loss did not improve for all three runs"
 lr_find_golden_ok target/firmware.log || fail "LR range test golden: not every one of the $LR_FIND_CASES cases passed"
+grep -q 'lr-find: weights restored' target/firmware.log || fail "weights not restored after the range test"
+hand="" found=""
+read -r hand found < <(lr_find_acc target/firmware.log) || true
+[ -n "$found" ] || fail "no 'lr-find vs hand-chosen' line with both accuracies"
+[ "$found" -ge "$hand" ] || fail "the found-lr run reached $found/256, below the hand-chosen lr's $hand/256"
 grep -q 'all checks passed' target/firmware.log || fail "no 'all checks passed'"
 diff <(grep -o 'repro .*' target/firmware.log) target/host-repro.txt \
   || fail "device and host fine-tuning trajectories differ (hashes above)"
@@ -78,13 +90,17 @@ cargo run --release --locked --features force-failure > target/firmware-forced.l
 frc=$?
 set -e
 # The forced build's own failure lines, marked so nobody reads them as this script failing.
-grep -E 'golden:|finetune .*: (improved|NOT IMPROVED)|FAILED|MISS' target/firmware-forced.log | sed 's/^/  (expected, forced) /' || true
+grep -E 'golden:|finetune .*: (improved|NOT IMPROVED)|lr-find vs|FAILED|MISS' target/firmware-forced.log | sed 's/^/  (expected, forced) /' || true
 [ "$frc" != 0 ] || fail "force-failure run exited 0: the check cannot fail"
 grep -Eq 'golden: ([0-9]+)/([0-9]+) within' target/firmware-forced.log \
   && ! grep -Eq 'golden: ([0-9]+)/\1 within' target/firmware-forced.log || fail "forced golden miss not reported"
 grep -q 'NOT IMPROVED' target/firmware-forced.log || fail "forced loss-check failure not reported"
 grep -q "lr-find golden: $((LR_FIND_CASES - 1))/$LR_FIND_CASES exact" target/firmware-forced.log \
   || fail "forced LR range test golden miss not reported"
+fhand="" ffound=""
+read -r fhand ffound < <(lr_find_acc target/firmware-forced.log) || true
+[ -n "$ffound" ] && [ "$ffound" -lt "$fhand" ] && grep -q 'NOT AS GOOD' target/firmware-forced.log \
+  || fail "forced worse found-lr run (${ffound:-?}/256 vs ${fhand:-?}/256) not caught"
 # Leave the normal build in place (the forced one replaced the ELF).
 cargo build --release --locked
 
@@ -144,5 +160,6 @@ grep -E 'stack:' target/firmware.log | tail -1 | sed 's/^INFO  //'
 echo "instructions per step() (mean over the steps, max per single step with one-tick = 40 instruction resolution):"
 grep -o 'step() instructions: .*' target/firmware.log | sed 's/^step() instructions: /  /'
 grep -E 'finetune [^ ]+: eval loss' target/firmware.log | sed 's/^INFO  /  /'
+grep -E 'lr-find: [0-9]+ of|lr-find suggest|lr-find vs' target/firmware.log | sed 's/^INFO  /  /'
 grep -oE '(lr-find )?golden: .*' target/firmware.log | sed 's/^/  /'
 echo "test.sh: OK"

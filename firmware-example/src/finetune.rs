@@ -6,7 +6,11 @@
 //! (the host test and test.sh check the hash the device logs).
 
 use crate::data::{CLASSES, EVAL_X, EVAL_Y, FEATURES, INIT_B, INIT_W, TRAIN_X, TRAIN_Y};
-use sched_core::{CosineAnnealingLR, Error, OneCycleLR, Scheduler, WarmupLR, WarmupShape};
+use sched_core::defaults::{LR_FINDER_END_LR, LR_FINDER_NUM_ITER, LR_FINDER_START_LR};
+use sched_core::{
+    CosineAnnealingLR, Error, LrFinder, OneCycleLR, Scheduler, Status, Suggested, Suggestion,
+    WarmupLR, WarmupShape,
+};
 
 /// Mini-batch size.
 pub const BATCH: usize = 16;
@@ -16,18 +20,25 @@ pub const EPOCHS: usize = 6;
 pub const STEPS_PER_EPOCH: usize = TRAIN_X.len() / BATCH;
 /// Optimizer steps in a run.
 pub const TOTAL_STEPS: usize = STEPS_PER_EPOCH * EPOCHS;
+/// The seed of the batch order (xorshift32), the same for every run.
+pub const SEED: u32 = 0x2545_f491;
+
+/// OneCycleLR's hand-chosen `max_lr`.
+pub const HAND_LR: f32 = 1.0;
 
 /// The schedules the example fine-tunes with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Plan {
     /// 20 steps linear warmup from 0, then cosine to 0; SGD momentum 0.9, peak lr 0.5.
     WarmupCosine,
-    /// OneCycleLR(max_lr = 1.0) over the run, cycling momentum 0.95 -> 0.85 -> 0.95.
+    /// OneCycleLR(max_lr = [`HAND_LR`]) over the run, cycling momentum 0.95 -> 0.85 -> 0.95.
     OneCycle,
+    /// The same OneCycleLR at the `max_lr` an LR range test suggested ([`range_test`]).
+    OneCycleFound(f32),
 }
 
 impl Plan {
-    /// Both, in the order the firmware runs them.
+    /// The hand-tuned ones, in the order the firmware runs them.
     pub const ALL: [Plan; 2] = [Plan::WarmupCosine, Plan::OneCycle];
 
     /// Short name for logs.
@@ -35,6 +46,7 @@ impl Plan {
         match self {
             Plan::WarmupCosine => "warmup+cosine",
             Plan::OneCycle => "one-cycle",
+            Plan::OneCycleFound(_) => "one-cycle@lr-find",
         }
     }
 
@@ -52,9 +64,15 @@ impl Plan {
                 0.5,
                 0.9,
             ),
-            Plan::OneCycle => Scheduler::new(OneCycleLR::new(1.0, TOTAL_STEPS as u32)?, 1.0, 0.0),
+            Plan::OneCycle => one_cycle(HAND_LR),
+            Plan::OneCycleFound(max_lr) => one_cycle(max_lr),
         }
     }
+}
+
+/// `OneCycleLR(SGD(lr=max_lr), max_lr, total_steps)`: cycles SGD's momentum 0.95 -> 0.85 -> 0.95.
+fn one_cycle(max_lr: f32) -> Result<Scheduler, Error> {
+    Scheduler::new(OneCycleLR::new(max_lr, TOTAL_STEPS as u32)?, max_lr, 0.0)
 }
 
 /// The model and the optimizer state: weights, gradient and SGD momentum buffers.
@@ -76,6 +94,15 @@ impl Default for Trainer {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The parameter arrays of the model: what a range test changes and must give back.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Params {
+    /// Weights.
+    pub w: [[f32; FEATURES]; CLASSES],
+    /// Biases.
+    pub b: [f32; CLASSES],
 }
 
 /// What a pass over a data set gives.
@@ -149,6 +176,24 @@ impl Trainer {
             buf_b: [0.0; CLASSES],
             has_buf: false,
         }
+    }
+
+    /// A copy of the parameters (2 KB, on the caller's stack).
+    pub fn params(&self) -> Params {
+        Params {
+            w: self.w,
+            b: self.b,
+        }
+    }
+
+    /// Back to `params` with a fresh optimizer (no momentum buffer), by copying the arrays:
+    /// bit for bit the state the parameters were taken from, when that had not stepped yet.
+    pub fn restore(&mut self, params: &Params) {
+        self.w = params.w;
+        self.b = params.b;
+        self.buf_w = [[0.0; FEATURES]; CLASSES];
+        self.buf_b = [0.0; CLASSES];
+        self.has_buf = false;
     }
 
     /// Softmax probabilities into `p`; returns the cross-entropy for `label`.
@@ -268,7 +313,7 @@ pub fn finetune(
     for (i, o) in order.iter_mut().enumerate() {
         *o = i as u16;
     }
-    let mut seed = 0x2545_f491u32;
+    let mut seed = SEED;
     for epoch in 1..=EPOCHS as u32 {
         shuffle(&mut order, &mut seed);
         let (mut sum, mut last) = (0.0f32, (0.0, 0.0));
@@ -299,6 +344,108 @@ pub fn finetune(
         after: trainer.evaluate(&EVAL_X, &EVAL_Y),
         hash,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The LR range test before fine-tuning
+
+/// The range test's steps: fastai's default `num_it` (a bit over 3 epochs of 32 batches).
+pub const SWEEP_STEPS: u32 = LR_FINDER_NUM_ITER;
+/// The finder of [`range_test`], fastai's defaults: 1e-7 to 10, exponential, stop on divergence.
+pub type Finder = LrFinder<{ SWEEP_STEPS as usize }>;
+/// The rule that picks `max_lr` from the sweep: fastai's default, `valley` (README: why). The
+/// `force-failure` build takes Lightning's rule instead, which on this curve picks a point near
+/// the start of the sweep (lr 1.9e-6: nothing is learned), to prove that the comparison with the
+/// hand-chosen lr fails.
+pub const RULE: Suggestion = if cfg!(feature = "force-failure") {
+    Suggestion::Lightning
+} else {
+    Suggestion::Valley
+};
+
+/// One step of the sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepStep {
+    /// From 0.
+    pub step: u32,
+    /// The lr it trained at.
+    pub lr: f32,
+    /// The batch loss (before the update, as fastai records it).
+    pub loss: f32,
+    /// fastai's smoothed loss.
+    pub smoothed: f32,
+}
+
+/// The result of a range test.
+#[derive(Clone, Debug)]
+pub struct RangeTest {
+    /// The recorded sweep; ask it for any suggestion.
+    pub finder: Finder,
+    /// FNV-1a over every step's lr, loss and smoothed loss (host and device must agree).
+    pub hash: u32,
+}
+
+impl RangeTest {
+    /// What [`RULE`] suggests.
+    pub fn suggested(&self) -> Result<Suggested, Error> {
+        self.finder.suggest(RULE)
+    }
+}
+
+/// fastai's `lr_find` on the head, before fine-tuning with `plan`: SGD at an lr growing from
+/// 1e-7 to 10 over [`SWEEP_STEPS`] batches (stopping when the smoothed loss passes 4x its best,
+/// or at a loss that is not finite), at the plan's starting momentum (OneCycleLR's 0.95), then
+/// the parameters copied back and the optimizer reset. The batches come in the order `seed`
+/// shuffles them ([`SEED`]: the batches the fine-tuning run starts with). `log` gets every step.
+pub fn range_test(
+    trainer: &mut Trainer,
+    plan: Plan,
+    seed: u32,
+    mut log: impl FnMut(&SweepStep),
+) -> Result<RangeTest, Error> {
+    let momentum = plan.scheduler()?.momentum();
+    let mut finder = Finder::new(LR_FINDER_START_LR, LR_FINDER_END_LR, SWEEP_STEPS)?;
+    if momentum != 0.0 {
+        finder = finder.momentum(momentum)?;
+    }
+    let start = trainer.params();
+    let mut hash = 0x811c_9dc5u32;
+    let mut order = [0u16; TRAIN_X.len()];
+    for (i, o) in order.iter_mut().enumerate() {
+        *o = i as u16;
+    }
+    let mut seed = seed;
+    let mut step = 0;
+    'sweep: loop {
+        shuffle(&mut order, &mut seed);
+        for batch in order.chunks_exact(BATCH) {
+            let lr = finder.lr();
+            let loss = trainer.step(batch, lr, finder.momentum_value().unwrap_or(0.0));
+            let status = finder.observe(loss);
+            let smoothed = finder.smoothed_losses().last().copied().unwrap_or(f32::NAN);
+            for x in [lr, loss, smoothed] {
+                fnv(&mut hash, x);
+            }
+            log(&SweepStep {
+                step,
+                lr,
+                loss,
+                smoothed,
+            });
+            step += 1;
+            if status != Status::Running {
+                break 'sweep;
+            }
+        }
+    }
+    trainer.restore(&start);
+    Ok(RangeTest { finder, hash })
+}
+
+/// The check the firmware and test.sh apply to the found-lr run: it reaches at least the
+/// hand-chosen run's held-out accuracy.
+pub fn as_good(found: &Outcome, hand: &Outcome) -> bool {
+    found.after.correct >= hand.after.correct
 }
 
 /// The check the firmware and the host test apply to a run: held-out loss fell, accuracy did

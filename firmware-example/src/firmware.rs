@@ -4,10 +4,10 @@ use core::hint::black_box;
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
 use cortex_m_rt::entry;
 use firmware_example::bringup::{self, code};
-use firmware_example::finetune::{self, Plan, Trainer};
+use firmware_example::finetune::{self, Outcome, Plan, Trainer};
 use firmware_example::golden::{self, CASES};
 use firmware_example::lr_find;
-use sched_core::{Error, LambdaLR, Scheduler};
+use sched_core::{Error, LambdaLR, Scheduler, Suggestion};
 
 #[entry]
 fn main() -> ! {
@@ -42,9 +42,9 @@ fn main() -> ! {
 
     let used = stack_used(stack_floor);
     defmt::info!(
-        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, Spec {=usize} B, Trainer {=usize} B (static), LrFinder<{=usize}> {=usize} B",
+        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, Spec {=usize} B, Trainer {=usize} B (static), LrFinder<{=usize}> {=usize} B, LrFinder<{=usize}> {=usize} B",
         used, core::mem::size_of::<Scheduler>(), core::mem::size_of::<sched_core::Spec>(), core::mem::size_of::<Trainer>(),
-        lr_find::CAPACITY, core::mem::size_of::<lr_find::Finder>()
+        finetune::SWEEP_STEPS as usize, core::mem::size_of::<finetune::Finder>(), lr_find::CAPACITY, core::mem::size_of::<lr_find::Finder>()
     );
     if ok {
         defmt::info!("all checks passed");
@@ -55,13 +55,25 @@ fn main() -> ! {
     }
 }
 
-/// 1. Fine-tuning on Fashion-MNIST features, one run per schedule, from the same start.
+/// 1. An LR range test, then fine-tuning on Fashion-MNIST features, one run per schedule,
+///    each from the same start: warmup + cosine and OneCycleLR at hand-chosen lrs, then
+///    OneCycleLR at the lr the range test suggested.
 #[inline(never)]
 fn finetuning() -> bool {
     let mut ok = true;
     let trainer = cortex_m::singleton!(TRAINER: Trainer = Trainer::new()).unwrap();
-    for plan in Plan::ALL {
-        *trainer = Trainer::new();
+    let start = trainer.params();
+    let found = range_test(trainer, &start);
+    ok &= found.is_some();
+    let mut hand = None;
+    let plans = [Plan::WarmupCosine, Plan::OneCycle, Plan::OneCycleFound(0.0)];
+    for plan in plans {
+        let plan = match (plan, found) {
+            (Plan::OneCycleFound(_), Some(lr)) => Plan::OneCycleFound(lr),
+            (Plan::OneCycleFound(_), None) => continue,
+            (plan, _) => plan,
+        };
+        trainer.restore(&start);
         let name = plan.name();
         let result = finetune::finetune(trainer, plan, |e| {
             defmt::info!(
@@ -79,6 +91,11 @@ fn finetuning() -> bool {
                     out.after.correct, out.after.total, if good { "improved" } else { "NOT IMPROVED" }
                 );
                 defmt::info!("repro {=str} hash={=u32:#010x}", name, out.hash);
+                match plan {
+                    Plan::OneCycle => hand = Some(out),
+                    Plan::OneCycleFound(lr) => ok &= compare(hand, lr, &out),
+                    Plan::WarmupCosine => {}
+                }
             }
             Err(e) => {
                 ok = false;
@@ -86,8 +103,100 @@ fn finetuning() -> bool {
             }
         }
     }
-
     ok
+}
+
+/// The LR range test before fine-tuning, from `start` (the trainer's parameters); leaves the
+/// trainer at `start` again. Returns the suggested `max_lr`, or `None` (logged) when there is
+/// none or the parameters did not come back.
+#[inline(never)]
+fn range_test(trainer: &mut Trainer, start: &finetune::Params) -> Option<f32> {
+    let test = finetune::range_test(trainer, Plan::OneCycle, finetune::SEED, |s| {
+        // Every 10th step of the sweep (and the hash of all of them below).
+        if s.step % 10 == 0 {
+            defmt::info!(
+                "lr-find step {=u32}: lr={=f32} loss={=f32} smoothed={=f32}",
+                s.step,
+                s.lr,
+                s.loss,
+                s.smoothed
+            );
+        }
+    });
+    let test = match test {
+        Ok(t) => t,
+        Err(e) => {
+            defmt::error!("lr-find: error {}", e);
+            return None;
+        }
+    };
+    let finder = &test.finder;
+    let (lrs, smoothed) = (finder.lrs(), finder.smoothed_losses());
+    let last = lrs.len().saturating_sub(1);
+    defmt::info!(
+        "lr-find: {=usize} of {=u32} steps, {} at lr={=f32} smoothed={=f32}; momentum {=?}, no heap",
+        lrs.len(),
+        finder.num_iter(),
+        finder.status(),
+        lrs.get(last).copied().unwrap_or(f32::NAN),
+        smoothed.get(last).copied().unwrap_or(f32::NAN),
+        finder.momentum_value()
+    );
+    defmt::info!("repro lr-find hash={=u32:#010x}", test.hash);
+    let restored = trainer.params() == *start;
+    defmt::info!(
+        "lr-find: weights {=str}",
+        if restored {
+            "restored (bit for bit)"
+        } else {
+            "NOT RESTORED"
+        }
+    );
+    for rule in Suggestion::ALL {
+        let mark = if rule == finetune::RULE {
+            " <- max_lr"
+        } else {
+            ""
+        };
+        match finder.suggest(rule) {
+            Ok(s) => defmt::info!(
+                "lr-find suggest {=str}: point {=usize} lr={=f32}{=str}",
+                rule.name(),
+                s.index,
+                s.lr,
+                mark
+            ),
+            Err(e) => defmt::info!("lr-find suggest {=str}: none ({})", rule.name(), e),
+        }
+    }
+    match test.suggested() {
+        Ok(s) if restored => Some(s.lr),
+        Ok(_) => None,
+        Err(e) => {
+            defmt::error!(
+                "lr-find: no {=str} suggestion: {}",
+                finetune::RULE.name(),
+                e
+            );
+            None
+        }
+    }
+}
+
+/// The found-lr run against the hand-chosen OneCycleLR run: at least its held-out accuracy.
+fn compare(hand: Option<Outcome>, found_lr: f32, found: &Outcome) -> bool {
+    let Some(hand) = hand else {
+        defmt::error!("lr-find: no hand-chosen run to compare with");
+        return false;
+    };
+    let good = finetune::as_good(found, &hand);
+    defmt::info!(
+        "lr-find vs hand-chosen: one-cycle max_lr={=f32} (hand-chosen) eval_loss={=f32} eval_acc={=u32}/{=u32}; max_lr={=f32} ({=str}) eval_loss={=f32} eval_acc={=u32}/{=u32}: {=str}",
+        finetune::HAND_LR, hand.after.loss, hand.after.correct, hand.after.total,
+        found_lr, finetune::RULE.name(), found.after.loss, found.after.correct, found.after.total,
+        if good { "as good" } else { "NOT AS GOOD" }
+    );
+    good
 }
 
 /// 2. The golden table.
