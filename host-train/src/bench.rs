@@ -365,31 +365,44 @@ fn find_lrs(
     file_order: bool,
 ) -> Result<Vec<(Run, Option<LrFindRecord>)>> {
     let mut found = Vec::new();
+    // Runs of one seed that start at the same momentum share one test: the same weights, batches
+    // and lrs give the same curve.
+    let mut tested: Vec<((u64, u32), LrFindRecord)> = Vec::new();
     for &(run, seed) in mine {
         let Some(find) = run.find else {
             found.push((run.clone(), None));
             continue;
         };
         let dir = store::pair_dir(out, &run.name, seed);
+        let momentum = lr_find::start_momentum(run)?;
+        let key = (seed, momentum.to_bits());
         let record = match store::read_lr_find(&dir)? {
             Some(record) => record,
             None => {
-                let sweep = lr_find::SweepArgs::default();
-                let mut finder = lr_find::new_finder(&sweep, lr_find::start_momentum(run)?)?;
-                let setup = lr_find::Setup {
-                    data,
-                    batch_size,
-                    seed,
-                    file_order,
-                    device,
-                    init,
+                let record = match tested.iter().find(|(k, _)| *k == key) {
+                    Some((_, record)) => record.clone(),
+                    None => {
+                        let sweep = lr_find::SweepArgs::default();
+                        let mut finder = lr_find::new_finder(&sweep, momentum)?;
+                        let setup = lr_find::Setup {
+                            data,
+                            batch_size,
+                            seed,
+                            file_order,
+                            device,
+                            init,
+                        };
+                        let raw = lr_find::range_test(&setup, &mut finder)?;
+                        lr_find::record(&finder, &sweep, &raw)
+                    }
                 };
-                let raw = lr_find::range_test(&setup, &mut finder)?;
-                let record = lr_find::record(&finder, &sweep, &raw);
                 store::write_lr_find(&dir, &record)?;
                 record
             }
         };
+        if !tested.iter().any(|(k, _)| *k == key) {
+            tested.push((key, record.clone()));
+        }
         let lr = record.suggested(find.rule).with_context(|| {
             format!(
                 "run `{}` (seed {seed}): `{} = \"find\"`",

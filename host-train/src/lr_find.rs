@@ -114,7 +114,7 @@ struct SuggestArgs {
     /// The recorded curve.
     #[arg(long)]
     csv: PathBuf,
-    /// `table`, or `json`: {\"valley\": LR, \"steep\": LR, ...} with null where a rule has no suggestion.
+    /// `table`, or `json`: {"valley": LR, "steep": LR, ...} with null where a rule has no suggestion.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
