@@ -20,6 +20,13 @@ fn main() {
         .as_array()
         .expect("[[run]]")
         .iter()
+        // A run that takes its lr from an LR range test (`"find"`) has no curve until it ran.
+        .filter(|run| {
+            !(run["lr"].is_str()
+                || run["schedule"]
+                    .get("max_lr")
+                    .is_some_and(toml::Value::is_str))
+        })
         .map(|run| {
             serde_json::json!({
                 "name": run["name"].as_str().expect("name"),
