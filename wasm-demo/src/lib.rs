@@ -9,11 +9,20 @@
 //! not parse), which `host-train/tests/curve_cli.rs` checks. The golden page judges its results
 //! with sched-core's own metric ([`golden_worst`]).
 //!
+//! The LR finder view and the golden page's range-test check go through [`lr_find_csv`] and
+//! [`lr_find_sweep`] (`sched_core::LrFinder`, see the `lr_find` module): a recorded
+//! `lr_find.csv` is analysed as `host-train lr-find suggest` analyses it.
+//!
 //! [`PARAMS`] is the one table of every kind's parameters, types and PyTorch defaults that the
 //! form is generated from; the tests check it against the defaults serde fills in.
 
 use sched_core::{Curve, Scheduler, Spec};
 use wasm_bindgen::prelude::*;
+
+mod lr_find;
+pub use lr_find::{
+    analyse_csv, lr_find_csv, lr_find_sweep, parse_csv, sweep, CsvCurve, LrFind, MAX_POINTS,
+};
 
 /// How the form edits a parameter (and how its text becomes JSON).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -451,21 +460,30 @@ pub const PARAMS: &[(&str, &[Param])] = &[
     ("Fixed", &[]),
 ];
 
+/// Appends `s` as a JSON string.
+pub(crate) fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// `PARAMS` as JSON for the page: `{"kinds": [...], "params": {kind: [{name, type, help,
 /// options?, default? | required, example?}]}}`. Written by hand (the defaults are JSON text
 /// already) so that the wasm carries no `serde_json::Value`.
 pub fn params_json() -> String {
-    fn string(out: &mut String, s: &str) {
-        out.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-    }
+    let string = json_string;
     let mut out = String::from("{\"kinds\":[");
     for (i, kind) in Spec::KINDS.iter().enumerate() {
         if i > 0 {
