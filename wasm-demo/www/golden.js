@@ -2,7 +2,7 @@
 // through the wasm `curve` function, judged by sched-core's golden metric as the host suite
 // (sched-core/tests/golden.rs) and the firmware judge it:
 // |a - b| / max(|b|, 1e-6 * max|b| of the series) <= 1e-5.
-import init, { curve, golden_bar, golden_worst } from './pkg/wasm_demo.js';
+import init, { curve, golden_bar, golden_worst, lr_find_sweep } from './pkg/wasm_demo.js';
 
 // sched-core's bar (sched_core::golden::BAR), set once the wasm is loaded.
 export let BAR = NaN;
@@ -35,6 +35,67 @@ export async function runGolden() {
       row = { name, steps: c.steps, lr: lr.error, momentum: m.error, pass: lr.error <= BAR && m.error <= BAR && v.length === 2 * c.steps, at: lr.error >= m.error ? lr : m };
     } catch (e) {
       row = { name, steps: c.steps, error: String(e), pass: false };
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+// The LR range test inside wasm: every tests/golden/lr_find/cases/*.json (copied to
+// golden/lr_find/ by build.sh), run by the wasm `lr_find_sweep` (sched-core's LrFinder) and
+// checked as sched-core/tests/lr_finder.rs checks it against the real fastai and Lightning: the
+// same lrs and smoothed losses exactly (f32; NaN equals NaN; fastai keeps recording NaN losses to
+// num_iter where LrFinder stops at the first), and for every suggestion the same point and the
+// same lr exactly, or none where the reference has none.
+const dec = (v) => (v === 'NaN' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v);
+const same = (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
+export function checkLrFindCase(c, r) {
+  const problems = [];
+  const e = c.expected;
+  const lrs = e.lrs.map(dec), smoothed = e.smoothed.map(dec);
+  const n = r.lrs.length;
+  const stoppedOnNaN = r.status === 'non-finite loss' && Number.isNaN(r.smoothed[n - 1]);
+  if (n !== lrs.length && !(stoppedOnNaN && smoothed.slice(n).every(Number.isNaN))) {
+    problems.push(`recorded ${n} points, fastai ${lrs.length}`);
+  } else {
+    const lr = [...r.lrs].findIndex((v, i) => v !== Math.fround(lrs[i]));
+    if (lr >= 0) problems.push(`lr ${lr}: ${r.lrs[lr]} vs fastai ${lrs[lr]}`);
+    const sm = [...r.smoothed].findIndex((v, i) => !same(v, smoothed[i]));
+    if (sm >= 0) problems.push(`smoothed loss ${sm}: ${r.smoothed[sm]} vs fastai ${smoothed[sm]}`);
+  }
+  for (const s of r.suggestions) {
+    const ref = e.suggestions[s.name];
+    if (ref === null || ref === undefined) {
+      if (s.error === undefined) problems.push(`${s.name}: point ${s.index}, reference none`);
+    } else if (s.error !== undefined) {
+      problems.push(`${s.name}: ${s.error}; reference point ${ref.index}`);
+    } else if (s.index !== ref.index || s.lr !== Math.fround(ref.lr)) {
+      problems.push(`${s.name}: point ${s.index} lr ${s.lr}, reference point ${ref.index} lr ${ref.lr}`);
+    }
+  }
+  return problems;
+}
+
+export async function runLrFindGolden() {
+  await init();
+  const names = await (await fetch('golden/lr_find/index.json')).json();
+  const out = [];
+  for (const name of names) {
+    const c = await (await fetch(`golden/lr_find/${name}.json`)).json();
+    let row;
+    try {
+      const f = lr_find_sweep(c.start_lr, c.end_lr, c.num_iter, c.mode === 'linear', c.stop_div, new Float32Array(c.losses.map(dec)));
+      const lrs = f.suggested_lrs();
+      const r = {
+        lrs: f.lrs(), smoothed: f.smoothed(), status: f.status(),
+        suggestions: JSON.parse(f.suggestions()).map((s, k) => (s.error === undefined ? { ...s, lr: lrs[k] } : s)),
+      };
+      f.free();
+      const problems = checkLrFindCase(c, r);
+      row = { name, points: r.lrs.length, status: r.status, suggestions: r.suggestions.map((s) => (s.error === undefined ? s.index : null)), problems, pass: problems.length === 0 };
+    } catch (e) {
+      row = { name, error: String(e), problems: [String(e)], pass: false };
     }
     out.push(row);
   }
