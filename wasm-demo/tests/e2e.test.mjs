@@ -244,12 +244,24 @@ test('every golden case passes inside wasm', async () => {
   const cases = JSON.parse(fs.readFileSync(path.join(dist, 'golden', 'index.json'), 'utf8'));
   const failed = await page.evaluate(() => window.goldenResults.filter((r) => !r.pass));
   fs.writeFileSync(path.join(artifacts, 'golden.json'), JSON.stringify(await page.evaluate(() => window.goldenResults), null, 1));
-  await page.screenshot({ path: path.join(artifacts, 'golden.png'), fullPage: true });
   console.log(`golden in wasm: ${passed} of ${total} cases pass`);
   assert.deepEqual(failed, []);
   assert.equal(Number(total), cases.length);
   assert.equal(Number(passed), cases.length);
   assert.ok(cases.length >= 112);
+
+  // The LR range test: every fastai / Lightning case through the wasm LrFinder, exactly.
+  await page.waitForSelector('#lr-summary[data-total]', { timeout: 60000 });
+  const lr = await page.locator('#lr-summary').evaluate((e) => ({ ...e.dataset }));
+  const lrCases = fs.readdirSync(path.join(here, '..', '..', 'tests', 'golden', 'lr_find', 'cases')).filter((f) => f.endsWith('.json'));
+  const lrFailed = await page.evaluate(() => window.lrFindGoldenResults.filter((r) => !r.pass));
+  fs.writeFileSync(path.join(artifacts, 'golden_lr_find.json'), JSON.stringify(await page.evaluate(() => window.lrFindGoldenResults), null, 1));
+  await page.screenshot({ path: path.join(artifacts, 'golden.png'), fullPage: true });
+  console.log(`lr_find golden in wasm: ${lr.passed} of ${lr.total} cases match fastai and Lightning`);
+  assert.deepEqual(lrFailed, []);
+  assert.equal(Number(lr.total), lrCases.length);
+  assert.equal(Number(lr.passed), lrCases.length);
+  assert.ok(lrCases.length >= 16);
   assert.deepEqual(problems, []);
   await done();
 });
@@ -279,6 +291,168 @@ test("a curve's name follows its kind until the user edits it", async () => {
   await page.fill('#name', 'my decay');
   await page.selectOption('#kind', 'CosineAnnealingLR');
   assert.equal(await page.locator('#name').inputValue(), 'my decay');
+  assert.deepEqual(problems, []);
+  await done();
+});
+
+// ---------- LR finder and bench results ----------
+const repo = path.join(here, '..', '..');
+const fixture = path.join(here, 'fixtures', 'lr_find.csv');
+const fixtureCase = JSON.parse(fs.readFileSync(path.join(repo, 'tests', 'golden', 'lr_find', 'cases', 'cnn_sgd_mom09_seed1.json'), 'utf8'));
+const suggestionRows = (page) => page.locator('#finder-suggestions tr').evaluateAll((trs) => trs.map((tr) => ({ ...tr.dataset })));
+const csvFile = (name, text) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+
+// Drops a file on the page as a user dragging it from the desktop would.
+async function drop(page, name, text, type = 'text/csv') {
+  const dt = await page.evaluateHandle(([n, t, ty]) => {
+    const d = new DataTransfer();
+    d.items.add(new File([t], n, { type: ty }));
+    return d;
+  }, [name, text, type]);
+  await page.dispatchEvent('body', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+}
+
+test('LR finder: a recorded lr_find.csv shows the suggestions sched-core computes, and one goes to the schedule form', async () => {
+  const { page, problems, close: done } = await open();
+  await page.click('#tab-finder');
+  assert.equal(await page.locator('#view-finder').isVisible(), true);
+  assert.equal(await page.locator('#view-schedules').isVisible(), false);
+  await page.setInputFiles('#finder-file', fixture);
+  await page.waitForSelector('#finder-suggestions tr[data-name=valley]');
+  const info = await page.locator('#finder-info').evaluate((e) => ({ ...e.dataset }));
+  assert.deepEqual(info, { rows: '100', points: '100', status: 'finished', smoothedCheck: 'same' });
+  // The fixture is the golden case's curve: the page's suggestions are fastai's and Lightning's.
+  const rows = await suggestionRows(page);
+  assert.deepEqual(rows.map((r) => r.name), ['valley', 'steep', 'minimum', 'slide', 'lightning']);
+  for (const r of rows) {
+    const want = fixtureCase.expected.suggestions[r.name];
+    assert.equal(Number(r.index), want.index, r.name);
+    assert.equal(Number(r.lr), Math.fround(want.lr), r.name);
+  }
+  // The plot: log lr axis over the file's lrs, every point recorded.
+  const plot = await page.locator('#finder-plot').evaluate((e) => ({ ...e.dataset }));
+  assert.equal(plot.xlog, 'true');
+  assert.equal(plot.points, '100');
+  close(Number(plot.xMin), Math.fround(1e-7), 1e-6);
+  close(Number(plot.xMax), Math.fround(fixtureCase.expected.lrs.at(-1)), 1e-6);
+  // Valley is chosen first (fastai's default); pick steep and send it to the schedule form.
+  assert.equal(await page.locator('#finder-lr').inputValue(), '0.0014454398');
+  await page.locator('#finder-suggestions tr[data-name=steep]').click();
+  assert.equal(await page.locator('input[name=suggestion][value=steep]').isChecked(), true);
+  const steep = await page.locator('#finder-lr').inputValue();
+  assert.equal(Math.fround(Number(steep)), Math.fround(fixtureCase.expected.suggestions.steep.lr));
+  // Hover read-out of a point.
+  const box = await page.locator('#finder-plot').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+  assert.match(await page.locator('#finder-readout').textContent(), /^step \d+: lr [\d.e-]+, loss [\d.]+, smoothed [\d.]+$/);
+  await page.screenshot({ path: path.join(artifacts, 'finder.png'), fullPage: true });
+  await page.click('#finder-use');
+  assert.equal(await page.locator('#view-schedules').isVisible(), true);
+  assert.equal(await page.locator('#lr').inputValue(), steep);
+  const d = await data(page, 0);
+  assert.equal(Number(d.lrFirst), Math.fround(Number(steep))); // StepLR starts at the optimizer lr
+  // A OneCycleLR takes it as max_lr too.
+  await page.selectOption('#kind', 'OneCycleLR');
+  await page.click('#tab-finder');
+  await page.locator('#finder-suggestions tr[data-name=valley]').click();
+  await page.click('#finder-use');
+  assert.equal(await page.locator('[data-param=max_lr]').inputValue(), '0.0014454398');
+  assert.equal(await page.locator('#lr').inputValue(), '0.0014454398');
+  close(Number((await data(page, 0)).lrFirst), Math.fround(0.0014454398) / 25, 1e-6); // initial_lr = max_lr / div_factor
+  assert.deepEqual(problems, []);
+  await done();
+});
+
+test('LR finder: a bad CSV is one line naming the problem, and nothing is drawn', async () => {
+  const { page, problems, close: done } = await open();
+  await page.click('#tab-finder');
+  await page.setInputFiles('#finder-file', fixture);
+  await page.waitForSelector('#finder-suggestions tr[data-name=valley]');
+  const bad = async (name, text, want) => {
+    await page.setInputFiles('#finder-file', csvFile(name, text));
+    await page.waitForFunction(() => document.getElementById('finder-error').textContent !== '');
+    const e = await page.locator('#finder-error').textContent();
+    assert.equal(e, want);
+    assert.ok(!e.includes('\n'));
+    assert.equal(await page.locator('#finder-suggestions tr').count(), 0);
+    assert.equal(await page.locator('#finder-plot').getAttribute('data-points'), '0');
+    assert.equal(await page.locator('#finder-choice').isVisible(), false);
+  };
+  const good = fs.readFileSync(fixture, 'utf8').split('\n');
+  await bad('bad.csv', [good[0], good[1], good[2].replace(/,[^,]*,([^,]*)$/, ',abc,$1'), ...good.slice(3)].join('\n'),
+    'bad.csv: line 3: `loss` is `abc`, not a number');
+  await page.setInputFiles('#finder-file', fixture);
+  await page.waitForFunction(() => document.getElementById('finder-error').textContent === '');
+  await bad('nolr.csv', 'step,learning_rate,loss\n0,1e-7,2.3\n', 'nolr.csv: no `lr` column (the header is `step,learning_rate,loss`); expected columns `lr` and `loss`');
+  await bad('short.csv', 'lr,loss\n1e-3,2\n2e-3,1.9\n', 'short.csv: 2 rows; the range test needs between 6 and 10000');
+  await page.screenshot({ path: path.join(artifacts, 'finder-error.png') });
+  // Dropped on the page (from the schedule view): the finder opens with the same one line.
+  await page.click('#tab-schedules');
+  await drop(page, 'empty.csv', '');
+  assert.equal(await page.locator('#view-finder').isVisible(), true);
+  assert.equal(await page.locator('#finder-error').textContent(), 'empty.csv: empty file; expected a header with columns `lr` and `loss`');
+  // and a good file dropped replaces the error. Columns in any order, extra ones ignored.
+  const swapped = good.filter(Boolean).map((l) => { const [s, lr, loss] = l.split(','); return `${loss},${s},${lr},x`; }).join('\n');
+  await drop(page, 'swapped.csv', swapped);
+  await page.waitForSelector('#finder-suggestions tr[data-name=valley]');
+  assert.equal(await page.locator('#finder-error').textContent(), '');
+  assert.equal(await page.locator('#finder-info').getAttribute('data-smoothed-check'), 'absent');
+  assert.equal(Number(await page.locator('#finder-suggestions tr[data-name=slide]').getAttribute('data-index')), fixtureCase.expected.suggestions.slide.index);
+  assert.deepEqual(problems, []);
+  await done();
+});
+
+const chain = (run) => ['ChainedScheduler', 'SwitchLR'].includes(run.kind);
+
+test("bench results: results.json plots each run's test accuracy and loss beside its lr curve", async () => {
+  const { page, problems, close: done } = await open();
+  const file = path.join(repo, 'docs', 'results', 'tutorial-3ep-2seeds', 'results.json');
+  const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+  await page.click('#tab-bench');
+  await page.setInputFiles('#bench-file', file);
+  await page.waitForSelector('#bench-runs .run');
+  const runs = await page.locator('#bench-runs .run').evaluateAll((ds) => ds.map((d) => ({ ...d.dataset, canvases: d.querySelectorAll('canvas').length })));
+  const names = [...new Set(results.runs.map((r) => r.name))];
+  assert.deepEqual(runs.map((r) => r.name), names);
+  assert.equal(runs.length, 14);
+  for (const r of runs) {
+    assert.equal(r.seeds, '2', r.name);
+    assert.equal(r.canvases, 3, r.name);
+    // The lr computed here from the spec is the lr host-train trained at, at every epoch's first
+    // batch: exactly, except for the chains, whose committed results were computed by an earlier
+    // sched-core (before chains stepped in f64) and differ in the last bits, within the golden bar.
+    assert.equal(r.lrCheck, chain(r) ? r.lrCheck : 'exact', r.name);
+    assert.ok(['exact', 'close'].includes(r.lrCheck) && Number(r.lrError) <= 1e-5, `${r.name}: ${r.lrCheck} ${r.lrError}`);
+    const finals = results.runs.filter((p) => p.name === r.name).map((p) => p.final_accuracy);
+    close(Number(r.finalAccuracy), (finals[0] + finals[1]) / 2, 1e-12);
+  }
+  await page.screenshot({ path: path.join(artifacts, 'bench.png'), fullPage: true });
+  // The plateau run opens in the schedule form with the test losses it saw.
+  await page.locator('#bench-runs .run[data-kind=ReduceLROnPlateau] button.edit').click();
+  assert.equal(await page.locator('#view-schedules').isVisible(), true);
+  assert.equal(await page.locator('#kind').inputValue(), 'ReduceLROnPlateau');
+  const plateau = results.runs.find((p) => p.spec.kind === 'ReduceLROnPlateau');
+  assert.equal(await page.locator('#metrics').inputValue(), plateau.epochs.map((e) => e.test_loss).join(', '));
+  assert.equal((await data(page, 1)).steps, String(3 * 469));
+
+  // The 3-seed study too (17 runs, some pairs missing), dropped on the page.
+  await drop(page, 'results.json', fs.readFileSync(path.join(repo, 'docs', 'results', 'study-15ep-3seeds', 'results.json'), 'utf8'), 'application/json');
+  assert.equal(await page.locator('#view-bench').isVisible(), true);
+  await page.waitForFunction(() => document.querySelectorAll('#bench-runs .run').length === 17);
+  for (const r of await page.locator('#bench-runs .run').evaluateAll((ds) => ds.map((d) => ({ ...d.dataset })))) {
+    assert.equal(r.lrCheck, chain(r) ? r.lrCheck : 'exact', r.name);
+    assert.ok(['exact', 'close'].includes(r.lrCheck) && Number(r.lrError) <= 1e-5, `${r.name}: ${r.lrCheck} ${r.lrError}`);
+  }
+
+  // Not a results.json: one line.
+  await page.setInputFiles('#bench-file', { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"runs": 3}') });
+  await page.waitForFunction(() => document.getElementById('bench-error').textContent !== '');
+  assert.equal(await page.locator('#bench-error').textContent(), "x.json: no `runs` list; expected host-train bench's results.json");
+  assert.equal(await page.locator('#bench-runs .run').count(), 0);
+  await page.setInputFiles('#bench-file', { name: 'y.json', mimeType: 'application/json', buffer: Buffer.from('{"runs": [') });
+  await page.waitForFunction(() => document.getElementById('bench-error').textContent.startsWith('y.json'));
+  assert.match(await page.locator('#bench-error').textContent(), /^y\.json: not JSON: /);
   assert.deepEqual(problems, []);
   await done();
 });

@@ -1,12 +1,13 @@
 // The page: a form over sched-core's parameter table, curves computed by the wasm `curve`
 // function, drawn on two canvases. All state lives in `state` and in the URL hash.
 import init, { params, presets, curve } from './pkg/wasm_demo.js';
+import { PAD, COLORS, setupCanvas, niceTicks, logTicks, logLabel } from './plot.js';
+import { initFinder, loadCsv } from './finder.js';
+import { initBench, loadResults } from './bench.js';
 
 await init();
 const TABLE = JSON.parse(params());
 const PRESETS = JSON.parse(presets());
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
-  '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd'];
 const $ = (id) => document.getElementById(id);
 const MAX_STEPS = 2_000_000;
 
@@ -292,49 +293,6 @@ function renderList() {
 }
 
 // ---------- plotting ----------
-const PAD = { l: 64, r: 12, t: 10, b: 24 };
-
-function setupCanvas(cv) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = cv.clientWidth, h = Number(cv.getAttribute('height'));
-  if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.style.height = h + 'px'; }
-  const ctx = cv.getContext('2d');
-  ctx.setTransform(cv.width / w, 0, 0, cv.width / w, 0, 0);
-  ctx.clearRect(0, 0, w, h);
-  return { ctx, w, h };
-}
-
-function niceTicks(lo, hi, n) {
-  const span = hi - lo || Math.abs(hi) || 1;
-  const step0 = span / n, mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= step0);
-  const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(v);
-  return out;
-}
-
-// Ticks of a log axis from 10^a to 10^b: decades when it spans two or more; else 1-2-5 (then every
-// integer multiple) within each decade, so a curve spanning less than a decade still gets several
-// labelled ticks; under a factor of about 1.5, evenly spaced ticks.
-function logTicks(a, b) {
-  if (Math.floor(b) - Math.ceil(a) >= 2) return niceTicks(Math.ceil(a), Math.floor(b), 6).map((e) => 10 ** e);
-  const lo = 10 ** a, hi = 10 ** b;
-  for (const ms of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
-    const out = [];
-    for (let e = Math.floor(a); e <= Math.ceil(b); e++) {
-      for (const m of ms) {
-        const v = Number((m * 10 ** e).toPrecision(12));
-        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push(v);
-      }
-    }
-    if (out.length >= 3) return out;
-  }
-  return niceTicks(lo, hi, 4).map((v) => Number(v.toPrecision(12))).filter((v) => v >= lo && v <= hi);
-}
-
-// A tick label in the shortest exponent form: 7e-4, 7.5e-4.
-const logLabel = (v) => Number(v.toPrecision(3)).toExponential();
-
 // For the browser tests.
 window.pageInternals = { logTicks, logLabel };
 
@@ -528,6 +486,77 @@ $('csv').addEventListener('click', () => {
   a.remove();
 });
 window.addEventListener('hashchange', () => { state = loadState(); update({ form: true }); });
+
+// ---------- views: schedules, LR finder, bench results ----------
+// The LR finder's button: the chosen lr becomes the active curve's optimizer lr (and a
+// OneCycleLR's max_lr, the peak it anneals from, which overrides the optimizer's).
+function useLr(text) {
+  const c = active();
+  c.lr = text;
+  const spec = parsedSpec(c);
+  if (spec && spec.kind === 'OneCycleLR' && !Number.isNaN(num(text))) {
+    spec.max_lr = num(text);
+    c.spec = JSON.stringify(spec);
+  }
+  lastField = null;
+  showView('schedules');
+  update({ form: true });
+}
+
+// A bench run into the schedule form, as a new curve over its own horizon (ReduceLROnPlateau
+// with the test losses it saw).
+function editRun(p) {
+  state.curves.push({
+    name: p.name, spec: JSON.stringify(p.spec), lr: String(p.lr), momentum: String(p.momentum),
+    mode: 'epochs', epochs: String(p.epochs.length), batches: String(Math.ceil(p.train_images / p.batch_size)),
+    stepping: p.step, steps: '1000', metrics: p.spec.kind === 'ReduceLROnPlateau' ? p.epochs.map((e) => e.test_loss).join(', ') : '',
+    namedByUser: true,
+  });
+  state.active = state.curves.length - 1;
+  lastField = null;
+  showView('schedules');
+  update({ form: true });
+}
+
+const views = { schedules: { draw }, finder: initFinder({ useLr }), bench: initBench({ onEditRun: editRun }) };
+
+function showView(v) {
+  for (const b of document.querySelectorAll('nav button')) {
+    const on = b.dataset.view === v;
+    b.setAttribute('aria-selected', String(on));
+    $('view-' + b.dataset.view).hidden = !on;
+  }
+  document.body.dataset.view = v;
+  views[v].draw();
+}
+for (const b of document.querySelectorAll('nav button')) b.addEventListener('click', () => showView(b.dataset.view));
+
+// A file dropped anywhere on the page: a results.json opens in the bench view, anything else is
+// read as a range test's CSV.
+async function openDropped(file) {
+  const text = await file.text();
+  if (/\.json$/i.test(file.name) || text.trimStart().startsWith('{')) {
+    showView('bench');
+    loadResults(text, file.name);
+  } else {
+    showView('finder');
+    loadCsv(text, file.name);
+  }
+}
+const hasFiles = (ev) => ev.dataTransfer && [...ev.dataTransfer.types].includes('Files');
+document.addEventListener('dragover', (ev) => {
+  if (!hasFiles(ev)) return;
+  ev.preventDefault();
+  document.body.classList.add('dragging');
+});
+document.addEventListener('dragleave', (ev) => { if (!ev.relatedTarget) document.body.classList.remove('dragging'); });
+document.addEventListener('drop', (ev) => {
+  document.body.classList.remove('dragging');
+  const file = ev.dataTransfer && ev.dataTransfer.files[0];
+  if (!file) return;
+  ev.preventDefault();
+  openDropped(file);
+});
 
 $('log').checked = state.log;
 update({ form: true });
