@@ -10,7 +10,7 @@ use crate::store::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
-use sched_core::{LrFinder, Scheduler, Status, Suggested, Suggestion, SweepMode};
+use sched_core::{LrFinder, Scheduler, Suggested, Suggestion, SweepMode};
 use std::path::{Path, PathBuf};
 
 /// The longest range test `host-train` runs (`--iters`).
@@ -237,7 +237,7 @@ pub fn record(finder: &Finder, sweep: &SweepArgs, raw: &[f32]) -> LrFindRecord {
         iters: sweep.iters,
         mode: format!("{:?}", sweep.mode).to_lowercase(),
         momentum: finder.momentum_value().unwrap_or(0.0),
-        stopped: stopped(finder.status()).into(),
+        stopped: finder.status().to_string(),
         suggestions: suggestions(finder)
             .into_iter()
             .map(|(rule, s)| {
@@ -256,15 +256,6 @@ pub fn record(finder: &Finder, sweep: &SweepArgs, raw: &[f32]) -> LrFindRecord {
             .copied()
             .map(finite)
             .collect(),
-    }
-}
-
-fn stopped(status: Status) -> &'static str {
-    match status {
-        Status::Running => "running",
-        Status::Finished => "finished",
-        Status::Diverged => "diverged",
-        Status::NonFiniteLoss => "non-finite loss",
     }
 }
 
@@ -329,7 +320,7 @@ fn require_any(finder: &Finder, raw: &[f32]) -> Result<()> {
     bail!(
         "the range test stopped after {} step(s) ({}): too few points for any suggestion; use more --iters or a lower --start-lr",
         finder.lrs().len(),
-        stopped(finder.status())
+        finder.status()
     )
 }
 
@@ -417,7 +408,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     print!(
         "{} steps, {}\n{}",
         finder.lrs().len(),
-        stopped(finder.status()),
+        finder.status(),
         table(&finder)
     );
     eprintln!("written: {}/lr_find.{{csv,json,png,svg}}", out.display());
@@ -439,72 +430,13 @@ fn plot(path: &Path, title: &str, finder: &Finder, raw: &[f32]) -> Result<()> {
     )
 }
 
-/// Reads a recorded curve: the `lr` and `loss` columns of a CSV with a header row.
-pub fn read_curve(path: &Path) -> Result<Vec<(f32, f32)>> {
+fn suggest(args: SuggestArgs) -> Result<()> {
+    let path = &args.csv;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines.next().with_context(|| {
-        format!(
-            "{}: empty file; expected a header with columns `lr` and `loss`",
-            path.display()
-        )
-    })?;
-    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-    let column = |name: &str| {
-        columns.iter().position(|c| *c == name).with_context(|| {
-            format!("{}: no `{name}` column (the header is `{header}`); expected columns `lr` and `loss`", path.display())
-        })
-    };
-    let (lr_col, loss_col) = (column("lr")?, column("loss")?);
-    let mut curve = Vec::new();
-    for (i, line) in lines {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let cell = |c: usize, name: &str| -> Result<f32> {
-            let v = cells.get(c).with_context(|| {
-                format!(
-                    "{} line {}: no `{name}` cell ({} cells, the header has {})",
-                    path.display(),
-                    i + 1,
-                    cells.len(),
-                    columns.len()
-                )
-            })?;
-            v.parse::<f32>()
-                .ok()
-                .filter(|x| !x.is_nan() || v.eq_ignore_ascii_case("nan"))
-                .with_context(|| {
-                    format!(
-                        "{} line {}: `{name}` is `{v}`, not a number",
-                        path.display(),
-                        i + 1
-                    )
-                })
-        };
-        curve.push((cell(lr_col, "lr")?, cell(loss_col, "loss")?));
-    }
-    Ok(curve)
-}
-
-fn suggest(args: SuggestArgs) -> Result<()> {
-    let curve = read_curve(&args.csv)?;
-    let rows = u32::try_from(curve.len()).unwrap_or(u32::MAX);
-    let mut finder = Box::new(Finder::for_recorded(rows).map_err(|_| {
-        anyhow::anyhow!(
-            "{}: {} rows; the range test needs between {} and {MAX_ITERS}",
-            args.csv.display(),
-            curve.len(),
-            sched_core::defaults::LR_FINDER_MIN_NUM_ITER
-        )
-    })?);
-    for &(lr, loss) in &curve {
-        if finder.record(lr, loss).is_done() {
-            break;
-        }
-    }
+    let finder =
+        Box::new(Finder::from_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+    let rows = finder.num_iter();
     match args.format {
         Format::Json => {
             // By hand, in Suggestion::ALL's order, each lr as its shortest f32 text.
@@ -523,8 +455,8 @@ fn suggest(args: SuggestArgs) -> Result<()> {
         Format::Table => print!(
             "{} of {} rows used ({})\n{}",
             finder.lrs().len(),
-            curve.len(),
-            stopped(finder.status()),
+            rows,
+            finder.status(),
             table(&finder)
         ),
     }

@@ -50,6 +50,7 @@ mod lambda;
 mod leaf;
 #[cfg(feature = "serde")]
 mod literal;
+mod lr_find_csv;
 mod lr_finder;
 mod modern;
 mod one_cycle;
@@ -66,6 +67,7 @@ pub use error::Error;
 pub use expr::Expr;
 pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
+pub use lr_find_csv::{CsvError, CsvRow, CsvRows};
 pub use lr_finder::{LrFinder, Status, Suggested, Suggestion, SweepMode};
 pub use modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape};
 pub use one_cycle::{Anneal, OneCycleLR};

@@ -62,6 +62,18 @@ impl Status {
     }
 }
 
+impl fmt::Display for Status {
+    /// `running`, `finished`, `diverged` or `non-finite loss`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Running => "running",
+            Status::Finished => "finished",
+            Status::Diverged => "diverged",
+            Status::NonFiniteLoss => "non-finite loss",
+        })
+    }
+}
+
 /// A rule that picks an lr from the range test's curve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -4,12 +4,11 @@
 //!
 //! A recorded CSV is analysed as `host-train lr-find suggest` analyses it: `num_iter` = the
 //! number of rows, `record(lr, loss)` for each row in order (so the smoothing and the stop are the
-//! range test's), then every suggestion. The CSV needs a header with at least the columns `lr`
-//! and `loss` (any order; `step`, `smoothed_loss` and others are optional). Numbers are read as
-//! Rust reads an f32 (`str::parse`, correctly rounded, `NaN` and `inf` accepted), as host-train
-//! does; a file the page cannot read is one line naming the problem and its line.
+//! range test's), then every suggestion. The file is read by sched-core's reader
+//! (`sched_core::CsvRows`, `LrFinder::from_csv`), the one host-train uses: the same files are
+//! accepted, and a bad one gets the same one line naming the problem and its line.
 
-use sched_core::{Error, LrFinder, Status, Suggested, Suggestion, SweepMode};
+use sched_core::{CsvRows, Error, LrFinder, Status, Suggested, Suggestion, SweepMode};
 use wasm_bindgen::prelude::*;
 
 /// The most points the page's range test holds (host-train's `lr-find --iters` maximum).
@@ -28,80 +27,24 @@ pub struct CsvCurve {
     pub smoothed: Option<Vec<f32>>,
 }
 
-fn number(cell: &str) -> Option<f32> {
-    cell.parse::<f32>().ok()
-}
-
-/// Reads `lr_find.csv` (header row, then one row per step); the error is one line.
+/// The rows of `lr_find.csv` (sched-core's reader, the one `host-train lr-find suggest` uses);
+/// the error is its one line.
 pub fn parse_csv(text: &str) -> Result<CsvCurve, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines
-        .next()
-        .ok_or("empty file; expected a header with columns `lr` and `loss`")?;
-    let columns: Vec<&str> = header
-        .split(',')
-        .map(|c| c.trim().trim_matches('"'))
-        .collect();
-    let column = |name: &str| {
-        columns.iter().position(|c| *c == name).ok_or_else(|| {
-            format!(
-                "no `{name}` column (the header is `{}`); expected columns `lr` and `loss`",
-                header.trim()
-            )
-        })
-    };
-    let (lr_col, loss_col) = (column("lr")?, column("loss")?);
-    let smoothed_col = column("smoothed_loss").ok();
     let mut curve = CsvCurve {
         lrs: Vec::new(),
         losses: Vec::new(),
-        smoothed: smoothed_col.map(|_| Vec::new()),
+        smoothed: Some(Vec::new()),
     };
-    for (i, line) in lines {
-        let line_no = i + 1;
-        let cells: Vec<&str> = line
-            .split(',')
-            .map(|c| c.trim().trim_matches('"'))
-            .collect();
-        let cell = |c: usize, name: &str| -> Result<f32, String> {
-            let v = cells.get(c).ok_or_else(|| {
-                format!(
-                    "line {line_no}: no `{name}` cell ({} cells, the header has {})",
-                    cells.len(),
-                    columns.len()
-                )
-            })?;
-            number(v).ok_or_else(|| format!("line {line_no}: `{name}` is `{v}`, not a number"))
-        };
-        let lr = cell(lr_col, "lr")?;
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(format!(
-                "line {line_no}: `lr` is `{}`; a range test's lr must be finite and > 0",
-                cells[lr_col]
-            ));
-        }
-        curve.lrs.push(lr);
-        curve.losses.push(cell(loss_col, "loss")?);
-        // The file's own smoothed loss is only compared with the core's: a cell that is not a
-        // number drops the comparison, not the file.
-        let sm = smoothed_col.and_then(|c| cells.get(c).copied().and_then(number));
-        match (&mut curve.smoothed, sm) {
+    for row in CsvRows::new(text).map_err(|e| e.to_string())? {
+        let row = row.map_err(|e| e.to_string())?;
+        curve.lrs.push(row.lr);
+        curve.losses.push(row.loss);
+        // The file's own smoothed loss is only compared with the core's: a missing column or a
+        // cell that is not a number drops the comparison, not the file.
+        match (&mut curve.smoothed, row.smoothed_loss) {
             (Some(v), Some(x)) => v.push(x),
             (s, _) => *s = None,
         }
-    }
-    if curve.lrs.len() < sched_core::defaults::LR_FINDER_MIN_NUM_ITER as usize
-        || curve.lrs.len() > MAX_POINTS
-    {
-        return Err(format!(
-            "{} rows; the range test needs between {} and {MAX_POINTS}",
-            curve.lrs.len(),
-            sched_core::defaults::LR_FINDER_MIN_NUM_ITER
-        ));
     }
     Ok(curve)
 }
@@ -152,13 +95,7 @@ impl LrFind {
 
     /// `finished`, `diverged`, `non-finite loss` or `running`.
     pub fn status(&self) -> String {
-        match self.status {
-            Status::Running => "running",
-            Status::Finished => "finished",
-            Status::Diverged => "diverged",
-            Status::NonFiniteLoss => "non-finite loss",
-        }
-        .into()
+        self.status.to_string()
     }
 
     /// The suggestions as JSON: `[{"name": "valley", "index": 52} | {"name": ..., "error": ...}]`
@@ -214,15 +151,7 @@ impl LrFind {
 /// Analyses a recorded `lr_find.csv` (see the module docs).
 pub fn analyse_csv(text: &str) -> Result<LrFind, String> {
     let rows = parse_csv(text)?;
-    // parse_csv checked 6 <= rows <= MAX_POINTS. Only `record` is used, so the sweep's own
-    // start and end lr play no part.
-    let mut finder =
-        Box::new(Finder::new(1.0, 2.0, rows.lrs.len() as u32).map_err(|e| e.to_string())?);
-    for (&lr, &loss) in rows.lrs.iter().zip(&rows.losses) {
-        if finder.record(lr, loss).is_done() {
-            break;
-        }
-    }
+    let finder = Box::new(Finder::from_csv(text).map_err(|e| e.to_string())?);
     Ok(LrFind::new(&finder, rows))
 }
 
