@@ -57,6 +57,7 @@ mod one_cycle;
 mod plateau;
 mod recursive;
 mod scheduler;
+pub mod schema;
 mod spec;
 
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
