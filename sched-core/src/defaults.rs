@@ -134,6 +134,8 @@ defaults! {
     TIMM_TANH_LR_CYCLE_DECAY: f32 = 1.0;
     /// timm `TanhLRScheduler(cycle_limit=1)`.
     TIMM_TANH_LR_CYCLE_LIMIT: u32 = 1;
+    /// transformers `get_cosine_schedule_with_warmup(num_cycles=0.5)`.
+    COSINE_WITH_WARMUP_LR_NUM_CYCLES: f32 = 0.5;
     /// `WarmupLR(warmup='linear')` (this crate's kind).
     WARMUP_LR_WARMUP: WarmupShape = WarmupShape::Linear;
     /// `WarmupLR(start_factor=0)` (this crate's kind).

@@ -6,6 +6,7 @@
 //!   on one optimizer compose as in PyTorch, and `OneCycleLR` / `CyclicLR` cycle the momentum
 //!   as they do on PyTorch's SGD.
 //! - Schedules PyTorch lacks: [`WarmupLR`], [`WarmupStableDecayLR`], [`InverseSqrtLR`],
+//!   [`CosineWithWarmupLR`],
 //!   [`TimmCosineLR`] (SGDR with peak decay, cycle multiplier, k-decay), [`TimmTanhLR`], and
 //!   [`SwitchLR`] (the study's "V2" hand-off between schedulers).
 //! - A [`Scheduler`] is a plain value: no heap, `Clone`, serializable with the `serde` feature,
@@ -70,7 +71,9 @@ pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
 pub use lr_find_csv::{CsvError, CsvRow, CsvRows};
 pub use lr_finder::{LrFinder, Status, Suggested, Suggestion, SweepMode};
-pub use modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape};
+pub use modern::{
+    CosineWithWarmupLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape,
+};
 pub use one_cycle::{Anneal, OneCycleLR};
 pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
 pub use recursive::{

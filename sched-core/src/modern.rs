@@ -137,6 +137,70 @@ impl InverseSqrtLR {
     }
 }
 
+params! {
+/// A linear warmup, then a cosine decay to 0, as Hugging Face
+/// `transformers.get_cosine_schedule_with_warmup` (the usual schedule for fine-tuning a
+/// transformer).
+///
+/// factor(t) = `t / max(1, W)` for `t < W`, else `max(0, (1 + cos(2π · num_cycles · p)) / 2)`
+/// with `p = (t - W) / max(1, T - W)`; past `T` the cosine goes on, as in transformers.
+///
+/// ```
+/// use sched_core::{CosineWithWarmupLR, Scheduler};
+/// // get_cosine_schedule_with_warmup(SGD(params, lr=0.1), num_warmup_steps=2, num_training_steps=6)
+/// let s = Scheduler::new(CosineWithWarmupLR::new(2, 6), 0.1, 0.0)?;
+/// assert_eq!(s.lr_at(1), Some(0.05));
+/// assert!((s.lr_at(4).unwrap() - 0.05).abs() < 1e-8); // (1 + cos(pi / 2)) / 2
+/// assert_eq!(s.lr_at(6), Some(0.0));
+/// # Ok::<(), sched_core::Error>(())
+/// ```
+pub struct CosineWithWarmupLR {
+    /// W, the warmup steps.
+    pub num_warmup_steps: u32,
+    /// T, the steps of warmup and decay together.
+    pub num_training_steps: u32,
+    /// Cosine waves over the decay, >= 0: 0.5 falls from the peak to 0 once.
+    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_WITH_WARMUP_LR_NUM_CYCLES"))]
+    pub num_cycles: f32,
+}
+}
+
+impl CosineWithWarmupLR {
+    /// Warmup over `num_warmup_steps`, decay to 0 at `num_training_steps`, half a cosine wave.
+    pub fn new(num_warmup_steps: u32, num_training_steps: u32) -> Self {
+        CosineWithWarmupLR {
+            num_warmup_steps,
+            num_training_steps,
+            num_cycles: crate::defaults::COSINE_WITH_WARMUP_LR_NUM_CYCLES,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        crate::error::non_negative("CosineWithWarmupLR", "num_cycles", self.num_cycles)
+    }
+
+    pub(crate) fn factor(&self, t: u32) -> f32 {
+        let w = self.num_warmup_steps;
+        if t < w {
+            return t as f32 / w as f32;
+        }
+        let span = self.num_training_steps.saturating_sub(w).max(1);
+        let done = (t - w) as f32 / span as f32;
+        // (1 + cos(2 pi num_cycles p)) / 2 in f32 (f64 cos would be soft float on a Cortex-M4F),
+        // with x folded into [0, 1] over any number of cycles, and past T.
+        let x = 2.0 * self.num_cycles * done;
+        let folded = x - 2.0 * libm::floorf(x / 2.0);
+        let q = if folded > 1.0 { 2.0 - folded } else { folded };
+        half_cosine_frac(q, 1.0 - q)
+    }
+}
+
+impl crate::kind::Kind for CosineWithWarmupLR {
+    fn absolute(&self, base: f32, t: u32) -> Option<Result<(f32, Option<f32>), Error>> {
+        Some(Ok((base * self.factor(t), None)))
+    }
+}
+
 /// Where step `t` falls in timm's cycles: `(cycle index, t within the cycle, cycle length)`,
 /// for an integer `cycle_mul`.
 pub(crate) fn timm_cycle(t: u32, t_initial: u32, cycle_mul: u32) -> (u32, u32, u32) {

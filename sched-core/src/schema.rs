@@ -629,6 +629,24 @@ pub const PARAMS: &[(&str, &[Param])] = &[
         ],
     ),
     (
+        "CosineWithWarmupLR",
+        &[
+            req("num_warmup_steps", ParamType::Int, "10", "warmup length"),
+            req(
+                "num_training_steps",
+                ParamType::Int,
+                "100",
+                "steps of warmup and decay together",
+            ),
+            opt(
+                "num_cycles",
+                ParamType::Float,
+                DefaultValue::F32(d::COSINE_WITH_WARMUP_LR_NUM_CYCLES),
+                "cosine waves over the decay (0.5: down to 0 once)",
+            ),
+        ],
+    ),
+    (
         "SequentialLR",
         &[
             req(

@@ -8,7 +8,9 @@ use crate::cyclic::CyclicLR;
 use crate::error::{at_least_one, Error};
 use crate::kind::Kind;
 use crate::lambda::LambdaLR;
-use crate::modern::{InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR};
+use crate::modern::{
+    CosineWithWarmupLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR,
+};
 use crate::one_cycle::OneCycleLR;
 use crate::plateau::ReduceLROnPlateau;
 use crate::recursive::{
@@ -266,7 +268,8 @@ macro_rules! kinds {
 kinds!(
     leaves: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
         PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
-        ReduceLROnPlateau, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR;
+        ReduceLROnPlateau, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR,
+        CosineWithWarmupLR;
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR,
 );
 

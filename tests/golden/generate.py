@@ -45,7 +45,7 @@ CASES_DIR = os.path.join(HERE, "cases")
 # ports (the output is identical either way).
 # ---------------------------------------------------------------------------
 try:
-    from transformers.optimization import get_inverse_sqrt_schedule, get_wsd_schedule
+    from transformers.optimization import get_cosine_schedule_with_warmup, get_inverse_sqrt_schedule, get_wsd_schedule
 
     HAVE_TRANSFORMERS = True
 except Exception:  # pragma: no cover - depends on the environment
@@ -127,6 +127,17 @@ def inverse_sqrt_lambda(current_step, *, num_warmup_steps, timescale=None):
     shift = timescale - num_warmup_steps
     decay = 1.0 / math.sqrt((current_step + shift) / timescale)
     return decay
+
+
+# transformers.optimization._get_cosine_schedule_with_warmup_lr_lambda (transformers 5.24), verbatim;
+# get_cosine_schedule_with_warmup passes min_lr_rate = 0.
+def cosine_with_warmup_lambda(current_step, *, num_warmup_steps, num_training_steps, num_cycles, min_lr_rate=0.0):
+    if current_step < num_warmup_steps:
+        return float(current_step) / float(max(1, num_warmup_steps))
+    progress = float(current_step - num_warmup_steps) / float(max(1, num_training_steps - num_warmup_steps))
+    factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
+    factor = factor * (1 - min_lr_rate) + min_lr_rate
+    return max(0, factor)
 
 
 def _timm_cycle(t, t_initial, cycle_mul):
@@ -230,6 +241,8 @@ PROJECT_DEFAULTS = {
     "WarmupStableDecayLR": {"warmup_type": "linear", "decay_type": "cosine", "min_lr_ratio": 0.0, "num_cycles": 0.5},
     # transformers.get_inverse_sqrt_schedule
     "InverseSqrtLR": {"timescale": None},
+    # transformers.get_cosine_schedule_with_warmup
+    "CosineWithWarmupLR": {"num_cycles": 0.5},
     # timm.scheduler.CosineLRScheduler
     "TimmCosineLR": {"lr_min": 0.0, "cycle_mul": 1, "cycle_decay": 1.0, "cycle_limit": 1, "k_decay": 1.0},
     # timm.scheduler.TanhLRScheduler
@@ -257,6 +270,7 @@ def defaults_table():
     if HAVE_TRANSFORMERS:
         refs["WarmupStableDecayLR"] = get_wsd_schedule
         refs["InverseSqrtLR"] = get_inverse_sqrt_schedule
+        refs["CosineWithWarmupLR"] = get_cosine_schedule_with_warmup
     if HAVE_TIMM:
         refs["TimmCosineLR"] = _TimmCosine.__init__
         refs["TimmTanhLR"] = _TimmTanh.__init__
@@ -337,6 +351,15 @@ def build(spec, optimizer):
         if HAVE_TRANSFORMERS:
             sched = get_inverse_sqrt_schedule(optimizer, nw, ts)
             sched.lr_lambdas = [_CheckedLambda(f, port, "InverseSqrtLR") for f in sched.lr_lambdas]
+            return sched
+        return S.LambdaLR(optimizer, port)
+    if kind == "CosineWithWarmupLR":
+        args = dict(num_warmup_steps=kw["num_warmup_steps"], num_training_steps=kw["num_training_steps"],
+                    num_cycles=kw.get("num_cycles", PROJECT_DEFAULTS[kind]["num_cycles"]))
+        port = partial(cosine_with_warmup_lambda, **args)
+        if HAVE_TRANSFORMERS:
+            sched = get_cosine_schedule_with_warmup(optimizer, **args)
+            sched.lr_lambdas = [_CheckedLambda(f, port, "CosineWithWarmupLR") for f in sched.lr_lambdas]
             return sched
         return S.LambdaLR(optimizer, port)
     if kind in ("TimmCosineLR", "TimmTanhLR"):
@@ -846,6 +869,10 @@ def define_cases():
     case("InverseSqrtLR_warmup10", K("InverseSqrtLR", num_warmup_steps=10), 100)
     case("InverseSqrtLR_timescale50", K("InverseSqrtLR", num_warmup_steps=5, timescale=50), 200)
     case("InverseSqrtLR_no_warmup", K("InverseSqrtLR", num_warmup_steps=0), 100)
+    case("CosineWithWarmupLR_w10_t100", K("CosineWithWarmupLR", num_warmup_steps=10, num_training_steps=100), 120)
+    case("CosineWithWarmupLR_no_warmup_cycles2", K("CosineWithWarmupLR", num_warmup_steps=0, num_training_steps=40,
+                                                     num_cycles=2.0), 50)
+    case("CosineWithWarmupLR_warmup_past_total", K("CosineWithWarmupLR", num_warmup_steps=30, num_training_steps=20), 40)
     case("TimmCosineLR_t_initial50", K("TimmCosineLR", t_initial=50), 60)
     case(
         "TimmCosineLR_cycles_decay",
