@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# On a machine with an NVIDIA GPU and the CUDA toolkit (nvcc on the PATH): builds host-train with
-# `--features cuda`, runs the PyTorch training-trajectory test on the GPU (it must not skip), then a short
+# On a machine with an NVIDIA GPU: builds host-train with `--features cuda` (with the CUDA toolkit
+# whose nvcc is on the PATH, or else with scripts/cuda-build.sh's CUDA 13.0 wheels, which need a
+# driver from R580 on), runs the PyTorch training-trajectory test on the GPU (it must not skip), then a short
 # benchmark: the tutorial's 14 runs for one epoch on --device cuda, printing model-images/s and the peak
 # GPU memory seen by nvidia-smi. A few minutes in all.
 #   scripts/gpu-check.sh [SUBSET]      (default 12800 training images)
@@ -9,9 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUBSET=${1:-12800}
 command -v nvidia-smi > /dev/null || { echo "gpu-check: no nvidia-smi: not a machine with an NVIDIA GPU" >&2; exit 2; }
-command -v nvcc > /dev/null || { echo "gpu-check: nvcc is not on the PATH (the CUDA toolkit)" >&2; exit 2; }
 nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader
 export CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n1 | tr -d .)}
+if ! command -v nvcc > /dev/null; then
+  echo "gpu-check: no nvcc on the PATH: the CUDA 13.0 wheels of scripts/cuda-build.sh (target/cuda)"
+  eval "$(scripts/cuda-build.sh --env)"
+fi
+BIN=${CARGO_TARGET_DIR:-target}/release/host-train
 
 echo "== build (--features cuda, compute capability $CUDA_COMPUTE_CAP)"
 cargo build --release -p host-train --features cuda
@@ -24,7 +29,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"; kill "${SMI:-0}" 2> /dev/null || true' EXIT
 nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/mem.csv" &
 SMI=$!
-HOST_TRAIN_NO_PROGRESS=1 target/release/host-train bench --preset tutorial --device cuda --epochs 1 \
+HOST_TRAIN_NO_PROGRESS=1 "$BIN" bench --preset tutorial --device cuda --epochs 1 \
   --subset "$SUBSET" --no-plots --out "$OUT/bench"
 kill "$SMI" 2> /dev/null || true
 python3 - "$OUT/bench/results.json" "$OUT/mem.csv" << 'PY'

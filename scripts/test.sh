@@ -68,4 +68,7 @@ cargo clippy -q -p wasm-demo --target wasm32-unknown-unknown -- -D warnings
 step "host-train sweep on a real single-node Slurm (submit, cancel, resubmit, merge)"
 host-train/slurm/test.sh
 
+step "host-train --features cuda builds with no GPU (NVIDIA's CUDA 13.0 wheels, scripts/cuda-build.sh)"
+scripts/cuda-build.sh
+
 step "all tests passed"
