@@ -11,7 +11,7 @@ The `cnn_*` curves are recorded first by a real fastai `lr_find` of the study's 
 Fashion-MNIST (SGD, batch 128), with a callback that keeps each step's raw loss; the others are
 edge cases written out below.
 
-    /root/torch-venv/bin/pip install torch numpy fastai lightning
+    /root/torch-venv/bin/pip install torch numpy safetensors fastai lightning   # safetensors: ../trajectory/generate.py
     /root/torch-venv/bin/python tests/golden/lr_find/generate.py [--data /usr/share/datasets/fashion-mnist]
 
 Case schema (non-finite numbers are the strings "NaN", "inf", "-inf"):
@@ -22,7 +22,7 @@ Case schema (non-finite numbers are the strings "NaN", "inf", "-inf"):
                                     comes from} or null where the reference raises (fastai) or
                                     returns None (Lightning)
 """
-import argparse, gzip, inspect, json, math, os, struct, sys, tempfile
+import argparse, importlib.util, inspect, json, math, os, sys, tempfile
 from functools import partial
 
 import numpy as np
@@ -127,30 +127,16 @@ def make_case(case, tmp):
 
 # ---- the study's CNN, trained by fastai's lr_find -------------------------------------------------
 
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    magic = struct.unpack(">I", raw[:4])[0]
-    if magic == 0x803:
-        n, r, c = struct.unpack(">III", raw[4:16])
-        return torch.tensor(np.frombuffer(raw, np.uint8, offset=16).reshape(n, 1, r, c), dtype=torch.float32) / 255.0
-    return torch.tensor(np.frombuffer(raw, np.uint8, offset=8), dtype=torch.long)
+def _trajectory_module():
+    """tests/golden/trajectory/generate.py, where the study's CNN (`Net`) and the IDX readers are written."""
+    path = os.path.join(HERE, "..", "trajectory", "generate.py")
+    spec = importlib.util.spec_from_file_location("trajectory_generate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class Net(nn.Module):
-    """The study's CNN (as in tests/golden/trajectory/generate.py)."""
-
-    def __init__(self):
-        super().__init__()
-        self.seq = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(),
-            nn.Conv2d(32, 16, 3, padding="same"), nn.ReLU(),
-            nn.Conv2d(16, 8, 3, padding="same"), nn.ReLU(),
-            nn.Flatten(), nn.Linear(8 * 28 * 28, 10),
-        )
-
-    def forward(self, x):
-        return self.seq(x)
+TRAJECTORY = _trajectory_module()
 
 
 class RawLoss(Callback):
@@ -164,12 +150,14 @@ class RawLoss(Callback):
 
 def cnn_curve(data, mom, num_iter, seed, tmp):
     set_seed(seed)
-    x, y = read_idx(os.path.join(data, "train-images-idx3-ubyte.gz")), read_idx(os.path.join(data, "train-labels-idx1-ubyte.gz"))
+    t = TRAJECTORY
+    x = t.images(t.read_idx(os.path.join(data, "train-images-idx3-ubyte.gz")))
+    y = t.labels(t.read_idx(os.path.join(data, "train-labels-idx1-ubyte.gz")))
     n = 128 * (num_iter + 2)
     ds = list(zip(x[:n], y[:n]))
     dls = DataLoaders(DataLoader(ds, bs=128, shuffle=True), DataLoader(ds[:128], bs=128), device="cpu")
     rec = RawLoss()
-    learn = Learner(dls, Net(), loss_func=nn.CrossEntropyLoss(), opt_func=partial(SGD, mom=mom), cbs=[rec], path=tmp)
+    learn = Learner(dls, TRAJECTORY.Net(), loss_func=nn.CrossEntropyLoss(), opt_func=partial(SGD, mom=mom), cbs=[rec], path=tmp)
     with learn.no_bar():
         learn.lr_find(num_it=num_iter, show_plot=False)
     return rec.raw
