@@ -199,13 +199,19 @@ fn f32s(values: &[f64]) -> String {
     format!("&[{}]", items.join(", "))
 }
 
-fn golden(dir: &Path) -> String {
+/// The `*.json` case files in `dir`, sorted by name.
+fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
+    files
+}
+
+fn golden(dir: &Path) -> String {
+    let files = json_files(dir);
     let known_bugs = known_reference_bugs(dir);
     let mut builders = String::new();
     let mut table = String::new();
@@ -353,12 +359,7 @@ fn f32_slice(values: &[f32]) -> String {
 }
 
 fn lr_find(dir: &Path) -> String {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = json_files(dir);
     assert!(
         !files.is_empty(),
         "no LR range test cases in {}",
