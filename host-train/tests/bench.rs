@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::path::Path;
 
 mod common;
-use common::tiny_data;
+use common::Workspace;
 
 const TINY_CONFIG: &str = r#"
 epochs = 3
@@ -48,19 +48,17 @@ const TINY_PAIRS: [&str; 4] = [
 ];
 
 struct Fixture {
-    tmp: tempfile::TempDir,
+    ws: Workspace,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir(tmp.path().join("data")).unwrap();
-        tiny_data(&tmp.path().join("data"), 136, 24, 8);
-        std::fs::write(tmp.path().join("tiny.toml"), TINY_CONFIG).unwrap();
-        Self { tmp }
+        Self {
+            ws: Workspace::new("tiny.toml", TINY_CONFIG, 136),
+        }
     }
     fn path(&self, p: &str) -> std::path::PathBuf {
-        self.tmp.path().join(p)
+        self.ws.path(p)
     }
     fn bench(&self, out: &str, extra: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("host-train").unwrap();

@@ -32,19 +32,17 @@ schedule = { kind = "Fixed" }
 "#;
 
 struct Fixture {
-    tmp: tempfile::TempDir,
+    ws: common::Workspace,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir(tmp.path().join("data")).unwrap();
-        common::tiny_data(&tmp.path().join("data"), 144, 24, 8);
-        std::fs::write(tmp.path().join("find.toml"), CONFIG).unwrap();
-        Fixture { tmp }
+        Fixture {
+            ws: common::Workspace::new("find.toml", CONFIG, 144),
+        }
     }
     fn path(&self, p: &str) -> PathBuf {
-        self.tmp.path().join(p)
+        self.ws.path(p)
     }
     fn cmd(&self, sub: &str, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("host-train").unwrap();

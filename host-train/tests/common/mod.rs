@@ -1,7 +1,7 @@
 //! Test data the integration tests write themselves.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write_gz(path: &Path, bytes: &[u8]) {
     let mut enc = flate2::write::GzEncoder::new(
@@ -50,5 +50,26 @@ pub fn tiny_data(dir: &Path, n_train: usize, n_test: usize, side: usize) {
         lb.extend_from_slice(&labels);
         write_gz(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")), &ib);
         write_gz(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), &lb);
+    }
+}
+
+/// A temporary folder with tiny learnable data in `data/` (`n_train` / 24 images of 8 x 8) and a
+/// run config, both of which the tests' commands point at.
+pub struct Workspace {
+    tmp: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(config_file: &str, config: &str, n_train: usize) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("data")).unwrap();
+        tiny_data(&tmp.path().join("data"), n_train, 24, 8);
+        std::fs::write(tmp.path().join(config_file), config).unwrap();
+        Workspace { tmp }
+    }
+
+    /// `p` inside the folder.
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.tmp.path().join(p)
     }
 }
