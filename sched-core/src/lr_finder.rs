@@ -410,7 +410,7 @@ impl<const N: usize> LrFinder<N> {
         let too_short = |points| Error::CurveTooShort {
             suggestion: Suggestion::Lightning.name(),
             points,
-            needed: 2,
+            needed: Suggestion::Lightning.min_points() as u32,
         };
         let first = finite.next().ok_or(too_short(0))?;
         let second = finite.next().ok_or(too_short(1))?;
