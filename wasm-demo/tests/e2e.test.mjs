@@ -395,8 +395,11 @@ test('LR finder: a bad CSV is one line naming the problem, and nothing is drawn'
   // Dropped on the page (from the schedule view): the finder opens with the same one line.
   await page.click('#tab-schedules');
   await drop(page, 'empty.csv', '');
+  // The page reads a dropped file asynchronously: wait (or time out) for its one line, then check the view.
+  const emptyError = 'empty.csv: empty file; expected a header with columns `lr` and `loss`';
+  await page.waitForFunction((want) => document.getElementById('finder-error').textContent === want, emptyError);
   assert.equal(await page.locator('#view-finder').isVisible(), true);
-  assert.equal(await page.locator('#finder-error').textContent(), 'empty.csv: empty file; expected a header with columns `lr` and `loss`');
+  assert.equal(await page.locator('#finder-error').textContent(), emptyError);
   // and a good file dropped replaces the error. Columns in any order, extra ones ignored.
   const swapped = good.filter(Boolean).map((l) => { const [s, lr, loss] = l.split(','); return `${loss},${s},${lr},x`; }).join('\n');
   await drop(page, 'swapped.csv', swapped);
@@ -443,8 +446,9 @@ test("bench results: results.json plots each run's test accuracy and loss beside
 
   // The 3-seed study too (17 runs, some pairs missing), dropped on the page.
   await drop(page, 'results.json', fs.readFileSync(path.join(repo, 'docs', 'results', 'study-15ep-3seeds', 'results.json'), 'utf8'), 'application/json');
-  assert.equal(await page.locator('#view-bench').isVisible(), true);
+  // Read asynchronously, as above: the runs appear, then the view must be the bench view.
   await page.waitForFunction(() => document.querySelectorAll('#bench-runs .run').length === 17);
+  assert.equal(await page.locator('#view-bench').isVisible(), true);
   for (const r of await page.locator('#bench-runs .run').evaluateAll((ds) => ds.map((d) => ({ ...d.dataset })))) {
     assert.equal(r.lrCheck, chain(r) ? r.lrCheck : 'exact', r.name);
     assert.ok(['exact', 'close'].includes(r.lrCheck) && Number(r.lrError) <= 1e-5, `${r.name}: ${r.lrCheck} ${r.lrError}`);
