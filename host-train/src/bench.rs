@@ -2,7 +2,9 @@
 
 use crate::config::{Run, RunConfig};
 use crate::lr_find;
+use crate::model::Target;
 use crate::net::{Models, Net};
+use crate::simd::{Isa, IsaArg};
 use crate::store::LrFindRecord;
 use crate::store::{self, DataId, Plan, RunConfigText};
 use crate::train::{self, GroupJob, Member};
@@ -50,6 +52,10 @@ pub struct BenchArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// The CPU kernels' vector path (auto: $HOST_TRAIN_ISA, else the fastest this CPU has); a path the
+    /// CPU lacks is an error naming the missing feature.
+    #[arg(long, value_enum, default_value_t = IsaArg::Auto)]
+    isa: IsaArg,
     /// Output folder (default: runs/<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -175,12 +181,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
         bail!("--fuse-memory must be >= 1");
     }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let device = make_device(args.device == DeviceArg::Cuda)?;
+    let target = Target {
+        device: make_device(args.device == DeviceArg::Cuda)?,
+        isa: Isa::select(args.isa)?,
+    };
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Ignore "already built" (tests call run() more than once in-process).
-    crate::conv::keep_freed_memory();
+    crate::net::keep_freed_memory();
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();
@@ -245,7 +254,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
     }
 
-    let net = Net::new(data.train.rows, data.train.cols);
+    let net = Net::new(&config.model.conv, data.train.rows, data.train.cols)?;
     // Read and checked once, before anything is written; every pair starts from these parameters.
     let init = match &args.init {
         Some(path) => {
@@ -277,7 +286,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         data.dir.display(),
         config.batch_size,
         threads,
-        plan.device,
+        if target.device.is_cpu() {
+            format!("cpu ({} kernels)", target.isa.name())
+        } else {
+            plan.device.clone()
+        },
         out.display()
     );
     let fuse = args.fuse.unwrap_or_else(|| {
@@ -303,7 +316,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         &mine,
         &data,
         config.batch_size,
-        &device,
+        (&target, &net),
         init.as_deref(),
         args.order == Order::File,
     )?;
@@ -335,7 +348,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             epochs,
             batch_size: config.batch_size,
             data: &data,
-            device: &device,
+            target: &target,
+            net: &net,
             init: init.as_deref(),
             file_order: args.order == Order::File,
             label: format!(
@@ -360,7 +374,7 @@ fn find_lrs(
     mine: &[(&Run, u64)],
     data: &crate::data::Dataset,
     batch_size: usize,
-    device: &Device,
+    (target, net): (&Target, &Net),
     init: Option<&[f32]>,
     file_order: bool,
 ) -> Result<Vec<(Run, Option<LrFindRecord>)>> {
@@ -389,7 +403,8 @@ fn find_lrs(
                             batch_size,
                             seed,
                             file_order,
-                            device,
+                            target,
+                            net,
                             init,
                         };
                         let raw = lr_find::range_test(&setup, &mut finder)?;

@@ -152,6 +152,23 @@ fn take_finds(table: &mut toml::Table) -> Result<Vec<Option<FindLr>>> {
     Ok(finds)
 }
 
+/// The network every run of a config trains: 3x3 "same" convolutions with ReLU of `conv` output
+/// channels each, then a linear layer to the 10 classes (`model = { conv = [64, 32, 16] }`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub conv: Vec<usize>,
+}
+
+impl Default for Model {
+    /// The study's network.
+    fn default() -> Self {
+        Self {
+            conv: crate::net::STUDY_CONV.to_vec(),
+        }
+    }
+}
+
 /// A run config: global training settings and the runs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +176,9 @@ pub struct RunConfig {
     pub epochs: u32,
     pub batch_size: usize,
     pub seed: u64,
+    /// The network (default: the study's).
+    #[serde(default)]
+    pub model: Model,
     #[serde(rename = "run")]
     pub runs: Vec<Run>,
 }
@@ -211,6 +231,7 @@ impl RunConfig {
         if self.batch_size == 0 {
             bail!("`batch_size` must be >= 1");
         }
+        crate::net::check_conv(&self.model.conv)?;
         let mut names = std::collections::HashSet::new();
         for run in &self.runs {
             if !names.insert(run.name.as_str()) {
@@ -278,5 +299,22 @@ mod tests {
         let bad = "epochs = 1\nbatch_size = 1\nseed = 1\n[[run]]\nname = \"a\"\nlr = 0.1\nstep = \"batch\"\nschedule = { kind = \"StepLR\", step_size = 0 }\n";
         let err = RunConfig::parse(bad, "x").unwrap_err();
         assert!(format!("{err:#}").contains("step_size"), "{err:#}");
+        let head = "epochs = 1\nbatch_size = 1\nseed = 1\nrun = []\n";
+        let err =
+            RunConfig::parse(&format!("{head}model = {{ conv = [32, 12] }}"), "x").unwrap_err();
+        assert!(
+            format!("{err:#}")
+                .contains("`model.conv`: 12 channels: every layer must have one of 8, 16, 32, 64"),
+            "{err:#}"
+        );
+        let err = RunConfig::parse(&format!("{head}model = {{ conv = [] }}"), "x").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("`model.conv` must list 1 to 8"),
+            "{err:#}"
+        );
+        let ok =
+            RunConfig::parse(&format!("{head}model = {{ conv = [64, 32, 16] }}"), "x").unwrap();
+        assert_eq!(ok.model.conv, [64, 32, 16]);
+        assert_eq!(RunConfig::tutorial().model.conv, [32, 16, 8]);
     }
 }

@@ -1,74 +1,150 @@
-//! Direct 3x3 convolution kernels with AVX-512, NHWC, for the layers whose output has 16 or 32 channels
-//! (the study's conv2 forward, its input gradient, and its weight gradient: three quarters of the
-//! arithmetic of a training step).
+//! Direct 3x3 "same" convolution kernels, NHWC, written once and generic over the vector register type
+//! ([`Simd`]): the forward pass, the input gradient (a forward pass with flipped weights) and the weight
+//! gradient, for any layer whose output has 8, 16, 32 or 64 channels ([`CHANNELS`]).
 //!
 //! Layouts: activations are `(h+2) x (w+2) x c` with a zero border ("padded"), or `h x w x c`; weights are
 //! HWIO, `w[((ky*3 + kx)*cin + ci)*cout + co]`. Each output vector is a register accumulator fed by
 //! FMAs with a broadcast input value, in a fixed order (taps, then input channels), so a pixel's result
-//! does not depend on the block it is computed in or on the thread.
+//! does not depend on the block it is computed in or on the thread. Block sizes follow the register
+//! count of the type ([`pixel_block`], [`grad_block`]).
+//!
+//! Every function here is `#[inline(always)]`: it runs inside [`crate::simd::Isa::dispatch`], compiled
+//! with the path's target features.
 
-#[cfg(target_arch = "x86_64")]
-use std::arch::x86_64::*;
+use crate::simd::{Path, Simd};
 
-/// Whether this CPU runs the kernels (else the callers use the im2col + GEMM path).
-pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+/// The channel counts the kernels support (a layer's output, and for the input gradient its input).
+pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
+
+/// Most output pixels per block.
+const MAX_BLOCK: usize = 14;
+
+/// Output pixels per block of [`conv`] for `cv` registers per pixel: the accumulators (`n * cv`), with
+/// room for the weights and a broadcast input.
+const fn pixel_block(registers: usize, cv: usize) -> usize {
+    let n = (registers - 4) / cv;
+    if n < 1 {
+        1
+    } else if n > MAX_BLOCK {
+        MAX_BLOCK
+    } else {
+        n
     }
 }
 
-/// `out[y, x, :] = act(bias + sum_{ky,kx,ci} inp[y+ky, x+kx, ci] * w[ky, kx, ci, :])` for every pixel of an
-/// `h x w` image: `inp` padded with `cin` channels; `out` with `cout` = `LANES * CV` channels, padded when
-/// `out_padded` (only the interior is written), `act` = ReLU when `relu`. `LANES` = 16 (AVX-512) or 8
-/// (AVX-512VL, for the 8-channel layer). Needs [`available`].
-#[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
-pub fn conv<const LANES: usize, const CV: usize>(
-    inp: &[f32],
-    cin: usize,
-    h: usize,
-    w: usize,
-    wt: &[f32],
-    bias: Option<&[f32]>,
-    relu: bool,
-    out: &mut [f32],
-    out_padded: bool,
-) {
-    let cout = LANES * CV;
-    assert!(available() && (LANES == 16 || LANES == 8));
-    assert!(inp.len() >= (h + 2) * (w + 2) * cin);
-    let out_w = if out_padded { w + 2 } else { w };
-    let out_h = if out_padded { h + 2 } else { h };
-    assert!(wt.len() >= 9 * cin * cout && out.len() >= out_h * out_w * cout);
-    assert!(bias.is_none_or(|b| b.len() >= cout));
-    // Pixels per block: the accumulators (N * CV registers) plus CV weight registers fit in 32.
-    const BLOCK: usize = 14;
-    let nb = BLOCK / CV;
-    let off = usize::from(out_padded);
+/// (input channels `cb`, output registers `vb`) of one [`weight_grad`] block for `cv` output registers
+/// and `cin` input channels: `3 * cb * vb` accumulators plus `vb` gradient registers and a broadcast fit
+/// the register file; the most accumulators win (then the wider `vb`, fewer broadcasts).
+fn grad_block(registers: usize, cv: usize, cin: usize) -> (usize, usize) {
+    let mut best = (1, 1);
+    for vb in [1, 2, 4, 8].into_iter().filter(|&v| cv.is_multiple_of(v)) {
+        for cb in [1, 2, 4, 8].into_iter().filter(|&c| cin.is_multiple_of(c)) {
+            let fits = 3 * cb * vb + vb < registers;
+            if fits && (cb * vb > best.0 * best.1 || (cb * vb == best.0 * best.1 && vb > best.1)) {
+                best = (cb, vb);
+            }
+        }
+    }
+    best
+}
+
+/// A 3x3 "same" convolution of one image: `out[y, x, :] = act(bias + sum_{ky,kx,ci} inp[y+ky, x+kx, ci] *
+/// wt[ky, kx, ci, :])`.
+pub struct Conv<'a> {
+    /// The padded input, `cin` channels.
+    pub inp: &'a [f32],
+    pub cin: usize,
+    pub h: usize,
+    pub w: usize,
+    /// HWIO weights, `9 * cin * cout`.
+    pub wt: &'a [f32],
+    pub bias: Option<&'a [f32]>,
+    /// ReLU on the output.
+    pub relu: bool,
+    /// The output, `cout` channels (one of [`CHANNELS`]), padded when `out_padded` (only the interior is
+    /// written).
+    pub out: &'a mut [f32],
+    pub cout: usize,
+    pub out_padded: bool,
+}
+
+/// The weight gradient of a 3x3 "same" convolution for one image: `dw[ky, kx, ci, :] += sum_{y,x}
+/// inp[y+ky, x+kx, ci] * g[y, x, :]` (pixels in row-major order).
+pub struct WeightGrad<'a> {
+    /// The padded input, `cin` channels.
+    pub inp: &'a [f32],
+    pub cin: usize,
+    pub h: usize,
+    pub w: usize,
+    /// The output gradient, `cout` channels (one of [`CHANNELS`]), padded when `g_padded`.
+    pub g: &'a [f32],
+    pub cout: usize,
+    pub g_padded: bool,
+    /// HWIO, accumulated into.
+    pub dw: &'a mut [f32],
+}
+
+/// Runs `c` on the path's widest register type that divides its output channels.
+#[inline(always)]
+pub fn conv<P: Path>(c: Conv) {
+    if c.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+        conv_on::<P::Wide>(c)
+    } else {
+        conv_on::<P::Narrow>(c)
+    }
+}
+
+/// Runs `g` on the path's widest register type that divides its output channels.
+#[inline(always)]
+pub fn weight_grad<P: Path>(g: WeightGrad) {
+    if g.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+        weight_grad_on::<P::Wide>(g)
+    } else {
+        weight_grad_on::<P::Narrow>(g)
+    }
+}
+
+#[inline(always)]
+fn conv_on<S: Simd>(c: Conv) {
+    let (h, w, cin, cout) = (c.h, c.w, c.cin, c.cout);
+    assert!(CHANNELS.contains(&cout) && cout.is_multiple_of(S::LANES) && cin >= 1);
+    assert!(c.inp.len() >= (h + 2) * (w + 2) * cin);
+    let (out_h, out_w) = if c.out_padded { (h + 2, w + 2) } else { (h, w) };
+    assert!(c.wt.len() >= 9 * cin * cout && c.out.len() >= out_h * out_w * cout);
+    assert!(c.bias.is_none_or(|b| b.len() >= cout));
+    match cout / S::LANES {
+        1 => conv_rows::<S, 1>(c),
+        2 => conv_rows::<S, 2>(c),
+        4 => conv_rows::<S, 4>(c),
+        8 => conv_rows::<S, 8>(c),
+        16 => conv_rows::<S, 16>(c),
+        _ => unreachable!("cout is one of CHANNELS"),
+    }
+}
+
+/// [`conv`] with `CV` registers per output pixel, block by block along each row.
+#[inline(always)]
+fn conv_rows<S: Simd, const CV: usize>(c: Conv) {
+    let (h, w, cin, cout) = (c.h, c.w, c.cin, c.cout);
+    let nb = const { pixel_block(S::REGISTERS, CV) };
+    let off = usize::from(c.out_padded);
+    let out_w = w + 2 * off;
+    let (i, wp, o) = (c.inp.as_ptr(), c.wt.as_ptr(), c.out.as_mut_ptr());
     for y in 0..h {
         let mut x0 = 0;
         while x0 < w {
             let n = nb.min(w - x0);
             let inp_at = (y * (w + 2) + x0) * cin;
             let out_at = ((y + off) * out_w + x0 + off) * cout;
-            let (i, wp, o) = (inp.as_ptr(), wt.as_ptr(), out.as_mut_ptr());
             macro_rules! block {
                 ($($n:literal)*) => {
-                    // SAFETY: the CPU has the kernels' features (asserted); the asserts above bound
-                    // every index a block reads and writes (pixels x0..x0+n of output row y, rows
-                    // y..y+2 of the padded input, the 9 * cin * cout weights).
+                    // SAFETY: conv_on's asserts bound every index a block reads and writes (pixels
+                    // x0..x0+n of output row y, rows y..y+2 of the padded input, 9 * cin * cout weights).
                     unsafe {
-                        match (LANES, n) {
-                            $((16, $n) => conv_block16::<CV, $n>(i.add(inp_at), (w + 2) * cin, cin, wp, bias, relu, o.add(out_at)),)*
-                            $((8, $n) => conv_block8::<CV, $n>(i.add(inp_at), (w + 2) * cin, cin, wp, bias, relu, o.add(out_at)),)*
-                            _ => unreachable!(),
+                        let (i, o) = (i.add(inp_at), o.add(out_at));
+                        match n {
+                            $($n if $n <= nb => conv_block::<S, CV, $n>(i, (w + 2) * cin, cin, wp, c.bias, c.relu, o),)*
+                            _ => unreachable!("n <= nb <= MAX_BLOCK"),
                         }
                     }
                 };
@@ -79,179 +155,166 @@ pub fn conv<const LANES: usize, const CV: usize>(
     }
 }
 
-/// `dw[ky, kx, ci, :] += sum_{y,x} inp[y+ky, x+kx, ci] * g[y, x, :]` (pixels in row-major order): `inp`
-/// padded with `cin` channels (a multiple of `CB`), `g` with `LANES * CV` channels, padded when
-/// `g_padded`, `dw` HWIO. Needs [`available`].
-#[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
-pub fn weight_grad<const LANES: usize, const CV: usize, const CB: usize>(
-    inp: &[f32],
+/// One block of `N` output pixels of [`conv`], `CV` registers each, in registers throughout.
+/// # Safety
+/// `inp` (row stride `row`), `wt` and `out` cover the block (see [`conv_rows`]).
+#[inline(always)]
+unsafe fn conv_block<S: Simd, const CV: usize, const N: usize>(
+    inp: *const f32,
+    row: usize,
     cin: usize,
-    h: usize,
-    w: usize,
-    g: &[f32],
-    g_padded: bool,
-    dw: &mut [f32],
+    wt: *const f32,
+    bias: Option<&[f32]>,
+    relu: bool,
+    out: *mut f32,
 ) {
-    let cout = LANES * CV;
-    assert!(available() && (LANES == 16 || LANES == 8));
-    assert!(cin.is_multiple_of(CB) && 3 * CB * CV <= 24);
-    assert!(inp.len() >= (h + 2) * (w + 2) * cin);
-    let (gw, goff) = if g_padded { (w + 2, 1) } else { (w, 0) };
-    assert!(g.len() >= (h + 2 * goff) * gw * cout && dw.len() >= 9 * cin * cout);
-    for ky in 0..3 {
-        for c0 in (0..cin).step_by(CB) {
-            let (i, gp, d) = (inp.as_ptr(), g.as_ptr(), dw.as_mut_ptr());
-            // SAFETY: the CPU has the kernels' features (asserted); the asserts above bound every index.
-            unsafe {
-                if LANES == 16 {
-                    weight_grad_block16::<CV, CB>(i, cin, h, w, gp, gw, goff, ky, c0, d)
-                } else {
-                    weight_grad_block8::<CV, CB>(i, cin, h, w, gp, gw, goff, ky, c0, d)
+    let cout = S::LANES * CV;
+    let mut acc: [[S::V; CV]; N] = [[S::zero(); CV]; N];
+    // SAFETY (the loads and stores): the caller's contract.
+    unsafe {
+        if let Some(b) = bias {
+            for v in 0..CV {
+                let bv = S::load(b.as_ptr().add(S::LANES * v));
+                for a in acc.iter_mut() {
+                    a[v] = bv;
                 }
+            }
+        }
+        for ky in 0..3 {
+            for kx in 0..3 {
+                let base = inp.add(ky * row + kx * cin);
+                let wtap = wt.add((ky * 3 + kx) * cin * cout);
+                for ci in 0..cin {
+                    let mut wv: [S::V; CV] = [S::zero(); CV];
+                    for (v, r) in wv.iter_mut().enumerate() {
+                        *r = S::load(wtap.add(ci * cout + S::LANES * v));
+                    }
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        let xv = S::splat(*base.add(j * cin + ci));
+                        for v in 0..CV {
+                            a[v] = S::mul_add(wv[v], xv, a[v]);
+                        }
+                    }
+                }
+            }
+        }
+        for (j, a) in acc.iter().enumerate() {
+            for (v, &x) in a.iter().enumerate() {
+                let r = if relu { S::relu(x) } else { x };
+                S::store(out.add(j * cout + S::LANES * v), r);
             }
         }
     }
 }
 
-/// The kernels for one vector width: `$lanes` floats per register.
-macro_rules! kernels {
-    ($conv:ident, $wgrad:ident, $lanes:literal, $feature:literal, $v:ty, $zero:ident, $load:ident,
-     $store:ident, $set1:ident, $fmadd:ident, $max:ident) => {
-        /// One block of `N` output pixels of [`conv`], `CV` registers each, in registers throughout.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = $feature)]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn $conv<const CV: usize, const N: usize>(
-            inp: *const f32,
-            row: usize,
-            cin: usize,
-            wt: *const f32,
-            bias: Option<&[f32]>,
-            relu: bool,
-            out: *mut f32,
-        ) {
-            let cout = $lanes * CV;
-            let mut acc: [[$v; CV]; N] = [[$zero(); CV]; N];
-            if let Some(b) = bias {
-                for v in 0..CV {
-                    let bv = $load(b.as_ptr().add($lanes * v));
-                    for a in acc.iter_mut() {
-                        a[v] = bv;
-                    }
-                }
-            }
-            for ky in 0..3 {
-                for kx in 0..3 {
-                    let base = inp.add(ky * row + kx * cin);
-                    let wtap = wt.add((ky * 3 + kx) * cin * cout);
-                    for ci in 0..cin {
-                        let mut wv: [$v; CV] = [$zero(); CV];
-                        for (v, r) in wv.iter_mut().enumerate() {
-                            *r = $load(wtap.add(ci * cout + $lanes * v));
-                        }
-                        for (j, a) in acc.iter_mut().enumerate() {
-                            let xv = $set1(*base.add(j * cin + ci));
-                            for v in 0..CV {
-                                a[v] = $fmadd(wv[v], xv, a[v]);
-                            }
-                        }
-                    }
-                }
-            }
-            let zero = $zero();
-            for (j, a) in acc.iter().enumerate() {
-                for v in 0..CV {
-                    let r = if relu { $max(a[v], zero) } else { a[v] };
-                    $store(out.add(j * cout + $lanes * v), r);
-                }
-            }
-        }
-
-        /// The 3 (kx) x `CB` (ci) x `CV` output registers `dw[ky, 0..3, c0..c0+CB, :]` of
-        /// [`weight_grad`], kept in registers over all pixels.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = $feature)]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn $wgrad<const CV: usize, const CB: usize>(
-            inp: *const f32,
-            cin: usize,
-            h: usize,
-            w: usize,
-            g: *const f32,
-            gw: usize,
-            goff: usize,
-            ky: usize,
-            c0: usize,
-            dw: *mut f32,
-        ) {
-            let cout = $lanes * CV;
-            let at =
-                |kx: usize, c: usize, v: usize| ((ky * 3 + kx) * cin + c0 + c) * cout + $lanes * v;
-            let mut acc: [[[$v; CV]; CB]; 3] = [[[$zero(); CV]; CB]; 3];
-            for (kx, a) in acc.iter_mut().enumerate() {
-                for (c, r) in a.iter_mut().enumerate() {
-                    for (v, x) in r.iter_mut().enumerate() {
-                        *x = $load(dw.add(at(kx, c, v)));
-                    }
-                }
-            }
-            for y in 0..h {
-                let row = inp.add(((y + ky) * (w + 2)) * cin + c0);
-                let grow = g.add(((y + goff) * gw + goff) * cout);
-                for x in 0..w {
-                    let mut gv: [$v; CV] = [$zero(); CV];
-                    for (v, r) in gv.iter_mut().enumerate() {
-                        *r = $load(grow.add(x * cout + $lanes * v));
-                    }
-                    for (kx, a) in acc.iter_mut().enumerate() {
-                        let px = row.add((x + kx) * cin);
-                        for (c, r) in a.iter_mut().enumerate() {
-                            let xv = $set1(*px.add(c));
-                            for v in 0..CV {
-                                r[v] = $fmadd(xv, gv[v], r[v]);
-                            }
-                        }
-                    }
-                }
-            }
-            for (kx, a) in acc.iter().enumerate() {
-                for (c, r) in a.iter().enumerate() {
-                    for (v, x) in r.iter().enumerate() {
-                        $store(dw.add(at(kx, c, v)), *x);
-                    }
-                }
-            }
-        }
+#[inline(always)]
+fn weight_grad_on<S: Simd>(g: WeightGrad) {
+    let (h, w, cin, cout) = (g.h, g.w, g.cin, g.cout);
+    assert!(CHANNELS.contains(&cout) && cout.is_multiple_of(S::LANES) && cin >= 1);
+    assert!(g.inp.len() >= (h + 2) * (w + 2) * cin);
+    let (gw, goff) = if g.g_padded { (w + 2, 1) } else { (w, 0) };
+    assert!(g.g.len() >= (h + 2 * goff) * gw * cout && g.dw.len() >= 9 * cin * cout);
+    let cv = cout / S::LANES;
+    let (cb, vb) = grad_block(S::REGISTERS, cv, cin);
+    let (i, gp, d) = (g.inp.as_ptr(), g.g.as_ptr(), g.dw.as_mut_ptr());
+    let shape = GradShape {
+        cin,
+        cout,
+        h,
+        w,
+        gw,
+        goff,
     };
+    macro_rules! blocks {
+        ($(($cb:literal, $vb:literal))*) => {
+            match (cb, vb) {
+                $(($cb, $vb) if 3 * $cb * $vb + $vb < S::REGISTERS => {
+                    for ky in 0..3 {
+                        for c0 in (0..cin).step_by($cb) {
+                            for v0 in (0..cv).step_by($vb) {
+                                // SAFETY: the asserts above bound every index of the block.
+                                unsafe { weight_grad_block::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d) }
+                            }
+                        }
+                    }
+                })*
+                _ => unreachable!("grad_block fits the registers"),
+            }
+        };
+    }
+    blocks!(
+        (1, 1)(1, 2)(1, 4)(1, 8)(2, 1)(2, 2)(2, 4)(2, 8)(4, 1)(4, 2)(4, 4)(4, 8)(8, 1)(8, 2)(8, 4)(
+            8, 8
+        )
+    );
 }
 
-kernels!(
-    conv_block16,
-    weight_grad_block16,
-    16,
-    "avx512f",
-    __m512,
-    _mm512_setzero_ps,
-    _mm512_loadu_ps,
-    _mm512_storeu_ps,
-    _mm512_set1_ps,
-    _mm512_fmadd_ps,
-    _mm512_max_ps
-);
-kernels!(
-    conv_block8,
-    weight_grad_block8,
-    8,
-    "avx512f,avx512vl,fma",
-    __m256,
-    _mm256_setzero_ps,
-    _mm256_loadu_ps,
-    _mm256_storeu_ps,
-    _mm256_set1_ps,
-    _mm256_fmadd_ps,
-    _mm256_max_ps
-);
+/// The shapes a [`weight_grad_block`] needs.
+struct GradShape {
+    cin: usize,
+    cout: usize,
+    h: usize,
+    w: usize,
+    /// Row length and border of the gradient (padded or not).
+    gw: usize,
+    goff: usize,
+}
+
+/// The 3 (kx) x `CB` (input channels from `c0`) x `VB` (output registers from `v0`) registers
+/// `dw[ky, 0..3, c0.., v0..]` of [`weight_grad`], kept in registers over all pixels.
+/// # Safety
+/// The pointers cover the shapes in `s` (see [`weight_grad_on`]).
+#[inline(always)]
+unsafe fn weight_grad_block<S: Simd, const CB: usize, const VB: usize>(
+    s: &GradShape,
+    inp: *const f32,
+    g: *const f32,
+    ky: usize,
+    c0: usize,
+    v0: usize,
+    dw: *mut f32,
+) {
+    let (cin, cout, w) = (s.cin, s.cout, s.w);
+    let at =
+        |kx: usize, c: usize, v: usize| ((ky * 3 + kx) * cin + c0 + c) * cout + S::LANES * (v0 + v);
+    let mut acc: [[[S::V; VB]; CB]; 3] = [[[S::zero(); VB]; CB]; 3];
+    // SAFETY (the loads and stores): the caller's contract.
+    unsafe {
+        for (kx, a) in acc.iter_mut().enumerate() {
+            for (c, r) in a.iter_mut().enumerate() {
+                for (v, x) in r.iter_mut().enumerate() {
+                    *x = S::load(dw.add(at(kx, c, v)));
+                }
+            }
+        }
+        for y in 0..s.h {
+            let row = inp.add(((y + ky) * (w + 2)) * cin + c0);
+            let grow = g.add(((y + s.goff) * s.gw + s.goff) * cout + S::LANES * v0);
+            for x in 0..w {
+                let mut gv: [S::V; VB] = [S::zero(); VB];
+                for (v, r) in gv.iter_mut().enumerate() {
+                    *r = S::load(grow.add(x * cout + S::LANES * v));
+                }
+                for (kx, a) in acc.iter_mut().enumerate() {
+                    let px = row.add((x + kx) * cin);
+                    for (c, r) in a.iter_mut().enumerate() {
+                        let xv = S::splat(*px.add(c));
+                        for v in 0..VB {
+                            r[v] = S::mul_add(xv, gv[v], r[v]);
+                        }
+                    }
+                }
+            }
+        }
+        for (kx, a) in acc.iter().enumerate() {
+            for (c, r) in a.iter().enumerate() {
+                for (v, x) in r.iter().enumerate() {
+                    S::store(dw.add(at(kx, c, v)), *x);
+                }
+            }
+        }
+    }
+}
 
 /// OIHW (PyTorch) weights `(cout, cin, 3, 3)` to HWIO.
 pub fn oihw_to_hwio(w: &[f32], cin: usize, cout: usize, out: &mut [f32]) {
@@ -325,33 +388,12 @@ pub fn chw_to_padded_hwc(src: &[f32], c: usize, h: usize, w: usize, dst: &mut [f
     }
 }
 
-/// `(h, w, c)` (unpadded) into `(c, h, w)`.
 #[cfg(test)]
-fn hwc_to_chw(src: &[f32], c: usize, h: usize, w: usize, dst: &mut [f32]) {
-    for p in 0..h * w {
-        for ci in 0..c {
-            dst[ci * h * w + p] = src[p * c + ci];
-        }
-    }
-}
-
-/// The interior of a padded `(h+2, w+2, c)` buffer into `(c, h, w)`.
-#[cfg(test)]
-fn padded_hwc_to_chw(src: &[f32], c: usize, h: usize, w: usize, dst: &mut [f32]) {
-    for y in 0..h {
-        for x in 0..w {
-            let s = ((y + 1) * (w + 2) + x + 1) * c;
-            for ci in 0..c {
-                dst[ci * h * w + y * w + x] = src[s + ci];
-            }
-        }
-    }
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
+    //! Every kernel on every path this CPU has, against a plain loop over the definition (f64 sums).
+
     use super::*;
-    use crate::conv::Conv;
+    use crate::simd::{Isa, WithPath};
 
     fn noise(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed;
@@ -372,98 +414,203 @@ mod tests {
             .fold(0.0, f32::max)
     }
 
-    /// Forward, input gradient and weight gradient against the im2col + GEMM path, for the study's three
-    /// layer shapes, on an image width with remainder blocks (17 = 14 + 3 = 7 + 7 + 3).
-    #[test]
-    fn match_the_gemm_path() {
-        if !available() {
-            eprintln!("no AVX-512: skipped");
-            return;
-        }
-        check(1, 32);
-        check(32, 16);
-        check(16, 8);
+    /// The padded input value `inp[y+ky, x+kx, ci]` (padded coordinates).
+    fn at(inp: &[f32], w: usize, c: usize, y: usize, x: usize, ci: usize) -> f64 {
+        inp[(y * (w + 2) + x) * c + ci] as f64
     }
 
-    fn check(cin: usize, cout: usize) {
-        let (h, w) = (5, 17);
-        let layer = Conv { cin, cout, h, w };
+    /// The definition of [`Conv`], unpadded `h x w x cout` output.
+    #[allow(clippy::too_many_arguments)]
+    fn conv_reference(
+        inp: &[f32],
+        cin: usize,
+        h: usize,
+        w: usize,
+        wt: &[f32],
+        bias: &[f32],
+        cout: usize,
+        relu: bool,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0; h * w * cout];
+        for y in 0..h {
+            for x in 0..w {
+                for co in 0..cout {
+                    let mut s = bias[co] as f64;
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            for ci in 0..cin {
+                                let wv = wt[((ky * 3 + kx) * cin + ci) * cout + co] as f64;
+                                s += wv * at(inp, w, cin, y + ky, x + kx, ci);
+                            }
+                        }
+                    }
+                    out[(y * w + x) * cout + co] = if relu { s.max(0.0) } else { s } as f32;
+                }
+            }
+        }
+        out
+    }
+
+    /// The definition of [`WeightGrad`] for an unpadded gradient.
+    fn weight_grad_reference(
+        inp: &[f32],
+        cin: usize,
+        h: usize,
+        w: usize,
+        g: &[f32],
+        cout: usize,
+    ) -> Vec<f32> {
+        let mut dw = vec![0.0; 9 * cin * cout];
+        for ky in 0..3 {
+            for kx in 0..3 {
+                for ci in 0..cin {
+                    for co in 0..cout {
+                        let mut s = 0f64;
+                        for y in 0..h {
+                            for x in 0..w {
+                                s += at(inp, w, cin, y + ky, x + kx, ci)
+                                    * g[(y * w + x) * cout + co] as f64;
+                            }
+                        }
+                        dw[((ky * 3 + kx) * cin + ci) * cout + co] = s as f32;
+                    }
+                }
+            }
+        }
+        dw
+    }
+
+    fn pad(src: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
+        let mut p = vec![0.0; (h + 2) * (w + 2) * c];
+        for y in 0..h {
+            for x in 0..w {
+                let d = ((y + 1) * (w + 2) + x + 1) * c;
+                p[d..d + c].copy_from_slice(&src[(y * w + x) * c..][..c]);
+            }
+        }
+        p
+    }
+
+    fn interior(p: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
+        let mut out = vec![0.0; h * w * c];
+        for y in 0..h {
+            for x in 0..w {
+                let s = ((y + 1) * (w + 2) + x + 1) * c;
+                out[(y * w + x) * c..][..c].copy_from_slice(&p[s..s + c]);
+            }
+        }
+        out
+    }
+
+    /// Every layer shape of the supported channel counts, on every path this CPU has.
+    struct CheckAll;
+    impl WithPath for CheckAll {
+        type Output = ();
+        #[inline(always)]
+        fn run<P: Path>(self) {
+            // 17 = 14 + 3: full blocks and remainders for every block size.
+            let (h, w) = (4, 17);
+            for cin in [1, 8, 16, 32, 64] {
+                for cout in CHANNELS {
+                    check::<P>(cin, cout, h, w);
+                }
+            }
+        }
+    }
+
+    fn check<P: Path>(cin: usize, cout: usize, h: usize, w: usize) {
         let hw = h * w;
-        let padded = (h + 2) * (w + 2);
-        let x = noise(cin * hw, 1);
-        let wt = noise(layer.weights(), 2);
+        let x = pad(&noise(hw * cin, 1 + cin as u32), cin, h, w);
+        let wt = noise(9 * cin * cout, 2 + cout as u32);
         let bias = noise(cout, 3);
-        let g0 = noise(cout * hw, 4);
+        let g = noise(hw * cout, 4);
+        // Sums of up to 576 products of values in [-1, 1]: f32 rounding in another order is ~1e-5.
+        let tol = 2e-4;
+        for (relu, padded) in [(true, true), (false, false)] {
+            let mut out = vec![
+                7.0;
+                hw * cout
+                    + if padded {
+                        (2 * w + 2 * h + 4) * cout
+                    } else {
+                        0
+                    }
+            ];
+            if padded {
+                out.fill(0.0);
+            }
+            conv::<P>(Conv {
+                inp: &x,
+                cin,
+                h,
+                w,
+                wt: &wt,
+                bias: Some(&bias),
+                relu,
+                out: &mut out,
+                cout,
+                out_padded: padded,
+            });
+            let got = if padded {
+                assert!(out[..(w + 2) * cout].iter().all(|&v| v == 0.0), "border");
+                interior(&out, cout, h, w)
+            } else {
+                out
+            };
+            let want = conv_reference(&x, cin, h, w, &wt, &bias, cout, relu);
+            let d = max_diff(&got, &want);
+            assert!(d < tol, "conv {cin}->{cout} relu {relu}: {d}");
+        }
+        let want = weight_grad_reference(&x, cin, h, w, &g, cout);
+        for padded in [false, true] {
+            let gp = if padded {
+                pad(&g, cout, h, w)
+            } else {
+                g.clone()
+            };
+            let mut dw = vec![0.5; 9 * cin * cout];
+            weight_grad::<P>(WeightGrad {
+                inp: &x,
+                cin,
+                h,
+                w,
+                g: &gp,
+                cout,
+                g_padded: padded,
+                dw: &mut dw,
+            });
+            let want: Vec<f32> = want.iter().map(|v| v + 0.5).collect();
+            let d = max_diff(&dw, &want);
+            assert!(d < tol, "weight grad {cin}->{cout}: {d}");
+        }
+    }
 
-        let mut y_ref = vec![0.0; cout * hw];
-        layer.forward(&x, &wt, &bias, &mut y_ref);
-        let mut g_ref = g0.clone();
-        let (mut dw_ref, mut db_ref, mut dx_ref) = (
-            vec![0.0; layer.weights()],
-            vec![0.0; cout],
-            vec![0.0; cin * hw],
-        );
-        let mut flipped = vec![0.0; layer.weights()];
-        layer.flip(&wt, &mut flipped);
-        layer.backward(
-            &x,
-            &y_ref,
-            &mut g_ref,
-            &mut dw_ref,
-            &mut db_ref,
-            Some((&flipped, &mut dx_ref)),
-        );
+    #[test]
+    fn every_path_matches_the_definition() {
+        for isa in Isa::ALL {
+            match isa.missing_feature() {
+                Some(f) => eprintln!("{}: skipped (this CPU lacks {f})", isa.name()),
+                None => {
+                    isa.dispatch(CheckAll);
+                    eprintln!("{}: checked", isa.name());
+                }
+            }
+        }
+    }
 
-        let mut xp = vec![0.0; padded * cin];
-        chw_to_padded_hwc(&x, cin, h, w, &mut xp);
-        let mut w_hwio = vec![0.0; layer.weights()];
-        oihw_to_hwio(&wt, cin, cout, &mut w_hwio);
-        let mut yp = vec![0.0; padded * cout];
-        match cout {
-            32 => conv::<16, 2>(&xp, cin, h, w, &w_hwio, Some(&bias), true, &mut yp, true),
-            16 => conv::<16, 1>(&xp, cin, h, w, &w_hwio, Some(&bias), true, &mut yp, true),
-            8 => conv::<8, 1>(&xp, cin, h, w, &w_hwio, Some(&bias), true, &mut yp, true),
-            _ => unreachable!(),
+    #[test]
+    fn blocks_fit_the_registers() {
+        for regs in [16, 32] {
+            for cv in [1, 2, 4, 8, 16] {
+                let n = pixel_block(regs, cv);
+                assert!((1..=MAX_BLOCK).contains(&n));
+                for cin in [1, 8, 16, 32, 64] {
+                    let (cb, vb) = grad_block(regs, cv, cin);
+                    assert!(3 * cb * vb + vb < regs && cin % cb == 0 && cv % vb == 0);
+                }
+            }
         }
-        assert!(
-            yp[..(w + 2) * cout].iter().all(|&v| v == 0.0),
-            "border written"
-        );
-        let mut y = vec![0.0; cout * hw];
-        padded_hwc_to_chw(&yp, cout, h, w, &mut y);
-        // Sums of up to 288 products of values in [-1, 1]: f32 rounding in another order is ~1e-5.
-        assert!(
-            max_diff(&y, &y_ref) < 5e-5,
-            "forward {cin}->{cout}: {}",
-            max_diff(&y, &y_ref)
-        );
-
-        // The masked output gradient (g_ref after backward), padded NHWC, for dx and dw.
-        let mut gp = vec![0.0; padded * cout];
-        chw_to_padded_hwc(&g_ref, cout, h, w, &mut gp);
-        let mut dw_hwio = vec![0.0; layer.weights()];
-        match cout {
-            32 => weight_grad::<16, 2, 1>(&xp, cin, h, w, &gp, true, &mut dw_hwio),
-            16 => weight_grad::<16, 1, 8>(&xp, cin, h, w, &gp, true, &mut dw_hwio),
-            8 => weight_grad::<8, 1, 8>(&xp, cin, h, w, &gp, true, &mut dw_hwio),
-            _ => unreachable!(),
-        }
-        let mut dw = vec![0.0; layer.weights()];
-        add_hwio_to_oihw(&dw_hwio, cin, cout, &mut dw);
-        assert!(max_diff(&dw, &dw_ref) < 1e-4, "dw {cin}->{cout}");
-        if !cin.is_multiple_of(16) {
-            return;
-        }
-        let mut f_hwio = vec![0.0; layer.weights()];
-        flip_oihw_to_hwio(&wt, cin, cout, &mut f_hwio);
-        let mut dx = vec![0.0; hw * cin];
-        match cin {
-            32 => conv::<16, 2>(&gp, cout, h, w, &f_hwio, None, false, &mut dx, false),
-            16 => conv::<16, 1>(&gp, cout, h, w, &f_hwio, None, false, &mut dx, false),
-            _ => unreachable!(),
-        }
-        let mut dx_chw = vec![0.0; cin * hw];
-        hwc_to_chw(&dx, cin, h, w, &mut dx_chw);
-        assert!(max_diff(&dx_chw, &dx_ref) < 1e-4, "dx {cin}->{cout}");
+        // AVX2's 32-channel layer: 2 x 2 blocks (12 accumulators), not 1 x 1.
+        assert_eq!(grad_block(16, 4, 16), (2, 2));
     }
 }

@@ -4,8 +4,9 @@
 
 use crate::config::{Run, RunConfig};
 use crate::data::Dataset;
-use crate::model::{self, Backend};
+use crate::model::{self, Backend, Target};
 use crate::net::Net;
+use crate::simd::{Isa, IsaArg};
 use crate::store::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
@@ -60,6 +61,10 @@ pub struct LrFindArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// The CPU kernels' vector path (auto: $HOST_TRAIN_ISA, else the fastest this CPU has); a path the
+    /// CPU lacks is an error naming the missing feature.
+    #[arg(long, value_enum, default_value_t = IsaArg::Auto)]
+    isa: IsaArg,
 }
 
 /// The sweep's arguments, fastai's defaults.
@@ -173,7 +178,8 @@ pub struct Setup<'a> {
     pub batch_size: usize,
     pub seed: u64,
     pub file_order: bool,
-    pub device: &'a Device,
+    pub target: &'a Target,
+    pub net: &'a Net,
     /// `--init` weights (else the seed's init).
     pub init: Option<&'a [f32]>,
 }
@@ -189,12 +195,12 @@ pub fn start_momentum(run: &Run) -> Result<f32> {
 /// the finder stops. Returns the raw loss of every step. Writes nothing.
 pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
     let train = &setup.data.train;
-    let net = Net::new(train.rows, train.cols);
+    let net = setup.net.clone();
     let params = match setup.init {
         Some(p) => p.to_vec(),
         None => model::init_params(&net, setup.seed),
     };
-    let mut models = Backend::new(setup.device, net, vec![params], vec![None])?;
+    let mut models = Backend::new(setup.target, net, vec![params], vec![None])?;
     let (n, bs) = (train.len(), setup.batch_size);
     let batches = n.div_ceil(bs);
     let mut order: Vec<usize> = (0..n).collect();
@@ -340,6 +346,10 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     if args.threads == Some(0) {
         bail!("--threads must be >= 1");
     }
+    let target = Target {
+        device: Device::Cpu,
+        isa: Isa::select(args.isa)?,
+    };
     let momentum = start_momentum(run)?;
     let mut finder = new_finder(&args.sweep, momentum)?;
     let seed = args.seed.unwrap_or(config.seed);
@@ -382,7 +392,8 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         batch_size: config.batch_size,
         seed,
         file_order: false,
-        device: &Device::Cpu,
+        target: &target,
+        net: &Net::new(&config.model.conv, data.train.rows, data.train.cols)?,
         init: None,
     };
     let raw = range_test(&setup, &mut finder)?;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 mod bench;
 mod config;
-mod conv;
 mod curve;
 mod data;
 mod direct;
@@ -15,6 +14,7 @@ mod model;
 mod net;
 mod plot;
 mod report;
+mod simd;
 mod store;
 mod train;
 

@@ -1,7 +1,8 @@
 //! The models a group trains: PyTorch's default init, checkpoints in `state_dict` names, and the two
 //! backends: the fused CPU trainer ([`crate::net`]) and candle's (for `--device cuda`).
 
-use crate::net::{Models, Net, PARAM_NAMES};
+use crate::net::{Models, Net};
+use crate::simd::Isa;
 use crate::store::{take_tensor, Tensors};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
@@ -15,9 +16,9 @@ pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(0);
     let mut flat = Vec::with_capacity(net.len());
-    for (_, shape, fan_in) in Net::specs(net.rows, net.cols) {
-        let bound = 1.0 / (fan_in as f32).sqrt();
-        let n: usize = shape.iter().product();
+    for spec in net.specs() {
+        let bound = 1.0 / (spec.fan_in as f32).sqrt();
+        let n: usize = spec.shape.iter().product();
         flat.extend((0..n).map(|_| rng.random_range(-bound..bound)));
     }
     flat
@@ -26,17 +27,14 @@ pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
 /// Parameters (and momentum buffers, as `momentum_buffer.<name>`) under their `state_dict` names.
 pub fn to_tensors(net: &Net, params: &[f32], momentum: Option<&[f32]>) -> Tensors {
     let mut out = Tensors::new();
-    for (i, (name, shape, _)) in Net::specs(net.rows, net.cols).into_iter().enumerate() {
-        out.insert(
-            name.to_string(),
-            (shape.clone(), net.param(params, i).to_vec()),
-        );
+    for (i, spec) in net.specs().into_iter().enumerate() {
         if let Some(m) = momentum {
             out.insert(
-                format!("momentum_buffer.{name}"),
-                (shape, net.param(m, i).to_vec()),
+                format!("momentum_buffer.{}", spec.name),
+                (spec.shape.clone(), net.param(m, i).to_vec()),
             );
         }
+        out.insert(spec.name, (spec.shape, net.param(params, i).to_vec()));
     }
     out
 }
@@ -48,21 +46,21 @@ pub fn from_tensors(
     mut tensors: Tensors,
     origin: &str,
 ) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
-    let specs = Net::specs(net.rows, net.cols);
+    let specs = net.specs();
     let mut params = Vec::with_capacity(net.len());
-    for (name, shape, _) in &specs {
-        params.extend(take_tensor(&mut tensors, name, shape, origin)?);
+    for spec in &specs {
+        params.extend(take_tensor(&mut tensors, &spec.name, &spec.shape, origin)?);
     }
-    let has_momentum = PARAM_NAMES
+    let has_momentum = specs
         .iter()
-        .all(|n| tensors.contains_key(&format!("momentum_buffer.{n}")));
+        .all(|s| tensors.contains_key(&format!("momentum_buffer.{}", s.name)));
     let momentum = if has_momentum {
         let mut m = Vec::with_capacity(net.len());
-        for (name, shape, _) in &specs {
+        for spec in &specs {
             m.extend(take_tensor(
                 &mut tensors,
-                &format!("momentum_buffer.{name}"),
-                shape,
+                &format!("momentum_buffer.{}", spec.name),
+                &spec.shape,
                 origin,
             )?);
         }
@@ -71,6 +69,13 @@ pub fn from_tensors(
         None
     };
     Ok((params, momentum))
+}
+
+/// Where models train: candle's device (the CPU: our own trainer; CUDA: candle's tensors) and the
+/// CPU trainer's vector path.
+pub struct Target {
+    pub device: Device,
+    pub isa: Isa,
 }
 
 /// K models trained together on the same batches.
@@ -83,15 +88,15 @@ pub enum Backend {
 
 impl Backend {
     pub fn new(
-        device: &Device,
+        target: &Target,
         net: Net,
         params: Vec<Vec<f32>>,
         momentum: Vec<Option<Vec<f32>>>,
     ) -> Result<Self> {
-        Ok(if device.is_cpu() {
-            Backend::Cpu(Models::new(net, params, momentum))
+        Ok(if target.device.is_cpu() {
+            Backend::Cpu(Models::new(net, params, momentum, target.isa))
         } else {
-            Backend::Candle(CandleModels::new(net, params, momentum, device)?)
+            Backend::Candle(CandleModels::new(net, params, momentum, &target.device)?)
         })
     }
 
@@ -131,7 +136,7 @@ impl Backend {
 /// Test-set batch size of the candle backend.
 const CANDLE_EVAL_BATCH: usize = 256;
 
-/// The study's CNN in candle (conv2d, autograd), with PyTorch's SGD.
+/// The network in candle (conv2d, autograd), with PyTorch's SGD.
 pub struct CandleModels {
     net: Net,
     device: Device,
@@ -146,11 +151,11 @@ impl CandleModels {
         momentum: Vec<Option<Vec<f32>>>,
         device: &Device,
     ) -> Result<Self> {
-        let specs = Net::specs(net.rows, net.cols);
+        let specs = net.specs();
         let tensor = |flat: &[f32], i: usize| -> Result<Tensor> {
             Ok(Tensor::from_slice(
                 net.param(flat, i),
-                specs[i].1.as_slice(),
+                specs[i].shape.as_slice(),
                 device,
             )?)
         };
@@ -158,12 +163,12 @@ impl CandleModels {
         let mut bufs = Vec::new();
         for (p, m) in params.iter().zip(&momentum) {
             vars.push(
-                (0..8)
+                (0..specs.len())
                     .map(|i| Ok(Var::from_tensor(&tensor(p, i)?)?))
                     .collect::<Result<Vec<_>>>()?,
             );
             bufs.push(
-                (0..8)
+                (0..specs.len())
                     .map(|i| m.as_ref().map(|m| tensor(m, i)).transpose())
                     .collect::<Result<Vec<_>>>()?,
             );
@@ -186,15 +191,16 @@ impl CandleModels {
             }
         };
         let mut h = x.clone();
-        for layer in 0..3 {
+        let layers = self.net.conv().len();
+        for layer in 0..layers {
             h = h
                 .conv2d(&p(2 * layer), 1, 1, 1, 1)?
                 .broadcast_add(&p(2 * layer + 1).reshape((1, (), 1, 1))?)?
                 .relu()?;
         }
         Ok(h.flatten_from(1)?
-            .matmul(&p(6).t()?)?
-            .broadcast_add(&p(7))?)
+            .matmul(&p(2 * layers).t()?)?
+            .broadcast_add(&p(2 * layers + 1))?)
     }
 
     fn batch(&self, x: &[f32], labels: &[u32]) -> Result<(Tensor, Tensor)> {

@@ -1,16 +1,22 @@
-//! The study's CNN on plain f32 slices, for K models at once: forward, cross-entropy, backward and
-//! PyTorch's SGD with momentum, without a graph and without allocating per step.
+//! The CPU trainer: K models of one network ([`Net`], a layer list) on plain f32 slices: forward,
+//! cross-entropy, backward and PyTorch's SGD with momentum, without a graph and without allocating per
+//! step, on the direct kernels of [`crate::direct`] for the vector path chosen at run time
+//! ([`crate::simd::Isa`]).
 //!
-//! Conv2d(1,32,3,same)-ReLU-Conv2d(32,16,3,same)-ReLU-Conv2d(16,8,3,same)-ReLU-Flatten-Linear(6272,10).
+//! The network: 3x3 "same" convolutions with ReLU (`conv` output channels per layer, 1 input channel),
+//! flatten (PyTorch's NCHW order), a linear layer to the 10 classes; the study's is `[32, 16, 8]`. Its
+//! parameters are named as the `nn.Sequential` PyTorch scripts build from the same list
+//! (`seq.0.weight`, `seq.0.bias`, `seq.2.weight`, ..., the linear layer last).
 //!
 //! A batch is cut into fixed chunks of [`CHUNK`] images. One task runs forward and backward for one
-//! (model, chunk) pair, image by image, keeping only that image's activations (about 175 KB: they stay
-//! in cache), and adds the image's gradient to the chunk's partial gradient; the partials are summed in
-//! chunk order. The arithmetic of model k is therefore the same whether it trains alone or among 13
-//! others, on 1 thread or 16: fused training is bit-identical to `--fuse 1`.
+//! (model, chunk) pair, image by image, keeping only that image's activations (they stay in cache), and
+//! adds the image's gradient to the chunk's partial gradient; the partials are summed in chunk order.
+//! The arithmetic of model k is therefore the same whether it trains alone or among 13 others, on 1
+//! thread or 16: fused training is bit-identical to `--fuse 1`.
 
-use crate::conv::Conv;
-use crate::direct;
+use crate::direct::{self, Conv, WeightGrad};
+use crate::simd::{Isa, Path, WithPath};
+use anyhow::{bail, Result};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -20,68 +26,129 @@ pub const CHUNK: usize = 8;
 const EVAL_CHUNK: usize = 64;
 /// Output classes.
 pub const CLASSES: usize = 10;
-/// Channels after each convolution.
-const CHANNELS: [usize; 4] = [1, 32, 16, 8];
+/// The study's network: output channels of its three convolutions.
+pub const STUDY_CONV: [usize; 3] = [32, 16, 8];
+/// Most convolutions in a network.
+pub const MAX_LAYERS: usize = 8;
 
-/// Parameter names in PyTorch's `state_dict` order (`nn.Sequential` indices of the study's model).
-pub const PARAM_NAMES: [&str; 8] = [
-    "seq.0.weight",
-    "seq.0.bias",
-    "seq.2.weight",
-    "seq.2.bias",
-    "seq.4.weight",
-    "seq.4.bias",
-    "seq.7.weight",
-    "seq.7.bias",
-];
+/// Keeps freed buffers in the process instead of returning them to the kernel: with glibc's defaults
+/// every large buffer is a fresh mmap whose pages the kernel zeroes again.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc malloc's tuning parameters.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
+
+/// Checks a layer list (`model.conv` of a run config): the error names the key and the rule.
+pub fn check_conv(conv: &[usize]) -> Result<()> {
+    let widths = direct::CHANNELS.map(|c| c.to_string()).join(", ");
+    if conv.is_empty() || conv.len() > MAX_LAYERS {
+        bail!(
+            "`model.conv` must list 1 to {MAX_LAYERS} convolutions, got {}",
+            conv.len()
+        );
+    }
+    if let Some(c) = conv.iter().find(|c| !direct::CHANNELS.contains(c)) {
+        bail!("`model.conv`: {c} channels: every layer must have one of {widths} (the kernels' widths)");
+    }
+    Ok(())
+}
+
+/// One parameter: its `state_dict` name, shape and fan-in (PyTorch's default init draws from it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub fan_in: usize,
+}
 
 /// The network's shapes for `rows x cols` images, and where each parameter lies in one flat vector.
 #[derive(Clone, Debug)]
 pub struct Net {
     pub rows: usize,
     pub cols: usize,
-    convs: [Conv; 3],
+    /// Output channels of each convolution ([`check_conv`]).
+    conv: Vec<usize>,
     /// Start of each parameter in the flat vector, and the total length last.
-    offsets: [usize; 9],
+    offsets: Vec<usize>,
 }
 
 impl Net {
-    pub fn new(rows: usize, cols: usize) -> Self {
-        let convs = [0, 1, 2].map(|l| Conv {
-            cin: CHANNELS[l],
-            cout: CHANNELS[l + 1],
-            h: rows,
-            w: cols,
-        });
-        let mut offsets = [0; 9];
-        for (i, (_, shape, _)) in Self::specs(rows, cols).iter().enumerate() {
-            offsets[i + 1] = offsets[i] + shape.iter().product::<usize>();
-        }
-        Self {
+    /// The network with convolutions of `conv` channels ([`check_conv`]'s rules) for `rows x cols`
+    /// images.
+    pub fn new(conv: &[usize], rows: usize, cols: usize) -> Result<Self> {
+        check_conv(conv)?;
+        let mut net = Self {
             rows,
             cols,
-            convs,
-            offsets,
+            conv: conv.to_vec(),
+            offsets: vec![0],
+        };
+        for spec in net.specs() {
+            let end = net.offsets.last().unwrap() + spec.shape.iter().product::<usize>();
+            net.offsets.push(end);
+        }
+        Ok(net)
+    }
+
+    /// Output channels of each convolution.
+    pub fn conv(&self) -> &[usize] {
+        &self.conv
+    }
+
+    /// Input channels of convolution `l`.
+    fn cin(&self, l: usize) -> usize {
+        if l == 0 {
+            1
+        } else {
+            self.conv[l - 1]
         }
     }
 
-    /// (name, shape, fan_in) of every parameter, in `state_dict` order.
-    pub fn specs(rows: usize, cols: usize) -> [(&'static str, Vec<usize>, usize); 8] {
-        let flat = CHANNELS[3] * rows * cols;
-        let mut specs: [(&'static str, Vec<usize>, usize); 8] = Default::default();
-        for l in 0..3 {
-            let (cin, cout) = (CHANNELS[l], CHANNELS[l + 1]);
-            specs[2 * l] = (PARAM_NAMES[2 * l], vec![cout, cin, 3, 3], cin * 9);
-            specs[2 * l + 1] = (PARAM_NAMES[2 * l + 1], vec![cout], cin * 9);
+    fn layers(&self) -> usize {
+        self.conv.len()
+    }
+
+    /// Every parameter in `state_dict` order: each convolution's weight and bias (`seq.{2l}`, a ReLU
+    /// between), then the linear layer's (`seq.{2L+1}`, after the flatten at `seq.{2L}`).
+    pub fn specs(&self) -> Vec<ParamSpec> {
+        let mut specs = Vec::new();
+        for (l, &cout) in self.conv.iter().enumerate() {
+            let cin = self.cin(l);
+            let name = |p: &str| format!("seq.{}.{p}", 2 * l);
+            specs.push(ParamSpec {
+                name: name("weight"),
+                shape: vec![cout, cin, 3, 3],
+                fan_in: cin * 9,
+            });
+            specs.push(ParamSpec {
+                name: name("bias"),
+                shape: vec![cout],
+                fan_in: cin * 9,
+            });
         }
-        specs[6] = (PARAM_NAMES[6], vec![CLASSES, flat], flat);
-        specs[7] = (PARAM_NAMES[7], vec![CLASSES], flat);
+        let flat = self.conv[self.layers() - 1] * self.pixels();
+        let linear = 2 * self.layers() + 1;
+        specs.push(ParamSpec {
+            name: format!("seq.{linear}.weight"),
+            shape: vec![CLASSES, flat],
+            fan_in: flat,
+        });
+        specs.push(ParamSpec {
+            name: format!("seq.{linear}.bias"),
+            shape: vec![CLASSES],
+            fan_in: flat,
+        });
         specs
     }
 
     /// Floats in one model's flat parameter vector.
     pub fn len(&self) -> usize {
-        self.offsets[8]
+        *self.offsets.last().unwrap()
     }
 
     /// Parameter `i` (in `state_dict` order) of a flat vector.
@@ -93,36 +160,36 @@ impl Net {
         self.rows * self.cols
     }
 
-    /// Splits a flat vector into its 8 parameters.
-    fn split<'a>(&self, mut flat: &'a mut [f32]) -> [&'a mut [f32]; 8] {
-        let mut out: [&'a mut [f32]; 8] = Default::default();
-        for (i, o) in out.iter_mut().enumerate() {
+    fn padded(&self) -> usize {
+        (self.rows + 2) * (self.cols + 2)
+    }
+
+    /// Splits a flat vector into its parameters.
+    fn split<'a>(&self, mut flat: &'a mut [f32]) -> Vec<&'a mut [f32]> {
+        let mut out = Vec::with_capacity(self.offsets.len() - 1);
+        for i in 0..self.offsets.len() - 1 {
             let (a, b) = flat.split_at_mut(self.offsets[i + 1] - self.offsets[i]);
-            *o = a;
+            out.push(a);
             flat = b;
         }
         out
     }
 }
 
-/// One image's activations and gradients (kept per thread between calls).
+/// One image's activations and gradients, NHWC (kept per thread between calls).
 #[derive(Default)]
 struct Scratch {
-    /// Outputs of the three convolutions (NCHW; im2col path).
-    y: [Vec<f32>; 3],
-    /// Gradients with respect to those outputs (NCHW; im2col path).
-    g: [Vec<f32>; 3],
-    logits: [f32; CLASSES],
-    /// The direct path's NHWC buffers ("p": with a zero border): the image, the three outputs, the
-    /// gradients with respect to them, and the chunk's HWIO weight gradients (linear: NHWC order).
+    /// The network this scratch is sized for.
+    fitted: Option<(Vec<usize>, usize, usize)>,
+    /// The image with a zero border.
     xp: Vec<f32>,
-    y1p: Vec<f32>,
-    y2p: Vec<f32>,
-    y3: Vec<f32>,
-    g1: Vec<f32>,
-    g2p: Vec<f32>,
-    g3p: Vec<f32>,
-    dw: [Vec<f32>; 4],
+    /// Each convolution's output: padded, except the last (the linear layer's input).
+    act: Vec<Vec<f32>>,
+    /// The gradient with respect to each convolution's output: padded, except the first.
+    grad: Vec<Vec<f32>>,
+    logits: [f32; CLASSES],
+    /// The chunk's weight gradients: each convolution's HWIO, then the linear layer's in NHWC order.
+    dw: Vec<Vec<f32>>,
 }
 
 thread_local! {
@@ -131,79 +198,70 @@ thread_local! {
 
 impl Scratch {
     fn fit(&mut self, net: &Net) {
-        let (hw, padded) = (net.pixels(), (net.rows + 2) * (net.cols + 2));
-        if self.y[0].len() == CHANNELS[1] * hw {
+        let key = (net.conv.clone(), net.rows, net.cols);
+        if self.fitted.as_ref() == Some(&key) {
             return;
         }
-        let [_, c1, c2, c3] = CHANNELS;
-        for l in 0..3 {
-            self.y[l] = vec![0.0; CHANNELS[l + 1] * hw];
-            self.g[l] = vec![0.0; CHANNELS[l + 1] * hw];
-        }
+        let (hw, padded, last) = (net.pixels(), net.padded(), net.layers() - 1);
         self.xp = vec![0.0; padded];
-        self.y1p = vec![0.0; padded * c1];
-        self.y2p = vec![0.0; padded * c2];
-        self.y3 = vec![0.0; hw * c3];
-        self.g1 = vec![0.0; hw * c1];
-        self.g2p = vec![0.0; padded * c2];
-        self.g3p = vec![0.0; padded * c3];
-        self.dw = [
-            vec![0.0; net.convs[0].weights()],
-            vec![0.0; net.convs[1].weights()],
-            vec![0.0; net.convs[2].weights()],
-            vec![0.0; CLASSES * c3 * hw],
-        ];
+        self.act = (0..=last)
+            .map(|l| vec![0.0; net.conv[l] * if l < last { padded } else { hw }])
+            .collect();
+        self.grad = (0..=last)
+            .map(|l| vec![0.0; net.conv[l] * if l > 0 { padded } else { hw }])
+            .collect();
+        self.dw = (0..=last)
+            .map(|l| vec![0.0; 9 * net.cin(l) * net.conv[l]])
+            .chain([vec![0.0; CLASSES * net.conv[last] * hw]])
+            .collect();
+        self.fitted = Some(key);
     }
 }
 
-/// Weights derived from a model's parameters for the kernels, refreshed after every step.
+/// Weights derived from a model's parameters for the kernels, refreshed after every step: each
+/// convolution's HWIO, the input-gradient weights of every convolution but the first (HWIO, flipped;
+/// empty for the first), and the linear layer's in NHWC order.
 struct Packed {
-    /// Input-gradient weights of conv2 and conv3 for the im2col path ([`Conv::flip`]).
-    flipped: [Vec<f32>; 2],
-    /// The direct path's weights: the three convolutions HWIO, the input-gradient weights of conv2 and
-    /// conv3 HWIO, and the linear layer's in NHWC order.
-    w: [Vec<f32>; 3],
-    w_flipped: [Vec<f32>; 2],
+    w: Vec<Vec<f32>>,
+    flipped: Vec<Vec<f32>>,
     linear: Vec<f32>,
 }
 
 impl Packed {
-    fn new(net: &Net, p: &[f32], fast: bool) -> Self {
-        let n = |l: usize| vec![0.0; net.convs[l].weights()];
+    fn new(net: &Net, p: &[f32]) -> Self {
+        let n = |l: usize| vec![0.0; 9 * net.cin(l) * net.conv[l]];
         let mut k = Self {
-            flipped: [n(1), n(2)],
-            w: [n(0), n(1), n(2)],
-            w_flipped: [n(1), n(2)],
-            linear: vec![0.0; CLASSES * CHANNELS[3] * net.pixels()],
+            w: (0..net.layers()).map(n).collect(),
+            flipped: (0..net.layers())
+                .map(|l| if l == 0 { Vec::new() } else { n(l) })
+                .collect(),
+            linear: vec![0.0; CLASSES * net.conv[net.layers() - 1] * net.pixels()],
         };
-        k.update(net, p, fast);
+        k.update(net, p);
         k
     }
 
-    /// Refreshes the weights the active path reads: the direct kernels' (`fast`) or the im2col path's.
-    fn update(&mut self, net: &Net, p: &[f32], fast: bool) {
-        for l in 1..3 {
-            let wt = net.param(p, 2 * l);
-            if fast {
-                let (cin, cout) = (CHANNELS[l], CHANNELS[l + 1]);
-                direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.w_flipped[l - 1]);
-            } else {
-                net.convs[l].flip(wt, &mut self.flipped[l - 1]);
+    fn update(&mut self, net: &Net, p: &[f32]) {
+        for l in 0..net.layers() {
+            let (cin, cout, wt) = (net.cin(l), net.conv[l], net.param(p, 2 * l));
+            direct::oihw_to_hwio(wt, cin, cout, &mut self.w[l]);
+            if l > 0 {
+                direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.flipped[l]);
             }
         }
-        if !fast {
-            return;
-        }
-        for l in 0..3 {
-            let (cin, cout) = (CHANNELS[l], CHANNELS[l + 1]);
-            direct::oihw_to_hwio(net.param(p, 2 * l), cin, cout, &mut self.w[l]);
-        }
-        let (classes, c3, hw) = (CLASSES, CHANNELS[3], net.pixels());
-        direct::linear_chw_to_hwc(net.param(p, 6), classes, c3, hw, &mut self.linear);
+        let last = net.layers() - 1;
+        let linear = net.param(p, 2 * net.layers());
+        direct::linear_chw_to_hwc(
+            linear,
+            CLASSES,
+            net.conv[last],
+            net.pixels(),
+            &mut self.linear,
+        );
     }
 }
 
-#[inline]
+#[inline(always)]
 /// `sum(a[i] * b[i])` with 16 partial sums in a fixed order (vectorizes; same bits on every run).
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 16];
@@ -222,69 +280,32 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Forward pass of one image: fills `s.logits`, and the activations the backward pass needs.
-fn forward(net: &Net, p: &[f32], packed: &Packed, fast: bool, x: &[f32], s: &mut Scratch) {
-    #[cfg(target_arch = "x86_64")]
-    if fast {
-        // SAFETY: `fast` is only set where direct::available() (the CPU has the features).
-        unsafe { forward_direct(net, p, packed, x, s) };
-        return;
+#[inline(always)]
+fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
+    let (h, w, last) = (net.rows, net.cols, net.layers() - 1);
+    let Scratch {
+        xp, act, logits, ..
+    } = s;
+    direct::chw_to_padded_hwc(x, 1, h, w, xp);
+    for l in 0..=last {
+        let (done, rest) = act.split_at_mut(l);
+        direct::conv::<P>(Conv {
+            inp: if l == 0 { xp } else { &done[l - 1] },
+            cin: net.cin(l),
+            h,
+            w,
+            wt: &packed.w[l],
+            bias: Some(net.param(p, 2 * l + 1)),
+            relu: true,
+            out: &mut rest[0],
+            cout: net.conv[l],
+            out_padded: l < last,
+        });
     }
-    let _ = (packed, fast);
-    let Scratch { y, logits, .. } = s;
-    let [y1, y2, y3] = y;
-    net.convs[0].forward(x, net.param(p, 0), net.param(p, 1), y1);
-    net.convs[1].forward(y1, net.param(p, 2), net.param(p, 3), y2);
-    net.convs[2].forward(y2, net.param(p, 4), net.param(p, 5), y3);
-    let (wl, b) = (net.param(p, 6), net.param(p, 7));
-    let flat = y3.len();
+    let (y, b) = (&act[last], net.param(p, 2 * last + 3));
+    let flat = y.len();
     for c in 0..CLASSES {
-        logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], y3);
-    }
-}
-
-/// [`forward`] on the direct kernels, compiled for AVX-512 (so the glue loops vectorize too).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,fma")]
-fn forward_direct(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
-    let (h, w) = (net.rows, net.cols);
-    let [_, c1, c2, c3] = CHANNELS;
-    direct::chw_to_padded_hwc(x, 1, h, w, &mut s.xp);
-    direct::conv::<16, 2>(
-        &s.xp,
-        1,
-        h,
-        w,
-        &packed.w[0],
-        Some(net.param(p, 1)),
-        true,
-        &mut s.y1p,
-        true,
-    );
-    direct::conv::<16, 1>(
-        &s.y1p,
-        c1,
-        h,
-        w,
-        &packed.w[1],
-        Some(net.param(p, 3)),
-        true,
-        &mut s.y2p,
-        true,
-    );
-    direct::conv::<8, 1>(
-        &s.y2p,
-        c2,
-        h,
-        w,
-        &packed.w[2],
-        Some(net.param(p, 5)),
-        true,
-        &mut s.y3,
-        false,
-    );
-    let (wl, b, flat) = (&packed.linear, net.param(p, 7), c3 * h * w);
-    for c in 0..CLASSES {
-        s.logits[c] = b[c] + dot(&wl[c * flat..(c + 1) * flat], &s.y3);
+        logits[c] = b[c] + dot(&packed.linear[c * flat..(c + 1) * flat], y);
     }
 }
 
@@ -306,147 +327,167 @@ fn cross_entropy(
     lse - logits[label]
 }
 
-#[allow(clippy::too_many_arguments)]
-/// Forward and backward of one image; adds its gradient (of `loss * scale`) to `grad` (the direct path
-/// adds the weight gradients to `s.dw` instead, see [`flush_weight_grads`]); returns the loss.
-fn train_image(
-    net: &Net,
-    p: &[f32],
-    packed: &Packed,
-    fast: bool,
-    x: &[f32],
-    label: usize,
-    scale: f32,
-    s: &mut Scratch,
-    grad: &mut [f32],
-) -> f32 {
-    forward(net, p, packed, fast, x, s);
-    let mut dl = [0f32; CLASSES];
-    let loss = cross_entropy(&s.logits, label, Some((scale, &mut dl)));
-    let [dw1, db1, dw2, db2, dw3, db3, dw4, db4] = net.split(grad);
-    for c in 0..CLASSES {
-        db4[c] += dl[c];
-    }
-    #[cfg(target_arch = "x86_64")]
-    if fast {
-        // SAFETY: `fast` is only set where direct::available() (the CPU has the features).
-        unsafe { backward_direct(net, packed, &dl, s, db1, db2, db3) };
-        let _ = (dw1, dw2, dw3, dw4);
-        return loss;
-    }
-    let _ = fast;
-    let Scratch { y, g, .. } = s;
-    let flat = y[2].len();
-    // Linear layer: dW += dl (x) y3, dy3 = W^T dl.
-    let w4 = net.param(p, 6);
-    for c in 0..CLASSES {
-        let d = dl[c];
-        for (gw, &v) in dw4[c * flat..(c + 1) * flat].iter_mut().zip(&y[2]) {
-            *gw += d * v;
-        }
-    }
-    let g3 = &mut g[2];
-    g3.fill(0.0);
-    for c in 0..CLASSES {
-        let d = dl[c];
-        for (gv, &wv) in g3.iter_mut().zip(&w4[c * flat..(c + 1) * flat]) {
-            *gv += d * wv;
-        }
-    }
-    let [g1, g2, g3] = g;
-    net.convs[2].backward(&y[1], &y[2], g3, dw3, db3, Some((&packed.flipped[1], g2)));
-    net.convs[1].backward(&y[0], &y[1], g2, dw2, db2, Some((&packed.flipped[0], g1)));
-    net.convs[0].backward(x, &y[0], g1, dw1, db1, None);
-    loss
+/// One image's forward pass ([`Isa::dispatch`]es it).
+struct Forward<'a> {
+    net: &'a Net,
+    p: &'a [f32],
+    packed: &'a Packed,
+    x: &'a [f32],
+    s: &'a mut Scratch,
 }
 
-/// The backward pass of [`train_image`] on the direct kernels, compiled for AVX-512: bias gradients into
-/// `db*`, weight gradients into `s.dw`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,fma")]
-fn backward_direct(
+impl WithPath for Forward<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<P: Path>(self) {
+        forward::<P>(self.net, self.p, self.packed, self.x, self.s)
+    }
+}
+
+/// One image's forward and backward pass: adds the gradient of `loss * scale` to the bias gradients
+/// in `grad` and to the weight gradients in the scratch (see [`flush_weight_grads`]); returns the loss.
+struct TrainImage<'a, 'g> {
+    net: &'a Net,
+    p: &'a [f32],
+    packed: &'a Packed,
+    x: &'a [f32],
+    label: usize,
+    scale: f32,
+    s: &'a mut Scratch,
+    grad: &'a mut [&'g mut [f32]],
+}
+
+impl WithPath for TrainImage<'_, '_> {
+    type Output = f32;
+    #[inline(always)]
+    fn run<P: Path>(self) -> f32 {
+        let TrainImage {
+            net,
+            p,
+            packed,
+            x,
+            label,
+            scale,
+            s,
+            grad,
+        } = self;
+        forward::<P>(net, p, packed, x, s);
+        let mut dl = [0f32; CLASSES];
+        let loss = cross_entropy(&s.logits, label, Some((scale, &mut dl)));
+        backward::<P>(net, packed, &dl, s, grad);
+        loss
+    }
+}
+
+/// The backward pass after [`forward`]: bias gradients into `grad`, weight gradients into `s.dw`.
+#[inline(always)]
+fn backward<P: Path>(
     net: &Net,
     packed: &Packed,
     dl: &[f32; CLASSES],
     s: &mut Scratch,
-    db1: &mut [f32],
-    db2: &mut [f32],
-    db3: &mut [f32],
+    grad: &mut [&mut [f32]],
 ) {
-    let (h, w) = (net.rows, net.cols);
-    let [_, c1, c2, c3] = CHANNELS;
+    let (h, w, layers) = (net.rows, net.cols, net.layers());
+    let last = layers - 1;
     let Scratch {
         xp,
-        y1p,
-        y2p,
-        y3,
-        g1,
-        g2p,
-        g3p,
+        act,
+        grad: g,
         dw,
         ..
     } = s;
-    let flat = y3.len();
-    // Linear layer: dW += dl (x) y3, dy3 = W^T dl (NHWC order), masked by the ReLU.
+    for (d, &v) in grad[2 * layers + 1].iter_mut().zip(dl) {
+        *d += v;
+    }
+    // Linear layer: dW += dl (x) y, dy = W^T dl (NHWC order), masked by the ReLU.
+    let (y, c_last) = (&act[last], net.conv[last]);
+    let flat = y.len();
     for c in 0..CLASSES {
         let d = dl[c];
-        for (gw, &v) in dw[3][c * flat..(c + 1) * flat].iter_mut().zip(y3.iter()) {
+        for (gw, &v) in dw[layers][c * flat..(c + 1) * flat].iter_mut().zip(y) {
             *gw += d * v;
         }
     }
     // Row by row: a padded row's interior and the same pixels of the flat input are contiguous.
-    let row = w * c3;
-    for y in 0..h {
-        let out = &mut g3p[((y + 1) * (w + 2) + 1) * c3..][..row];
+    let row = w * c_last;
+    for yy in 0..h {
+        let at = if last > 0 {
+            ((yy + 1) * (w + 2) + 1) * c_last
+        } else {
+            yy * row
+        };
+        let out = &mut g[last][at..][..row];
         out.fill(0.0);
         for (c, &d) in dl.iter().enumerate() {
-            let wrow = &packed.linear[c * flat + y * row..][..row];
+            let wrow = &packed.linear[c * flat + yy * row..][..row];
             for (gv, &wv) in out.iter_mut().zip(wrow) {
                 *gv += d * wv;
             }
         }
-        for (gv, &o) in out.iter_mut().zip(&y3[y * row..(y + 1) * row]) {
+        for (gv, &o) in out.iter_mut().zip(&y[yy * row..(yy + 1) * row]) {
             if o <= 0.0 {
                 *gv = 0.0;
             }
         }
     }
-    bias_grad(g3p, h, w, c3, true, db3);
-    direct::weight_grad::<8, 1, 8>(y2p, c2, h, w, g3p, true, &mut dw[2]);
-    direct::conv::<16, 1>(g3p, c3, h, w, &packed.w_flipped[1], None, false, g2p, true);
-    mask_interior(g2p, y2p, h, w, c2);
-    bias_grad(g2p, h, w, c2, true, db2);
-    direct::weight_grad::<16, 1, 8>(y1p, c1, h, w, g2p, true, &mut dw[1]);
-    direct::conv::<16, 2>(g2p, c2, h, w, &packed.w_flipped[0], None, false, g1, false);
-    for (pix, gv) in g1.chunks_mut(c1).enumerate() {
-        let (y, x) = (pix / w, pix % w);
-        let o = &y1p[((y + 1) * (w + 2) + x + 1) * c1..][..c1];
-        for (g, &o) in gv.iter_mut().zip(o) {
-            if o <= 0.0 {
-                *g = 0.0;
-            }
+    for l in (0..layers).rev() {
+        let (cin, cout, g_padded) = (net.cin(l), net.conv[l], l > 0);
+        let (before, from_l) = g.split_at_mut(l);
+        let gl = &from_l[0];
+        bias_grad(gl, h, w, cout, g_padded, grad[2 * l + 1]);
+        let inp = if l == 0 { &xp[..] } else { &act[l - 1][..] };
+        direct::weight_grad::<P>(WeightGrad {
+            inp,
+            cin,
+            h,
+            w,
+            g: gl,
+            cout,
+            g_padded,
+            dw: &mut dw[l],
+        });
+        if l == 0 {
+            break;
         }
+        // The gradient with respect to the previous layer's output: the transposed convolution, then
+        // that layer's ReLU.
+        let prev = &mut before[l - 1];
+        direct::conv::<P>(Conv {
+            inp: gl,
+            cin: cout,
+            h,
+            w,
+            wt: &packed.flipped[l],
+            bias: None,
+            relu: false,
+            out: prev,
+            cout: cin,
+            out_padded: l > 1,
+        });
+        mask_relu(prev, l > 1, &act[l - 1], h, w, cin);
     }
-    bias_grad(g1, h, w, c1, false, db1);
-    direct::weight_grad::<16, 2, 1>(xp, 1, h, w, g1, false, &mut dw[0]);
 }
 
-#[inline]
-/// Zeroes the gradient `g` (padded NHWC) where the ReLU output `y` (padded NHWC) is not positive.
-#[cfg(target_arch = "x86_64")]
-fn mask_interior(g: &mut [f32], y: &[f32], h: usize, w: usize, c: usize) {
+#[inline(always)]
+/// Zeroes the gradient `g` (padded or not, NHWC) where the ReLU output `y` (padded NHWC) is not positive.
+fn mask_relu(g: &mut [f32], g_padded: bool, y: &[f32], h: usize, w: usize, c: usize) {
     let row = (w + 2) * c;
-    for yy in 1..=h {
-        let (gr, yr) = (&mut g[yy * row + c..][..w * c], &y[yy * row + c..][..w * c]);
+    for yy in 0..h {
+        let at = if g_padded {
+            (yy + 1) * row + c
+        } else {
+            yy * w * c
+        };
+        let (gr, yr) = (&mut g[at..][..w * c], &y[(yy + 1) * row + c..][..w * c]);
         for (gv, &o) in gr.iter_mut().zip(yr) {
             *gv = if o > 0.0 { *gv } else { 0.0 };
         }
     }
 }
 
-#[inline]
+#[inline(always)]
 /// `db[ch] += sum over pixels (row-major) of g[pixel, ch]`, `g` NHWC, padded or not.
-#[cfg(target_arch = "x86_64")]
 fn bias_grad(g: &[f32], h: usize, w: usize, c: usize, padded: bool, db: &mut [f32]) {
     let (gw, off) = if padded { (w + 2, 1) } else { (w, 0) };
     for y in 0..h {
@@ -459,21 +500,28 @@ fn bias_grad(g: &[f32], h: usize, w: usize, c: usize, padded: bool, db: &mut [f3
     }
 }
 
-/// Adds a chunk's direct-path weight gradients (`s.dw`: HWIO, linear in NHWC order) to `grad` (PyTorch's
-/// layouts) and zeroes them for the next chunk.
-fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [f32]) {
-    let [dw1, _, dw2, _, dw3, _, dw4, _] = net.split(grad);
-    for (l, dst) in [dw1, dw2, dw3].into_iter().enumerate() {
-        direct::add_hwio_to_oihw(&s.dw[l], CHANNELS[l], CHANNELS[l + 1], dst);
+/// Adds a chunk's weight gradients (`s.dw`: HWIO, linear in NHWC order) to `grad` (PyTorch's layouts)
+/// and zeroes them for the next chunk.
+fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [&mut [f32]]) {
+    let layers = net.layers();
+    for l in 0..layers {
+        direct::add_hwio_to_oihw(&s.dw[l], net.cin(l), net.conv[l], grad[2 * l]);
     }
-    direct::add_linear_hwc_to_chw(&s.dw[3], CLASSES, CHANNELS[3], net.pixels(), dw4);
+    let c_last = net.conv[layers - 1];
+    direct::add_linear_hwc_to_chw(
+        &s.dw[layers],
+        CLASSES,
+        c_last,
+        net.pixels(),
+        grad[2 * layers],
+    );
     for d in s.dw.iter_mut() {
         d.fill(0.0);
     }
 }
 
-/// K models of the study's CNN with PyTorch's SGD state: trained together on the same batches, each
-/// with its own lr and momentum.
+/// K models of one network with PyTorch's SGD state: trained together on the same batches, each with
+/// its own lr and momentum.
 pub struct Models {
     pub net: Net,
     /// Flat parameters per model.
@@ -482,8 +530,8 @@ pub struct Models {
     pub momentum: Vec<Option<Vec<f32>>>,
     /// Kernel weights derived from each model's parameters, refreshed after each step.
     packed: Vec<Packed>,
-    /// Whether conv2 runs on the direct AVX-512 kernels (else im2col + GEMM).
-    fast: bool,
+    /// The kernels' vector path.
+    isa: Isa,
     /// Per (model, chunk) partial gradients of the current batch.
     partial: Vec<f32>,
     /// Per (model, chunk) sums of the batch's losses.
@@ -491,23 +539,23 @@ pub struct Models {
 }
 
 impl Models {
-    /// Models with the given flat parameters and momentum buffers.
-    pub fn new(net: Net, params: Vec<Vec<f32>>, momentum: Vec<Option<Vec<f32>>>) -> Self {
+    /// Models with the given flat parameters and momentum buffers, trained on the `isa` kernels (one
+    /// this CPU has: [`Isa::select`]).
+    pub fn new(net: Net, params: Vec<Vec<f32>>, momentum: Vec<Option<Vec<f32>>>, isa: Isa) -> Self {
         assert_eq!(params.len(), momentum.len());
-        let fast = direct::available() && std::env::var_os("HOST_TRAIN_NO_DIRECT").is_none();
-        let packed = params.iter().map(|p| Packed::new(&net, p, fast)).collect();
+        let packed = params.iter().map(|p| Packed::new(&net, p)).collect();
         Self {
             net,
             params,
             momentum,
             packed,
-            fast,
+            isa,
             partial: Vec::new(),
             chunk_losses: Vec::new(),
         }
     }
 
-    /// Bytes of memory one model needs for a batch of `batch` images (parameters, momentum, flipped
+    /// Bytes of memory one model needs for a batch of `batch` images (parameters, momentum, packed
     /// weights, partial gradients).
     pub fn bytes_per_model(net: &Net, batch: usize) -> usize {
         4 * net.len() * (3 + batch.div_ceil(CHUNK))
@@ -531,7 +579,7 @@ impl Models {
         let chunks = n.div_ceil(CHUNK);
         self.partial.resize(k_models * chunks * plen, 0.0);
         let scale = 1.0 / n as f32;
-        let (params, packed, fast) = (&self.params, &self.packed, self.fast);
+        let (params, packed, isa) = (&self.params, &self.packed, self.isa);
         self.chunk_losses.resize(k_models * chunks, 0.0);
         self.partial
             .par_chunks_mut(plen)
@@ -540,27 +588,24 @@ impl Models {
             .for_each(|(task, (grad, chunk_loss))| {
                 let (k, c) = (task / chunks, task % chunks);
                 grad.fill(0.0);
+                let mut grad = net.split(grad);
                 let mut loss = 0f64;
                 SCRATCH.with(|s| {
                     let s = &mut *s.borrow_mut();
                     s.fit(net);
                     for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                        let l = train_image(
+                        loss += isa.dispatch(TrainImage {
                             net,
-                            &params[k],
-                            &packed[k],
-                            fast,
-                            &x[i * px..(i + 1) * px],
-                            labels[i] as usize,
+                            p: &params[k],
+                            packed: &packed[k],
+                            x: &x[i * px..(i + 1) * px],
+                            label: labels[i] as usize,
                             scale,
                             s,
-                            grad,
-                        );
-                        loss += l as f64;
+                            grad: &mut grad,
+                        }) as f64;
                     }
-                    if fast {
-                        flush_weight_grads(net, s, grad);
-                    }
+                    flush_weight_grads(net, s, &mut grad);
                 });
                 *chunk_loss = loss;
             });
@@ -592,7 +637,7 @@ impl Models {
                         false,
                     );
                 }
-                fl.update(net, p, fast);
+                fl.update(net, p);
             });
     }
 
@@ -612,8 +657,13 @@ impl Models {
                     s.fit(net);
                     let (mut loss, mut correct) = (0f64, 0usize);
                     for i in c * EVAL_CHUNK..((c + 1) * EVAL_CHUNK).min(n) {
-                        let x = &images[i * px..(i + 1) * px];
-                        forward(net, &self.params[k], &self.packed[k], self.fast, x, s);
+                        self.isa.dispatch(Forward {
+                            net,
+                            p: &self.params[k],
+                            packed: &self.packed[k],
+                            x: &images[i * px..(i + 1) * px],
+                            s,
+                        });
                         let label = labels[i] as usize;
                         loss += cross_entropy(&s.logits, label, None) as f64;
                         // The first maximum, as torch.argmax.

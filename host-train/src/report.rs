@@ -545,6 +545,8 @@ mod tests {
             trace_momentum: Vec::new(),
             trace_loss: Vec::new(),
             lr_find: None,
+            model: Default::default(),
+            kernels: None,
         }
     }
 

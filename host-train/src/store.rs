@@ -98,6 +98,12 @@ pub struct PairResult {
     /// The range test that set the lr, for a run that finds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_find: Option<FoundLr>,
+    /// The network trained (results before this field: the study's).
+    #[serde(default)]
+    pub model: crate::config::Model,
+    /// What computed it: the CPU kernels' path (`avx512`, `avx2`, `neon`, `portable`) or `cuda`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernels: Option<String>,
 }
 
 /// A finished LR range test: `lr_find.json` (of `lr-find`, and of a pair that found its lr) and

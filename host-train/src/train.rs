@@ -4,11 +4,10 @@
 
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
-use crate::model::{self, Backend};
+use crate::model::{self, Backend, Target};
 use crate::net::Net;
 use crate::store::{self, EpochRecord, PairResult, PairState, Tensors};
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -34,7 +33,8 @@ pub struct GroupJob<'a> {
     pub epochs: u32,
     pub batch_size: usize,
     pub data: &'a Dataset,
-    pub device: &'a Device,
+    pub target: &'a Target,
+    pub net: &'a Net,
     /// `--init`: the initial flat parameters of every member (else the seed's init).
     pub init: Option<&'a [f32]>,
     /// `--order file`: no shuffle.
@@ -281,7 +281,7 @@ fn end_epoch(
 /// all be at the same epoch), and writes each member's `result.json`.
 pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairResult>> {
     let data = job.data;
-    let net = Net::new(data.train.rows, data.train.cols);
+    let net = job.net.clone();
     let n_train = data.train.len();
     let bs = job.batch_size;
     let k_models = job.members.len();
@@ -307,7 +307,7 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         losses: vec![0.0; k_models],
         loss_sums: vec![0.0; k_models],
     };
-    let mut models = Backend::new(job.device, net, params, momenta)?;
+    let mut models = Backend::new(job.target, net, params, momenta)?;
     let pb = progress_bar(progress, job, n_train.div_ceil(bs), start_epoch);
     let mut order: Vec<usize> = (0..n_train).collect();
     for epoch in start_epoch..job.epochs {
@@ -365,6 +365,14 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
             test_images: data.test.len(),
             batch_size: bs,
             fused: k_models,
+            model: crate::config::Model {
+                conv: job.net.conv().to_vec(),
+            },
+            kernels: Some(if job.target.device.is_cpu() {
+                job.target.isa.name().to_string()
+            } else {
+                "cuda".to_string()
+            }),
             trace_lr: st.trace_lr,
             trace_momentum: st.trace_momentum,
             trace_loss: st.trace_loss,
