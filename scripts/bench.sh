@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: trains the study's CNN on the real Fashion-MNIST under the study's 14 LR
 # schedules (host-train bench --preset tutorial), from a fresh Debian machine with rustup:
-# installs the data set and build dependencies when missing, builds in release mode, and passes
+# installs the data set when missing, builds in release mode, and passes
 # any extra arguments on (e.g. --epochs 3 --seeds 2 --out runs/quick; see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,9 +9,6 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || [ -n "${FASHION_MNIST_DIR:-}" ] || need+=(dataset-fashion-mnist)
-# plotters draws text with the system's fonts through fontconfig and freetype.
-{ pkg-config --exists fontconfig freetype2 2>/dev/null && fc-list 2>/dev/null | grep -q .; } ||
-  need+=(pkg-config libfontconfig1-dev libfreetype-dev fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}"

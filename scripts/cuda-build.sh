@@ -2,10 +2,12 @@
 # Builds host-train with `--features cuda` (candle's CUDA backend) on a machine with no GPU, no NVIDIA
 # driver and no CUDA install. The CUDA 13.0 toolchain comes from NVIDIA's Python wheels, pinned
 # below, installed once into a venv under $CUDA_TOOLCHAIN (default ~/.cache/sched-cuda/13.0.2, reused
-# while the pins are unchanged). The build goes to target/cuda ($CUDA_TARGET_DIR), apart from the CPU
-# build's target/. About 17 minutes from nothing on 2 busy cores, 10 of them nvcc compiling candle's
-# kernels (mostly its quantized/MoE ones, which host-train does not use but cannot leave out).
-#   scripts/cuda-build.sh          set up (if needed), build target/cuda/release/host-train
+# while the pins are unchanged). The build goes to the user's cache too, ~/.cache/sched-cuda/target
+# ($CUDA_TARGET_DIR), apart from the CPU build's target/: a fresh clone (CI's) then rebuilds only what
+# changed (host-train and sched-core, about 2 minutes) instead of candle's CUDA kernels. About 17 minutes
+# from nothing on 2 busy cores, 10 of them nvcc compiling candle's kernels (mostly its quantized/MoE
+# ones, which host-train does not use but cannot leave out).
+#   scripts/cuda-build.sh          set up (if needed), build $CUDA_TARGET_DIR/release/host-train
 #   scripts/cuda-build.sh --tests  the same, then compile its tests too (the CUDA trajectory test among
 #                                  them): as long again, since the dev-dependencies change the features
 #                                  of serde and syn, and so rebuild candle and rerun its nvcc compiles
@@ -38,7 +40,7 @@ WHEELS=(
 )
 CUDA_TOOLCHAIN=${CUDA_TOOLCHAIN:-${XDG_CACHE_HOME:-$HOME/.cache}/sched-cuda/13.0.2}
 export CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-90}
-export CARGO_TARGET_DIR=${CUDA_TARGET_DIR:-target/cuda}
+export CARGO_TARGET_DIR=${CUDA_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sched-cuda/target}
 log() { printf '%s cuda-build: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # The toolchain: a venv with the pinned wheels, made into a CUDA_HOME-shaped tree (nvidia/cu13).

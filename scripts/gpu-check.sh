@@ -13,7 +13,7 @@ command -v nvidia-smi > /dev/null || { echo "gpu-check: no nvidia-smi: not a mac
 nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader
 export CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n1 | tr -d .)}
 if ! command -v nvcc > /dev/null; then
-  echo "gpu-check: no nvcc on the PATH: the CUDA 13.0 wheels of scripts/cuda-build.sh (target/cuda)"
+  echo "gpu-check: no nvcc on the PATH: the CUDA 13.0 wheels of scripts/cuda-build.sh (built in ~/.cache/sched-cuda/target)"
   eval "$(scripts/cuda-build.sh --env)"
 fi
 BIN=${CARGO_TARGET_DIR:-target}/release/host-train

@@ -3,8 +3,8 @@
 # (Rust components and targets, Debian packages, npm packages, defmt-print, wasm-bindgen-cli),
 # then checks formatting, lints, the host tests (golden suite against PyTorch's values), the
 # no_std builds of sched-core for each target and feature set, the firmware under QEMU, the
-# WASM page in headless Chromium, and a host-train sweep on a single-node Slurm. Exits non-zero
-# on the first failure.
+# WASM page in headless Chromium, host-train cross-built for aarch64 and tested under QEMU, and a
+# host-train sweep on a single-node Slurm. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +18,6 @@ rustup target add wasm32-unknown-unknown thumbv7em-none-eabihf >/dev/null
 step "system packages"
 need=()
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
-# plotters draws text with the system's fonts through fontconfig and freetype.
-{ pkg-config --exists fontconfig freetype2 2>/dev/null && fc-list 2>/dev/null | grep -q .; } ||
-  need+=(pkg-config libfontconfig1-dev libfreetype-dev fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}"
@@ -64,6 +61,9 @@ firmware-example/test.sh
 step "wasm-demo in headless Chromium"
 wasm-demo/test.sh
 cargo clippy -q -p wasm-demo --target wasm32-unknown-unknown -- -D warnings
+
+step "host-train for aarch64: cross-built, kernel and trajectory tests on NEON and portable under qemu-aarch64"
+scripts/aarch64-test.sh
 
 step "host-train sweep on a real single-node Slurm (submit, cancel, resubmit, merge)"
 host-train/slurm/test.sh

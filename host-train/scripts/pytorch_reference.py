@@ -8,11 +8,16 @@ test evaluation (batch 256) after every epoch. Prints one JSON object on stdout:
 Needs torch and numpy (a venv outside the repo); not used by the tests.
     python3 pytorch_reference.py --subset 12800 --epochs 1 --threads 2
 """
-import argparse, gzip, json, os, struct, time
+import argparse, gzip, json, os, struct, sys, time
 
 import numpy as np
 import torch
 from torch import nn
+
+# The network, defined once for every PyTorch script: the trajectory fixture's generator builds it from
+# the same layer list as host-train's `model = { conv = [...] }`.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/golden/trajectory"))
+from generate import STUDY_CONV, Net  # noqa: E402
 
 
 def idx(path):
@@ -35,6 +40,8 @@ def main():
     ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--momentum", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--conv", default=",".join(map(str, STUDY_CONV)),
+                    help="channels of each convolution (host-train's model.conv; default: the study's)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -42,12 +49,7 @@ def main():
     ytr = torch.tensor(idx(f"{a.data}/train-labels-idx1-ubyte.gz")[: a.subset], dtype=torch.long)
     xte = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32) / 255.0
     yte = torch.tensor(idx(f"{a.data}/t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
-    model = nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(),
-        nn.Conv2d(32, 16, 3, padding="same"), nn.ReLU(),
-        nn.Conv2d(16, 8, 3, padding="same"), nn.ReLU(),
-        nn.Flatten(), nn.Linear(8 * 28 * 28, 10),
-    )
+    model = Net([int(c) for c in a.conv.split(",")])
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
     train_s = eval_s = 0.0

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side speed: the study's CNN in PyTorch (scripts/pytorch_reference.py) and in host-train, run
 # alternately ROUNDS times on the same data subset, same machine, same threads. Each round runs:
-#   PyTorch, one model | host-train --fuse 1, one model | host-train, the tutorial's 14 runs fused
-# and prints train and eval images/s (model-images/s for the fused group), the ratios to PyTorch, and
-# the fused run's peak memory (maximum resident set size of the whole process).
+#   PyTorch, one model | for each kernel path: host-train --fuse 1, one model | host-train, the tutorial's
+#   14 runs fused
+# and prints the CPU (model name, vector flags), the peak FMA throughput (scripts/fma-peak.sh), train
+# and eval images/s (model-images/s for the fused group) as medians, the ratios to PyTorch, each
+# trainer's share of the FMA peak (28.3 MFLOP per training image), and the fused run's peak memory.
 #   PYTHON=/root/torch-venv/bin/python host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
+# ISAS="avx512 avx2" chooses the host-train paths (default: every one this CPU has but portable).
 # Needs: a release build of host-train (cargo build --release -p host-train), python3 with torch + numpy,
-# GNU time (/usr/bin/time).
+# GNU time (/usr/bin/time), cc.
 set -euo pipefail
 ROUNDS=${1:-3}
 SUBSET=${2:-12800}
@@ -16,32 +19,60 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${HOST_TRAIN:-${CARGO_TARGET_DIR:-$HERE/../../target}/release/host-train}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pt_tr=(); pt_ev=(); one_tr=(); one_ev=(); fu_tr=(); fu_ev=(); fu_mem=()
+flags=$(grep -m1 -oE '^(flags|Features)\s*:.*' /proc/cpuinfo || true)
+if [ -z "${ISAS:-}" ]; then
+  ISAS=""
+  grep -qw avx512f <<< "$flags" && grep -qw avx512vl <<< "$flags" && ISAS+=" avx512"
+  grep -qw avx2 <<< "$flags" && grep -qw fma <<< "$flags" && ISAS+=" avx2"
+  [ "$(uname -m)" = aarch64 ] && ISAS+=" neon"
+fi
+read -r -a isas <<< "$ISAS"
+model=$(grep -m1 -E '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || uname -m)
+echo "CPU: $model, $(nproc) cores; vector flags: $(grep -oE '\b(avx2|fma|avx512f|avx512vl|asimd)\b' <<< "$flags" | sort -u | tr '\n' ' ')"
+peak=$("$HERE/../../scripts/fma-peak.sh" "$THREADS" 3)
+echo "$peak"
+
 # num FILE KEY: the first run's KEY, times the run's fused group size for *_per_sec keys.
 num() { "$PYTHON" -c "
 import json,sys; d=json.load(open(sys.argv[1])); r=d['runs'][0] if 'runs' in d else d
 k=sys.argv[2]; print(r[k]*(r.get('fused',1) if k.endswith('per_sec') else 1))" "$@"; }
+# Per round, one line of numbers: pytorch train, eval, then per path one train, eval, fused train, eval, MiB.
+: > "$TMP/rounds"
 for r in $(seq 1 "$ROUNDS"); do
   "$PYTHON" "$HERE/pytorch_reference.py" --subset "$SUBSET" --epochs 1 --threads "$THREADS" > "$TMP/pt.json"
-  pt_tr+=("$(num "$TMP/pt.json" train_images_per_sec)"); pt_ev+=("$(num "$TMP/pt.json" eval_images_per_sec)")
-  HOST_TRAIN_NO_PROGRESS=1 "$BIN" bench --preset tutorial --runs "Constant Learning Rate" --subset "$SUBSET" \
-      --epochs 1 --threads "$THREADS" --fuse 1 --no-plots --out "$TMP/one$r" > /dev/null 2>&1
-  one_tr+=("$(num "$TMP/one$r/results.json" train_images_per_sec)"); one_ev+=("$(num "$TMP/one$r/results.json" eval_images_per_sec)")
-  HOST_TRAIN_NO_PROGRESS=1 /usr/bin/time -f %M -o "$TMP/mem" "$BIN" bench --preset tutorial --subset "$SUBSET" \
-      --epochs 1 --threads "$THREADS" --no-plots --out "$TMP/fused$r" > /dev/null 2>&1
-  fu_tr+=("$(num "$TMP/fused$r/results.json" train_images_per_sec)"); fu_ev+=("$(num "$TMP/fused$r/results.json" eval_images_per_sec)")
-  fu_mem+=("$(tail -n 1 "$TMP/mem")")
-  printf 'round %d: pytorch train %.0f eval %.0f | host-train --fuse 1 train %.0f eval %.0f | fused 14 train %.0f eval %.0f model-img/s, %d MiB\n' "$r" \
-      "${pt_tr[-1]}" "${pt_ev[-1]}" "${one_tr[-1]}" "${one_ev[-1]}" "${fu_tr[-1]}" "${fu_ev[-1]}" "$((fu_mem[-1] / 1024))"
+  line="$(num "$TMP/pt.json" train_images_per_sec) $(num "$TMP/pt.json" eval_images_per_sec)"
+  for isa in "${isas[@]}"; do
+    HOST_TRAIN_NO_PROGRESS=1 "$BIN" bench --preset tutorial --runs "Constant Learning Rate" --subset "$SUBSET" \
+        --epochs 1 --threads "$THREADS" --isa "$isa" --fuse 1 --no-plots --out "$TMP/one-$isa$r" > /dev/null 2>&1
+    HOST_TRAIN_NO_PROGRESS=1 /usr/bin/time -f %M -o "$TMP/mem" "$BIN" bench --preset tutorial --subset "$SUBSET" \
+        --epochs 1 --threads "$THREADS" --isa "$isa" --no-plots --out "$TMP/fused-$isa$r" > /dev/null 2>&1
+    line+=" $(num "$TMP/one-$isa$r/results.json" train_images_per_sec) $(num "$TMP/one-$isa$r/results.json" eval_images_per_sec)"
+    line+=" $(num "$TMP/fused-$isa$r/results.json" train_images_per_sec) $(num "$TMP/fused-$isa$r/results.json" eval_images_per_sec)"
+    line+=" $(($(tail -n 1 "$TMP/mem") / 1024))"
+  done
+  echo "$line" >> "$TMP/rounds"
+  echo "round $r: $line" >&2
 done
-"$PYTHON" - "${pt_tr[*]}" "${pt_ev[*]}" "${one_tr[*]}" "${one_ev[*]}" "${fu_tr[*]}" "${fu_ev[*]}" "${fu_mem[*]}" "$SUBSET" "$THREADS" <<'PY'
+"$PYTHON" - "$TMP/rounds" "$SUBSET" "$THREADS" "$peak" "${isas[@]}" <<'PY'
 import statistics as s, sys
-pt_tr, pt_ev, one_tr, one_ev, fu_tr, fu_ev, mem = ([float(x) for x in a.split()] for a in sys.argv[1:8])
-m = s.median
-print(f"\nmedian of {len(pt_tr)} alternating rounds, {sys.argv[8]} training images, batch 128, {sys.argv[9]} threads:\n")
-print("| | PyTorch 1 model | host-train --fuse 1 | ratio | host-train 14 fused (model-img/s) | ratio |")
+rows = [[float(x) for x in l.split()] for l in open(sys.argv[1])]
+subset, threads, peak_text, isas = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+peak = {l.split()[0]: float(l.split()[1]) for l in peak_text.splitlines() if l.strip()}
+col = lambda i: s.median(r[i] for r in rows)
+pt_tr, pt_ev = col(0), col(1)
+MFLOP = 28.3
+share = lambda img_s, isa: f"{img_s * MFLOP / 1e3 / peak[isa]:.0%}" if isa in peak else "?"
+widest = max(peak, key=peak.get) if peak else None
+print(f"\nmedian of {len(rows)} alternating rounds, {subset} training images, batch 128, {threads} threads"
+      f" (share: of the {widest} FMA peak, {peak.get(widest, 0):.0f} GFLOP/s, at {MFLOP} MFLOP per training image):\n")
+print("| trainer | train img/s | ratio to PyTorch | share of peak | eval img/s | ratio |")
 print("|---|---:|---:|---:|---:|---:|")
-print(f"| train img/s | {m(pt_tr):.0f} | {m(one_tr):.0f} | {m(one_tr)/m(pt_tr):.2f}x | {m(fu_tr):.0f} | {m(fu_tr)/m(pt_tr):.2f}x |")
-print(f"| eval img/s | {m(pt_ev):.0f} | {m(one_ev):.0f} | {m(one_ev)/m(pt_ev):.2f}x | {m(fu_ev):.0f} | {m(fu_ev)/m(pt_ev):.2f}x |")
-print(f"\nfused 14-model process: peak resident memory {max(mem)/1024:.0f} MiB")
+print(f"| PyTorch, 1 model | {pt_tr:.0f} | 1.00x | {share(pt_tr, widest)} | {pt_ev:.0f} | 1.00x |")
+mem = []
+for k, isa in enumerate(isas):
+    one_tr, one_ev, fu_tr, fu_ev, m = (col(2 + 5 * k + j) for j in range(5))
+    mem.append(f"{isa} {m:.0f} MiB")
+    print(f"| host-train --isa {isa}, 1 model | {one_tr:.0f} | {one_tr / pt_tr:.2f}x | {share(one_tr, widest)} | {one_ev:.0f} | {one_ev / pt_ev:.2f}x |")
+    print(f"| host-train --isa {isa}, 14 fused (model-img/s) | {fu_tr:.0f} | {fu_tr / pt_tr:.2f}x | {share(fu_tr, widest)} | {fu_ev:.0f} | {fu_ev / pt_ev:.2f}x |")
+print(f"\nfused 14-model process, peak resident memory: {', '.join(mem)}")
 PY

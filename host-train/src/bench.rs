@@ -20,6 +20,7 @@ use std::path::PathBuf;
   host-train bench --preset tutorial --epochs 3 --seeds 2 --out runs/quick
   host-train bench --preset tutorial --runs \"Constant Learning Rate\" --subset 6000 --epochs 2
   host-train bench --preset tutorial --fuse 1            # one pair after another instead of fused groups
+  host-train bench --preset tutorial --isa avx2          # force a kernel path (default: the fastest this CPU has)
   host-train bench --preset tutorial --shard 0/4 --out runs/sweep/shard0   # then: host-train report runs/sweep/shard* --out runs/sweep/all")]
 pub struct BenchArgs {
     /// A shipped run config (`tutorial`: the study's 14 runs and "LR finder + One Cycle").

@@ -11,7 +11,7 @@
 //! Every function here is `#[inline(always)]`: it runs inside [`crate::simd::Isa::dispatch`], compiled
 //! with the path's target features.
 
-use crate::simd::{Path, Simd};
+use crate::simd::{Path, Simd, WithPath};
 
 /// The channel counts the kernels support (a layer's output, and for the input gradient its input).
 pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
@@ -84,23 +84,49 @@ pub struct WeightGrad<'a> {
     pub dw: &'a mut [f32],
 }
 
-/// Runs `c` on the path's widest register type that divides its output channels.
+/// Runs `c` on the path's widest register type that divides its output channels. Only inside
+/// [`crate::simd::Isa::dispatch`] of `P`.
 #[inline(always)]
 pub fn conv<P: Path>(c: Conv) {
-    if c.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-        conv_on::<P::Wide>(c)
-    } else {
-        conv_on::<P::Narrow>(c)
+    // SAFETY: inside P's dispatch the CPU has P's features.
+    unsafe { P::call(ConvOp(c)) }
+}
+
+/// Runs `g` on the path's widest register type that divides its output channels. Only inside
+/// [`crate::simd::Isa::dispatch`] of `P`.
+#[inline(always)]
+pub fn weight_grad<P: Path>(g: WeightGrad) {
+    // SAFETY: as in conv.
+    unsafe { P::call(WeightGradOp(g)) }
+}
+
+/// [`conv`] compiled once per path (through [`Path::call`]), not at every call site.
+struct ConvOp<'a>(Conv<'a>);
+
+impl WithPath for ConvOp<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<P: Path>(self) {
+        if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+            conv_on::<P::Wide>(self.0)
+        } else {
+            conv_on::<P::Narrow>(self.0)
+        }
     }
 }
 
-/// Runs `g` on the path's widest register type that divides its output channels.
-#[inline(always)]
-pub fn weight_grad<P: Path>(g: WeightGrad) {
-    if g.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-        weight_grad_on::<P::Wide>(g)
-    } else {
-        weight_grad_on::<P::Narrow>(g)
+/// [`weight_grad`] compiled once per path.
+struct WeightGradOp<'a>(WeightGrad<'a>);
+
+impl WithPath for WeightGradOp<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<P: Path>(self) {
+        if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+            weight_grad_on::<P::Wide>(self.0)
+        } else {
+            weight_grad_on::<P::Narrow>(self.0)
+        }
     }
 }
 
@@ -393,7 +419,7 @@ mod tests {
     //! Every kernel on every path this CPU has, against a plain loop over the definition (f64 sums).
 
     use super::*;
-    use crate::simd::{Isa, WithPath};
+    use crate::simd::Isa;
 
     fn noise(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed;

@@ -9,6 +9,7 @@ mod config;
 mod curve;
 mod data;
 mod direct;
+mod font;
 mod lr_find;
 mod model;
 mod net;

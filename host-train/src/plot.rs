@@ -23,6 +23,7 @@ fn render(
     draw: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>,
     draw_svg: impl Fn(&Area<'_, SVGBackend>) -> Result<()>,
 ) -> Result<()> {
+    crate::font::register();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

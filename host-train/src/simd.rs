@@ -161,9 +161,14 @@ pub trait WithPath {
 
 /// The register types of one ISA: `Wide` for layers whose channels fill its widest registers, `Narrow`
 /// for the others (AVX-512's 8-channel layers run on 256-bit registers, all 32 of them).
-pub trait Path {
+pub trait Path: Sized {
     type Wide: Simd;
     type Narrow: Simd;
+    /// Runs `op` in this path's target-feature function, as [`Isa::dispatch`] does: a kernel called
+    /// this way from generic code is compiled once per path, not once per call site.
+    /// # Safety
+    /// The CPU has this path's features (true inside [`Isa::dispatch`] of this path).
+    unsafe fn call<W: WithPath>(op: W) -> W::Output;
 }
 
 /// One vector register type. Every function must be `#[inline(always)]`, and may only run inside a
@@ -202,6 +207,10 @@ pub struct Portable;
 impl Path for Portable {
     type Wide = Portable;
     type Narrow = Portable;
+    #[inline(never)]
+    unsafe fn call<W: WithPath>(op: W) -> W::Output {
+        op.run::<Portable>()
+    }
 }
 
 impl Simd for Portable {
@@ -247,6 +256,11 @@ mod x86 {
     impl Path for Avx512 {
         type Wide = Zmm;
         type Narrow = Ymm<32>;
+        #[inline]
+        unsafe fn call<W: WithPath>(op: W) -> W::Output {
+            // SAFETY: the caller's contract.
+            unsafe { run_avx512(op) }
+        }
     }
 
     /// AVX2 + FMA: 8-lane registers, 16 of them.
@@ -255,6 +269,11 @@ mod x86 {
     impl Path for Avx2 {
         type Wide = Ymm<16>;
         type Narrow = Ymm<16>;
+        #[inline]
+        unsafe fn call<W: WithPath>(op: W) -> W::Output {
+            // SAFETY: the caller's contract.
+            unsafe { run_avx2(op) }
+        }
     }
 
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
@@ -348,6 +367,11 @@ mod arm {
     impl Path for Neon {
         type Wide = Neon;
         type Narrow = Neon;
+        #[inline]
+        unsafe fn call<W: WithPath>(op: W) -> W::Output {
+            // SAFETY: the caller's contract.
+            unsafe { run_neon(op) }
+        }
     }
 
     #[target_feature(enable = "neon")]

@@ -53,8 +53,11 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
+        Self::with_config(TINY_CONFIG)
+    }
+    fn with_config(config: &str) -> Self {
         Self {
-            ws: Workspace::new("tiny.toml", TINY_CONFIG, 136),
+            ws: Workspace::new("tiny.toml", config, 136),
         }
     }
     fn path(&self, p: &str) -> std::path::PathBuf {
@@ -214,9 +217,22 @@ fn bench_writes_the_results_set() {
 /// Fused training (all four runs of a seed in one pass over each batch: batch-stepped, epoch-stepped,
 /// plateau and one-cycle with momentum cycling) gives every model exactly what training it alone gives:
 /// losses, accuracies, lr/momentum traces and final weights, bit for bit, on 1 or 2 threads.
+/// The tiny config on another network than the study's.
+fn tiny_config_wide() -> String {
+    TINY_CONFIG.replace("seed = 7\n", "seed = 7\nmodel = { conv = [64, 32, 16] }\n")
+}
+
 #[test]
 fn fused_is_bit_identical_to_one_at_a_time() {
-    let f = Fixture::new();
+    fused_is_bit_identical(&Fixture::new(), [32, 16, 8]);
+}
+
+#[test]
+fn fused_is_bit_identical_on_another_network() {
+    fused_is_bit_identical(&Fixture::with_config(&tiny_config_wide()), [64, 32, 16]);
+}
+
+fn fused_is_bit_identical(f: &Fixture, conv: [u64; 3]) {
     let fused = f
         .bench("fused", &["--no-plots", "--seeds", "2"])
         .assert()
@@ -255,6 +271,9 @@ fn fused_is_bit_identical_to_one_at_a_time() {
             .map(|r| r["fused"].as_u64().unwrap())
             .collect();
         assert_eq!(fused_sizes, [4; 8]);
+        for r in a["runs"].as_array().unwrap() {
+            assert_eq!(r["model"]["conv"], serde_json::json!(conv));
+        }
         let (a, b) = (a["runs"].as_array().unwrap(), b["runs"].as_array().unwrap());
         assert_eq!(a.len(), 8);
         for (x, y) in a.iter().zip(b) {
@@ -288,6 +307,37 @@ fn fused_is_bit_identical_to_one_at_a_time() {
     let runs = r["runs"].as_array().unwrap();
     assert_ne!(runs[0]["epochs"], runs[2]["epochs"]);
     assert_ne!(runs[4]["epochs"], runs[6]["epochs"]);
+}
+
+/// AVX-512 and AVX2 (and NEON) run the same fused multiply-adds in the same order: the same bits.
+#[test]
+fn fma_paths_agree_bit_for_bit() {
+    let f = Fixture::new();
+    for isa in ["avx512", "avx2"] {
+        let o = f
+            .bench(isa, &["--no-plots", "--epochs", "1", "--isa", isa])
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        if !o.status.success() && e.contains("this CPU lacks") {
+            eprintln!("{isa}: skipped ({})", e.trim());
+            return;
+        }
+        assert!(o.status.success(), "{e}");
+    }
+    for pair in TINY_PAIRS {
+        let r = format!("runs/{pair}/result.json");
+        let (a, b) = (
+            results_file(&f.path(&format!("avx512/{r}"))),
+            results_file(&f.path(&format!("avx2/{r}"))),
+        );
+        assert_eq!(a["trace_loss"], b["trace_loss"], "{r}");
+        assert_eq!(a["epochs"], b["epochs"], "{r}");
+        assert_eq!(
+            (a["kernels"].as_str(), b["kernels"].as_str()),
+            (Some("avx512"), Some("avx2"))
+        );
+    }
 }
 
 fn results_file(path: &Path) -> Value {
@@ -496,6 +546,12 @@ fn input_errors_exit_2_with_one_line() {
         (vec!["--shard", "3/3"], "--shard"),
         (vec!["--device", "cuda"], "cuda"),
         (vec!["--resume"], "bench.json"),
+        (vec!["--isa", "sse"], "invalid value 'sse' for '--isa"),
+        // The path of the other architecture.
+        #[cfg(target_arch = "x86_64")]
+        (vec!["--isa", "neon"], "--isa neon: this CPU lacks neon"),
+        #[cfg(target_arch = "aarch64")]
+        (vec!["--isa", "avx2"], "--isa avx2: this CPU lacks avx2"),
     ];
     for (args, want) in cases {
         let o = f
@@ -520,6 +576,21 @@ fn input_errors_exit_2_with_one_line() {
         .stderr
         .clone();
     assert!(String::from_utf8_lossy(&o).contains("bad.toml"));
+    let o = f
+        .bench("e3", &[])
+        .env("HOST_TRAIN_ISA", "avx1024")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let e = String::from_utf8_lossy(&o);
+    assert!(
+        e.contains(
+            "HOST_TRAIN_ISA=avx1024: unknown path (expected auto, avx512, avx2, neon or portable)"
+        ),
+        "{e}"
+    );
     let o = Command::cargo_bin("host-train")
         .unwrap()
         .args(["bench", "--preset", "tutorial", "--data"])

@@ -11,8 +11,15 @@ use std::path::{Path, PathBuf};
 
 const TOLERANCE: f64 = 1e-3;
 
+/// The study's network's fixture (with the data every fixture trains on).
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/trajectory")
+    fixture_of("trajectory")
+}
+
+fn fixture_of(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/golden")
+        .join(name)
 }
 
 fn json(path: &Path) -> Value {
@@ -29,9 +36,19 @@ const PATHS: [&str; 4] = ["avx512", "avx2", "neon", "portable"];
 
 #[test]
 fn training_follows_pytorch_step_by_step() {
+    on_every_path(&fixture());
+}
+
+/// Another network than the study's (`model = { conv = [64, 32, 16] }`, its own PyTorch fixture).
+#[test]
+fn another_network_follows_pytorch_step_by_step() {
+    on_every_path(&fixture_of("trajectory-64-32-16"));
+}
+
+fn on_every_path(fx: &Path) {
     let checked: Vec<&str> = PATHS
         .into_iter()
-        .filter(|isa| follows_pytorch("cpu", Some(isa)))
+        .filter(|isa| follows_pytorch(fx, "cpu", Some(isa)))
         .collect();
     eprintln!("checked on: {}", checked.join(", "));
     assert!(
@@ -51,13 +68,12 @@ fn cuda_training_follows_pytorch_step_by_step() {
         eprintln!("no CUDA device: skipped");
         return;
     }
-    follows_pytorch("cuda", None);
+    follows_pytorch(&fixture(), "cuda", None);
 }
 
 /// Trains the fixture's config on `device` (on the CPU, with the kernel path `isa`) and compares every
 /// step with PyTorch's; false where this CPU lacks `isa` (skipped, and said so).
-fn follows_pytorch(device: &str, isa: Option<&str>) -> bool {
-    let fx = fixture();
+fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
     let expected = json(&fx.join("expected.json"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
@@ -78,7 +94,7 @@ fn follows_pytorch(device: &str, isa: Option<&str>) -> bool {
         ])
         .arg(fx.join("config.toml"))
         .arg("--data")
-        .arg(fx.join("data"))
+        .arg(fixture().join("data"))
         .arg("--init")
         .arg(fx.join("init.safetensors"))
         .arg("--out")
@@ -93,7 +109,11 @@ fn follows_pytorch(device: &str, isa: Option<&str>) -> bool {
         }
     }
     assert!(run.status.success(), "{stderr}");
-    let label = isa.unwrap_or(device);
+    let label = format!(
+        "{} {}",
+        fx.file_name().unwrap().to_string_lossy(),
+        isa.unwrap_or(device)
+    );
     let test_images = expected["test_images"].as_f64().unwrap();
     for run in expected["runs"].as_array().unwrap() {
         let name = run["name"].as_str().unwrap();

@@ -13,13 +13,17 @@ SGD with momentum 0.9 at lr 0.01, both stepped per batch, on the images in file 
 
     /root/torch-venv/bin/pip install torch numpy safetensors
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py [--data /usr/share/datasets/fashion-mnist]
+
+Another network (a run config's `model = { conv = [...] }`), into another folder that uses this one's data/:
+
+    /root/torch-venv/bin/python tests/golden/trajectory/generate.py --conv 64,32,16 --lr-scale 0.1,0.2 \
+        --out tests/golden/trajectory-64-32-16
 """
 import argparse, gzip, json, os, struct
 
 import numpy as np
 import torch
 from torch import nn
-from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN, TEST, BATCH, EPOCHS = 640, 500, 32, 2
@@ -54,23 +58,28 @@ def labels(raw):
     return torch.tensor(np.frombuffer(raw, np.uint8, offset=8), dtype=torch.long)
 
 
+STUDY_CONV = [32, 16, 8]
+
+
 class Net(nn.Module):
-    def __init__(self):
+    """3x3 "same" convolutions with ReLU of `conv` channels each, flatten, linear to 10 classes: host-train's
+    network for `model = { conv = [...] }` (the study's: [32, 16, 8]), with the same state_dict names."""
+
+    def __init__(self, conv=STUDY_CONV):
         super().__init__()
-        self.seq = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(),
-            nn.Conv2d(32, 16, 3, padding="same"), nn.ReLU(),
-            nn.Conv2d(16, 8, 3, padding="same"), nn.ReLU(),
-            nn.Flatten(), nn.Linear(8 * 28 * 28, 10),
-        )
+        layers, cin = [], 1
+        for cout in conv:
+            layers += [nn.Conv2d(cin, cout, 3, padding="same"), nn.ReLU()]
+            cin = cout
+        self.seq = nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * 28 * 28, 10))
 
     def forward(self, x):
         return self.seq(x)
 
 
-def train(run, init, data, dtype):
+def train(run, init, data, dtype, conv):
     xtr, ytr, xte, yte = (t.to(dtype) if t.is_floating_point() else t for t in data)
-    model = Net().to(dtype)
+    model = Net(conv).to(dtype)
     model.load_state_dict({k: v.to(dtype) for k, v in init.items()})
     opt = torch.optim.SGD(model.parameters(), lr=run["lr"], momentum=run["momentum"])
     s = run["schedule"]
@@ -99,28 +108,54 @@ def train(run, init, data, dtype):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+    ap.add_argument("--conv", default=",".join(map(str, STUDY_CONV)),
+                    help="channels of each convolution, e.g. 64,32,16 (default: the study's)")
+    ap.add_argument("--out", default=HERE, help="the fixture's folder (default: this one, with data/)")
+    ap.add_argument("--lr-scale", default="1",
+                    help="scales the runs' lr (and max_lr): one factor, or one per run (comma-separated); a "
+                         "wider network at the study's lrs is chaotic (its f32 and f64 runs part by more than "
+                         "the test's tolerance)")
     a = ap.parse_args()
+    factors = [float(f) for f in a.lr_scale.split(",")]
+    factors = factors * len(RUNS) if len(factors) == 1 else factors
+    assert len(factors) == len(RUNS), f"--lr-scale: one factor, or one per run ({len(RUNS)})"
+    # Rounded: 0.05 * 0.2 is 0.01, not 0.010000000000000002.
+    runs = [{**r, "lr": round(r["lr"] * f, 12),
+             "schedule": {k: round(v * f, 12) if k == "max_lr" else v for k, v in r["schedule"].items()}}
+            for r, f in zip(RUNS, factors)]
+    conv = [int(c) for c in a.conv.split(",")]
+    out_dir = os.path.abspath(a.out)
     torch.set_num_threads(1)
     os.makedirs(f"{HERE}/data", exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
     raw = {}
     for name, n in [("train-images-idx3-ubyte", TRAIN), ("train-labels-idx1-ubyte", TRAIN),
                     ("t10k-images-idx3-ubyte", TEST), ("t10k-labels-idx1-ubyte", TEST)]:
-        raw[name] = subset_idx(read_idx(f"{a.data}/{name}.gz"), n)
-        with gzip.GzipFile(f"{HERE}/data/{name}.gz", "wb", mtime=0) as f:
-            f.write(raw[name])
+        # Another network's fixture trains on this one's data/ (already the subset).
+        src = a.data if out_dir == HERE else f"{HERE}/data"
+        raw[name] = subset_idx(read_idx(f"{src}/{name}.gz"), n)
+        if out_dir == HERE:
+            with gzip.GzipFile(f"{HERE}/data/{name}.gz", "wb", mtime=0) as f:
+                f.write(raw[name])
     data = (images(raw["train-images-idx3-ubyte"]), labels(raw["train-labels-idx1-ubyte"]),
             images(raw["t10k-images-idx3-ubyte"]), labels(raw["t10k-labels-idx1-ubyte"]))
 
-    torch.manual_seed(0)
-    init = {k: v.detach().clone().contiguous() for k, v in Net().state_dict().items()}
-    save_file(init, f"{HERE}/init.safetensors")
+    from safetensors.torch import save_file  # here: pytorch_reference.py imports Net without it
 
-    toml = [f"# Made by generate.py: {EPOCHS} epochs of {TRAIN // BATCH} batches; train with --order file --init init.safetensors",
-            f"epochs = {EPOCHS}", f"batch_size = {BATCH}", "seed = 0", ""]
-    out = {"torch": torch.__version__, "train_images": TRAIN, "test_images": TEST, "batch_size": BATCH, "runs": []}
-    for run in RUNS:
-        steps, epochs = train(run, init, data, torch.float32)
-        steps64, epochs64 = train(run, init, data, torch.float64)
+    torch.manual_seed(0)
+    init = {k: v.detach().clone().contiguous() for k, v in Net(conv).state_dict().items()}
+    save_file(init, f"{out_dir}/init.safetensors")
+
+    data_note = "" if out_dir == HERE else " --data tests/golden/trajectory/data"
+    toml = [f"# Made by generate.py: {EPOCHS} epochs of {TRAIN // BATCH} batches; train with --order file --init init.safetensors{data_note}",
+            f"epochs = {EPOCHS}", f"batch_size = {BATCH}", "seed = 0"]
+    if conv != STUDY_CONV:
+        toml.append(f"model = {{ conv = [{', '.join(map(str, conv))}] }}")
+    toml.append("")
+    out = {"torch": torch.__version__, "conv": conv, "train_images": TRAIN, "test_images": TEST, "batch_size": BATCH, "runs": []}
+    for run in runs:
+        steps, epochs = train(run, init, data, torch.float32, conv)
+        steps64, epochs64 = train(run, init, data, torch.float64, conv)
         rel = max(abs(a - b) / abs(b) for a, b in zip(steps, steps64))
         out["runs"].append({"name": run["name"], "step_losses": steps, "epochs": epochs,
                             "f32_vs_f64_max_rel_step_loss": rel,
@@ -130,9 +165,9 @@ def main():
                  'step = "batch"', f"schedule = {{ {sched} }}", ""]
         print(f"{run['name']}: loss {steps[0]:.4f} -> {steps[-1]:.4f}, test accuracy {epochs[-1]['test_accuracy']:.3f}, "
               f"f32 vs f64: step loss {rel:.2e}, final test loss {out['runs'][-1]['f32_vs_f64_rel_final_test_loss']:.2e}")
-    with open(f"{HERE}/config.toml", "w") as f:
+    with open(f"{out_dir}/config.toml", "w") as f:
         f.write("\n".join(toml))
-    with open(f"{HERE}/expected.json", "w") as f:
+    with open(f"{out_dir}/expected.json", "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
 
