@@ -267,11 +267,12 @@ impl Scheduler {
                 milestones,
             } => {
                 // OneCycleLR rewrites the group's initial lr, which the reset then uses; a child
-                // cycling momentum sets it when built, whoever runs.
-                if children
-                    .iter()
-                    .any(|c| matches!(c.spec, LeafSpec::OneCycleLR(_)) || c.touches_momentum())
-                {
+                // cycling momentum sets it when built, whoever runs; SWALR restarts from the lr
+                // the child before it left.
+                if children.iter().any(|c| {
+                    matches!(c.spec, LeafSpec::OneCycleLR(_) | LeafSpec::SWALR(_))
+                        || c.touches_momentum()
+                }) {
                     return None;
                 }
                 let i = child_index(milestones, k);
@@ -283,7 +284,7 @@ impl Scheduler {
                 inner,
                 base,
             } => {
-                if inner.touches_momentum() {
+                if inner.touches_momentum() || matches!(inner.spec, LeafSpec::SWALR(_)) {
                     return None;
                 }
                 if k < warmup.warmup_steps {
