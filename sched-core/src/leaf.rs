@@ -126,7 +126,7 @@ pub(crate) struct Counters {
 
 impl LeafState {
     /// PyTorch's constructor on `group`, including its initial step (`last_epoch = 0`).
-    pub(crate) fn build(spec: LeafSpec, group: &mut ParamGroup) -> Result<Self, Error> {
+    pub(crate) fn build(spec: &LeafSpec, group: &mut ParamGroup) -> Result<Self, Error> {
         spec.validate()?;
         // Constructor side effects PyTorch applies before its base class's constructor.
         match &spec {
@@ -161,7 +161,7 @@ impl LeafState {
                 restart: (0, 1),
                 plateau: None,
             },
-            spec,
+            spec: spec.clone(),
             exact: false,
         };
         match &state.spec {

@@ -54,7 +54,9 @@ impl SWALR {
         non_negative("SWALR", "swa_lr", self.swa_lr)
     }
 
-    /// `1 - alpha(t)`: the weight still on the lr the annealing started from.
+    /// `1 - alpha(t)`: the weight still on the lr the annealing started from. (Out of line:
+    /// `ratio` needs it twice, and flash on a Cortex-M4F is tight.)
+    #[inline(never)]
     fn rest(&self, t: u32) -> f32 {
         let n = self.anneal_epochs;
         if n == 0 {
