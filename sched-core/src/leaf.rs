@@ -32,6 +32,10 @@ pub struct ParamGroup {
     /// then); before, `initial_lr` is the optimizer's lr.
     #[cfg_attr(feature = "serde", serde(default))]
     initial_set: bool,
+    /// `(group["max_momentum"], group["base_momentum"])`, written by the last `CyclicLR` or
+    /// `OneCycleLR` built with `cycle_momentum`; `OneCycleLR` reads its momentum from them.
+    #[cfg_attr(feature = "serde", serde(default))]
+    momentum_bounds: Option<(f32, f32)>,
 }
 
 impl ParamGroup {
@@ -42,6 +46,7 @@ impl ParamGroup {
             initial_lr: lr,
             exact: f64::from(lr),
             initial_set: false,
+            momentum_bounds: None,
         }
     }
 
@@ -134,6 +139,7 @@ impl LeafState {
                 group.set_lr(s.base_lr);
                 if s.cycle_momentum {
                     group.momentum = s.max_momentum;
+                    group.momentum_bounds = Some((s.max_momentum, s.base_momentum));
                 }
             }
             LeafSpec::OneCycleLR(s) => {
@@ -141,6 +147,7 @@ impl LeafState {
                 group.initial_set = true;
                 if s.cycle_momentum {
                     group.momentum = s.max_momentum;
+                    group.momentum_bounds = Some((s.max_momentum, s.base_momentum));
                 }
             }
             _ => {}
@@ -236,9 +243,20 @@ impl LeafState {
 
     fn apply_absolute(&mut self, group: &mut ParamGroup, t: u32) -> Result<(), Error> {
         if let Some(result) = self.spec.absolute(self.c.base, t) {
-            let (lr, momentum) = result?;
+            let (lr, mut momentum) = result?;
             self.check(lr)?;
             self.set(group, lr);
+            if let (LeafSpec::OneCycleLR(s), Some((max, base))) =
+                (&self.spec, group.momentum_bounds)
+            {
+                if momentum.is_some() && (max, base) != (s.max_momentum, s.base_momentum) {
+                    // PyTorch's OneCycleLR anneals between the group's bounds, which a CyclicLR
+                    // or OneCycleLR built after it has overwritten with its own.
+                    let mut s = s.clone();
+                    (s.max_momentum, s.base_momentum) = (max, base);
+                    momentum = s.at(t).1;
+                }
+            }
             if let Some(m) = momentum {
                 group.momentum = m;
             }

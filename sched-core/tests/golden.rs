@@ -160,8 +160,10 @@ macro_rules! golden_cases {
 
 golden_cases!(
     ChainedScheduler_constant_exponential,
+    ChainedScheduler_cyclic_then_onecycle_built_second,
     ChainedScheduler_exponential_SWALR,
     ChainedScheduler_exponential_cosine_eta_min_through_zero,
+    ChainedScheduler_exponential_then_cyclic_built_second,
     ChainedScheduler_linear_step,
     ChainedScheduler_step_cosine,
     ChainedScheduler_step_cosine_eta_min_through_zero,
@@ -247,7 +249,9 @@ golden_cases!(
     SWALR_up_to_swa_lr_cos7_momentum09,
     SequentialLR_constant_exponential,
     SequentialLR_cosine_then_SWALR,
+    SequentialLR_cyclic_then_warm_restarts,
     SequentialLR_linear_warmup_cosine,
+    SequentialLR_step_then_cyclic,
     SequentialLR_then_multiplicative,
     SequentialLR_three_children,
     StepLR_defaults,
@@ -257,6 +261,7 @@ golden_cases!(
     SwitchLR_cosine_eta_min_then_SWALR,
     SwitchLR_cyclic_then_warm_restarts_base_lr,
     SwitchLR_exponential_then_cosine_below_eta_min,
+    SwitchLR_onecycle_then_cyclic_built_second,
     SwitchLR_small,
     SwitchLR_step_then_cyclic_built_second,
     SwitchLR_step_then_linear,

@@ -949,6 +949,43 @@ def define_cases():
           milestones=[5]),
         24,
     )
+    case(
+        "ChainedScheduler_exponential_then_cyclic_built_second",
+        K("ChainedScheduler", schedulers=[K("ExponentialLR", gamma=0.9),
+                                          K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=4)]),
+        20,
+        lr=0.05,
+        momentum=0.5,
+    )
+    case(
+        "SequentialLR_step_then_cyclic",
+        K("SequentialLR", schedulers=[K("StepLR", step_size=2, gamma=0.5),
+                                      K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3)],
+          milestones=[5]),
+        20,
+        lr=0.05,
+    )
+    case(
+        "SequentialLR_cyclic_then_warm_restarts",
+        K("SequentialLR", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False),
+                                      K("CosineAnnealingWarmRestarts", T_0=4)],
+          milestones=[7]),
+        20,
+        lr=0.05,
+    )
+    case(
+        "SwitchLR_onecycle_then_cyclic_built_second",
+        K("SwitchLR", schedulers=[K("OneCycleLR", max_lr=0.1, total_steps=10),
+                                  K("CyclicLR", base_lr=0.001, max_lr=0.01, step_size_up=2)],
+          milestones=[8]),
+        20,
+    )
+    case(
+        "ChainedScheduler_cyclic_then_onecycle_built_second",
+        K("ChainedScheduler", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=4),
+                                          K("OneCycleLR", max_lr=0.2, total_steps=30)]),
+        30,
+    )
     define_pytorch_suite_cases()
     define_tutorial_cases()
 
