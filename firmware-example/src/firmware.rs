@@ -348,6 +348,7 @@ const BENCH: &[(&str, &str)] = &[
     ("LambdaLR", "LambdaLR_exp_cos"),
     ("MultiplicativeLR", "MultiplicativeLR_max_sqrt"),
     ("ReduceLROnPlateau", "ReduceLROnPlateau_max_abs_cooldown"),
+    ("SWALR", "SWALR_cos_anneal_epochs1000"),
     ("WarmupStableDecayLR", "WarmupStableDecayLR_defaults"),
     ("InverseSqrtLR", "InverseSqrtLR_warmup10"),
     ("TimmCosineLR", "TimmCosineLR_cycles_decay"),

@@ -86,6 +86,10 @@ defaults! {
     ONE_CYCLE_LR_FINAL_DIV_FACTOR: f32 = 1e4;
     /// `OneCycleLR(three_phase=False)`.
     ONE_CYCLE_LR_THREE_PHASE: bool = false;
+    /// `SWALR(anneal_epochs=10)`.
+    SWALR_ANNEAL_EPOCHS: u32 = 10;
+    /// `SWALR(anneal_strategy='cos')`.
+    SWALR_ANNEAL_STRATEGY: Anneal = Anneal::Cos;
     /// `ReduceLROnPlateau(mode='min')`.
     REDUCE_LR_ON_PLATEAU_MODE: PlateauMode = PlateauMode::Min;
     /// `ReduceLROnPlateau(factor=0.1)`.

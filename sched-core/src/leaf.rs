@@ -28,6 +28,14 @@ pub struct ParamGroup {
     /// meaningful while it rounds to `lr`.
     #[cfg_attr(feature = "serde", serde(default))]
     exact: f64,
+    /// Whether a scheduler has set `initial_lr` yet (PyTorch's group has no such key until
+    /// then); before, `initial_lr` is the optimizer's lr.
+    #[cfg_attr(feature = "serde", serde(default))]
+    initial_set: bool,
+    /// `(group["max_momentum"], group["base_momentum"])`, written by the last `CyclicLR` or
+    /// `OneCycleLR` built with `cycle_momentum`; `OneCycleLR` reads its momentum from them.
+    #[cfg_attr(feature = "serde", serde(default))]
+    momentum_bounds: Option<(f32, f32)>,
 }
 
 impl ParamGroup {
@@ -37,6 +45,16 @@ impl ParamGroup {
             momentum,
             initial_lr: lr,
             exact: f64::from(lr),
+            initial_set: false,
+            momentum_bounds: None,
+        }
+    }
+
+    /// PyTorch's base class constructor: `group.setdefault("initial_lr", group["lr"])`.
+    fn set_default_initial_lr(&mut self) {
+        if !self.initial_set {
+            self.initial_lr = self.lr;
+            self.initial_set = true;
         }
     }
 
@@ -113,8 +131,31 @@ pub(crate) struct Counters {
 
 impl LeafState {
     /// PyTorch's constructor on `group`, including its initial step (`last_epoch = 0`).
-    pub(crate) fn build(spec: LeafSpec, group: &mut ParamGroup) -> Result<Self, Error> {
+    pub(crate) fn build(spec: &LeafSpec, group: &mut ParamGroup) -> Result<Self, Error> {
         spec.validate()?;
+        // Constructor side effects PyTorch applies before its base class's constructor.
+        match &spec {
+            LeafSpec::CyclicLR(s) => {
+                group.set_lr(s.base_lr);
+                if s.cycle_momentum {
+                    group.momentum = s.max_momentum;
+                    group.momentum_bounds = Some((s.max_momentum, s.base_momentum));
+                }
+            }
+            LeafSpec::OneCycleLR(s) => {
+                group.initial_lr = s.max_lr / s.div_factor;
+                group.initial_set = true;
+                if s.cycle_momentum {
+                    group.momentum = s.max_momentum;
+                    group.momentum_bounds = Some((s.max_momentum, s.base_momentum));
+                }
+            }
+            _ => {}
+        }
+        // ReduceLROnPlateau has its own constructor, which leaves the group alone.
+        if !matches!(spec, LeafSpec::ReduceLROnPlateau(_)) {
+            group.set_default_initial_lr();
+        }
         let mut state = LeafState {
             c: Counters {
                 base: group.initial_lr,
@@ -127,25 +168,10 @@ impl LeafState {
                 restart: (0, 1),
                 plateau: None,
             },
-            spec,
+            spec: spec.clone(),
             exact: false,
         };
-        // Constructor side effects PyTorch applies before its initial step.
         match &state.spec {
-            LeafSpec::CyclicLR(s) => {
-                group.set_lr(s.base_lr);
-                state.c.base = s.base_lr;
-                if s.cycle_momentum {
-                    group.momentum = s.max_momentum;
-                }
-            }
-            LeafSpec::OneCycleLR(s) => {
-                group.initial_lr = s.max_lr / s.div_factor;
-                state.c.base = group.initial_lr;
-                if s.cycle_momentum {
-                    group.momentum = s.max_momentum;
-                }
-            }
             LeafSpec::CosineAnnealingWarmRestarts(s) => state.c.restart = (0, s.t_0),
             LeafSpec::ReduceLROnPlateau(s) => {
                 // No initial step: the lr is left as it is.
@@ -155,6 +181,14 @@ impl LeafState {
             _ => {}
         }
         state.initial_step(group)?;
+        if let LeafSpec::CyclicLR(s) = &state.spec {
+            // PyTorch's initial step runs on `base_lrs = [initial_lr]`, and at step 0 the lr is
+            // the base: `base_lr` for the first scheduler on the group, the `initial_lr` an
+            // earlier one set otherwise. Only then does `base_lrs` become `base_lr`.
+            state.c.base = s.base_lr;
+            let lr = group.initial_lr;
+            state.set(group, lr);
+        }
         Ok(state)
     }
 
@@ -209,9 +243,20 @@ impl LeafState {
 
     fn apply_absolute(&mut self, group: &mut ParamGroup, t: u32) -> Result<(), Error> {
         if let Some(result) = self.spec.absolute(self.c.base, t) {
-            let (lr, momentum) = result?;
+            let (lr, mut momentum) = result?;
             self.check(lr)?;
             self.set(group, lr);
+            if let (LeafSpec::OneCycleLR(s), Some((max, base))) =
+                (&self.spec, group.momentum_bounds)
+            {
+                if momentum.is_some() && (max, base) != (s.max_momentum, s.base_momentum) {
+                    // PyTorch's OneCycleLR anneals between the group's bounds, which a CyclicLR
+                    // or OneCycleLR built after it has overwritten with its own.
+                    let mut s = s.clone();
+                    (s.max_momentum, s.base_momentum) = (max, base);
+                    momentum = s.at(t).1;
+                }
+            }
             if let Some(m) = momentum {
                 group.momentum = m;
             }
@@ -368,6 +413,11 @@ impl LeafState {
     /// `_update_lr(0)` as `SequentialLR` calls it when it switches to this scheduler:
     /// `last_epoch = 0` and the closed form where PyTorch has one.
     pub(crate) fn restart(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        if let LeafSpec::SWALR(_) = self.spec {
+            // No closed form: `get_lr()` at SWALR's own step count, which `_update_lr` leaves
+            // at 1, anneals from the group's lr as its initial step did.
+            return self.initial_step(group);
+        }
         self.c.t = 0;
         if let Some((factor, offset)) = self.spec.recursive(None, 0) {
             self.c.anchor_lr = self.c.base;
@@ -399,16 +449,13 @@ impl LeafState {
     /// the math gives it without stepping; `None` otherwise.
     pub(crate) fn at(&self, k: u32, initial: ParamGroup) -> Option<(f32, f32)> {
         if let Some((factor, offset)) = self.spec.recursive(None, k) {
-            if let LeafSpec::CosineAnnealingLR(_) = self.spec {
-                // PyTorch's initial step leaves the lr alone.
-                let lr = if k == 0 {
-                    initial.lr
-                } else {
-                    offset + (initial.lr - offset) * factor
-                };
-                return Some((lr, initial.momentum));
-            }
-            return Some((initial.lr * factor, initial.momentum));
+            // PyTorch's CosineAnnealingLR initial step leaves the lr alone.
+            let lr = if k == 0 && matches!(self.spec, LeafSpec::CosineAnnealingLR(_)) {
+                initial.lr
+            } else {
+                offset + (initial.lr - offset) * factor
+            };
+            return Some((lr, initial.momentum));
         }
         let momentum = match &self.spec {
             LeafSpec::CyclicLR(s) if s.cycle_momentum => s.max_momentum,

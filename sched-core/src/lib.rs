@@ -9,6 +9,7 @@
 //!   [`CosineWithWarmupLR`],
 //!   [`TimmCosineLR`] (SGDR with peak decay, cycle multiplier, k-decay), [`TimmTanhLR`], and
 //!   [`SwitchLR`] (the study's "V2" hand-off between schedulers).
+//! - `torch.optim.swa_utils.SWALR` as [`SWALR`], the lr schedule of Stochastic Weight Averaging.
 //! - A [`Scheduler`] is a plain value: no heap, `Clone`, serializable with the `serde` feature,
 //!   and [`Scheduler::lr_at`] gives any step directly where the math allows.
 //!
@@ -60,6 +61,7 @@ mod recursive;
 mod scheduler;
 pub mod schema;
 mod spec;
+mod swalr;
 
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
 pub use curve::{Curve, CurveError};
@@ -84,3 +86,4 @@ pub use scheduler::Scheduler;
 pub use spec::{
     ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN,
 };
+pub use swalr::SWALR;

@@ -61,7 +61,7 @@ fn build_all(
     let mut built = Vec::new();
     for child in children {
         // check_children bounded the count, so the push cannot fail.
-        let _ = built.push(LeafState::build(child.clone(), group)?);
+        let _ = built.push(LeafState::build(child, group)?);
     }
     Ok(built)
 }
@@ -130,7 +130,7 @@ impl Scheduler {
             Spec::WarmupLR(w) => {
                 w.validate()?;
                 let base = group.initial_lr;
-                let inner = LeafState::build(w.schedule.clone(), &mut group)?;
+                let inner = LeafState::build(&w.schedule, &mut group)?;
                 group.set_lr(base * w.factor(0));
                 Body::Warmup {
                     warmup: w.clone(),
@@ -142,7 +142,7 @@ impl Scheduler {
                 let leaf =
                     leaf.as_leaf()
                         .ok_or(Error::invalid("Spec", "kind", "is not a schedule"))?;
-                Body::Leaf(LeafState::build(leaf, &mut group)?)
+                Body::Leaf(LeafState::build(&leaf, &mut group)?)
             }
         };
         Ok(Scheduler {
@@ -250,7 +250,8 @@ impl Scheduler {
 
     /// The `(lr, momentum)` in effect after `k` steps from construction, computed directly
     /// where the math allows (every leaf but `MultiplicativeLR` and `ReduceLROnPlateau`;
-    /// `SequentialLR` and `WarmupLR` of such leaves that leave the momentum alone); `None`
+    /// `SequentialLR` and `WarmupLR` of such leaves that leave the momentum alone, without
+    /// `SWALR`, which anneals from the lr it is handed); `None`
     /// where only stepping can tell (`ChainedScheduler`, `SwitchLR`, ...).
     pub fn at(&self, k: u32) -> Option<(f32, f32)> {
         let initial = self.initial;
@@ -267,11 +268,12 @@ impl Scheduler {
                 milestones,
             } => {
                 // OneCycleLR rewrites the group's initial lr, which the reset then uses; a child
-                // cycling momentum sets it when built, whoever runs.
-                if children
-                    .iter()
-                    .any(|c| matches!(c.spec, LeafSpec::OneCycleLR(_)) || c.touches_momentum())
-                {
+                // cycling momentum sets it when built, whoever runs; SWALR restarts from the lr
+                // the child before it left.
+                if children.iter().any(|c| {
+                    matches!(c.spec, LeafSpec::OneCycleLR(_) | LeafSpec::SWALR(_))
+                        || c.touches_momentum()
+                }) {
                     return None;
                 }
                 let i = child_index(milestones, k);
@@ -283,7 +285,7 @@ impl Scheduler {
                 inner,
                 base,
             } => {
-                if inner.touches_momentum() {
+                if inner.touches_momentum() || matches!(inner.spec, LeafSpec::SWALR(_)) {
                     return None;
                 }
                 if k < warmup.warmup_steps {

@@ -146,6 +146,9 @@ const fn req(
     }
 }
 
+/// `Anneal`'s options, for OneCycleLR's and SWALR's `anneal_strategy`.
+const ANNEAL: ParamType = ParamType::Choice(&["cos", "linear"]);
+
 const WSD: ParamType = ParamType::Choice(&["linear", "cosine", "1-sqrt"]);
 const CHILDREN: &str = r#"[{"kind":"LinearLR","start_factor":0.1,"total_iters":5},{"kind":"CosineAnnealingLR","T_max":10}]"#;
 
@@ -406,7 +409,7 @@ pub const PARAMS: &[(&str, &[Param])] = &[
             ),
             opt(
                 "anneal_strategy",
-                ParamType::Choice(&["cos", "linear"]),
+                ANNEAL,
                 DefaultValue::Choice(d::ONE_CYCLE_LR_ANNEAL_STRATEGY as usize),
                 "annealing shape",
             ),
@@ -498,6 +501,29 @@ pub const PARAMS: &[(&str, &[Param])] = &[
                 ParamType::Float,
                 DefaultValue::F32(d::REDUCE_LR_ON_PLATEAU_EPS),
                 "smaller updates are ignored",
+            ),
+        ],
+    ),
+    (
+        "SWALR",
+        &[
+            req(
+                "swa_lr",
+                ParamType::Float,
+                "0.0005",
+                "lr annealed to and held",
+            ),
+            opt(
+                "anneal_epochs",
+                ParamType::Int,
+                DefaultValue::U32(d::SWALR_ANNEAL_EPOCHS),
+                "steps of annealing",
+            ),
+            opt(
+                "anneal_strategy",
+                ANNEAL,
+                DefaultValue::Choice(d::SWALR_ANNEAL_STRATEGY as usize),
+                "annealing shape",
             ),
         ],
     ),

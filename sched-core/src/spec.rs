@@ -16,6 +16,7 @@ use crate::plateau::ReduceLROnPlateau;
 use crate::recursive::{
     ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
 };
+use crate::swalr::SWALR;
 use heapless::Vec;
 
 /// Most children a composite schedule holds. Children live inline (no heap), so this bounds
@@ -29,7 +30,7 @@ macro_rules! kinds {
         #[derive(Clone, Debug, PartialEq)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        #[allow(clippy::large_enum_variant)]
+        #[allow(clippy::large_enum_variant, clippy::upper_case_acronyms)]
         pub enum LeafSpec {
             $(
                 #[doc = concat!("[`", stringify!($leaf), "`]")]
@@ -41,7 +42,7 @@ macro_rules! kinds {
         #[derive(Clone, Debug, PartialEq)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        #[allow(clippy::large_enum_variant)]
+        #[allow(clippy::large_enum_variant, clippy::upper_case_acronyms)]
         pub enum Spec {
             $(
                 #[doc = concat!("[`", stringify!($leaf), "`]")]
@@ -268,7 +269,7 @@ macro_rules! kinds {
 kinds!(
     leaves: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
         PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
-        ReduceLROnPlateau, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR,
+        ReduceLROnPlateau, SWALR, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR,
         CosineWithWarmupLR;
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR,
 );

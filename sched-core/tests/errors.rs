@@ -70,6 +70,10 @@ fn constructors_name_the_parameter_and_rule() {
             "OneCycleLR: `max_lr` must be > 0 and finite",
         ),
         (
+            message(SWALR::new(-0.01, 10, Anneal::Cos)),
+            "SWALR: `swa_lr` must be >= 0 and finite",
+        ),
+        (
             message(MultiStepLR::new(&[1; 17], 0.1)),
             "MultiStepLR: `milestones` must have at most 16 entries",
         ),

@@ -65,6 +65,14 @@ const LEAVES: &[(&str, &[(&str, Gen)])] = &[
             ("final_div_factor", Gen::Float),
         ],
     ),
+    (
+        "SWALR",
+        &[
+            ("swa_lr", Gen::Float),
+            ("anneal_epochs", Gen::Int),
+            ("anneal_strategy", Gen::Anneal),
+        ],
+    ),
     ("LambdaLR", &[("lr_lambda", Gen::Expr)]),
     ("MultiplicativeLR", &[("lr_lambda", Gen::Expr)]),
     (

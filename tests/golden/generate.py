@@ -35,6 +35,7 @@ from functools import partial
 
 import torch
 from torch.optim import lr_scheduler as S
+from torch.optim.swa_utils import SWALR
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES_DIR = os.path.join(HERE, "cases")
@@ -229,6 +230,7 @@ DIRECT = {
     "CosineAnnealingWarmRestarts": S.CosineAnnealingWarmRestarts,
     "OneCycleLR": S.OneCycleLR,
     "ReduceLROnPlateau": S.ReduceLROnPlateau,
+    "SWALR": SWALR,
 }
 
 
@@ -252,7 +254,7 @@ PROJECT_DEFAULTS = {
 }
 PYTORCH_KINDS = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
                  "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR",
-                 "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
+                 "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler", "SWALR"]
 NOT_PARAMETERS = {"self", "optimizer", "last_epoch", "verbose"}
 
 
@@ -265,7 +267,7 @@ def signature_defaults(f, names=None):
 def defaults_table():
     """{kind: {parameter: default}}: PyTorch's from its signatures, the others from PROJECT_DEFAULTS
     (checked against the real libraries' signatures when they are installed)."""
-    table = {k: signature_defaults(getattr(S, k).__init__) for k in PYTORCH_KINDS}
+    table = {k: signature_defaults(getattr(S, k, DIRECT.get(k)).__init__) for k in PYTORCH_KINDS}
     refs = {}
     if HAVE_TRANSFORMERS:
         refs["WarmupStableDecayLR"] = get_wsd_schedule
@@ -898,7 +900,224 @@ def define_cases():
         70,
     )
     case("TimmTanhLR_cycle_mul2", K("TimmTanhLR", t_initial=8, cycle_mul=2, cycle_limit=3), 60)
+    # ---- SWALR (torch.optim.swa_utils)
+    case("SWALR_cos_defaults", K("SWALR", swa_lr=0.01), 20, lr=0.05)
+    case("SWALR_linear_anneal_epochs4", K("SWALR", swa_lr=0.02, anneal_epochs=4, anneal_strategy="linear"), 10)
+    case("SWALR_anneal_epochs0", K("SWALR", swa_lr=0.01, anneal_epochs=0), 5)
+    case("SWALR_up_to_swa_lr_cos7_momentum09", K("SWALR", swa_lr=0.2, anneal_epochs=7), 12, lr=0.05, momentum=0.9)
+    case("SWALR_cos_anneal_epochs1000", K("SWALR", swa_lr=1e-4, anneal_epochs=1000), 1200, lr=0.01)
+    case(
+        "ChainedScheduler_exponential_SWALR",
+        K("ChainedScheduler", schedulers=[K("ExponentialLR", gamma=0.95), K("SWALR", swa_lr=0.01, anneal_epochs=8)]),
+        20,
+    )
+    case(
+        "SequentialLR_cosine_then_SWALR",
+        K("SequentialLR", schedulers=[K("CosineAnnealingLR", T_max=10),
+                                      K("SWALR", swa_lr=0.02, anneal_epochs=5, anneal_strategy="linear")],
+          milestones=[8]),
+        20,
+    )
+    case(
+        "SwitchLR_cosine_eta_min_then_SWALR",
+        K("SwitchLR", schedulers=[K("CosineAnnealingLR", T_max=50, eta_min=0.005), K("SWALR", swa_lr=0.01)],
+          milestones=[40]),
+        80,
+    )
+    case("WarmupLR_linear_SWALR", K("WarmupLR", warmup_steps=5, schedule=K("SWALR", swa_lr=0.02, anneal_epochs=5)), 15)
+    # ---- Constructor side effects: a scheduler built on a group another one already touched
+    # (initial_lr is set by the first, base_lrs and the implicit first step read it).
+    case(
+        "SwitchLR_step_then_cyclic_built_second",
+        K("SwitchLR", schedulers=[K("StepLR", step_size=2, gamma=0.5),
+                                  K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3)],
+          milestones=[6]),
+        20,
+        lr=0.05,
+    )
+    case(
+        "SwitchLR_cyclic_then_warm_restarts_base_lr",
+        K("SwitchLR", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=5),
+                                  K("CosineAnnealingWarmRestarts", T_0=5)],
+          milestones=[10]),
+        25,
+        lr=0.05,
+    )
+    case(
+        "SwitchLR_step_then_onecycle_built_second",
+        K("SwitchLR", schedulers=[K("StepLR", step_size=3, gamma=0.5), K("OneCycleLR", max_lr=0.1, total_steps=20)],
+          milestones=[5]),
+        24,
+    )
+    case(
+        "ChainedScheduler_exponential_then_cyclic_built_second",
+        K("ChainedScheduler", schedulers=[K("ExponentialLR", gamma=0.9),
+                                          K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=4)]),
+        20,
+        lr=0.05,
+        momentum=0.5,
+    )
+    case(
+        "SequentialLR_step_then_cyclic",
+        K("SequentialLR", schedulers=[K("StepLR", step_size=2, gamma=0.5),
+                                      K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3)],
+          milestones=[5]),
+        20,
+        lr=0.05,
+    )
+    case(
+        "SequentialLR_cyclic_then_warm_restarts",
+        K("SequentialLR", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False),
+                                      K("CosineAnnealingWarmRestarts", T_0=4)],
+          milestones=[7]),
+        20,
+        lr=0.05,
+    )
+    case(
+        "SwitchLR_onecycle_then_cyclic_built_second",
+        K("SwitchLR", schedulers=[K("OneCycleLR", max_lr=0.1, total_steps=10),
+                                  K("CyclicLR", base_lr=0.001, max_lr=0.01, step_size_up=2)],
+          milestones=[8]),
+        20,
+    )
+    case(
+        "ChainedScheduler_cyclic_then_onecycle_built_second",
+        K("ChainedScheduler", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=4),
+                                          K("OneCycleLR", max_lr=0.2, total_steps=30)]),
+        30,
+    )
+    define_pytorch_suite_cases()
     define_tutorial_cases()
+
+
+# ---------------------------------------------------------------------------
+# Configurations of PyTorch's own scheduler tests (test/optim/test_lrscheduler.py, class
+# TestLRScheduler, whose optimizer is SGD(lr=0.05); the first param group), named after the test.
+# A list of schedulers stepped together there is a ChainedScheduler here (which steps its children
+# in order, as the list is); "no scheduler" before SWALR is ConstantLR(factor=1), which leaves the
+# lr as it is. Not expressible: per-group lists (other groups), step(epoch), last_epoch != -1,
+# ReduceLROnPlateau stepped together with another scheduler.
+# ---------------------------------------------------------------------------
+def define_pytorch_suite_cases():
+    def t(name, spec, steps, lr=0.05, **kw):
+        case("pytorch_" + name, spec, steps, lr=lr, **kw)
+
+    t("step_lr", K("StepLR", gamma=0.1, step_size=3), 10)
+    t("multi_step_lr", K("MultiStepLR", gamma=0.1, milestones=[2, 5, 9]), 10)
+    t("constantlr", K("ConstantLR", factor=1.0 / 2, total_iters=5), 10)
+    t("linearlr", K("LinearLR", start_factor=1.0 / 2, total_iters=4), 10)
+    t("get_last_lr_linearlr", K("LinearLR", start_factor=1.0 / 4, end_factor=3.0 / 5, total_iters=4), 10)
+    t("exp_lr", K("ExponentialLR", gamma=0.9), 10)
+    t("poly_lr", K("PolynomialLR", power=0.9, total_iters=5), 10)
+    t("cos_anneal_lr", K("CosineAnnealingLR", T_max=10, eta_min=1e-10), 10)
+    t("closed_form_linearlr", K("LinearLR", start_factor=1.0 / 3, end_factor=0.7, total_iters=4), 20)
+    t("closed_form_constantlr", K("ConstantLR", factor=1.0 / 3, total_iters=4), 20)
+    t("closed_form_poly_lr", K("PolynomialLR", power=0.9), 20)
+    t("closed_form_cos_anneal_lr", K("CosineAnnealingLR", T_max=5, eta_min=1e-10), 20)
+    for T_mult in (1, 2, 4):
+        t(f"CosineAnnealingWarmRestarts_lr1_T_mult{T_mult}",
+          K("CosineAnnealingWarmRestarts", T_0=10, T_mult=T_mult, eta_min=1e-10), 100)
+    t("lambda_lr", K("LambdaLR", lr_lambda="0.9 ** epoch"), 10)
+    t("multiplicative_lr", K("MultiplicativeLR", lr_lambda="0.9"), 10)
+
+    # ReduceLROnPlateau (lr 0.5); the metrics rounded to f32, as every plateau case's are.
+    plateau = [
+        ("1", dict(threshold_mode="abs", mode="min", threshold=0.01, patience=5, cooldown=5),
+         [10 - i * 0.0167 for i in range(20)]),
+        ("2", dict(patience=5, cooldown=0, threshold_mode="abs", mode="min", threshold=0.1),
+         [10 - i * 0.0165 for i in range(22)]),
+        ("3", dict(mode="max", patience=5, cooldown=5, threshold_mode="abs"), [-0.8] * 2 + [-0.234] * 20),
+        ("4", dict(mode="max", patience=3, threshold_mode="rel", threshold=0.1), [1.5 * (1.025**i) for i in range(20)]),
+        ("5", dict(mode="max", threshold_mode="rel", threshold=0.1, patience=5, cooldown=5),
+         [1.5 * (1.005**i) for i in range(20)]),
+        ("6", dict(mode="min", threshold_mode="rel", threshold=0.1), [1.5 * (0.85**i) for i in range(20)]),
+        ("7", dict(mode="min", threshold_mode="rel", threshold=0.1, patience=5, cooldown=5),
+         [1.0] * 7 + [0.6] + [0.5] * 12),
+        ("8", dict(mode="max", threshold_mode="rel", min_lr=0.4, threshold=0.1, patience=5, cooldown=5),
+         [1.5 * (1.005**i) for i in range(20)]),
+    ]
+    for n, kw, metrics in plateau:
+        metrics = [f32(m) for m in metrics]
+        t(f"reduce_lr_on_plateau{n}", K("ReduceLROnPlateau", **kw), len(metrics), lr=0.5, metrics=metrics)
+
+    # SequentialLR and ChainedScheduler.
+    t("sequentiallr1", K("SequentialLR", schedulers=[K("ExponentialLR", gamma=0.8), K("StepLR", gamma=0.1, step_size=4)],
+                          milestones=[3]), 19)
+    t("sequentiallr2", K("SequentialLR", schedulers=[K("ConstantLR", factor=0.1, total_iters=3),
+                                                     K("ExponentialLR", gamma=0.9)], milestones=[3]), 13)
+    t("sequentiallr3", K("SequentialLR", schedulers=[K("ConstantLR", factor=0.1, total_iters=3),
+                                                     K("ExponentialLR", gamma=0.8), K("StepLR", gamma=0.1, step_size=2)],
+                          milestones=[3, 6]), 12)
+    t("sequentiallr4", K("SequentialLR", schedulers=[K("ConstantLR", factor=1), K("ConstantLR", factor=0.1)],
+                          milestones=[10]), 20, lr=0.1)
+    t("sequentiallr_does_not_alias_lr_and_initial_lr",
+      K("SequentialLR", schedulers=[K("LinearLR", start_factor=0.1, end_factor=0.8, total_iters=4),
+                                    K("LinearLR", start_factor=0.8, end_factor=0.1, total_iters=4)], milestones=[4]),
+      8, lr=2.0)
+    t("chained_lr1", K("ChainedScheduler", schedulers=[K("StepLR", gamma=0.1, step_size=3)]), 10)
+    t("chained_lr2", K("ChainedScheduler", schedulers=[K("LinearLR", start_factor=0.4, total_iters=3)]), 10)
+    t("chained_lr3", K("ChainedScheduler", schedulers=[K("LinearLR", start_factor=0.4, total_iters=3),
+                                                       K("MultiStepLR", milestones=[4, 8, 10], gamma=0.1)]), 10)
+    t("chained_lr4", K("ChainedScheduler", schedulers=[K("ExponentialLR", gamma=0.9),
+                                                       K("ConstantLR", factor=0.2, total_iters=4),
+                                                       K("StepLR", gamma=0.1, step_size=3)]), 9)
+    t("chained_lr5", K("ChainedScheduler", schedulers=[K("PolynomialLR", power=0.9, total_iters=5),
+                                                       K("ConstantLR", factor=0.1)]), 10)
+    # test_compound_*: two schedulers stepped together.
+    cos = K("CosineAnnealingLR", T_max=10, eta_min=1e-10)
+    compound = [
+        ("step_and_multistep_lr", [K("StepLR", gamma=0.1, step_size=3), K("MultiStepLR", gamma=0.1, milestones=[2, 5, 9])]),
+        ("step_and_exp_lr", [K("StepLR", gamma=0.1, step_size=3), K("ExponentialLR", gamma=0.9)]),
+        ("exp_and_multistep_lr", [K("MultiStepLR", gamma=0.1, milestones=[2, 5, 9]), K("ExponentialLR", gamma=0.9)]),
+        ("exp_and_linearlr", [K("LinearLR", start_factor=0.4, end_factor=0.9, total_iters=4),
+                              K("ExponentialLR", gamma=0.9)]),
+        ("step_and_constantlr", [K("StepLR", gamma=0.1, step_size=3), K("ConstantLR", factor=0.4, total_iters=4)]),
+        ("linearlr_and_multistep_lr", [K("MultiStepLR", gamma=0.1, milestones=[2, 5, 9]),
+                                       K("LinearLR", start_factor=0.4, total_iters=4)]),
+        ("cosanneal_and_step_lr", [cos, K("StepLR", gamma=0.1, step_size=3)]),
+        ("cosanneal_and_multistep_lr", [cos, K("MultiStepLR", gamma=0.1, milestones=[2, 5, 9])]),
+        ("cosanneal_and_linearlr", [K("LinearLR", start_factor=0.4, total_iters=4), cos]),
+        ("cosanneal_and_exp_lr", [cos, K("ExponentialLR", gamma=0.1)]),
+    ]
+    for name, children in compound:
+        t("compound_" + name, K("ChainedScheduler", schedulers=children), 10)
+
+    # CyclicLR and OneCycleLR with momentum (lr and momentum both in [1, 5] or [1, 25] there).
+    cyc = dict(base_lr=1, max_lr=5, cycle_momentum=True, base_momentum=1, max_momentum=5)
+    t("cycle_lr_triangular_mode_one_lr", K("CyclicLR", step_size_up=4, mode="triangular", **cyc), 11)
+    t("cycle_lr_triangular_mode_one_lr_no_momentum",
+      K("CyclicLR", base_lr=1, max_lr=5, step_size_up=4, cycle_momentum=False, mode="triangular"), 11)
+    t("cycle_lr_triangular2_mode_one_lr", K("CyclicLR", step_size_up=4, mode="triangular2", **cyc), 22)
+    t("cycle_lr_exp_range_mode_one_lr", K("CyclicLR", step_size_up=4, mode="exp_range", gamma=0.9, **cyc), 13)
+    t("cycle_lr_triangular_mode_step_size_up_down",
+      K("CyclicLR", step_size_up=4, step_size_down=6, mode="triangular", **cyc), 11)
+    t("cycle_lr_triangular2_mode_step_size_up_down",
+      K("CyclicLR", step_size_up=2, step_size_down=6, mode="triangular2", **cyc), 24)
+    t("cycle_lr_exp_range_mode_step_size_up_down",
+      K("CyclicLR", step_size_up=2, step_size_down=6, mode="exp_range", gamma=0.9, **cyc), 13)
+    one = dict(max_lr=25, base_momentum=1, max_momentum=22, total_steps=10)
+    t("onecycle_lr_linear_annealing", K("OneCycleLR", final_div_factor=2, anneal_strategy="linear", **one), 10)
+    t("onecycle_lr_linear_annealing_three_phases",
+      K("OneCycleLR", div_factor=25, anneal_strategy="linear", pct_start=0.4, final_div_factor=4, three_phase=True,
+        **one), 10)
+    t("onecycle_lr_cosine_annealing", K("OneCycleLR", final_div_factor=2, **one), 10)
+
+    # SWALR after another scheduler (swa_start = 5: the other steps 5 times, then SWALR).
+    t("swalr_no_anneal", K("SwitchLR", schedulers=[K("ConstantLR", factor=1.0), K("SWALR", anneal_epochs=1, swa_lr=0.01)],
+                           milestones=[6]), 10)
+    t("swalr_cosine_anneal_after_multiplicative",
+      K("SwitchLR", schedulers=[K("MultiplicativeLR", lr_lambda="0.9"), K("SWALR", anneal_epochs=5, swa_lr=0.01)],
+        milestones=[6]), 15)
+    t("swalr_linear_anneal_after_multiplicative",
+      K("SwitchLR", schedulers=[K("MultiplicativeLR", lr_lambda="0.9"),
+                                K("SWALR", anneal_epochs=4, anneal_strategy="linear", swa_lr=0.01)],
+        milestones=[6]), 15)
+    # test_cosine_then_cyclic (pytorch#21965): a CyclicLR built after a cosine scheduler on
+    # SGD(lr=0.5); the cosine steps while i <= T_max (steps 1..21), the CyclicLR after.
+    t("cosine_then_cyclic",
+      K("SwitchLR", schedulers=[K("CosineAnnealingLR", T_max=20, eta_min=0.1),
+                                K("CyclicLR", base_lr=0.1, max_lr=0.3, step_size_up=1, step_size_down=3)],
+        milestones=[22]), 40, lr=0.5)
 
 
 # ---------------------------------------------------------------------------
