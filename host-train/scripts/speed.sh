@@ -4,7 +4,7 @@
 #   PyTorch, one model | host-train --fuse 1, one model | host-train, the tutorial's 14 runs fused
 # and prints train and eval images/s (model-images/s for the fused group), the ratios to PyTorch, and
 # the fused run's peak memory (maximum resident set size of the whole process).
-#   PYTHON=/root/torch-venv/bin/python host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
+#   PYTHON=<venv with torch>/bin/python host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
 # Needs: a release build of host-train (cargo build --release -p host-train), python3 with torch + numpy,
 # GNU time (/usr/bin/time).
 set -euo pipefail
