@@ -6,7 +6,7 @@
 # and prints the CPU (model name, vector flags), the peak FMA throughput (scripts/fma-peak.sh), train
 # and eval images/s (model-images/s for the fused group) as medians, the ratios to PyTorch, each
 # trainer's share of the FMA peak (28.3 MFLOP per training image), and the fused run's peak memory.
-#   PYTHON=/root/torch-venv/bin/python host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
+#   PYTHON=<a python with torch> host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
 # ISAS="avx512 avx2" chooses the host-train paths (default: every one this CPU has but portable).
 # Needs: a release build of host-train (cargo build --release -p host-train), python3 with torch + numpy,
 # GNU time (/usr/bin/time), cc.

@@ -225,6 +225,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
             sha256: data.sha256.clone(),
+            note: None,
         }),
     };
     let plan_path = store::plan_path(&out);
@@ -359,6 +360,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 group.len()
             ),
         };
+        for m in &job.members {
+            store::record_build(&m.dir)?;
+        }
         train::train_group(&job, &progress)?;
     }
     crate::report::write_all(std::slice::from_ref(&out), &out, !args.no_plots)?;

@@ -122,6 +122,12 @@ struct SuggestArgs {
     /// `table`, or `json`: {"valley": LR, "steep": LR, ...} with null where a rule has no suggestion.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Also draw the curve (raw and smoothed loss, every suggestion) to this file (.png or .svg).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// The plot's title.
+    #[arg(long, default_value = "LR range test")]
+    title: String,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -413,16 +419,15 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         serde_json::to_string_pretty(&file)?.as_bytes(),
     )?;
     let title = format!("LR range test: {} (seed {seed})", run.name);
-    for ext in ["png", "svg"] {
-        plot(&out.join(format!("lr_find.{ext}")), &title, &finder, &raw)?;
-    }
+    let ext = crate::plot::FORMAT;
+    plot(&out.join(format!("lr_find.{ext}")), &title, &finder, &raw)?;
     print!(
         "{} steps, {}\n{}",
         finder.lrs().len(),
         finder.status(),
         table(&finder)
     );
-    eprintln!("written: {}/lr_find.{{csv,json,png,svg}}", out.display());
+    eprintln!("written: {}/lr_find.{{csv,json,{ext}}}", out.display());
     Ok(())
 }
 
@@ -438,6 +443,8 @@ fn plot(path: &Path, title: &str, finder: &Finder, raw: &[f32]) -> Result<()> {
         raw,
         finder.smoothed_losses(),
         &marks,
+        // What `lr = "find"` trains at.
+        sched_core::Suggestion::Valley.name(),
     )
 }
 
@@ -471,5 +478,27 @@ fn suggest(args: SuggestArgs) -> Result<()> {
             table(&finder)
         ),
     }
+    if let Some(out) = &args.plot {
+        plot(out, &args.title, &finder, &raw_losses(&text))?;
+    }
     Ok(())
+}
+
+/// The `loss` column of a curve's CSV (a value that is not a number: NaN, left out of the plot).
+fn raw_losses(csv: &str) -> Vec<f32> {
+    let mut lines = csv.lines();
+    let column = lines
+        .next()
+        .and_then(|h| h.split(',').position(|c| c.trim() == "loss"));
+    let Some(column) = column else {
+        return Vec::new();
+    };
+    lines
+        .map(|l| {
+            l.split(',')
+                .nth(column)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(f32::NAN)
+        })
+        .collect()
 }

@@ -1,11 +1,11 @@
-//! Plots (plotters, PNG and SVG): schedule curves, test accuracy per epoch (one panel per run), final
-//! accuracy (runs sorted, seeds and the study's value marked), paired differences to the reference run.
+//! Plots (plotters; a results set's as PNG): schedule curves, test accuracy per epoch (one panel per
+//! run), final accuracy (runs sorted, seeds and the study's value marked), paired differences to the
+//! reference run. A run keeps one style (colour, marker, dash) in every plot of every set.
 
 use crate::store::Group;
 use anyhow::{anyhow, bail, Context, Result};
-use plotters::coord::combinators::WithKeyPoints;
-use plotters::coord::ranged1d::SegmentedCoord;
-use plotters::coord::types::{RangedCoordf32, RangedCoordf64, RangedCoordi32, RangedCoordusize};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::types::{RangedCoordf32, RangedCoordf64};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -81,111 +81,221 @@ fn range(v: impl Iterator<Item = f32>) -> (f32, f32) {
     (lo - pad, hi + pad)
 }
 
+/// Text sizes in pixels at the PNG's size (tick text at least 12 px, as the issue on legibility asks).
+const TITLE_PX: u32 = 24;
+const CAPTION_PX: u32 = 16;
+const TICK_PX: u32 = 16;
+const PANEL_TITLE_PX: u32 = 16;
+const PANEL_TICK_PX: u32 = 13;
+
+/// The reference run's line in every other panel: a grey with 4.5:1 contrast on white.
+const REFERENCE_GREY: RGBColor = RGBColor(0x76, 0x76, 0x76);
+/// The study's single PyTorch run, as a cross (no run has this colour).
+const STUDY_RED: RGBColor = RGBColor(0xC0, 0x00, 0x00);
+
+/// A plot's heading: a short title and, under it, a caption line with the details. Returns the
+/// area below both.
+fn heading<'a, DB: DrawingBackend>(
+    a: &Area<'a, DB>,
+    title: &str,
+    caption: &str,
+) -> Result<Area<'a, DB>> {
+    let height = if caption.is_empty() { 40 } else { 66 };
+    let (top, body) = a.split_vertically(height);
+    top.draw_text(
+        title,
+        &("sans-serif", TITLE_PX).into_text_style(&top),
+        (12, 8),
+    )
+    .map_err(err)?;
+    if !caption.is_empty() {
+        let style = ("sans-serif", CAPTION_PX)
+            .into_font()
+            .color(&RGBColor(0x40, 0x40, 0x40));
+        top.draw_text(caption, &style, (12, 40)).map_err(err)?;
+    }
+    Ok(body)
+}
+
+/// One lr panel: the lr on a log axis over `lr_range`, and below it, when `momentum_range` is
+/// given, the momentum on its own linear axis.
 fn lr_panel<DB: DrawingBackend>(
     area: &Area<'_, DB>,
     title: &str,
     lrs: &[f32],
     momenta: &[f32],
-    font: u32,
+    style: RunStyle,
+    (lr_range, momentum_range): ((f32, f32), Option<(f32, f32)>),
+    (title_px, tick_px): (u32, u32),
 ) -> Result<()> {
     let n = lrs.len().max(2);
-    let (lo, hi) = range(lrs.iter().copied());
-    let (mlo, mhi) = range(momenta.iter().copied());
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", font))
+    let (top, bottom) = match momentum_range {
+        Some(_) => {
+            let h = area.dim_in_pixel().1;
+            let (t, b) = area.split_vertically(h * 64 / 100);
+            (t, Some(b))
+        }
+        None => (area.clone(), None),
+    };
+    let x_area = |has_below: bool| if has_below { 0 } else { tick_px * 2 + 14 };
+    let mut chart = ChartBuilder::on(&top)
+        .caption(title, ("sans-serif", title_px))
         .margin(8)
-        .x_label_area_size(40)
-        .y_label_area_size(85)
-        .right_y_label_area_size(if momenta.iter().any(|&m| m != 0.0) {
-            70
-        } else {
-            0
-        })
-        .build_cartesian_2d(0f32..(n - 1) as f32, lo..hi)
-        .map_err(err)?
-        .set_secondary_coord(0f32..(n - 1) as f32, mlo..mhi);
-    chart
-        .configure_mesh()
-        .x_desc("optimizer step")
-        .y_desc("lr")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.3e}"))
-        .label_style(("sans-serif", font.saturating_sub(6).max(9)))
-        .draw()
+        .x_label_area_size(x_area(bottom.is_some()))
+        .y_label_area_size(tick_px * 5)
+        .build_cartesian_2d(0f32..(n - 1) as f32, (lr_range.0..lr_range.1).log_scale())
         .map_err(err)?;
-    chart
-        .draw_series(LineSeries::new(
-            lrs.iter().enumerate().map(|(i, &v)| (i as f32, v)),
-            BLUE.stroke_width(2),
-        ))
-        .map_err(err)?
-        .label("lr")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
-    if momenta.iter().any(|&m| m != 0.0) {
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc("lr")
+        .y_labels(4)
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .light_line_style(WHITE)
+        .label_style(("sans-serif", tick_px))
+        .axis_desc_style(("sans-serif", tick_px));
+    if bottom.is_some() {
+        mesh.x_labels(0);
+    } else {
+        mesh.x_desc("optimizer step")
+            .axis_desc_style(("sans-serif", tick_px))
+            .x_labels(5)
+            .x_label_formatter(&|v| format!("{v:.0}"));
+    }
+    mesh.draw().map_err(err)?;
+    // An lr under the axis's floor (the last steps of a one-cycle) leaves the panel at the bottom.
+    let points: Vec<(f32, f32)> = lrs
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i as f32, v))
+        .collect();
+    for part in clip_below(&points, lr_range.0) {
         chart
-            .configure_secondary_axes()
+            .draw_series(LineSeries::new(part, style.color.stroke_width(2)))
+            .map_err(err)?;
+    }
+    if let (Some(b), Some((mlo, mhi))) = (bottom, momentum_range) {
+        let mut m = ChartBuilder::on(&b)
+            .margin_left(8)
+            .margin_right(8)
+            .margin_bottom(8)
+            .x_label_area_size(tick_px * 2 + 14)
+            .y_label_area_size(tick_px * 5)
+            .build_cartesian_2d(0f32..(n - 1) as f32, mlo..mhi)
+            .map_err(err)?;
+        m.configure_mesh()
+            .x_desc("optimizer step")
             .y_desc("momentum")
-            .y_label_formatter(&|v| format!("{v:.3}"))
-            .label_style(("sans-serif", font.saturating_sub(6).max(9)))
+            .light_line_style(WHITE)
+            .axis_desc_style(("sans-serif", tick_px))
+            .x_labels(5)
+            .y_labels(3)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style(("sans-serif", tick_px))
             .draw()
             .map_err(err)?;
-        chart
-            .draw_secondary_series(LineSeries::new(
-                momenta.iter().enumerate().map(|(i, &v)| (i as f32, v)),
-                RED.stroke_width(1),
-            ))
-            .map_err(err)?
-            .label("momentum")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        m.draw_series(LineSeries::new(
+            momenta.iter().enumerate().map(|(i, &v)| (i as f32, v)),
+            style.color.stroke_width(2),
+        ))
+        .map_err(err)?;
     }
     Ok(())
 }
 
-/// Draws one schedule's lr and momentum against the optimizer step (.png or .svg).
+/// The lr range (log axis, so positive values only) and, when any momentum is not 0, the momentum
+/// range, over every run's trace: shared by all panels so that heights compare.
+fn lr_ranges<'a>(
+    traces: impl Iterator<Item = (&'a [f32], &'a [f32])> + Clone,
+) -> ((f32, f32), Option<(f32, f32)>) {
+    let positive = traces
+        .clone()
+        .flat_map(|(l, _)| l.iter().copied())
+        .filter(|&v| v > 0.0 && v.is_finite());
+    let (lo, hi) = positive.fold((f32::INFINITY, 0f32), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    // Three decades under the highest lr: a one-cycle's last steps (down to 1e-4 of its start)
+    // would otherwise flatten every other curve.
+    let lo = lo.max(hi / 1e3);
+    let lr = if lo.is_finite() {
+        (lo / 1.25, hi.max(lo * 1.01) * 1.25)
+    } else {
+        (1e-4, 1.0)
+    };
+    let momenta: Vec<f32> = traces.flat_map(|(_, m)| m.iter().copied()).collect();
+    let momentum = momenta.iter().any(|&m| m != 0.0).then(|| {
+        let hi = momenta.iter().copied().fold(0f32, f32::max);
+        (0.0, (hi * 1.05).max(0.1))
+    });
+    (lr, momentum)
+}
+
+/// Draws one schedule's lr (log axis) and momentum (its own axis) against the optimizer step
+/// (.png or .svg).
 pub fn schedule_curve(path: &Path, title: &str, lrs: &[f32], momenta: &[f32]) -> Result<()> {
     if lrs.is_empty() {
         bail!("cannot plot {}: no steps", path.display());
     }
-    fn f<DB: DrawingBackend>(
-        a: &Area<'_, DB>,
-        title: &str,
-        lrs: &[f32],
-        momenta: &[f32],
-    ) -> Result<()> {
-        lr_panel(a, title, lrs, momenta, 22)
-    }
-    render_both!(path, (900, 500), |a| f(a, title, lrs, momenta))
+    let ranges = lr_ranges(std::iter::once((lrs, momenta)));
+    let style = RunStyle {
+        color: PALETTE[1],
+        marker: Marker::Circle,
+        dash: Dash::Solid,
+    };
+    render_both!(path, (900, 560), |a| lr_panel(
+        a,
+        title,
+        lrs,
+        momenta,
+        style,
+        ranges,
+        (22, TICK_PX)
+    ))
 }
 
 fn lr_grid<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
+    let styles = run_styles(groups);
+    let order = display_order(groups);
+    let ranges = lr_ranges(groups.iter().map(|g| {
+        (
+            g.pairs[0].trace_lr.as_slice(),
+            g.pairs[0].trace_momentum.as_slice(),
+        )
+    }));
+    let body = heading(
+        a,
+        "Learning rate and momentum per step",
+        "lr on one log axis for all panels (3 decades: lower values leave at the bottom); momentum on its own axis; first seed where seeds differ",
+    )?;
     let cols = 3usize;
     let rows = groups.len().div_ceil(cols);
-    let cells = a.split_evenly((rows, cols));
-    for (g, cell) in groups.iter().zip(cells.iter()) {
-        let p = g.pairs[0];
-        lr_panel(cell, &g.name, &p.trace_lr, &p.trace_momentum, 14)?;
+    let cells = body.split_evenly((rows, cols));
+    for (&i, cell) in order.iter().zip(cells.iter()) {
+        let p = groups[i].pairs[0];
+        lr_panel(
+            cell,
+            &short_name(&groups[i].name),
+            &p.trace_lr,
+            &p.trace_momentum,
+            styles[i],
+            ranges,
+            (PANEL_TITLE_PX, PANEL_TICK_PX),
+        )?;
     }
     Ok(())
 }
 
-/// Line colours for runs: the Okabe–Ito colour-blind-safe set without its yellow and sky blue (too
-/// pale on white) and with its orange darkened, so each has at least 3:1 contrast on white.
-pub const PALETTE: [RGBColor; 6] = [
+/// Run colours: Okabe–Ito's colour-blind-safe set without its yellow and sky blue (too pale on
+/// white), its reddish purple darkened, and a purple added; each has at least 3:1 contrast on white.
+pub const PALETTE: [RGBColor; 7] = [
     RGBColor(0x00, 0x00, 0x00),
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xD5, 0x5E, 0x00),
     RGBColor(0x00, 0x9E, 0x73),
-    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0xB0, 0x40, 0x8A),
     RGBColor(0xA6, 0x6A, 0x00),
+    RGBColor(0x6A, 0x3D, 0x9A),
 ];
 
-/// Line styles that extend the palette beyond 6 runs.
+/// Line styles, one per marker, so that lines differ where colours repeat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dash {
     Solid,
@@ -193,10 +303,78 @@ pub enum Dash {
     Dotted,
 }
 
-/// The colour and line style of the run at `index` in config order: the same in every plot.
-pub fn run_style(index: usize) -> (RGBColor, Dash) {
-    let dash = [Dash::Solid, Dash::Dashed, Dash::Dotted][(index / PALETTE.len()) % 3];
-    (PALETTE[index % PALETTE.len()], dash)
+/// Point markers that extend the palette beyond 7 runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    Circle,
+    Square,
+    Triangle,
+}
+
+/// A run's look: the same for a run name in every plot of every results set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunStyle {
+    pub color: RGBColor,
+    pub marker: Marker,
+    pub dash: Dash,
+}
+
+/// The style with number `k`: colour `k mod 7`, then marker and dash by `k / 7`.
+pub fn style(k: usize) -> RunStyle {
+    let shape = (k / PALETTE.len()) % 3;
+    RunStyle {
+        color: PALETTE[k % PALETTE.len()],
+        marker: [Marker::Circle, Marker::Square, Marker::Triangle][shape],
+        dash: [Dash::Solid, Dash::Dashed, Dash::Dotted][shape],
+    }
+}
+
+/// Runs with a fixed style number, so that a run looks the same in every results set: the study's
+/// 14 runs in the preset's order, its ablations, and the LR range test runs.
+const KNOWN_RUNS: [&str; 20] = [
+    "Constant Learning Rate",
+    "Step LR Scheduler Epochs",
+    "Step LR Scheduler Batches",
+    "MultiStep LR Scheduler Epochs",
+    "Multiplicative LR Scheduler Epochs",
+    "Lambda LR Scheduler Epochs",
+    "Exponential LR Scheduler Epochs",
+    "One Cycle LR Scheduler Batches",
+    "Cyclic LR Scheduler Batches",
+    "Cosine Annealing LR Scheduler Epochs",
+    "Cosine Annealing With Warm Restarts Scheduler Epochs",
+    "Reduce LR On Plateau Scheduler",
+    "Combining Multiple LR Schedulers Epochs V1",
+    "Combining Multiple LR Schedulers Epochs V2",
+    "One Cycle LR Scheduler Batches, cycle_momentum = false",
+    "Cyclic LR Scheduler Batches, cycle_momentum = false",
+    "Constant Learning Rate, SGD momentum 0.9",
+    "LR finder + One Cycle",
+    "LR finder (minimum) + One Cycle",
+    "LR finder (steep) + One Cycle",
+];
+
+/// Each group's style: a known run's own; other runs take the lowest style numbers no run of this
+/// set uses, in config order (distinct within the set for up to 21 runs).
+pub fn run_styles(groups: &[Group]) -> Vec<RunStyle> {
+    let known: Vec<Option<usize>> = groups
+        .iter()
+        .map(|g| KNOWN_RUNS.iter().position(|k| *k == g.name))
+        .collect();
+    let mut free = (0..).filter(|k| !known.contains(&Some(*k)));
+    known
+        .iter()
+        .map(|k| style(k.unwrap_or_else(|| free.next().unwrap_or(0))))
+        .collect()
+}
+
+/// A run name short enough for a panel title.
+fn short_name(name: &str) -> String {
+    name.replace("Combining Multiple LR Schedulers Epochs", "Chained")
+        .replace(" LR Scheduler", "")
+        .replace(" Scheduler", "")
+        .replace("Learning Rate", "LR")
+        .replace("cycle_momentum = false", "no momentum cycle")
 }
 
 /// WCAG contrast ratio of `c` against white (the palette test checks every colour against 3:1).
@@ -224,15 +402,32 @@ pub fn integer_ticks(lo: i32, hi: i32, max: usize) -> Vec<i32> {
     (lo..=hi).step_by(step).collect()
 }
 
-/// Group indices ordered by mean final accuracy, best first (ties in config order).
-pub fn by_mean_accuracy(groups: &[Group]) -> Vec<usize> {
+/// Whether a run is one of the study's own (else an ablation or an addition): drawn as a group.
+fn in_study(g: &Group) -> bool {
+    crate::report::study_accuracy(&g.name).is_some()
+}
+
+/// The order every plot lists runs in: the study's runs by mean final accuracy, best first, then
+/// the runs not in the study (ablations, additions) the same way (ties in config order).
+pub fn display_order(groups: &[Group]) -> Vec<usize> {
     let mean = |g: &Group| g.mean_std(|r| r.final_accuracy as f64).0;
     let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.sort_by(|&a, &b| mean(&groups[b]).total_cmp(&mean(&groups[a])));
+    order.sort_by(|&a, &b| {
+        (!in_study(&groups[a]))
+            .cmp(&!in_study(&groups[b]))
+            .then(mean(&groups[b]).total_cmp(&mean(&groups[a])))
+    });
     order
 }
 
-/// The note a title carries when a value axis does not start at zero.
+/// How many runs of `order` lead before the first run not in the study, when the set mixes both
+/// (where the plots draw a rule between the two groups).
+fn study_rows(groups: &[Group], order: &[usize]) -> Option<usize> {
+    let k = order.iter().take_while(|&&i| in_study(&groups[i])).count();
+    (k > 0 && k < order.len()).then_some(k)
+}
+
+/// The note a caption carries when a value axis does not start at zero.
 pub fn axis_note(lo: f64, hi: f64) -> String {
     if lo > 0.0 {
         format!("; axis {lo:.3} to {hi:.3}, not from 0")
@@ -241,30 +436,57 @@ pub fn axis_note(lo: f64, hi: f64) -> String {
     }
 }
 
-type EpochChart<'a, 'b, DB> =
-    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<RangedCoordi32>, RangedCoordf32>>;
+/// The parts of a polyline at or above `lo`, cut where it crosses `lo` (points below the axis
+/// would be drawn outside the panel).
+fn clip_below(points: &[(f32, f32)], lo: f32) -> Vec<Vec<(f32, f32)>> {
+    let mut parts: Vec<Vec<(f32, f32)>> = Vec::new();
+    let mut current: Vec<(f32, f32)> = Vec::new();
+    for (k, &(x, y)) in points.iter().enumerate() {
+        let above = y >= lo;
+        if k > 0 {
+            let (px, py) = points[k - 1];
+            if (py >= lo) != above {
+                let t = (lo - py) / (y - py);
+                current.push((px + t * (x - px), lo));
+                if !above {
+                    parts.push(std::mem::take(&mut current));
+                }
+            }
+        }
+        if above {
+            current.push((x, y));
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
 
-/// A run's line in an epoch panel, in its colour and line style.
+/// A run's line in an epoch panel, in its colour and line style, cut at the panel's floor `lo`.
 fn epoch_line<DB: DrawingBackend>(
-    chart: &mut EpochChart<'_, '_, DB>,
-    points: Vec<(i32, f32)>,
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
+    points: &[(i32, f32)],
+    lo: f32,
     color: RGBAColor,
     dash: Dash,
     width: u32,
 ) -> Result<()> {
     let style = color.stroke_width(width);
-    match dash {
-        Dash::Solid => chart
-            .draw_series(LineSeries::new(points, style))
-            .map(|_| ()),
-        Dash::Dashed => chart
-            .draw_series(DashedLineSeries::new(points, 9, 5, style))
-            .map(|_| ()),
-        Dash::Dotted => chart
-            .draw_series(DashedLineSeries::new(points, 2, 4, style))
-            .map(|_| ()),
+    let points: Vec<(f32, f32)> = points.iter().map(|&(x, y)| (x as f32, y)).collect();
+    for part in clip_below(&points, lo) {
+        match dash {
+            Dash::Solid => chart.draw_series(LineSeries::new(part, style)).map(|_| ()),
+            Dash::Dashed => chart
+                .draw_series(DashedLineSeries::new(part, 9, 5, style))
+                .map(|_| ()),
+            Dash::Dotted => chart
+                .draw_series(DashedLineSeries::new(part, 2, 4, style))
+                .map(|_| ()),
+        }
+        .map_err(err)?;
     }
-    .map_err(err)
+    Ok(())
 }
 
 /// (epoch, test accuracy) points of one curve.
@@ -296,66 +518,78 @@ fn epoch_curves(g: &Group) -> (Curve, Vec<Curve>) {
     (mean, seeds)
 }
 
+/// The first epoch whose accuracies set the per-epoch panels' floor: from a third of the way in,
+/// so the final spread fills the panel while the first epochs' climb runs in from below.
+fn floor_epoch(epochs: i32) -> i32 {
+    (epochs / 3).max(2).min(epochs)
+}
+
 /// Test accuracy per epoch, one panel per run with shared axes: the run's seeds faint, their mean
 /// bold, and the reference run's mean in grey in every other panel.
 fn accuracy_panels<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
     let curves: Vec<_> = groups.iter().map(epoch_curves).collect();
+    let styles = run_styles(groups);
+    let order = display_order(groups);
     let epochs = curves
         .iter()
         .flat_map(|(m, _)| m.last().map(|p| p.0))
         .max()
         .unwrap_or(1)
         .max(2);
+    let from = floor_epoch(epochs);
     let (lo, hi) = range(
         curves
             .iter()
-            .flat_map(|(m, seeds)| m.iter().chain(seeds.iter().flatten()).map(|p| p.1)),
+            .flat_map(|(m, seeds)| m.iter().chain(seeds.iter().flatten()))
+            .filter(|p| p.0 >= from)
+            .map(|p| p.1),
     );
     let reference = groups
         .iter()
         .position(|g| g.name == crate::report::REFERENCE_RUN);
     let cols = panel_columns(groups.len());
     let rows = groups.len().div_ceil(cols);
-    let (title, body) = a.split_vertically(40);
-    title
-        .titled(
-            &format!(
-                "Test accuracy per epoch (bold: mean over seeds, faint: each seed, grey: {}){}",
-                reference.map_or("-", |r| groups[r].name.as_str()),
-                axis_note(lo as f64, hi as f64)
-            ),
-            ("sans-serif", 20),
-        )
-        .map_err(err)?;
+    let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
+    let mut caption = format!("bold: mean over {seeds} seed(s); faint: each seed");
+    if let Some(r) = reference {
+        caption += &format!("; grey: {}", groups[r].name);
+    }
+    caption += &format!(
+        "; axis {lo:.2} to {hi:.2}, set by epochs {from} to {epochs} (earlier epochs run in from below)"
+    );
+    let body = heading(a, "Test accuracy per epoch", &caption)?;
     let cells = body.split_evenly((rows, cols));
-    for (i, ((g, (mean, seeds)), cell)) in groups.iter().zip(&curves).zip(cells.iter()).enumerate()
-    {
-        let (color, dash) = run_style(i);
+    for (&i, cell) in order.iter().zip(cells.iter()) {
+        let (g, (mean, seeds)) = (&groups[i], &curves[i]);
+        let style = styles[i];
         let mut chart = ChartBuilder::on(cell)
-            .caption(&g.name, ("sans-serif", 13))
+            .caption(short_name(&g.name), ("sans-serif", PANEL_TITLE_PX))
             .margin(6)
-            .x_label_area_size(22)
-            .y_label_area_size(42)
-            .build_cartesian_2d(
-                (1..epochs).with_key_points(integer_ticks(1, epochs, 8)),
-                lo..hi,
-            )
+            .x_label_area_size(PANEL_TICK_PX * 2 + 12)
+            .y_label_area_size(PANEL_TICK_PX * 3 + 16)
+            .build_cartesian_2d(1f32..epochs as f32, lo..hi)
             .map_err(err)?;
+        let ticks = integer_ticks(1, epochs, 6);
         chart
             .configure_mesh()
-            .y_labels(5)
+            .x_labels(ticks.len())
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_labels(4)
             .y_label_formatter(&|v| format!("{v:.2}"))
-            .label_style(("sans-serif", 11))
+            .x_desc("epoch")
+            .light_line_style(WHITE)
+            .label_style(("sans-serif", PANEL_TICK_PX))
+            .axis_desc_style(("sans-serif", PANEL_TICK_PX))
             .draw()
             .map_err(err)?;
         if let Some(r) = reference.filter(|&r| r != i) {
-            let grey = RGBColor(150, 150, 150).to_rgba();
-            epoch_line(&mut chart, curves[r].0.clone(), grey, Dash::Solid, 2)?;
+            let grey = REFERENCE_GREY.to_rgba();
+            epoch_line(&mut chart, &curves[r].0, lo, grey, Dash::Solid, 2)?;
         }
         for s in seeds {
-            epoch_line(&mut chart, s.clone(), color.mix(0.35), Dash::Solid, 1)?;
+            epoch_line(&mut chart, s, lo, style.color.mix(0.35), Dash::Solid, 1)?;
         }
-        epoch_line(&mut chart, mean.clone(), color.to_rgba(), dash, 3)?;
+        epoch_line(&mut chart, mean, lo, style.color.to_rgba(), style.dash, 3)?;
     }
     Ok(())
 }
@@ -365,43 +599,136 @@ fn panel_columns(runs: usize) -> usize {
     (if runs > 9 { 4 } else { 3 }).min(runs.max(1))
 }
 
-type RowChart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+type RowChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// A chart of one row per name (`names[0]` at the bottom) over the value axis `x`, with its mesh.
+/// A chart of one row per name (`names[0]` at the top) over the value axis `x`, with its mesh and,
+/// after `rule_after` rows, a rule between the study's runs and the others.
 fn rows_chart<'a, DB: DrawingBackend>(
     a: &'a Area<'_, DB>,
-    caption: &str,
     x_desc: &str,
     x: std::ops::Range<f64>,
-    names: &[String],
+    names: &'a [String],
+    rule_after: Option<usize>,
 ) -> Result<RowChart<'a, DB>> {
     let n = names.len().max(1);
+    let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(10);
     let mut chart = ChartBuilder::on(a)
-        .caption(caption, ("sans-serif", 18))
         .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(390)
-        .build_cartesian_2d(x, (0..n).into_segmented())
+        .margin_right(24)
+        .x_label_area_size(TICK_PX * 3 + 10)
+        .y_label_area_size((longest as u32 * TICK_PX * 52 / 100).clamp(120, 560))
+        // Row k is centred on y = n - 1 - k: the first name on top, no empty row.
+        .build_cartesian_2d(x, -0.6..(n as f64 - 0.4))
         .map_err(err)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .x_desc(x_desc)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(row) => names.get(*row).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        // Rounded to what the ticks can show, so that 0 does not print as -0.0.
+        .x_label_formatter(&|v| format!("{}", (v * 1e6).round() / 1e6 + 0.0))
         .y_labels(n)
+        .y_label_formatter(&|v| {
+            let k = n as f64 - 1.0 - v.round();
+            let on_row = (v - v.round()).abs() < 1e-6;
+            match names.get(k as usize) {
+                Some(s) if on_row && k >= 0.0 => s.clone(),
+                _ => String::new(),
+            }
+        })
+        .label_style(("sans-serif", TICK_PX))
+        .axis_desc_style(("sans-serif", TICK_PX))
         .draw()
         .map_err(err)?;
+    if let Some(k) = rule_after {
+        let y = n as f64 - 0.5 - k as f64;
+        let grey = RGBColor(0x60, 0x60, 0x60);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(chart.x_range().start, y), (chart.x_range().end, y)],
+                grey.stroke_width(2),
+            )))
+            .map_err(err)?;
+    }
     Ok(chart)
 }
 
-/// Final test accuracy per run, best first: mean (filled dot) ± std (bar), each seed (hollow dot), and
-/// the study's single run (red cross).
+/// The y coordinate of row `k` of `n` (row 0 on top).
+fn row_y(k: usize, n: usize) -> f64 {
+    (n - 1 - k) as f64
+}
+
+/// A run's marker at `(x, y)`: filled, or hollow for single seeds.
+fn marker<DB: DrawingBackend>(
+    chart: &mut RowChart<'_, DB>,
+    (x, y): (f64, f64),
+    style: RunStyle,
+    size: i32,
+    filled: bool,
+) -> Result<()> {
+    let s = if filled {
+        style.color.filled()
+    } else {
+        style.color.stroke_width(2)
+    };
+    let c = (x, y);
+    match style.marker {
+        Marker::Circle => chart
+            .draw_series(std::iter::once(Circle::new(c, size, s)))
+            .map(|_| ()),
+        Marker::Square => chart
+            .draw_series(std::iter::once(
+                EmptyElement::at(c) + Rectangle::new([(-size, -size), (size, size)], s),
+            ))
+            .map(|_| ()),
+        Marker::Triangle => chart
+            .draw_series(std::iter::once(TriangleMarker::new(c, size + 1, s)))
+            .map(|_| ()),
+    }
+    .map_err(err)
+}
+
+/// A horizontal interval at row `y` from `lo` to `hi`, clipped to the axis `[x0, x1]` with an
+/// arrow head where it is cut.
+fn interval<DB: DrawingBackend>(
+    chart: &mut RowChart<'_, DB>,
+    y: f64,
+    (lo, hi): (f64, f64),
+    (x0, x1): (f64, f64),
+    color: RGBColor,
+) -> Result<()> {
+    let (a, b) = (lo.max(x0), hi.min(x1));
+    let line = color.stroke_width(3);
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(a, y), (b, y)],
+            line,
+        )))
+        .map_err(err)?;
+    for (end, cut, dir) in [(a, lo < x0, -1), (b, hi > x1, 1)] {
+        let head: Vec<(i32, i32)> = if cut {
+            vec![(0, -7), (10 * dir, 0), (0, 7)]
+        } else {
+            vec![(0, -8), (0, 8)]
+        };
+        let shape = EmptyElement::at((end, y))
+            + Polygon::new(
+                if cut {
+                    head
+                } else {
+                    vec![(-1, -8), (1, -8), (1, 8), (-1, 8)]
+                },
+                color.filled(),
+            );
+        chart.draw_series(std::iter::once(shape)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Final test accuracy per run, best first: mean (filled marker) ± std (bar), each seed (hollow
+/// marker), and the study's single run (red cross).
 fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
-    let order = by_mean_accuracy(groups);
+    let order = display_order(groups);
+    let styles = run_styles(groups);
     let stats: Vec<(f64, f64)> = groups
         .iter()
         .map(|g| {
@@ -426,57 +753,63 @@ fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Res
     let (lo, hi) = (lo as f64, hi as f64);
     let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let n = groups.len();
-    // Segment 0 is at the bottom: list the best last so that it is drawn on top.
-    let names: Vec<String> = order
-        .iter()
-        .rev()
-        .map(|&i| groups[i].name.clone())
-        .collect();
-    let caption = format!(
-        "Final test accuracy, best first: mean ± std over {seeds} seed(s), hollow: each seed, red ×: the study's single run{}",
-        axis_note(lo, hi)
-    );
-    let mut chart = rows_chart(a, &caption, "test accuracy", lo..hi, &names)?;
+    let names: Vec<String> = order.iter().map(|&i| groups[i].name.clone()).collect();
+    let rule = study_rows(groups, &order);
+    let mut caption = if seeds >= 2 {
+        format!("filled: mean ± std over {seeds} seeds; hollow: each seed")
+    } else {
+        "one seed".to_string()
+    };
+    if study.iter().any(Option::is_some) {
+        caption += "; red ×: the study's single PyTorch run";
+    }
+    if rule.is_some() {
+        caption += "; below the rule: runs not in the study";
+    }
+    caption += &axis_note(lo, hi);
+    let body = heading(a, "Final test accuracy", &caption)?;
+    let mut chart = rows_chart(&body, "test accuracy", lo..hi, &names, rule)?;
     for (row, &i) in order.iter().enumerate() {
-        let (color, _) = run_style(i);
+        let style = styles[i];
         let (m, s) = stats[i];
-        let y = SegmentValue::CenterOf(n - 1 - row);
+        let y = row_y(row, n);
         if s > 0.0 {
-            chart
-                .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                    y.clone(),
-                    m - s,
-                    m,
-                    m + s,
-                    color.stroke_width(2),
-                    10,
-                )))
-                .map_err(err)?;
+            interval(&mut chart, y, (m - s, m + s), (lo, hi), style.color)?;
         }
-        chart
-            .draw_series(groups[i].pairs.iter().map(|p| {
-                Circle::new(
-                    (p.final_accuracy as f64, y.clone()),
-                    4,
-                    color.stroke_width(1),
-                )
-            }))
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Circle::new(
-                (m, y.clone()),
-                6,
-                color.filled(),
-            )))
-            .map_err(err)?;
+        if seeds >= 2 {
+            for p in &groups[i].pairs {
+                marker(&mut chart, (p.final_accuracy as f64, y), style, 5, false)?;
+            }
+        }
+        marker(&mut chart, (m, y), style, 7, true)?;
         if let Some(v) = study[i] {
-            let red = RGBColor(0xC0, 0x00, 0x00).stroke_width(3);
             chart
-                .draw_series(std::iter::once(Cross::new((v, y), 7, red)))
+                .draw_series(std::iter::once(Cross::new(
+                    (v, y),
+                    7,
+                    STUDY_RED.stroke_width(3),
+                )))
                 .map_err(err)?;
         }
     }
     Ok(())
+}
+
+/// The value axis of a forest plot: every mean and 0, widened by the typical interval, so that
+/// one outlier's wide interval is cut (with an arrow) rather than squeezing every other row.
+fn forest_range(rows: &[(f64, f64)]) -> (f64, f64) {
+    let mut halves: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    halves.sort_by(f64::total_cmp);
+    let typical = halves.get(halves.len() / 2).copied().unwrap_or(0.0);
+    let (mut lo, mut hi) = (0f64, 0f64);
+    for &(m, h) in rows {
+        // Each interval counts up to three typical half-widths.
+        let h = h.min(3.0 * typical);
+        lo = lo.min(m - h);
+        hi = hi.max(m + h);
+    }
+    let pad = (hi - lo).max(1e-6) * 0.05;
+    (lo - pad, hi + pad)
 }
 
 /// Paired differences of final accuracy to the reference run, with 95% t intervals (needs >= 2 seeds).
@@ -485,114 +818,114 @@ fn paired_differences<DB: DrawingBackend>(
     groups: &[Group],
     reference: usize,
 ) -> Result<()> {
-    let mut rows: Vec<(usize, crate::report::PairedDiff)> = groups
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != reference)
-        .filter_map(|(i, g)| {
-            crate::report::paired_diff(g, &groups[reference], |p| p.final_accuracy as f64)
+    let styles = run_styles(groups);
+    let rows: Vec<(usize, crate::report::PairedDiff)> = display_order(groups)
+        .into_iter()
+        .filter(|&i| i != reference)
+        .filter_map(|i| {
+            crate::report::paired_diff(&groups[i], &groups[reference], |p| p.final_accuracy as f64)
                 .filter(|d| d.half_width.is_some())
                 .map(|d| (i, d))
         })
         .collect();
-    rows.sort_by(|a, b| b.1.mean.total_cmp(&a.1.mean));
-    let ends = rows.iter().flat_map(|(_, d)| {
-        let h = d.half_width.unwrap_or(0.0);
-        [d.mean - h, d.mean + h]
-    });
-    let (lo, hi) = range(ends.chain([0.0]).map(|v| v as f32));
-    let (lo, hi) = (lo as f64, hi as f64);
-    let n = rows.len().max(1);
-    let names: Vec<String> = rows
-        .iter()
-        .rev()
-        .map(|(i, _)| groups[*i].name.clone())
-        .collect();
-    let seeds = rows.iter().map(|(_, d)| d.n).max().unwrap_or(0);
-    let caption = format!(
-        "Final test accuracy minus {} (same seed: same weights and batches), mean and 95% t interval over {seeds} seeds",
-        groups[reference].name
+    let (lo, hi) = forest_range(
+        &rows
+            .iter()
+            .map(|(_, d)| (d.mean, d.half_width.unwrap_or(0.0)))
+            .collect::<Vec<_>>(),
     );
-    let x_desc = "paired difference in test accuracy";
-    let mut chart = rows_chart(a, &caption, x_desc, lo..hi, &names)?;
+    let n = rows.len().max(1);
+    let names: Vec<String> = rows.iter().map(|(i, _)| groups[*i].name.clone()).collect();
+    let order: Vec<usize> = rows.iter().map(|(i, _)| *i).collect();
+    let rule = study_rows(groups, &order);
+    let seeds = rows.iter().map(|(_, d)| d.n).max().unwrap_or(0);
+    let mut caption = format!(
+        "minus {} on the same seed (same weights and batches): mean and 95% t interval over {seeds} seeds",
+        short_name(&groups[reference].name)
+    );
+    if rule.is_some() {
+        caption += "; below the rule: runs not in the study";
+    }
+    let body = heading(a, "Paired difference to Constant", &caption)?;
+    let x_desc = "difference in final test accuracy (arrow: interval cut at the axis)";
+    let mut chart = rows_chart(&body, x_desc, lo..hi, &names, rule)?;
     chart
         .draw_series(DashedLineSeries::new(
-            [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
+            [(0.0, -0.6), (0.0, n as f64 - 0.4)],
             6,
             4,
-            RGBColor(120, 120, 120).stroke_width(1),
+            REFERENCE_GREY.stroke_width(2),
         ))
         .map_err(err)?;
     for (row, (i, d)) in rows.iter().enumerate() {
-        let (color, _) = run_style(*i);
+        let style = styles[*i];
         let h = d.half_width.unwrap_or(0.0);
-        let y = SegmentValue::CenterOf(n - 1 - row);
-        chart
-            .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                y.clone(),
-                d.mean - h,
-                d.mean,
-                d.mean + h,
-                color.stroke_width(2),
-                10,
-            )))
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Circle::new((d.mean, y), 6, color.filled())))
-            .map_err(err)?;
+        let y = row_y(row, n);
+        interval(
+            &mut chart,
+            y,
+            (d.mean - h, d.mean + h),
+            (lo, hi),
+            style.color,
+        )?;
+        marker(&mut chart, (d.mean, y), style, 7, true)?;
     }
     Ok(())
 }
 
-/// All the bench plots under `dir`: one LR curve per run, the LR grid, accuracy per epoch, final bars.
+/// The format of a results set's plots: PNG only. One format keeps a set light (no second copy of
+/// every plot); PNG because its text is rendered here, the same in every viewer, at a known pixel
+/// size, while an SVG's text depends on the viewer's fonts. `curve --plot` still writes either.
+pub const FORMAT: &str = "png";
+
+/// The file stems of a results set's plots (`paired`: with the paired differences, drawn when the
+/// set has the reference run and 2 or more seeds).
+pub fn names(paired: bool) -> Vec<&'static str> {
+    let mut n = vec!["final_accuracy", "test_accuracy", "lr_grid"];
+    if paired {
+        n.insert(1, "paired_differences");
+    }
+    n
+}
+
+/// All the bench plots under `dir`: final accuracy, the paired differences (2 or more seeds),
+/// accuracy per epoch and the LR grid. No plot per run: the grid shows every run's lr and momentum,
+/// and `curve --plot` draws one large.
 pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
-    for ext in ["png", "svg"] {
-        for g in groups {
-            let p = g.pairs[0];
-            if !p.trace_lr.is_empty() {
-                schedule_curve(
-                    &dir.join("lr")
-                        .join(format!("{}.{ext}", crate::store::slug(&g.name))),
-                    &g.name,
-                    &p.trace_lr,
-                    &p.trace_momentum,
-                )?;
-            }
-        }
-        let rows = groups.len().div_ceil(3) as u32;
+    let ext = FORMAT;
+    let rows = groups.len().div_ceil(3) as u32;
+    render_both!(
+        &dir.join(format!("lr_grid.{ext}")),
+        (1500, 80 + 360 * rows.max(1)),
+        |a| lr_grid(a, groups)
+    )?;
+    let rows = groups.len().div_ceil(panel_columns(groups.len())) as u32;
+    render_both!(
+        &dir.join(format!("test_accuracy.{ext}")),
+        (1600, 80 + 270 * rows.max(1)),
+        |a| accuracy_panels(a, groups)
+    )?;
+    render_both!(
+        &dir.join(format!("final_accuracy.{ext}")),
+        (1400, 150 + 42 * groups.len() as u32),
+        |a| final_accuracy(a, groups)
+    )?;
+    let reference = groups
+        .iter()
+        .position(|g| g.name == crate::report::REFERENCE_RUN);
+    if let Some(r) = reference.filter(|_| groups.iter().any(|g| g.pairs.len() >= 2)) {
         render_both!(
-            &dir.join(format!("lr_grid.{ext}")),
-            (1500, 330 * rows.max(1)),
-            |a| lr_grid(a, groups)
+            &dir.join(format!("paired_differences.{ext}")),
+            (1400, 150 + 42 * groups.len() as u32),
+            |a| paired_differences(a, groups, r)
         )?;
-        let rows = groups.len().div_ceil(panel_columns(groups.len())) as u32;
-        render_both!(
-            &dir.join(format!("test_accuracy.{ext}")),
-            (1400, 60 + 230 * rows.max(1)),
-            |a| accuracy_panels(a, groups)
-        )?;
-        render_both!(
-            &dir.join(format!("final_accuracy.{ext}")),
-            (1200, 120 + 40 * groups.len() as u32),
-            |a| final_accuracy(a, groups)
-        )?;
-        let reference = groups
-            .iter()
-            .position(|g| g.name == crate::report::REFERENCE_RUN);
-        if let Some(r) = reference.filter(|_| groups.iter().any(|g| g.pairs.len() >= 2)) {
-            render_both!(
-                &dir.join(format!("paired_differences.{ext}")),
-                (1200, 120 + 40 * groups.len() as u32),
-                |a| paired_differences(a, groups, r)
-            )?;
-        }
     }
     Ok(())
 }
 
 /// The LR range test: raw and smoothed loss against the lr (log axis), every suggestion marked
-/// (`marks`: name, step, suggested lr). The loss axis spans the smoothed curve without its last 5
-/// points (as fastai's `plot_lr_find`), so the final blow-up does not flatten the rest.
+/// (`marks`: name, step, suggested lr) and `chosen` (the rule a run would train at) ringed. The
+/// loss axis holds every finite raw loss; it is logarithmic when they span more than a factor of 3.
 pub fn lr_find(
     path: &Path,
     title: &str,
@@ -600,13 +933,12 @@ pub fn lr_find(
     raw: &[f32],
     smoothed: &[f32],
     marks: &[(&str, usize, f32)],
+    chosen: &str,
 ) -> Result<()> {
-    let shown = smoothed.len().saturating_sub(5).max(smoothed.len().min(2));
     let points = |v: &[f32]| -> Vec<(f32, f32)> {
         lrs.iter()
             .zip(v)
-            .take(shown)
-            .filter(|(x, y)| x.is_finite() && **x > 0.0 && y.is_finite())
+            .filter(|(x, y)| x.is_finite() && **x > 0.0 && y.is_finite() && **y > 0.0)
             .map(|(&x, &y)| (x, y))
             .collect()
     };
@@ -614,26 +946,44 @@ pub fn lr_find(
     if smooth.len() < 2 {
         bail!("cannot plot {}: fewer than 2 finite points", path.display());
     }
-    let (x_lo, x_hi) = (
-        smooth[0].0,
-        smooth[smooth.len() - 1].0.max(smooth[0].0 * 1.01),
-    );
-    let (y_lo, y_hi) = range(smooth.iter().map(|p| p.1));
-    fn f<DB: DrawingBackend>(
+    let x_lo = smooth[0].0.min(raw.first().map_or(f32::INFINITY, |p| p.0));
+    let x_hi = smooth[smooth.len() - 1]
+        .0
+        .max(raw.last().map_or(0.0, |p| p.0))
+        .max(x_lo * 1.01);
+    let (lo, hi) = smooth
+        .iter()
+        .chain(&raw)
+        .fold((f32::INFINITY, 0f32), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    let log_y = hi / lo > 3.0;
+    let frame = (x_lo, x_hi, lo, hi);
+    #[allow(clippy::too_many_arguments)]
+    fn f<DB: DrawingBackend, Y: AsRangedCoord<Value = f32>>(
         a: &Area<'_, DB>,
         title: &str,
-        (x_lo, x_hi, y_lo, y_hi): (f32, f32, f32, f32),
+        y: Y,
+        (x_lo, x_hi, _, _): (f32, f32, f32, f32),
         smooth: &[(f32, f32)],
         raw: &[(f32, f32)],
         marks: &[(&str, usize, f32)],
         smoothed: &[f32],
-    ) -> Result<()> {
-        let mut chart = ChartBuilder::on(a)
-            .caption(title, ("sans-serif", 22))
+        chosen: &str,
+    ) -> Result<()>
+    where
+        Y::CoordDescType: ValueFormatter<f32>,
+    {
+        let caption = format!(
+            "grey dots: loss of each step; blue: smoothed (fastai, beta 0.98); ringed: {chosen}, the suggestion `lr = \"find\"` trains at"
+        );
+        let body = heading(a, title, &caption)?;
+        let mut chart = ChartBuilder::on(&body)
             .margin(10)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d((x_lo..x_hi).log_scale(), y_lo..y_hi)
+            .margin_right(24)
+            .x_label_area_size(TICK_PX * 3 + 10)
+            .y_label_area_size(TICK_PX * 5)
+            .build_cartesian_2d((x_lo..x_hi).log_scale(), y)
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -642,59 +992,96 @@ pub fn lr_find(
             .light_line_style(WHITE)
             .x_label_formatter(&|v| format!("{v:.0e}"))
             .y_label_formatter(&|v| format!("{v:.2}"))
-            .label_style(("sans-serif", 15))
+            .label_style(("sans-serif", TICK_PX))
+            .axis_desc_style(("sans-serif", TICK_PX))
             .draw()
             .map_err(err)?;
-        let grey = RGBColor(0x99, 0x99, 0x99);
-        // Dots, not a line: raw losses beyond the axis are left out, and a line would bridge them.
+        // Dots, not a line: a line would bridge the steps whose loss was not finite.
         chart
             .draw_series(
                 raw.iter()
-                    .filter(|p| p.1 >= y_lo && p.1 <= y_hi)
-                    .map(|&p| Circle::new(p, 2, grey.filled())),
+                    .map(|&p| Circle::new(p, 2, RGBColor(0x90, 0x90, 0x90).filled())),
             )
-            .map_err(err)?
-            .label("loss of each step (within the axis)")
-            .legend(move |(x, y)| Circle::new((x + 7, y), 2, grey.filled()));
+            .map_err(err)?;
         chart
             .draw_series(LineSeries::new(
                 smooth.iter().copied(),
                 PALETTE[1].stroke_width(3),
             ))
-            .map_err(err)?
-            .label("smoothed loss (fastai, beta 0.98)")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 15, y)], PALETTE[1].stroke_width(3))
-            });
+            .map_err(err)?;
         for (k, &(name, step, lr)) in marks.iter().enumerate() {
             let colour = PALETTE[[2, 3, 4, 5, 0][k % 5]];
-            let y = smoothed
-                .get(step)
-                .copied()
-                .unwrap_or(y_lo)
-                .clamp(y_lo, y_hi);
-            // Minimum suggests a tenth of its point's lr: mark the suggested lr, on the curve's level.
+            // On the smoothed curve at the suggested lr (minimum suggests a tenth of its point's).
             let x = lr.clamp(x_lo, x_hi);
+            let level = smooth
+                .iter()
+                .min_by(|a, b| {
+                    (a.0.ln() - x.ln())
+                        .abs()
+                        .total_cmp(&(b.0.ln() - x.ln()).abs())
+                })
+                .map_or(smoothed.get(step).copied().unwrap_or(1.0), |p| p.1);
             chart
-                .draw_series(std::iter::once(Circle::new((x, y), 6, colour.filled())))
+                .draw_series(std::iter::once(Circle::new((x, level), 7, colour.filled())))
                 .map_err(err)?
                 .label(format!("{name}: {lr:.2e}"))
-                .legend(move |(x, y)| Circle::new((x + 7, y), 5, colour.filled()));
+                .legend(move |(x, y)| Circle::new((x + 7, y), 6, colour.filled()));
+            if name == chosen {
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (x, level),
+                        13,
+                        BLACK.stroke_width(3),
+                    )))
+                    .map_err(err)?;
+            }
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
+            .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
-            .label_font(("sans-serif", 15))
+            .label_font(("sans-serif", TICK_PX))
             .draw()
             .map_err(err)?;
         Ok(())
     }
-    let frame = (x_lo, x_hi, y_lo, y_hi);
-    render_both!(path, (900, 560), |a| f(
-        a, title, frame, &smooth, &raw, marks, smoothed
-    ))
+    let (pad_lo, pad_hi) = if log_y {
+        (lo / 1.1, hi * 1.1)
+    } else {
+        let p = (hi - lo).max(1e-6) * 0.05;
+        (lo - p, hi + p)
+    };
+    if log_y {
+        // Ticks at 1, 1.5, 2, 3, 4, 5, 6 and 8 times powers of ten: a loss axis rarely spans a decade.
+        let ticks: Vec<f32> = (-3..=3)
+            .flat_map(|e| [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0].map(|m| m * 10f32.powi(e)))
+            .filter(|t| (pad_lo..=pad_hi).contains(t))
+            .collect();
+        render_both!(path, (1000, 640), |a| f(
+            a,
+            title,
+            (pad_lo..pad_hi).log_scale().with_key_points(ticks.clone()),
+            frame,
+            &smooth,
+            &raw,
+            marks,
+            smoothed,
+            chosen
+        ))
+    } else {
+        render_both!(path, (1000, 640), |a| f(
+            a,
+            title,
+            pad_lo..pad_hi,
+            frame,
+            &smooth,
+            &raw,
+            marks,
+            smoothed,
+            chosen
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -702,20 +1089,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn palette_is_legible_and_distinct_for_18_runs() {
-        for c in PALETTE {
+    fn palette_is_legible_and_distinct_for_21_runs() {
+        for c in PALETTE.into_iter().chain([REFERENCE_GREY]) {
             assert!(
                 contrast_on_white(c) >= 3.0,
                 "{c:?}: {:.2}",
                 contrast_on_white(c)
             );
         }
-        let styles: Vec<_> = (0..18).map(run_style).collect();
+        let styles: Vec<_> = (0..21).map(style).collect();
         for (i, a) in styles.iter().enumerate() {
             assert!(!styles[i + 1..].contains(a), "run {i} shares its style");
         }
         // The pale colours of plotters' default palette are out.
         assert!(contrast_on_white(RGBColor(0xF0, 0xE4, 0x42)) < 3.0);
+        // Every run the committed results name has its own fixed style.
+        for (i, a) in KNOWN_RUNS.iter().enumerate() {
+            assert!(!KNOWN_RUNS[i + 1..].contains(a), "{a} listed twice");
+        }
     }
 
     #[test]
@@ -730,5 +1121,33 @@ mod tests {
     fn axis_note_says_when_the_axis_does_not_start_at_zero() {
         assert_eq!(axis_note(0.0, 1.0), "");
         assert_eq!(axis_note(0.775, 0.87), "; axis 0.775 to 0.870, not from 0");
+    }
+
+    #[test]
+    fn lines_are_cut_where_they_leave_the_panel_floor() {
+        let parts = clip_below(
+            &[(1.0, 0.2), (2.0, 0.6), (3.0, 0.8), (4.0, 0.4), (5.0, 0.9)],
+            0.5,
+        );
+        let near = |a: &[(f32, f32)], b: &[(f32, f32)]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(p, q)| (p.0 - q.0).abs() < 1e-5 && (p.1 - q.1).abs() < 1e-5)
+        };
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        let first = [(1.75, 0.5), (2.0, 0.6), (3.0, 0.8), (3.75, 0.5)];
+        assert!(near(&parts[0], &first), "{parts:?}");
+        assert!(near(&parts[1], &[(4.2, 0.5), (5.0, 0.9)]), "{parts:?}");
+    }
+
+    #[test]
+    fn an_outlier_interval_does_not_set_the_forest_axis() {
+        // Twelve runs within +-0.05 and one (V1 at 3 epochs) with a +-0.55 interval.
+        let mut rows: Vec<(f64, f64)> = (0..12).map(|k| (-0.02 + 0.004 * k as f64, 0.02)).collect();
+        rows.push((-0.25, 0.55));
+        let (lo, hi) = forest_range(&rows);
+        assert!(lo > -0.35 && hi < 0.1, "{lo} {hi}");
+        assert!(lo < -0.25, "the outlier's mean stays on the axis");
     }
 }

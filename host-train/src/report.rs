@@ -98,6 +98,19 @@ fn relative_to(path: &Path, base: &Path) -> String {
     }
 }
 
+/// `dir` relative to `out`, when both lie in the same git work tree (or neither lies in one):
+/// a path that leaves the repository names a folder only its author's machine has.
+fn source_in_repo(dir: &Path, out: &Path) -> Option<String> {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let repo = |p: &Path| {
+        p.ancestors()
+            .find(|a| a.join(".git").exists())
+            .map(Path::to_path_buf)
+    };
+    let (dir_abs, out_abs) = (abs(dir), abs(out));
+    (repo(&dir_abs) == repo(&out_abs)).then(|| relative_to(dir, out))
+}
+
 fn machine() -> serde_json::Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -138,7 +151,13 @@ struct Source {
     data: Option<store::DataId>,
     /// The machine a results set was trained on (a bench folder: this one).
     machine: Option<serde_json::Value>,
+    /// A results set's `versions` (a bench folder: this binary's).
+    versions: Option<serde_json::Value>,
+    /// A results set's `provenance`: what is known and unknown about how it was made.
+    provenance: Option<serde_json::Value>,
     pairs: Vec<PairResult>,
+    /// The builds that trained each pair (by name and seed), where they were recorded.
+    builds: Vec<((String, u64), Vec<store::Build>)>,
 }
 
 /// A bench folder (`bench.json` and `runs/`), or a results set a report wrote (`results.json`, with
@@ -155,9 +174,12 @@ fn read_source(dir: &Path) -> Result<Source> {
     };
     entries.sort();
     let mut pairs = Vec::new();
+    let mut builds = Vec::new();
     for e in entries {
         if store::result_path(&e).exists() {
-            pairs.push(read_pair(&e)?);
+            let pair = read_pair(&e)?;
+            builds.push(((pair.name.clone(), pair.seed), store::read_builds(&e)?));
+            pairs.push(pair);
         }
     }
     Ok(Source {
@@ -167,7 +189,10 @@ fn read_source(dir: &Path) -> Result<Source> {
         device: plan.device,
         data: plan.data,
         machine: None,
+        versions: None,
+        provenance: None,
         pairs,
+        builds,
     })
 }
 
@@ -179,25 +204,20 @@ fn read_results_set(dir: &Path) -> Result<Source> {
     let doc: serde_json::Value = serde_json::from_str(&text).with_context(corrupt)?;
     let mut pairs: Vec<PairResult> =
         serde_json::from_value(doc["runs"].clone()).with_context(corrupt)?;
+    let mut builds = Vec::new();
+    for (pair, run) in pairs
+        .iter()
+        .zip(doc["runs"].as_array().into_iter().flatten())
+    {
+        if !run["builds"].is_null() {
+            let b: Vec<store::Build> =
+                serde_json::from_value(run["builds"].clone()).with_context(corrupt)?;
+            builds.push(((pair.name.clone(), pair.seed), b));
+        }
+    }
     let trace = dir.join("trace.csv");
     if let Ok(csv) = std::fs::read_to_string(&trace) {
-        // name,seed,step,lr,momentum; the name is quoted and may hold commas.
-        for line in csv.lines().skip(1) {
-            let bad = || format!("corrupt {}: `{line}`", trace.display());
-            let (name, rest) = line
-                .strip_prefix('"')
-                .and_then(|l| l.split_once("\","))
-                .with_context(bad)?;
-            let f: Vec<&str> = rest.split(',').collect();
-            let [seed, _, lr, m] = f[..] else {
-                anyhow::bail!(bad());
-            };
-            let seed: u64 = seed.parse().with_context(bad)?;
-            if let Some(p) = pairs.iter_mut().find(|p| p.name == name && p.seed == seed) {
-                p.trace_lr.push(lr.parse().with_context(bad)?);
-                p.trace_momentum.push(m.parse().with_context(bad)?);
-            }
-        }
+        read_trace(&csv, &mut pairs).with_context(|| format!("corrupt {}", trace.display()))?;
     }
     let mut runs: Vec<String> = Vec::new();
     for name in pairs.iter().map(|p| &p.name).chain(
@@ -221,8 +241,93 @@ fn read_results_set(dir: &Path) -> Result<Source> {
         device: doc["device"].as_str().unwrap_or("cpu").to_string(),
         data: serde_json::from_value(doc["data"].clone()).unwrap_or(None),
         machine: Some(doc["machine"].clone()).filter(|m| !m.is_null()),
+        versions: Some(doc["versions"].clone()).filter(|m| !m.is_null()),
+        provenance: Some(doc["provenance"].clone()).filter(|m| !m.is_null()),
         pairs,
+        builds,
     })
+}
+
+/// trace.csv: `name,seed,step,lr,momentum`, lean. A run whose seeds all share one lr/momentum trace
+/// (every run but those whose lr depends on the seed: plateau, a found lr) is written once, with
+/// seed `all`; and a row is written only where the lr or momentum changes, plus the last step: each
+/// row holds until the next row of its run and seed. `curve` prints the same values at every step.
+fn write_trace(out: &mut String, results: &[PairResult]) -> Result<()> {
+    let mut done: Vec<&str> = Vec::new();
+    for r in results {
+        let same = |p: &&PairResult| p.name == r.name;
+        let all_same = results
+            .iter()
+            .filter(same)
+            .all(|p| p.trace_lr == r.trace_lr && p.trace_momentum == r.trace_momentum);
+        let seed = if all_same {
+            if done.contains(&r.name.as_str()) {
+                continue;
+            }
+            done.push(&r.name);
+            "all".to_string()
+        } else {
+            r.seed.to_string()
+        };
+        let n = r.trace_lr.len().min(r.trace_momentum.len());
+        for i in 0..n {
+            let (lr, m) = (r.trace_lr[i], r.trace_momentum[i]);
+            let changed = i == 0 || lr != r.trace_lr[i - 1] || m != r.trace_momentum[i - 1];
+            if changed || i + 1 == n {
+                writeln!(out, "\"{}\",{seed},{i},{lr:.8e},{m:.8e}", r.name)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills the pairs' per-step lr and momentum from a trace.csv (`write_trace`'s, or one with a row
+/// for every step and seed).
+fn read_trace(csv: &str, pairs: &mut [PairResult]) -> Result<()> {
+    // The name is quoted and may hold commas.
+    let mut rows: Vec<(String, Option<u64>, usize, f32, f32)> = Vec::new();
+    for line in csv.lines().skip(1) {
+        let bad = || format!("line `{line}`");
+        let (name, rest) = line
+            .strip_prefix('"')
+            .and_then(|l| l.split_once("\","))
+            .with_context(bad)?;
+        let f: Vec<&str> = rest.split(',').collect();
+        let [seed, step, lr, m] = f[..] else {
+            bail!(bad());
+        };
+        let seed = match seed {
+            "all" => None,
+            s => Some(s.parse().with_context(bad)?),
+        };
+        rows.push((
+            name.to_string(),
+            seed,
+            step.parse().with_context(bad)?,
+            lr.parse().with_context(bad)?,
+            m.parse().with_context(bad)?,
+        ));
+    }
+    for p in pairs.iter_mut() {
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r.0 == p.name && r.1.is_none_or(|s| s == p.seed))
+            .collect();
+        for (k, r) in mine.iter().enumerate() {
+            let until = mine.get(k + 1).map_or(r.2 + 1, |next| next.2);
+            if until <= r.2 || p.trace_lr.len() != r.2 {
+                bail!(
+                    "{} seed {}: steps out of order at step {}",
+                    p.name,
+                    p.seed,
+                    r.2
+                );
+            }
+            p.trace_lr.resize(until, r.3);
+            p.trace_momentum.resize(until, r.4);
+        }
+    }
+    Ok(())
 }
 
 /// Reads every finished pair under `dirs` (bench folders or results sets) and writes the results set
@@ -279,11 +384,27 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
         })
         .collect();
     let plan0 = &plans[0];
-    let doc = json!({
-        "runs": shortest_f32(serde_json::to_value(&lean)?),
+    let mut runs = shortest_f32(serde_json::to_value(&lean)?);
+    for run in runs.as_array_mut().into_iter().flatten() {
+        let key = (
+            run["name"].as_str().unwrap_or_default().to_string(),
+            run["seed"].as_u64().unwrap_or_default(),
+        );
+        let builds = plans
+            .iter()
+            .flat_map(|p| &p.builds)
+            .find(|(k, b)| *k == key && !b.is_empty());
+        if let (Some((_, b)), Some(obj)) = (builds, run.as_object_mut()) {
+            obj.insert("builds".into(), serde_json::to_value(b)?);
+        }
+    }
+    let mut doc = json!({
+        "runs": runs,
         "machine": plan0.machine.clone().unwrap_or_else(machine),
         "device": plan0.device,
-        "versions": {"host-train": env!("CARGO_PKG_VERSION"), "candle": "0.11"},
+        "versions": plan0.versions.clone().unwrap_or_else(
+            || json!({"host-train": env!("CARGO_PKG_VERSION"), "candle": "0.11"})
+        ),
         "protocol": {
             "epochs": plan0.epochs,
             "train_images": results.first().map(|r| r.train_images),
@@ -291,11 +412,14 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
             "batch_size": results.first().map(|r| r.batch_size),
             "seeds": plans.iter().flat_map(|p| p.seeds.clone()).collect::<BTreeSet<_>>(),
         },
-        // Relative to the results folder: absolute paths are the machine's, not the result's.
-        "sources": dirs.iter().map(|d| relative_to(d, out)).collect::<Vec<_>>(),
+        // Relative to the results folder, and only those a reader of its repository can open.
+        "sources": dirs.iter().filter_map(|d| source_in_repo(d, out)).collect::<Vec<_>>(),
         "data": plan0.data,
         "missing": missing.iter().map(|(n, s)| json!({"name": n, "seed": s})).collect::<Vec<_>>(),
     });
+    if let Some(p) = plans.iter().find_map(|p| p.provenance.clone()) {
+        doc["provenance"] = p;
+    }
     std::fs::write(
         out.join("results.json"),
         serde_json::to_string_pretty(&doc)?,
@@ -318,14 +442,8 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
                 e.momentum
             )?;
         }
-        for (i, (lr, m)) in r.trace_lr.iter().zip(&r.trace_momentum).enumerate() {
-            writeln!(
-                trace,
-                "\"{}\",{},{},{:.8e},{:.8e}",
-                r.name, r.seed, i, lr, m
-            )?;
-        }
     }
+    write_trace(&mut trace, &results)?;
     std::fs::write(out.join("results.csv"), csv)?;
     std::fs::write(out.join("trace.csv"), trace)?;
 
@@ -412,13 +530,46 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         p["epochs"], p["train_images"], p["test_images"], p["batch_size"], p["seeds"], doc["device"].as_str().unwrap_or("?"),
         doc["machine"]["cpu"].as_str().unwrap_or("?"), doc["machine"]["threads"]
     );
-    let _ = writeln!(s, "Final test accuracy is the mean ± sample standard deviation over the seeds; \"study\" is the study's single run (PyTorch, 15 epochs, full data).\n");
     let reference = groups.iter().find(|g| g.name == REFERENCE_RUN);
+    let max_seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
+    let has_study = groups.iter().any(|g| study_accuracy(&g.name).is_some());
+    let _ = writeln!(
+        s,
+        "Final test accuracy is the mean ± sample standard deviation over the seeds{}.\n",
+        if has_study {
+            "; \"study\" is the study's single run (PyTorch, 15 epochs, full data)"
+        } else {
+            ""
+        }
+    );
     if reference.is_some() {
-        let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to the run \"{REFERENCE_RUN}\" over the seeds both have (a seed fixes the initial weights and the batches), mean and 95% t interval.\n");
+        let interval = if max_seeds >= 2 {
+            "mean and 95% t interval"
+        } else {
+            "one seed, so no interval"
+        };
+        let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to the run \"{REFERENCE_RUN}\" over the seeds both have (a seed fixes the initial weights and the batches), {interval}.\n");
     }
-    let _ = writeln!(s, "| # | run | steps per | seeds | final test accuracy | Δ vs Constant (95% CI) | best epoch accuracy | final test loss | study | train img/s per model | eval img/s per model | trained with |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    // Columns with nothing to say for this set are left out.
+    let mut header = vec!["#", "run", "steps per", "seeds", "final test accuracy"];
+    if reference.is_some() {
+        header.push(if max_seeds >= 2 {
+            "Δ vs Constant (95% CI)"
+        } else {
+            "Δ vs Constant"
+        });
+    }
+    header.extend(["best epoch accuracy", "final test loss"]);
+    if has_study {
+        header.push("study");
+    }
+    header.extend([
+        "train img/s per model",
+        "eval img/s per model",
+        "trained with",
+    ]);
+    let _ = writeln!(s, "| {} |", header.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(header.len()));
     for (i, g) in groups.iter().enumerate() {
         let (acc, acc_sd) = g.mean_std(|r| r.final_accuracy as f64);
         let (best, best_sd) = g.mean_std(|r| {
@@ -442,25 +593,29 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
             Some(d) => format!("{:+.4}", d.mean),
             None => "-".to_string(),
         };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {} |",
-            i + 1,
-            g.name,
+        let mut row = vec![
+            (i + 1).to_string(),
+            g.name.clone(),
             step,
-            g.pairs.len(),
+            g.pairs.len().to_string(),
             pm(acc, acc_sd, 4),
-            diff,
-            pm(best, best_sd, 4),
-            pm(loss, loss_sd, 3),
-            study,
-            tr,
-            ev,
+        ];
+        if reference.is_some() {
+            row.push(diff);
+        }
+        row.extend([pm(best, best_sd, 4), pm(loss, loss_sd, 3)]);
+        if has_study {
+            row.push(study);
+        }
+        row.extend([
+            format!("{tr:.0}"),
+            format!("{ev:.0}"),
             match g.pairs.iter().map(|p| p.fused).max().unwrap_or(1) {
                 1 => "alone".to_string(),
                 k => format!("{k} models fused"),
-            }
-        );
+            },
+        ]);
+        let _ = writeln!(s, "| {} |", row.join(" | "));
     }
     // The pairs of a fused group share its wall time: each counts 1/K of it.
     let wall: f64 = groups
@@ -514,7 +669,42 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
             );
         }
     }
-    let _ = writeln!(s, "\nPlots: `plots/lr_grid.png`, `plots/test_accuracy.png`, `plots/final_accuracy.png` (and .svg; one LR curve per run under `plots/lr/`).");
+    let mut builds: Vec<String> = Vec::new();
+    for run in doc["runs"].as_array().into_iter().flatten() {
+        for b in run["builds"].as_array().into_iter().flatten() {
+            let text = format!(
+                "{}{}",
+                b["commit"].as_str().unwrap_or("unknown"),
+                if b["dirty"].as_bool() == Some(false) {
+                    ""
+                } else {
+                    " (with uncommitted changes)"
+                }
+            );
+            if !builds.contains(&text) {
+                builds.push(text);
+            }
+        }
+    }
+    let _ = match (builds.is_empty(), doc["provenance"].as_str()) {
+        (false, _) => writeln!(
+            s,
+            "\nTrained by host-train at commit {}.",
+            builds.join(", ")
+        ),
+        (true, Some(p)) => writeln!(s, "\nProvenance: {p}"),
+        (true, None) => writeln!(s, "\nThe commit that trained these runs was not recorded."),
+    };
+    let _ = writeln!(
+        s,
+        "\nPlots ({}): {}.",
+        crate::plot::FORMAT,
+        crate::plot::names(reference.is_some() && max_seeds >= 2)
+            .iter()
+            .map(|n| format!("`plots/{n}.{}`", crate::plot::FORMAT))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     s
 }
 

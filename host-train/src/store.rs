@@ -6,6 +6,7 @@
 //! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   its parameters and SGD momentum buffers
 //! OUT/runs/<slug>-seed<S>/result.json  the finished pair's PairResult
 //! OUT/runs/<slug>-seed<S>/lr_find.json the LR range test of a run that finds its lr (LrFindRecord)
+//! OUT/runs/<slug>-seed<S>/builds.json  the builds of host-train that trained it ([Build], in order)
 //! OUT/results.{json,csv,md}, trace.csv, plots/   the report (report.rs)
 //! ```
 
@@ -45,6 +46,62 @@ pub struct Plan {
 pub struct DataId {
     pub name: String,
     pub sha256: std::collections::BTreeMap<String, String>,
+    /// How the checksums were obtained when the bench itself did not record them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The code a host-train binary was built from: its git commit, and whether tracked files of
+/// host-train, sched-core or the workspace manifest differed from it (`dirty`). `unknown` when it
+/// was built outside a git checkout.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Build {
+    pub commit: String,
+    pub dirty: bool,
+}
+
+impl Build {
+    /// This binary's build (host-train/build.rs).
+    pub fn this_binary() -> Build {
+        Build {
+            commit: option_env!("HOST_TRAIN_GIT_COMMIT")
+                .unwrap_or("unknown")
+                .to_string(),
+            dirty: option_env!("HOST_TRAIN_GIT_DIRTY") != Some("false"),
+        }
+    }
+}
+
+pub fn builds_path(pair: &Path) -> PathBuf {
+    pair.join("builds.json")
+}
+
+/// The builds that trained a pair, oldest first (empty for a pair trained before they were kept).
+pub fn read_builds(pair: &Path) -> Result<Vec<Build>> {
+    let path = builds_path(pair);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            serde_json::from_str(&text).with_context(|| format!("corrupt {}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Adds this binary's build to the pair's list before it trains (a resumed pair may have several).
+pub fn record_build(pair: &Path) -> Result<()> {
+    let mut builds = read_builds(pair)?;
+    let this = Build::this_binary();
+    if builds.last() != Some(&this) {
+        builds.push(this);
+        std::fs::create_dir_all(pair)
+            .with_context(|| format!("cannot create {}", pair.display()))?;
+        write_atomic(
+            &builds_path(pair),
+            serde_json::to_string_pretty(&builds)?.as_bytes(),
+        )?;
+    }
+    Ok(())
 }
 
 /// The run config as TOML text (exact, for the record).

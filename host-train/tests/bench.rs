@@ -134,14 +134,15 @@ fn bench_writes_the_results_set() {
         "results.md",
         "trace.csv",
         "plots/lr_grid.png",
-        "plots/lr_grid.svg",
         "plots/test_accuracy.png",
-        "plots/final_accuracy.svg",
-        "plots/lr/step.png",
-        "plots/lr/plateau.svg",
+        "plots/final_accuracy.png",
     ] {
         assert!(out.join(p).exists(), "missing {p}");
     }
+    assert!(
+        !out.join("plots/lr_grid.svg").exists(),
+        "one image format per set"
+    );
     let r = results(&out);
     let runs = r["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2 * TINY_PAIRS.len());
@@ -158,6 +159,23 @@ fn bench_writes_the_results_set() {
         ] {
             assert!(!run[key].is_null(), "results.json lacks {key}");
         }
+        // The build that trained the pair: a 40-hex-digit commit in a git checkout, else `unknown`.
+        let build = &run["builds"][0];
+        let commit = build["commit"].as_str().unwrap_or_default();
+        let in_checkout = std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            if in_checkout {
+                commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())
+            } else {
+                commit == "unknown"
+            },
+            "results.json: builds {build}"
+        );
+        assert!(build["dirty"].is_boolean(), "results.json: builds {build}");
         let e = run["epochs"].as_array().unwrap();
         assert_eq!(e.len(), 3);
         for k in ["train_loss", "test_loss", "test_accuracy", "lr"] {
@@ -514,11 +532,20 @@ fn trace_matches_curve() {
             .assert()
             .success();
         let trace = std::fs::read_to_string(f.path(&format!("{out}/trace.csv"))).unwrap();
-        let ours: Vec<String> = trace
+        // One row where the lr or momentum changes, and the last step: each holds until the next.
+        let rows: Vec<Vec<&str>> = trace
             .lines()
             .skip(1)
-            .map(|l| l.rsplitn(4, ',').take(3).collect::<Vec<_>>().join(","))
+            .map(|l| l.rsplitn(4, ',').take(3).collect())
             .collect();
+        let mut ours = Vec::new();
+        for (k, r) in rows.iter().enumerate() {
+            let step: usize = r[2].parse().unwrap();
+            let until = rows.get(k + 1).map_or(step + 1, |n| n[2].parse().unwrap());
+            for s in step..until {
+                ours.push(format!("{},{},{s}", r[0], r[1]));
+            }
+        }
         assert_eq!(ours.len(), 4);
         let curve = Command::cargo_bin("host-train")
             .unwrap()
