@@ -26,3 +26,8 @@ pub use burn::{BurnScheduler, MetricFeed};
 #[cfg(feature = "candle")]
 pub use candle::{Momentum, Scheduled, StepError};
 pub use sched_core;
+
+/// The crate README's examples, run as doctests so that they stay true.
+#[cfg(all(doctest, feature = "burn", feature = "candle"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

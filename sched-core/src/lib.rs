@@ -84,3 +84,8 @@ pub use scheduler::Scheduler;
 pub use spec::{
     ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN,
 };
+
+/// The crate README's example, run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
