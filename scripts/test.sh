@@ -31,12 +31,14 @@ cargo fmt --all -- --check
 step "clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p sched-core --all-targets --all-features -- -D warnings
+cargo clippy -p sched-adapters --all-targets --all-features -- -D warnings
 
 step "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p sched-core --no-deps --all-features
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p sched-adapters --no-deps --all-features
 
-step "host tests"
-cargo test --workspace
+step "host tests (sched-adapters: burn and candle training loops)"
+cargo test --workspace --features sched-adapters/burn,sched-adapters/candle
 cargo test -p sched-core --all-features
 
 step "golden suite: max relative error per case against PyTorch"
@@ -49,6 +51,22 @@ for target in thumbv7em-none-eabihf wasm32-unknown-unknown; do
     cargo build -q -p sched-core --lib --no-default-features --features "$features" --target "$target"
   done
 done
+
+step "published crates: cargo publish --dry-run, and each crate's rust-version"
+# One invocation packages both: sched-adapters is verified against the packaged sched-core.
+# --allow-dirty: the check is that the packages build, also from a tree with local changes.
+cargo publish --dry-run --allow-dirty -p sched-core -p sched-adapters
+rust_version() {
+  cargo metadata --no-deps --format-version 1 |
+    python3 -c 'import json, sys; print(next(p["rust_version"] for p in json.load(sys.stdin)["packages"] if p["name"] == sys.argv[1]))' "$1"
+}
+core_msrv=$(rust_version sched-core)
+adapters_msrv=$(rust_version sched-adapters)
+rustup toolchain install "$core_msrv" "$adapters_msrv" --profile minimal >/dev/null
+for features in --no-default-features --all-features; do
+  cargo "+$core_msrv" check -q -p sched-core --lib "$features" --target-dir target/msrv
+done
+cargo "+$adapters_msrv" check -q -p sched-adapters --lib --all-features --target-dir target/msrv
 
 step "benchmarks compile"
 cargo bench -p sched-core --bench step --no-run

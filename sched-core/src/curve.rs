@@ -92,7 +92,7 @@ impl Iterator for Curve<'_> {
         }
         let current = (self.scheduler.lr(), self.scheduler.momentum());
         self.optimizer_steps = self.optimizer_steps.saturating_add(1);
-        if self.optimizer_steps % self.step_every == 0 {
+        if self.optimizer_steps.is_multiple_of(self.step_every) {
             let stepped = if self.scheduler.needs_metric() {
                 let j = self.scheduler.steps() as usize;
                 match self.metrics.get(j) {

@@ -273,7 +273,7 @@ impl Kind for StepLR {
         powi64(self.gamma, n(to) - from.map_or(0, n))
     }
     fn changes_at(&self, t: u32) -> bool {
-        t % self.step_size == 0
+        t.is_multiple_of(self.step_size)
     }
 }
 
