@@ -465,3 +465,22 @@ test("bench results: results.json plots each run's test accuracy and loss beside
   assert.deepEqual(problems, []);
   await done();
 });
+
+test("the page's run styles are the report plots' (host-train/src/plot.rs)", async () => {
+  const { PALETTE, runStyles } = await import('../www/plot.js');
+  const rs = fs.readFileSync(path.join(here, '..', '..', 'host-train', 'src', 'plot.rs'), 'utf8');
+  const pal = rs.match(/pub const PALETTE: \[RGBColor; \d+\] = \[([^\]]*)\]/)[1];
+  const rust = [...pal.matchAll(/RGBColor\(0x(\w\w), 0x(\w\w), 0x(\w\w)\)/g)].map((m) => `#${m[1]}${m[2]}${m[3]}`.toLowerCase());
+  assert.deepEqual(PALETTE, rust);
+  // The page keys styles by the presets' order; the report by KNOWN_RUNS, which starts with them.
+  const known = [...rs.match(/const KNOWN_RUNS: \[&str; \d+\] = \[([^\]]*)\]/)[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  const { page, problems, close: done } = await open();
+  const presets = (await page.locator('#preset option').allTextContents()).slice(1);
+  assert.deepEqual(problems, []);
+  await done();
+  assert.deepEqual(known.slice(0, 14), presets);
+  // One Cycle (report style 7: colour 0, dashed) keeps its style among other runs; a new name takes
+  // the lowest free number.
+  assert.deepEqual(runStyles(['x', 'One Cycle LR Scheduler Batches'], presets),
+    [{ color: PALETTE[0], dash: [] }, { color: PALETTE[0], dash: [7, 4] }]);
+});

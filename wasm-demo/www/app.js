@@ -1,7 +1,7 @@
 // The page: a form over sched-core's parameter table, curves computed by the wasm `curve`
 // function, drawn on two canvases. All state lives in `state` and in the URL hash.
 import init, { params, presets, curve } from './pkg/wasm_demo.js';
-import { PAD, COLORS, setupCanvas, niceTicks, logTicks, logLabel } from './plot.js';
+import { runStyles, swatchBackground, setupCanvas, niceTicks, logTicks, logLabel } from './plot.js';
 import { initFinder, loadCsv } from './finder.js';
 import { initBench, loadResults } from './bench.js';
 
@@ -10,6 +10,12 @@ const TABLE = JSON.parse(params());
 const PRESETS = JSON.parse(presets());
 const $ = (id) => document.getElementById(id);
 const MAX_STEPS = 2_000_000;
+// The study's run names, whose styles are fixed (as in the report plots).
+const KNOWN = PRESETS.runs.map((r) => r.name);
+const styles = () => runStyles(state.curves.map((c) => c.name), KNOWN);
+// The schedule panels' margins: the axis title above the plot, tick labels and the x-axis title below,
+// so that no text sits on a curve.
+const PAD = { l: 64, r: 14, t: 22, b: 42 };
 
 // ---------- state ----------
 function presetCurve(run) {
@@ -251,6 +257,7 @@ function fmt(x) { return x === undefined ? '' : Number(x).toPrecision(6); }
 function renderList() {
   const ul = $('curves');
   ul.textContent = '';
+  const st = styles();
   state.curves.forEach((c, i) => {
     const r = results[i];
     const li = document.createElement('li');
@@ -260,7 +267,7 @@ function renderList() {
     li.dataset.valid = String(!r.error);
     const sw = document.createElement('span');
     sw.className = 'swatch';
-    sw.style.background = COLORS[i % COLORS.length];
+    sw.style.background = swatchBackground(st[i]);
     const name = document.createElement('span');
     name.className = 'name';
     name.textContent = c.name || '(unnamed)';
@@ -313,48 +320,82 @@ function drawPanel(cv, key, log, label) {
   const X = (s) => PAD.l + (s / Math.max(1, maxSteps - 1)) * pw;
   const Y = (v) => { const t = log ? (v > 0 ? Math.log10(v) : a) : v; return PAD.t + (1 - (t - a) / (b - a)) * ph; };
   // axes and grid
-  ctx.font = '11px ui-monospace, monospace';
-  ctx.fillStyle = '#556'; ctx.strokeStyle = '#e4e7ec'; ctx.lineWidth = 1;
+  ctx.font = '12px ui-monospace, monospace';
+  ctx.fillStyle = '#3d4350'; ctx.strokeStyle = '#e4e7ec'; ctx.lineWidth = 1;
   const yt = log ? logTicks(a, b) : niceTicks(a, b, 5);
   for (const v of yt) {
     const y = Y(v);
     if (y < PAD.t - 1 || y > h - PAD.b + 1) continue;
     ctx.beginPath(); ctx.moveTo(PAD.l, y); ctx.lineTo(w - PAD.r, y); ctx.stroke();
-    ctx.fillText(log ? logLabel(v) : +v.toPrecision(4) + '', 4, y + 4);
+    const t = log ? logLabel(v) : +v.toPrecision(4) + '';
+    ctx.fillText(t, PAD.l - 6 - ctx.measureText(t).width, y + 4);
   }
-  for (const s of niceTicks(0, maxSteps - 1, 8)) {
+  for (const s of niceTicks(0, maxSteps - 1, Math.max(2, Math.floor(pw / 90)))) {
     const x = X(s);
     ctx.beginPath(); ctx.moveTo(x, PAD.t); ctx.lineTo(x, h - PAD.b); ctx.stroke();
-    ctx.fillText(String(s), x - 10, h - 8);
+    const t = String(s), tw = ctx.measureText(t).width;
+    ctx.fillText(t, Math.min(w - tw - 2, Math.max(PAD.l - tw / 2, x - tw / 2)), h - PAD.b + 15);
   }
   ctx.fillStyle = '#1d2330';
-  ctx.fillText(label, PAD.l + 6, PAD.t + 12);
-  // curves: per pixel column, the min..max of the steps it covers, joined up.
-  ctx.lineWidth = 1.5;
-  for (const [r, i] of valid) {
+  ctx.font = '600 12px system-ui, sans-serif';
+  ctx.fillText(label, PAD.l, PAD.t - 8);
+  const xLabel = 'optimizer step (batch)';
+  ctx.fillText(xLabel, PAD.l + (pw - ctx.measureText(xLabel).width) / 2, h - 6);
+  ctx.strokeStyle = '#8a909c';
+  ctx.strokeRect(PAD.l + 0.5, PAD.t + 0.5, pw - 1, ph - 1);
+  // curves: per pixel column, the min..max of the steps it covers. A curve that swings within most
+  // columns (V1's per-batch oscillation) is a band: filled faintly and drawn first, so that it
+  // hides none of the others; the others are lines in their run's colour and dash.
+  const st = styles();
+  const curves = valid.map(([r, i]) => {
     const vals = r[key], n = r.steps;
-    ctx.strokeStyle = COLORS[i % COLORS.length];
-    ctx.beginPath();
     const cols = Math.max(1, Math.ceil(X(n - 1) - X(0)) + 1);
-    const per = n / cols;
-    let first = true;
-    if (per <= 1) {
-      for (let s = 0; s < n; s++) { const x = X(s), y = Y(vals[s]); if (first) { ctx.moveTo(x, y); first = false; } else ctx.lineTo(x, y); }
-    } else {
-      for (let c = 0; c < cols; c++) {
-        const s0 = Math.floor(c * per), s1 = Math.min(n, Math.floor((c + 1) * per));
-        if (s1 <= s0) continue;
-        let mn = vals[s0], mx = vals[s0];
-        for (let s = s0 + 1; s < s1; s++) { const v = vals[s]; if (v < mn) mn = v; else if (v > mx) mx = v; }
-        const x = X(s0);
-        const yIn = Y(vals[s0]), yOut = Y(vals[s1 - 1]);
-        if (first) { ctx.moveTo(x, yIn); first = false; } else ctx.lineTo(x, yIn);
-        if (mn !== mx) { ctx.lineTo(x, Y(mn)); ctx.lineTo(x, Y(mx)); }
-        ctx.lineTo(x, yOut);
-      }
+    const per = Math.max(1, n / cols);
+    const pts = [];
+    let wide = 0;
+    for (let c = 0; c < cols; c++) {
+      const s0 = Math.floor(c * per), s1 = Math.min(n, Math.floor((c + 1) * per));
+      if (s1 <= s0) continue;
+      let mn = vals[s0], mx = vals[s0];
+      for (let s = s0 + 1; s < s1; s++) { const v = vals[s]; if (v < mn) mn = v; else if (v > mx) mx = v; }
+      const p = { x: X(s0), yIn: Y(vals[s0]), yOut: Y(vals[s1 - 1]), yMin: Y(mn), yMax: Y(mx) };
+      if (Math.abs(p.yMin - p.yMax) > 3) wide++;
+      // A column whose extremes are its ends (a monotone stretch) is a plain segment, no detour.
+      p.detour = !((mn === vals[s0] && mx === vals[s1 - 1]) || (mx === vals[s0] && mn === vals[s1 - 1]));
+      // A column that only continues a flat stretch adds nothing to the path (fewer segments to dash).
+      const q = pts.at(-1);
+      if (q && mn === mx && q.yMin === q.yMax && q.yOut === p.yIn && q.flat) { q.end = p.x; continue; }
+      p.flat = mn === mx;
+      pts.push(p);
     }
+    return { pts, i, band: wide > cols * 0.3 };
+  });
+  ctx.save();
+  ctx.beginPath(); ctx.rect(PAD.l, PAD.t, pw, ph); ctx.clip();
+  for (const { pts, i } of curves.filter((c) => c.band)) {
+    ctx.fillStyle = st[i].color;
+    ctx.globalAlpha = 0.3;
+    ctx.beginPath();
+    // (a merged flat stretch ends at p.end; x2 is where a column's value last holds)
+    const x2 = (p) => p.end ?? p.x;
+    pts.forEach((p, k) => { if (k) ctx.lineTo(p.x, p.yMax); else ctx.moveTo(p.x, p.yMax); ctx.lineTo(x2(p), p.yMax); });
+    for (let k = pts.length - 1; k >= 0; k--) { ctx.lineTo(x2(pts[k]), pts[k].yMin); ctx.lineTo(pts[k].x, pts[k].yMin); }
+    ctx.closePath(); ctx.fill();
+  }
+  ctx.globalAlpha = 1; ctx.lineWidth = 2;
+  for (const { pts, i } of curves.filter((c) => !c.band)) {
+    ctx.strokeStyle = st[i].color;
+    ctx.setLineDash(st[i].dash);
+    ctx.beginPath();
+    pts.forEach((p, k) => {
+      if (k) ctx.lineTo(p.x, p.yIn); else ctx.moveTo(p.x, p.yIn);
+      if (p.detour) { ctx.lineTo(p.x, p.yMin); ctx.lineTo(p.x, p.yMax); }
+      ctx.lineTo(p.x, p.yOut);
+      if (p.end !== undefined) ctx.lineTo(p.end, p.yOut);
+    });
     ctx.stroke();
   }
+  ctx.restore();
   if (hoverStep !== null && hoverStep < maxSteps) {
     ctx.strokeStyle = '#0008'; ctx.lineWidth = 1;
     ctx.beginPath(); ctx.moveTo(X(hoverStep), PAD.t); ctx.lineTo(X(hoverStep), h - PAD.b); ctx.stroke();
@@ -386,11 +427,11 @@ function readout() {
   const head = document.createElement('div');
   head.textContent = lines[0];
   el.append(head);
+  const st = styles();
   state.curves.forEach((c, i) => {
     const r = results[i];
     const row = document.createElement('div');
     row.dataset.index = i;
-    row.style.color = COLORS[i % COLORS.length];
     if (r.error) row.textContent = `${c.name}: invalid`;
     else if (hoverStep >= r.steps) row.textContent = `${c.name}: -`;
     else {
@@ -398,6 +439,11 @@ function readout() {
       row.dataset.momentum = r.m[hoverStep];
       row.textContent = `${c.name}: lr ${r.lr[hoverStep].toExponential(6)}  momentum ${r.m[hoverStep].toPrecision(6)}`;
     }
+    // The text stays dark (readable); a swatch in the curve's style says which line it is.
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = swatchBackground(st[i]);
+    row.prepend(sw);
     el.append(row);
   });
 }
@@ -518,7 +564,7 @@ function editRun(p) {
   update({ form: true });
 }
 
-const views = { schedules: { draw }, finder: initFinder({ useLr }), bench: initBench({ onEditRun: editRun }) };
+const views = { schedules: { draw }, finder: initFinder({ useLr }), bench: initBench({ onEditRun: editRun, known: KNOWN }) };
 
 function showView(v) {
   for (const b of document.querySelectorAll('nav button')) {

@@ -4,7 +4,7 @@
 // epoch, every seed, on axes shared by all runs. The computed lr is checked against the lr
 // host-train recorded at each epoch's first batch.
 import { curve, golden_bar, golden_worst } from './pkg/wasm_demo.js';
-import { chart, COLORS, f32Text, range } from './plot.js';
+import { chart, f32Text, range, runStyles } from './plot.js';
 
 const $ = (id) => document.getElementById(id);
 const PAD = { l: 52, r: 8, t: 8, b: 20 };
@@ -99,6 +99,8 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)));
 
 let editRun = () => {};
+let knownRuns = [];
+let colors = [];
 
 function render(error) {
   $('bench-error').textContent = error;
@@ -111,10 +113,12 @@ function render(error) {
     (isNum(pr.epochs) ? `, ${pr.epochs} epochs` : '') + (isNum(pr.batch_size) ? `, batch ${pr.batch_size}` : '') +
     `. Seeds: ${c.seeds.map((s, k) => `${s} ${['solid', 'dashed', 'dotted', 'dash-dot'][k % 4]}`).join(', ')}. ` +
     'The lr is computed here from each run\'s spec; test accuracy and loss are the recorded ones. x: epochs; axes shared by all runs.';
+  // Each run's colour as in the report plots (its dash is taken by the seeds here).
+  colors = runStyles(c.runs.map((r) => r.name), knownRuns).map((s) => s.color);
   c.runs.forEach((run, i) => {
     const div = document.createElement('div');
     div.className = 'run';
-    const color = COLORS[i % COLORS.length];
+    const color = colors[i];
     const finals = run.pairs.map((p) => p.epochs.at(-1).test_accuracy);
     const errors = run.pairs.filter((p) => p.error).map((p) => p.error);
     const ok = run.pairs.filter((p) => !p.error);
@@ -174,7 +178,7 @@ export function draw() {
   const seedIndex = (s) => c.seeds.indexOf(s);
   document.querySelectorAll('#bench-runs .run').forEach((div) => {
     const run = c.runs[Number(div.dataset.index)];
-    const color = COLORS[Number(div.dataset.index) % COLORS.length];
+    const color = colors[Number(div.dataset.index)];
     const style = (p) => ({ color, dash: DASH[seedIndex(p.seed) % DASH.length], width: 1.5 });
     const epochX = (p) => p.epochs.map((e) => e.epoch);
     const [lrCv, accCv, lossCv] = div.querySelectorAll('canvas');
@@ -195,8 +199,9 @@ export function draw() {
   });
 }
 
-export function initBench({ onEditRun }) {
+export function initBench({ onEditRun, known = [] }) {
   editRun = onEditRun;
+  knownRuns = known;
   $('bench-file').addEventListener('change', async () => {
     const f = $('bench-file').files[0];
     if (f) await openFile(f);

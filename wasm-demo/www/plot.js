@@ -3,9 +3,34 @@
 
 export const PAD = { l: 64, r: 12, t: 10, b: 24 };
 
-// One colour per curve (the schedule view) or run (the bench view).
-export const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
-  '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd'];
+// The report plots' run styles (host-train/src/plot.rs: PALETTE, style, run_styles), so that a run
+// looks the same on the page as in docs/results: style k is colour k mod 7 (each >= 3:1 contrast on
+// white), then solid, dashed, dotted by k / 7.
+export const PALETTE = ['#000000', '#0072b2', '#d55e00', '#009e73', '#b0408a', '#a66a00', '#6a3d9a'];
+export const DASHES = [[], [7, 4], [2, 3]];
+
+export function style(k) {
+  return { color: PALETTE[k % PALETTE.length], dash: DASHES[Math.floor(k / PALETTE.length) % DASHES.length] };
+}
+
+// Each name's style: a known run's own (its index in `known`: the study's presets, in the order
+// host-train's KNOWN_RUNS lists them), other names the lowest style numbers no name here uses.
+export function runStyles(names, known) {
+  const ks = names.map((n) => known.indexOf(n));
+  let next = 0;
+  return ks.map((k) => {
+    if (k >= 0) return style(k);
+    while (ks.includes(next)) next++;
+    return style(next++);
+  });
+}
+
+// A CSS background drawing a style's line sample (for the swatches beside names).
+export function swatchBackground({ color, dash }) {
+  if (!dash.length) return color;
+  const [on, off] = dash;
+  return `repeating-linear-gradient(90deg, ${color} 0 ${on}px, transparent ${on}px ${on + off}px)`;
+}
 
 export function setupCanvas(cv) {
   const dpr = window.devicePixelRatio || 1;
