@@ -80,7 +80,7 @@ step "wasm-demo in headless Chromium"
 wasm-demo/test.sh
 cargo clippy -q -p wasm-demo --target wasm32-unknown-unknown -- -D warnings
 
-step "host-train for aarch64: cross-built, kernel and trajectory tests on NEON and portable under qemu-aarch64"
+step "host-train for aarch64: cross-built; kernel tests (NEON, portable) and the trajectory test (NEON) under qemu-aarch64"
 scripts/aarch64-test.sh
 
 step "host-train sweep on a real single-node Slurm (submit, cancel, resubmit, merge)"
