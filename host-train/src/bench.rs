@@ -4,7 +4,7 @@ use crate::config::{Run, RunConfig};
 use crate::lr_find;
 use crate::model::Target;
 use crate::net::{Models, Net};
-use crate::simd::{Isa, IsaArg};
+use crate::simd::{Isa, IsaFlag};
 use crate::store::LrFindRecord;
 use crate::store::{self, DataId, Plan, RunConfigText};
 use crate::train::{self, GroupJob, Member};
@@ -53,10 +53,8 @@ pub struct BenchArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// The CPU kernels' vector path (auto: $HOST_TRAIN_ISA, else the fastest this CPU has); a path the
-    /// CPU lacks is an error naming the missing feature.
-    #[arg(long, value_enum, default_value_t = IsaArg::Auto)]
-    isa: IsaArg,
+    #[command(flatten)]
+    isa: IsaFlag,
     /// Output folder (default: runs/<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -184,7 +182,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let target = Target {
         device: make_device(args.device == DeviceArg::Cuda)?,
-        isa: Isa::select(args.isa)?,
+        isa: Isa::select(args.isa.isa)?,
     };
     let threads = args
         .threads

@@ -6,7 +6,7 @@ use crate::config::{Run, RunConfig};
 use crate::data::Dataset;
 use crate::model::{self, Backend, Target};
 use crate::net::Net;
-use crate::simd::{Isa, IsaArg};
+use crate::simd::{Isa, IsaFlag};
 use crate::store::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
@@ -61,10 +61,8 @@ pub struct LrFindArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// The CPU kernels' vector path (auto: $HOST_TRAIN_ISA, else the fastest this CPU has); a path the
-    /// CPU lacks is an error naming the missing feature.
-    #[arg(long, value_enum, default_value_t = IsaArg::Auto)]
-    isa: IsaArg,
+    #[command(flatten)]
+    isa: IsaFlag,
 }
 
 /// The sweep's arguments, fastai's defaults.
@@ -354,7 +352,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     }
     let target = Target {
         device: Device::Cpu,
-        isa: Isa::select(args.isa)?,
+        isa: Isa::select(args.isa.isa)?,
     };
     let momentum = start_momentum(run)?;
     let mut finder = new_finder(&args.sweep, momentum)?;

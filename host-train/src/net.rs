@@ -302,7 +302,7 @@ fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Sc
             out_padded: l < last,
         });
     }
-    let (y, b) = (&act[last], net.param(p, 2 * last + 3));
+    let (y, b) = (&act[last], net.param(p, 2 * net.layers() + 1));
     let flat = y.len();
     for c in 0..CLASSES {
         logits[c] = b[c] + dot(&packed.linear[c * flat..(c + 1) * flat], y);

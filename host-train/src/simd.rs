@@ -22,6 +22,15 @@ pub enum Isa {
     Portable,
 }
 
+/// The `--isa` flag of the commands that train (`bench`, `lr-find`).
+#[derive(clap::Args, Debug)]
+pub struct IsaFlag {
+    /// The CPU kernels' vector path (auto: $HOST_TRAIN_ISA, else the fastest this CPU has); a path the
+    /// CPU lacks is an error naming the missing feature.
+    #[arg(long, value_enum, default_value_t = IsaArg::Auto)]
+    pub isa: IsaArg,
+}
+
 /// `--isa`: a path, or `auto` (the fastest this CPU has; the `HOST_TRAIN_ISA` environment variable
 /// chooses where the flag is not given).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -102,12 +111,16 @@ impl Isa {
     /// The path `--isa` asks for (`auto`: `$HOST_TRAIN_ISA`, else [`Isa::best`]); a path this CPU lacks
     /// is an error naming the missing feature.
     pub fn select(arg: IsaArg) -> Result<Isa> {
-        let (isa, source) = match arg {
-            IsaArg::Avx512 => (Isa::Avx512, "--isa avx512".to_string()),
-            IsaArg::Avx2 => (Isa::Avx2, "--isa avx2".to_string()),
-            IsaArg::Neon => (Isa::Neon, "--isa neon".to_string()),
-            IsaArg::Portable => (Isa::Portable, "--isa portable".to_string()),
-            IsaArg::Auto => match std::env::var(ISA_ENV) {
+        let forced = match arg {
+            IsaArg::Auto => None,
+            IsaArg::Avx512 => Some(Isa::Avx512),
+            IsaArg::Avx2 => Some(Isa::Avx2),
+            IsaArg::Neon => Some(Isa::Neon),
+            IsaArg::Portable => Some(Isa::Portable),
+        };
+        let (isa, source) = match forced {
+            Some(isa) => (isa, format!("--isa {}", isa.name())),
+            None => match std::env::var(ISA_ENV) {
                 Ok(v) if !v.is_empty() && v != "auto" => {
                     let source = format!("{ISA_ENV}={v}");
                     match Isa::ALL.into_iter().find(|i| i.name() == v) {
