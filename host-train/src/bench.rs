@@ -201,6 +201,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     });
     let data_dir = crate::data::resolve_dir(args.data.as_deref());
     let mut data = crate::data::load(&data_dir)?;
+    // Before --subset: the validation images are the same whatever the subset.
+    data.hold_out(config.validation)?;
     if let Some(n) = args.subset {
         data.train.truncate(n);
     }
@@ -382,9 +384,9 @@ fn find_lrs(
     file_order: bool,
 ) -> Result<Vec<(Run, Option<LrFindRecord>)>> {
     let mut found = Vec::new();
-    // Runs of one seed that start at the same momentum share one test: the same weights, batches
-    // and lrs give the same curve.
-    let mut tested: Vec<((u64, u32), LrFindRecord)> = Vec::new();
+    // Runs of one seed with the same optimizer that start at the same momentum share one test: the
+    // same weights, batches, updates and lrs give the same curve.
+    let mut tested: Vec<(String, LrFindRecord)> = Vec::new();
     for &(run, seed) in mine {
         let Some(find) = run.find else {
             found.push((run.clone(), None));
@@ -392,7 +394,7 @@ fn find_lrs(
         };
         let dir = store::pair_dir(out, &run.name, seed);
         let momentum = lr_find::start_momentum(run)?;
-        let key = (seed, momentum.to_bits());
+        let key = format!("{seed} {:?} {}", run.optimizer(), momentum.to_bits());
         let record = match store::read_lr_find(&dir)? {
             Some(record) => record,
             None => {
@@ -409,6 +411,7 @@ fn find_lrs(
                             target,
                             net,
                             init,
+                            optimizer: run.optimizer(),
                         };
                         let raw = lr_find::range_test(&setup, &mut finder)?;
                         lr_find::record(&finder, &sweep, &raw)

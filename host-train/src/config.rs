@@ -1,5 +1,6 @@
 //! Run configs: the TOML file `bench` trains from and `curve --preset` reads.
 
+use crate::optim::{Optimizer, Sgd};
 use anyhow::{bail, Context, Result};
 use sched_core::{Spec, Suggestion};
 use serde::{Deserialize, Serialize};
@@ -26,11 +27,15 @@ pub enum Stepping {
 #[serde(deny_unknown_fields)]
 pub struct Run {
     pub name: String,
-    /// `SGD(lr=...)`.
+    /// The optimizer's lr (the schedule's base lr).
     pub lr: f32,
-    /// `SGD(momentum=...)`; OneCycleLR and CyclicLR override it unless `cycle_momentum = false`.
-    #[serde(default)]
-    pub momentum: f32,
+    /// Shorthand for `optimizer = { kind = "SGD", momentum = ... }`; OneCycleLR and CyclicLR cycle
+    /// the momentum unless `cycle_momentum = false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f32>,
+    /// The optimizer (default: SGD with the run's `momentum`, else 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<Optimizer>,
     pub step: Stepping,
     pub schedule: Spec,
     /// `lr = "find"` or `max_lr = "find"`: the value comes from an LR range test (`bench` runs it
@@ -90,6 +95,26 @@ impl FindLr {
 }
 
 impl Run {
+    /// The optimizer this run trains with.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer.unwrap_or(Optimizer::Sgd(Sgd {
+            momentum: self.momentum.unwrap_or(0.0),
+            ..Sgd::default()
+        }))
+    }
+
+    /// The optimizer's momentum slot before any schedule changes it (SGD's `momentum`, Adam's
+    /// `betas[0]`).
+    pub fn momentum(&self) -> f32 {
+        self.optimizer().momentum()
+    }
+
+    /// A fresh scheduler of this run; its error names the run.
+    pub fn scheduler(&self) -> Result<sched_core::Scheduler> {
+        sched_core::Scheduler::from_spec(&self.schedule, self.lr, self.momentum())
+            .map_err(|e| anyhow::anyhow!("run `{}`: {e}", self.name))
+    }
+
     /// This run with the range test's `lr` in place of `"find"`.
     pub fn with_found_lr(&self, lr: f32) -> Result<Run> {
         let mut run = self.clone();
@@ -104,8 +129,8 @@ impl Run {
                 })?;
             }
         }
-        sched_core::Scheduler::from_spec(&run.schedule, run.lr, run.momentum)
-            .map_err(|e| anyhow::anyhow!("run `{}` with the found lr {lr}: {e}", run.name))?;
+        run.scheduler()
+            .with_context(|| format!("with the found lr {lr}"))?;
         Ok(run)
     }
 }
@@ -152,6 +177,21 @@ fn take_finds(table: &mut toml::Table) -> Result<Vec<Option<FindLr>>> {
     Ok(finds)
 }
 
+/// Each run's `optimizer` table, checked before the config is: its errors are then one line that
+/// names the run and the field.
+fn check_optimizers(table: &toml::Table) -> Result<()> {
+    let Some(toml::Value::Array(runs)) = table.get("run") else {
+        return Ok(());
+    };
+    for run in runs {
+        if let Some(opt) = run.get("optimizer") {
+            let name = run.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+            Optimizer::from_toml(opt.clone()).with_context(|| format!("run `{name}`"))?;
+        }
+    }
+    Ok(())
+}
+
 /// The network every run of a config trains: 3x3 "same" convolutions with ReLU of `conv` output
 /// channels each, then a linear layer to the 10 classes (`model = { conv = [64, 32, 16] }`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -179,6 +219,10 @@ pub struct RunConfig {
     /// The network (default: the study's).
     #[serde(default)]
     pub model: Model,
+    /// Training images held out as a validation set (a fixed, seeded choice; 0: none), evaluated
+    /// after every epoch (`val_loss`, `val_accuracy`).
+    #[serde(default)]
+    pub validation: usize,
     #[serde(rename = "run")]
     pub runs: Vec<Run>,
 }
@@ -189,6 +233,7 @@ impl RunConfig {
         let invalid = || format!("invalid run config {origin}");
         let mut table: toml::Table = toml::from_str(text).with_context(invalid)?;
         let finds = take_finds(&mut table).with_context(invalid)?;
+        check_optimizers(&table).with_context(invalid)?;
         let mut config: RunConfig = if finds.iter().any(Option::is_some) {
             table.try_into().with_context(invalid)?
         } else {
@@ -240,12 +285,16 @@ impl RunConfig {
             if !(run.lr.is_finite() && run.lr > 0.0) {
                 bail!("run `{}`: `lr` must be > 0 and finite", run.name);
             }
-            if !(run.momentum.is_finite() && (0.0..1.0).contains(&run.momentum)) {
-                bail!("run `{}`: `momentum` must be in [0, 1)", run.name);
+            if let Some(m) = run.momentum {
+                if run.optimizer.is_some() {
+                    bail!("run `{}`: `momentum` and `optimizer` are both given; set the momentum inside `optimizer` (the run's `momentum` is shorthand for SGD's)", run.name);
+                }
+                if !(m.is_finite() && (0.0..1.0).contains(&m)) {
+                    bail!("run `{}`: `momentum` must be in [0, 1)", run.name);
+                }
             }
             // Building the schedule validates every parameter.
-            sched_core::Scheduler::from_spec(&run.schedule, run.lr, run.momentum)
-                .map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))?;
+            run.scheduler()?;
         }
         Ok(())
     }
@@ -310,6 +359,12 @@ mod tests {
         let err = RunConfig::parse(&format!("{head}model = {{ conv = [] }}"), "x").unwrap_err();
         assert!(
             format!("{err:#}").contains("`model.conv` must list 1 to 8"),
+            "{err:#}"
+        );
+        let both = "epochs = 1\nbatch_size = 1\nseed = 1\n[[run]]\nname = \"a\"\nlr = 0.1\nmomentum = 0.9\noptimizer = { kind = \"AdamW\" }\nstep = \"batch\"\nschedule = { kind = \"Fixed\" }\n";
+        let err = RunConfig::parse(both, "x").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("run `a`: `momentum` and `optimizer` are both given"),
             "{err:#}"
         );
         let ok =

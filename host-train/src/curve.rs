@@ -165,7 +165,7 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
         title: run.name.clone(),
         spec: run.schedule.clone(),
         lr: run.lr,
-        momentum: run.momentum,
+        momentum: run.momentum(),
         steps: config.epochs as usize * batches,
         step_every: match run.step {
             Stepping::Batch => 1,

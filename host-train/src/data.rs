@@ -42,6 +42,18 @@ impl Split {
         }
     }
 
+    /// The examples `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> Split {
+        let mut out = Split {
+            images: vec![0.0; idx.len() * self.pixels()],
+            labels: vec![0; idx.len()],
+            rows: self.rows,
+            cols: self.cols,
+        };
+        self.fill_batch(idx, &mut out.images, &mut out.labels);
+        out
+    }
+
     /// The first `n` examples.
     pub fn truncate(&mut self, n: usize) {
         let n = n.min(self.len());
@@ -54,9 +66,40 @@ impl Split {
 pub struct Dataset {
     pub train: Split,
     pub test: Split,
+    /// Images held out of the training set ([`Dataset::hold_out`]).
+    pub validation: Option<Split>,
     pub dir: PathBuf,
     /// SHA-256 (hex) of each of the four files as read, by file name.
     pub sha256: BTreeMap<String, String>,
+}
+
+/// The seed of the validation split's choice: one split for every run and seed of every config.
+const VALIDATION_SEED: u64 = 0x7661_6c69_6461_7465;
+
+impl Dataset {
+    /// Moves `n` training images, chosen by a fixed seeded shuffle (ChaCha8, [`VALIDATION_SEED`]),
+    /// into the validation set; the rest stay in file order.
+    pub fn hold_out(&mut self, n: usize) -> Result<()> {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        if n == 0 {
+            return Ok(());
+        }
+        if n >= self.train.len() {
+            bail!(
+                "`validation` = {n}: must leave training images (the training set has {})",
+                self.train.len()
+            );
+        }
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(VALIDATION_SEED));
+        let (val, rest) = order.split_at_mut(n);
+        val.sort_unstable();
+        rest.sort_unstable();
+        self.validation = Some(self.train.select(val));
+        self.train = self.train.select(rest);
+        Ok(())
+    }
 }
 
 /// `--data DIR`, else `$FASHION_MNIST_DIR`, else the Debian package's folder.
@@ -87,6 +130,7 @@ pub fn load(dir: &Path) -> Result<Dataset> {
     Ok(Dataset {
         train,
         test,
+        validation: None,
         dir: dir.to_path_buf(),
         sha256,
     })

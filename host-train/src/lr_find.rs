@@ -6,12 +6,13 @@ use crate::config::{Run, RunConfig};
 use crate::data::Dataset;
 use crate::model::{self, Backend, Target};
 use crate::net::Net;
+use crate::optim::{ModelOptimizer, Optimizer, State};
 use crate::simd::{Isa, IsaFlag};
 use crate::store::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
-use sched_core::{LrFinder, Scheduler, Suggested, Suggestion, SweepMode};
+use sched_core::{LrFinder, Suggested, Suggestion, SweepMode};
 use std::path::{Path, PathBuf};
 
 /// The longest range test `host-train` runs (`--iters`).
@@ -186,13 +187,13 @@ pub struct Setup<'a> {
     pub net: &'a Net,
     /// `--init` weights (else the seed's init).
     pub init: Option<&'a [f32]>,
+    /// The run's optimizer (fastai runs `lr_find` with the learner's).
+    pub optimizer: Optimizer,
 }
 
 /// The momentum a run's first step trains at (OneCycleLR's `max_momentum` when it cycles).
 pub fn start_momentum(run: &Run) -> Result<f32> {
-    Scheduler::from_spec(&run.schedule, run.lr, run.momentum)
-        .map(|s| s.momentum())
-        .map_err(|e| anyhow::anyhow!("run `{}`: {e}", run.name))
+    Ok(run.scheduler()?.momentum())
 }
 
 /// Trains the run's model from its initial weights, one batch per step at the finder's lr, until
@@ -204,7 +205,8 @@ pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
         Some(p) => p.to_vec(),
         None => model::init_params(&net, setup.seed),
     };
-    let mut models = Backend::new(setup.target, net, vec![params], vec![None])?;
+    let optimizer = ModelOptimizer::new(setup.optimizer, State::default());
+    let mut models = Backend::new(setup.target, net, vec![params], vec![optimizer])?;
     let (n, bs) = (train.len(), setup.batch_size);
     let batches = n.div_ceil(bs);
     let mut order: Vec<usize> = (0..n).collect();
@@ -213,6 +215,7 @@ pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
     let mut raw = Vec::new();
     let momentum = finder.momentum_value().unwrap_or(0.0);
     let mut loss = [0.0f32];
+    models.train_mode(&[momentum])?;
     // The same batches, in the same order, that training with this seed starts with.
     for step in 0.. {
         if finder.status().is_done() {
@@ -377,18 +380,20 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         .num_threads(threads)
         .build_global();
     let mut data = crate::data::load(&crate::data::resolve_dir(args.data.as_deref()))?;
+    data.hold_out(config.validation)?;
     if let Some(n) = args.subset {
         data.train.truncate(n);
     }
     // The report's header, on stdout with it (stderr is for the one line of an error).
     println!(
-        "host-train lr-find: `{}` (seed {seed}), {} steps of batch {} from lr {:e} to {:e} ({:?}), momentum {momentum}, {} train images",
+        "host-train lr-find: `{}` (seed {seed}), {} steps of batch {} from lr {:e} to {:e} ({:?}), {} with momentum {momentum}, {} train images",
         run.name,
         args.sweep.iters,
         config.batch_size,
         args.sweep.start_lr,
         args.sweep.end_lr,
         args.sweep.mode,
+        run.optimizer().kind(),
         data.train.len()
     );
     let setup = Setup {
@@ -398,6 +403,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         file_order: false,
         target: &target,
         net: &Net::new(&config.model.conv, data.train.rows, data.train.cols)?,
+        optimizer: run.optimizer(),
         init: None,
     };
     let raw = range_test(&setup, &mut finder)?;

@@ -13,6 +13,7 @@ mod font;
 mod lr_find;
 mod model;
 mod net;
+mod optim;
 mod plot;
 mod report;
 mod simd;

@@ -2,6 +2,7 @@
 //! backends: the fused CPU trainer ([`crate::net`]) and candle's (for `--device cuda`).
 
 use crate::net::{Models, Net};
+use crate::optim::{Buffers, ModelOptimizer, Scalars, State, BUFFERS};
 use crate::simd::Isa;
 use crate::store::{take_tensor, Tensors};
 use anyhow::Result;
@@ -24,14 +25,15 @@ pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
     flat
 }
 
-/// Parameters (and momentum buffers, as `momentum_buffer.<name>`) under their `state_dict` names.
-pub fn to_tensors(net: &Net, params: &[f32], momentum: Option<&[f32]>) -> Tensors {
+/// Parameters under their `state_dict` names, and the optimizer's buffers as `<buffer>.<name>`
+/// (`momentum_buffer.seq.0.weight`, `exp_avg.seq.0.weight`, `z.seq.0.weight`, ...).
+pub fn to_tensors(net: &Net, params: &[f32], state: &State) -> Tensors {
     let mut out = Tensors::new();
     for (i, spec) in net.specs().into_iter().enumerate() {
-        if let Some(m) = momentum {
+        for (buffer, flat) in state.named_buffers() {
             out.insert(
-                format!("momentum_buffer.{}", spec.name),
-                (spec.shape.clone(), net.param(m, i).to_vec()),
+                format!("{buffer}.{}", spec.name),
+                (spec.shape.clone(), net.param(flat, i).to_vec()),
             );
         }
         out.insert(spec.name, (spec.shape, net.param(params, i).to_vec()));
@@ -39,36 +41,38 @@ pub fn to_tensors(net: &Net, params: &[f32], momentum: Option<&[f32]>) -> Tensor
     out
 }
 
-/// The flat parameters in `tensors` (and the momentum buffers when all are there); errors name
-/// `origin` and the missing or mis-shaped tensor.
+/// The flat parameters in `tensors`, and each optimizer buffer that is there for every parameter;
+/// errors name `origin` and the missing or mis-shaped tensor.
 pub fn from_tensors(
     net: &Net,
     mut tensors: Tensors,
     origin: &str,
-) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
+) -> Result<(Vec<f32>, Buffers)> {
     let specs = net.specs();
-    let mut params = Vec::with_capacity(net.len());
-    for spec in &specs {
-        params.extend(take_tensor(&mut tensors, &spec.name, &spec.shape, origin)?);
-    }
-    let has_momentum = specs
-        .iter()
-        .all(|s| tensors.contains_key(&format!("momentum_buffer.{}", s.name)));
-    let momentum = if has_momentum {
-        let mut m = Vec::with_capacity(net.len());
+    let take_all = |tensors: &mut Tensors, prefix: &str| -> Result<Vec<f32>> {
+        let mut flat = Vec::with_capacity(net.len());
         for spec in &specs {
-            m.extend(take_tensor(
-                &mut tensors,
-                &format!("momentum_buffer.{}", spec.name),
+            flat.extend(take_tensor(
+                tensors,
+                &format!("{prefix}{}", spec.name),
                 &spec.shape,
                 origin,
             )?);
         }
-        Some(m)
-    } else {
-        None
+        Ok(flat)
     };
-    Ok((params, momentum))
+    let params = take_all(&mut tensors, "")?;
+    let mut buffers = Buffers::default();
+    for (slot, name) in buffers.iter_mut().zip(BUFFERS) {
+        let prefix = format!("{name}.");
+        let present = specs
+            .iter()
+            .all(|s| tensors.contains_key(&format!("{prefix}{}", s.name)));
+        if present {
+            *slot = Some(take_all(&mut tensors, &prefix)?);
+        }
+    }
+    Ok((params, buffers))
 }
 
 /// Where models train: candle's device (the CPU: our own trainer; CUDA: candle's tensors) and the
@@ -78,12 +82,18 @@ pub struct Target {
     pub isa: Isa,
 }
 
-/// K models trained together on the same batches.
-pub enum Backend {
+/// What computes the gradients of K models trained together on the same batches.
+enum Engine {
     /// The fused CPU trainer.
     Cpu(Models),
     /// candle's tensors and autograd, one model after the other (CUDA).
     Candle(CandleModels),
+}
+
+/// K models trained together on the same batches, each with its own optimizer.
+pub struct Backend {
+    engine: Engine,
+    optimizers: Vec<ModelOptimizer>,
 }
 
 impl Backend {
@@ -91,16 +101,18 @@ impl Backend {
         target: &Target,
         net: Net,
         params: Vec<Vec<f32>>,
-        momentum: Vec<Option<Vec<f32>>>,
+        optimizers: Vec<ModelOptimizer>,
     ) -> Result<Self> {
-        Ok(if target.device.is_cpu() {
-            Backend::Cpu(Models::new(net, params, momentum, target.isa))
+        assert_eq!(params.len(), optimizers.len());
+        let engine = if target.device.is_cpu() {
+            Engine::Cpu(Models::new(net, params, target.isa))
         } else {
-            Backend::Candle(CandleModels::new(net, params, momentum, &target.device)?)
-        })
+            Engine::Candle(CandleModels::new(net, params, &target.device)?)
+        };
+        Ok(Self { engine, optimizers })
     }
 
-    /// One SGD step of every model; writes each model's mean batch loss into `losses`.
+    /// One optimizer step of every model; writes each model's mean batch loss into `losses`.
     pub fn step(
         &mut self,
         x: &[f32],
@@ -109,76 +121,115 @@ impl Backend {
         momentum: &[f32],
         losses: &mut [f32],
     ) -> Result<()> {
-        match self {
-            Backend::Cpu(m) => m.step(x, labels, lr, momentum, losses),
-            Backend::Candle(m) => m.step(x, labels, lr, momentum, losses)?,
+        let opts = &mut self.optimizers;
+        match &mut self.engine {
+            Engine::Cpu(m) => m.step(x, labels, lr, momentum, losses, opts),
+            Engine::Candle(m) => m.step(x, labels, lr, momentum, losses, opts)?,
         }
         Ok(())
     }
 
-    /// (mean test loss, accuracy) of every model.
+    /// Every model's optimizer in train mode (Schedule-Free: the parameters become `y`), at
+    /// momentum `momentum[k]`.
+    pub fn train_mode(&mut self, momentum: &[f32]) -> Result<()> {
+        self.switch_mode(momentum, true)
+    }
+
+    /// Every model's optimizer in eval mode (Schedule-Free: the parameters become the average `x`,
+    /// which evaluation and checkpoints use).
+    pub fn eval_mode(&mut self, momentum: &[f32]) -> Result<()> {
+        self.switch_mode(momentum, false)
+    }
+
+    fn switch_mode(&mut self, momentum: &[f32], train: bool) -> Result<()> {
+        for (k, opt) in self.optimizers.iter_mut().enumerate() {
+            let f = |p: &mut [f32]| {
+                if train {
+                    opt.train(p, momentum[k])
+                } else {
+                    opt.eval(p, momentum[k])
+                }
+            };
+            match &mut self.engine {
+                Engine::Cpu(m) => m.update_params(k, f),
+                Engine::Candle(m) => m.update_params(k, f)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// (mean loss, accuracy) of every model on `images` / `labels`.
     pub fn evaluate(&self, images: &[f32], labels: &[u32]) -> Result<Vec<(f32, f32)>> {
-        match self {
-            Backend::Cpu(m) => Ok(m.evaluate(images, labels)),
-            Backend::Candle(m) => m.evaluate(images, labels),
+        match &self.engine {
+            Engine::Cpu(m) => Ok(m.evaluate(images, labels)),
+            Engine::Candle(m) => m.evaluate(images, labels),
         }
     }
 
-    /// Model k's checkpoint tensors (parameters and momentum buffers).
-    pub fn tensors(&self, k: usize) -> Result<Tensors> {
-        Ok(match self {
-            Backend::Cpu(m) => to_tensors(&m.net, &m.params[k], m.momentum[k].as_deref()),
-            Backend::Candle(m) => m.tensors(k)?,
-        })
+    /// Model k's checkpoint tensors (parameters and optimizer buffers) and optimizer scalars.
+    pub fn checkpoint(&self, k: usize) -> (Tensors, Scalars) {
+        let (net, params) = match &self.engine {
+            Engine::Cpu(m) => (&m.net, &m.params[k]),
+            Engine::Candle(m) => (&m.net, &m.params[k]),
+        };
+        let state = &self.optimizers[k].state;
+        (to_tensors(net, params, state), state.scalars)
     }
 }
 
 /// Test-set batch size of the candle backend.
 const CANDLE_EVAL_BATCH: usize = 256;
 
-/// The network in candle (conv2d, autograd), with PyTorch's SGD.
+/// The network in candle (conv2d, autograd); the parameters live on the host too, where the
+/// optimizers ([`crate::optim`], the CPU trainer's) update them, and are copied to the device after
+/// each change (this model is small: 69k parameters).
 pub struct CandleModels {
     net: Net,
     device: Device,
+    params: Vec<Vec<f32>>,
     vars: Vec<Vec<Var>>,
-    bufs: Vec<Vec<Option<Tensor>>>,
 }
 
 impl CandleModels {
-    fn new(
-        net: Net,
-        params: Vec<Vec<f32>>,
-        momentum: Vec<Option<Vec<f32>>>,
-        device: &Device,
-    ) -> Result<Self> {
-        let specs = net.specs();
-        let tensor = |flat: &[f32], i: usize| -> Result<Tensor> {
-            Ok(Tensor::from_slice(
-                net.param(flat, i),
-                specs[i].shape.as_slice(),
-                device,
-            )?)
-        };
-        let mut vars = Vec::new();
-        let mut bufs = Vec::new();
-        for (p, m) in params.iter().zip(&momentum) {
-            vars.push(
-                (0..specs.len())
-                    .map(|i| Ok(Var::from_tensor(&tensor(p, i)?)?))
-                    .collect::<Result<Vec<_>>>()?,
-            );
-            bufs.push(
-                (0..specs.len())
-                    .map(|i| m.as_ref().map(|m| tensor(m, i)).transpose())
-                    .collect::<Result<Vec<_>>>()?,
-            );
-        }
-        Ok(Self {
+    fn new(net: Net, params: Vec<Vec<f32>>, device: &Device) -> Result<Self> {
+        let mut models = Self {
             net,
             device: device.clone(),
-            vars,
-            bufs,
-        })
+            vars: Vec::new(),
+            params: Vec::new(),
+        };
+        for p in params {
+            let specs = models.net.specs();
+            let vars = (0..specs.len())
+                .map(|i| models.tensor(&p, i).and_then(|t| Ok(Var::from_tensor(&t)?)))
+                .collect::<Result<Vec<_>>>()?;
+            models.vars.push(vars);
+            models.params.push(p);
+        }
+        Ok(models)
+    }
+
+    /// Parameter i of the flat `flat` as a device tensor.
+    fn tensor(&self, flat: &[f32], i: usize) -> Result<Tensor> {
+        let shape = self.net.specs()[i].shape.clone();
+        Ok(Tensor::from_slice(
+            self.net.param(flat, i),
+            shape.as_slice(),
+            &self.device,
+        )?)
+    }
+
+    /// Copies model k's host parameters to its device tensors.
+    fn upload(&self, k: usize) -> Result<()> {
+        for (i, var) in self.vars[k].iter().enumerate() {
+            var.set(&self.tensor(&self.params[k], i)?)?;
+        }
+        Ok(())
+    }
+
+    fn update_params(&mut self, k: usize, f: impl FnOnce(&mut [f32])) -> Result<()> {
+        f(&mut self.params[k]);
+        self.upload(k)
     }
 
     fn forward(&self, k: usize, x: &Tensor, train: bool) -> Result<Tensor> {
@@ -218,26 +269,22 @@ impl CandleModels {
         lr: &[f32],
         momentum: &[f32],
         losses: &mut [f32],
+        optimizers: &mut [ModelOptimizer],
     ) -> Result<()> {
         let (x, y) = self.batch(x, labels)?;
+        let mut grad = Vec::with_capacity(self.net.len());
         for k in 0..self.vars.len() {
             let loss = candle_nn::loss::cross_entropy(&self.forward(k, &x, true)?, &y)?;
             let grads = loss.backward()?;
-            let (lr, m) = (lr[k] as f64, momentum[k]);
-            for (var, buf) in self.vars[k].iter().zip(self.bufs[k].iter_mut()) {
-                let Some(g) = grads.get(var) else { continue };
-                let d = if m != 0.0 {
-                    let b = match buf.take() {
-                        None => g.clone(),
-                        Some(b) => ((b * m as f64)? + g)?,
-                    };
-                    *buf = Some(b.clone());
-                    b
-                } else {
-                    g.clone()
-                };
-                var.set(&(var.as_tensor() - (d * lr)?)?)?;
+            grad.clear();
+            for var in &self.vars[k] {
+                match grads.get(var) {
+                    Some(g) => grad.extend(g.flatten_all()?.to_vec1::<f32>()?),
+                    None => grad.extend(std::iter::repeat_n(0.0, var.elem_count())),
+                }
             }
+            optimizers[k].step(&mut self.params[k], &grad, lr[k], momentum[k]);
+            self.upload(k)?;
             losses[k] = loss.to_scalar::<f32>()?;
         }
         Ok(())
@@ -267,22 +314,5 @@ impl CandleModels {
             out.push(((loss_sum / n as f64) as f32, correct as f32 / n as f32));
         }
         Ok(out)
-    }
-
-    fn tensors(&self, k: usize) -> Result<Tensors> {
-        let flat = |ts: &mut dyn Iterator<Item = &Tensor>| -> Result<Vec<f32>> {
-            let mut v = Vec::with_capacity(self.net.len());
-            for t in ts {
-                v.extend(t.flatten_all()?.to_vec1::<f32>()?);
-            }
-            Ok(v)
-        };
-        let params = flat(&mut self.vars[k].iter().map(|v| v.as_tensor()))?;
-        let momentum = if self.bufs[k].iter().all(Option::is_some) {
-            Some(flat(&mut self.bufs[k].iter().flatten())?)
-        } else {
-            None
-        };
-        Ok(to_tensors(&self.net, &params, momentum.as_deref()))
     }
 }

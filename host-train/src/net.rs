@@ -1,6 +1,6 @@
 //! The CPU trainer: K models of one network ([`Net`], a layer list) on plain f32 slices: forward,
-//! cross-entropy, backward and PyTorch's SGD with momentum, without a graph and without allocating per
-//! step, on the direct kernels of [`crate::direct`] for the vector path chosen at run time
+//! cross-entropy, backward and each model's optimizer ([`crate::optim`]), without a graph and without
+//! allocating per step, on the direct kernels of [`crate::direct`] for the vector path chosen at run time
 //! ([`crate::simd::Isa`]).
 //!
 //! The network: 3x3 "same" convolutions with ReLU (`conv` output channels per layer, 1 input channel),
@@ -15,6 +15,7 @@
 //! thread or 16: fused training is bit-identical to `--fuse 1`.
 
 use crate::direct::{self, Conv, WeightGrad};
+use crate::optim::ModelOptimizer;
 use crate::simd::{Isa, Path, WithPath};
 use anyhow::{bail, Result};
 use rayon::prelude::*;
@@ -520,15 +521,13 @@ fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [&mut [f32]]) {
     }
 }
 
-/// K models of one network with PyTorch's SGD state: trained together on the same batches, each with
-/// its own lr and momentum.
+/// K models of one network, trained together on the same batches; their optimizers (and their
+/// state) are the caller's ([`crate::optim`]).
 pub struct Models {
     pub net: Net,
     /// Flat parameters per model.
     pub params: Vec<Vec<f32>>,
-    /// SGD momentum buffers per model (`None` until the first step with momentum, as in PyTorch).
-    pub momentum: Vec<Option<Vec<f32>>>,
-    /// Kernel weights derived from each model's parameters, refreshed after each step.
+    /// Kernel weights derived from each model's parameters, refreshed after each change.
     packed: Vec<Packed>,
     /// The kernels' vector path.
     isa: Isa,
@@ -539,15 +538,13 @@ pub struct Models {
 }
 
 impl Models {
-    /// Models with the given flat parameters and momentum buffers, trained on the `isa` kernels (one
-    /// this CPU has: [`Isa::select`]).
-    pub fn new(net: Net, params: Vec<Vec<f32>>, momentum: Vec<Option<Vec<f32>>>, isa: Isa) -> Self {
-        assert_eq!(params.len(), momentum.len());
+    /// Models with the given flat parameters, trained on the `isa` kernels (one this CPU has:
+    /// [`Isa::select`]).
+    pub fn new(net: Net, params: Vec<Vec<f32>>, isa: Isa) -> Self {
         let packed = params.iter().map(|p| Packed::new(&net, p)).collect();
         Self {
             net,
             params,
-            momentum,
             packed,
             isa,
             partial: Vec::new(),
@@ -555,14 +552,21 @@ impl Models {
         }
     }
 
-    /// Bytes of memory one model needs for a batch of `batch` images (parameters, momentum, packed
-    /// weights, partial gradients).
+    /// Bytes of memory one model needs for a batch of `batch` images (parameters, up to three
+    /// optimizer buffers, packed weights, partial gradients).
     pub fn bytes_per_model(net: &Net, batch: usize) -> usize {
-        4 * net.len() * (3 + batch.div_ceil(CHUNK))
+        4 * net.len() * (5 + batch.div_ceil(CHUNK))
     }
 
-    /// One SGD step of every model on the batch `x` (`n` images) / `labels`, model k with `lr[k]` and
-    /// `momentum[k]`; writes each model's mean loss on the batch into `losses`.
+    /// Changes model k's parameters in place (e.g. Schedule-Free's switch between `y` and `x`).
+    pub fn update_params(&mut self, k: usize, f: impl FnOnce(&mut [f32])) {
+        f(&mut self.params[k]);
+        self.packed[k].update(&self.net, &self.params[k]);
+    }
+
+    /// One optimizer step of every model on the batch `x` (`n` images) / `labels`, model k with
+    /// `optimizers[k]` at `lr[k]` and momentum `momentum[k]`; writes each model's mean loss on the
+    /// batch into `losses`.
     pub fn step(
         &mut self,
         x: &[f32],
@@ -570,6 +574,7 @@ impl Models {
         lr: &[f32],
         momentum: &[f32],
         losses: &mut [f32],
+        optimizers: &mut [ModelOptimizer],
     ) {
         let net = &self.net;
         let n = labels.len();
@@ -613,30 +618,16 @@ impl Models {
             let sum: f64 = self.chunk_losses[k * chunks..(k + 1) * chunks].iter().sum();
             *loss = (sum / n as f64) as f32;
         }
-        // Sum the chunks in order, then PyTorch's SGD: buf = m*buf + g (buf = g at first), p -= lr*buf.
+        // The optimizer sums the chunks in order: the gradient does not depend on the thread count.
         let partial = &self.partial;
         self.params
             .par_iter_mut()
-            .zip(self.momentum.par_iter_mut())
+            .zip(optimizers.par_iter_mut())
             .zip(self.packed.par_iter_mut())
             .enumerate()
-            .for_each(|(k, ((p, buf), fl))| {
+            .for_each(|(k, ((p, opt), fl))| {
                 let parts = &partial[k * chunks * plen..(k + 1) * chunks * plen];
-                let (lr, m) = (lr[k], momentum[k]);
-                if m != 0.0 && buf.is_none() {
-                    *buf = Some(vec![0.0; plen]);
-                    sgd(p, buf.as_deref_mut(), parts, plen, lr, m, true);
-                } else {
-                    sgd(
-                        p,
-                        buf.as_deref_mut().filter(|_| m != 0.0),
-                        parts,
-                        plen,
-                        lr,
-                        m,
-                        false,
-                    );
-                }
+                opt.step(p, parts, lr[k], momentum[k]);
                 fl.update(net, p);
             });
     }
@@ -688,48 +679,5 @@ impl Models {
                 ((loss / n as f64) as f32, correct as f32 / n as f32)
             })
             .collect()
-    }
-}
-
-/// Sums the per-chunk gradients `parts` in order and applies one step of `torch.optim.SGD` (dampening 0,
-/// no Nesterov, no weight decay) to `p`. `first`: the momentum buffer is created from this gradient.
-fn sgd(
-    p: &mut [f32],
-    buf: Option<&mut [f32]>,
-    parts: &[f32],
-    plen: usize,
-    lr: f32,
-    m: f32,
-    first: bool,
-) {
-    // Block by block, so the sum of the chunks stays in cache.
-    const BLOCK: usize = 1024;
-    let chunks = parts.len() / plen;
-    let mut g = [0f32; BLOCK];
-    let mut buf = buf;
-    for start in (0..plen).step_by(BLOCK) {
-        let end = (start + BLOCK).min(plen);
-        let g = &mut g[..end - start];
-        g.copy_from_slice(&parts[start..end]);
-        for c in 1..chunks {
-            for (a, b) in g.iter_mut().zip(&parts[c * plen + start..c * plen + end]) {
-                *a += b;
-            }
-        }
-        let p = &mut p[start..end];
-        match buf.as_deref_mut() {
-            Some(b) => {
-                let b = &mut b[start..end];
-                for ((pv, bv), &gv) in p.iter_mut().zip(b.iter_mut()).zip(g.iter()) {
-                    *bv = if first { gv } else { *bv * m + gv };
-                    *pv -= lr * *bv;
-                }
-            }
-            None => {
-                for (pv, &gv) in p.iter_mut().zip(g.iter()) {
-                    *pv -= lr * gv;
-                }
-            }
-        }
     }
 }

@@ -720,6 +720,7 @@ mod tests {
             step: Stepping::Batch,
             lr: 0.1,
             momentum: 0.0,
+            optimizer: None,
             seed,
             epochs: Vec::new(),
             final_accuracy: acc,

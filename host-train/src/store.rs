@@ -3,7 +3,7 @@
 //! ```text
 //! OUT/bench.json                       the Plan (what the bench was started with)
 //! OUT/runs/<slug>-seed<S>/state.json   a pair's checkpoint: epochs done, scheduler, records, traces
-//! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   its parameters and SGD momentum buffers
+//! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   its parameters and optimizer buffers
 //! OUT/runs/<slug>-seed<S>/result.json  the finished pair's PairResult
 //! OUT/runs/<slug>-seed<S>/lr_find.json the LR range test of a run that finds its lr (LrFindRecord)
 //! OUT/runs/<slug>-seed<S>/builds.json  the builds of host-train that trained it ([Build], in order)
@@ -119,6 +119,12 @@ pub struct EpochRecord {
     pub lr: f32,
     /// The momentum of the epoch's first batch.
     pub momentum: f32,
+    /// Loss and accuracy on the validation images held out of the training set (`validation` in
+    /// the run config), when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f32>,
 }
 
 /// The result of one (run, seed) pair.
@@ -128,7 +134,11 @@ pub struct PairResult {
     pub spec: Spec,
     pub step: Stepping,
     pub lr: f32,
+    /// The optimizer's momentum (SGD's `momentum`, Adam's `betas[0]`) before any schedule changes it.
     pub momentum: f32,
+    /// The optimizer with all its parameters (results before this field: SGD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<crate::optim::Optimizer>,
     pub seed: u64,
     pub epochs: Vec<EpochRecord>,
     pub final_accuracy: f32,
@@ -292,6 +302,10 @@ pub struct PairState {
     pub eval_seconds: f64,
     pub eval_images: u64,
     pub wall_seconds: f64,
+    /// The optimizer's scalars (steps, Schedule-Free's averaging weights); its buffers are in the
+    /// model file (checkpoints before this field: SGD, whose only state is its momentum buffer).
+    #[serde(default)]
+    pub optimizer: crate::optim::Scalars,
 }
 
 /// A run name as a file name: ASCII letters and digits lower-cased, everything else `-`.

@@ -6,13 +6,13 @@ use crate::config::{Run, Stepping};
 use crate::data::Dataset;
 use crate::model::{self, Backend, Target};
 use crate::net::Net;
+use crate::optim::{ModelOptimizer, Scalars, State};
 use crate::store::{self, EpochRecord, PairResult, PairState, Tensors};
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sched_core::Scheduler;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,32 +49,32 @@ fn sched_err(run: &Run) -> impl Fn(sched_core::Error) -> anyhow::Error + '_ {
 }
 
 /// The member's checkpoint, or a fresh state and its initial weights.
-fn load_or_init(
-    job: &GroupJob,
-    m: &Member,
-    net: &Net,
-) -> Result<(PairState, Vec<f32>, Option<Vec<f32>>)> {
+fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec<f32>, State)> {
     std::fs::create_dir_all(&m.dir)
         .with_context(|| format!("cannot create {}", m.dir.display()))?;
     if let Some(st) = store::read_state(&m.dir)? {
         let path = m.dir.join(&st.model_file);
         let tensors = store::load_tensors(&path)?;
-        let (p, mom) =
+        let (p, buffers) =
             model::from_tensors(net, tensors, &format!("checkpoint {}", path.display()))?;
-        return Ok((st, p, mom));
+        let state = State {
+            scalars: st.optimizer,
+            buffers,
+        };
+        return Ok((st, p, state));
     }
     let params = match job.init {
         Some(p) => p.to_vec(),
         None => model::init_params(net, job.seed),
     };
+    let state = State::default();
     let st = PairState {
         version: 1,
         name: m.run.name.clone(),
         seed: job.seed,
         epochs_done: 0,
         model_file: String::new(),
-        scheduler: Scheduler::from_spec(&m.run.schedule, m.run.lr, m.run.momentum)
-            .map_err(sched_err(m.run))?,
+        scheduler: m.run.scheduler()?,
         rng: "ChaCha8".into(),
         records: Vec::new(),
         trace_lr: Vec::new(),
@@ -85,8 +85,9 @@ fn load_or_init(
         eval_seconds: 0.0,
         eval_images: 0,
         wall_seconds: 0.0,
+        optimizer: state.scalars,
     };
-    Ok((st, params, None))
+    Ok((st, params, state))
 }
 
 /// The order of the training images in epoch `epoch` (0-based): ChaCha8(seed), stream epoch + 1.
@@ -101,7 +102,12 @@ pub fn epoch_order(order: &mut [usize], seed: u64, epoch: u32, file_order: bool)
 
 /// Saves a member's checkpoint: a new model file, then the state naming it (atomic renames), then
 /// drops the old model file.
-fn save_checkpoint(m: &Member, st: &mut PairState, tensors: &Tensors) -> Result<()> {
+fn save_checkpoint(
+    m: &Member,
+    st: &mut PairState,
+    (tensors, optimizer): &(Tensors, Scalars),
+) -> Result<()> {
+    st.optimizer = *optimizer;
     let old = std::mem::replace(
         &mut st.model_file,
         format!("model-epoch{:03}.safetensors", st.epochs_done),
@@ -236,8 +242,13 @@ fn end_epoch(
     let t1 = Instant::now();
     let evals = models.evaluate(&data.test.images, &data.test.labels)?;
     let eval_secs = t1.elapsed().as_secs_f64();
+    let val_evals = match &data.validation {
+        Some(v) => Some(models.evaluate(&v.images, &v.labels)?),
+        None => None,
+    };
     for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
         let (test_loss, test_accuracy) = evals[k];
+        let val = val_evals.as_ref().map(|v| v[k]);
         if m.run.step == Stepping::Epoch {
             let r = if st.scheduler.needs_metric() {
                 st.scheduler.step_with_metric(test_loss)
@@ -253,9 +264,14 @@ fn end_epoch(
             test_accuracy,
             lr: first[k].0,
             momentum: first[k].1,
+            val_loss: val.map(|v| v.0),
+            val_accuracy: val.map(|v| v.1),
         };
+        let val_text = val.map_or_else(String::new, |(loss, acc)| {
+            format!("  Holdout CategoricalCrossEntropy {loss:.3}  Holdout Accuracy {acc:.4}")
+        });
         let line = format!(
-            "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}  lr {:.3e}  momentum {:.3}  {:.1} s",
+            "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}{val_text}  lr {:.3e}  momentum {:.3}  {:.1} s",
             m.label,
             epoch + 1,
             job.epochs,
@@ -288,12 +304,12 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
 
     let mut states = Vec::new();
     let mut params = Vec::new();
-    let mut momenta = Vec::new();
+    let mut optimizers = Vec::new();
     for m in &job.members {
-        let (st, p, mom) = load_or_init(job, m, &net)?;
+        let (st, p, state) = load_or_init(job, m, &net)?;
         states.push(st);
         params.push(p);
-        momenta.push(mom);
+        optimizers.push(ModelOptimizer::new(m.run.optimizer(), state));
     }
     let start_epoch = states[0].epochs_done;
     if states.iter().any(|s| s.epochs_done != start_epoch) {
@@ -307,7 +323,10 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         losses: vec![0.0; k_models],
         loss_sums: vec![0.0; k_models],
     };
-    let mut models = Backend::new(job.target, net, params, momenta)?;
+    let mut models = Backend::new(job.target, net, params, optimizers)?;
+    let momenta = |states: &[PairState]| -> Vec<f32> {
+        states.iter().map(|s| s.scheduler.momentum()).collect()
+    };
     let pb = progress_bar(progress, job, n_train.div_ceil(bs), start_epoch);
     let mut order: Vec<usize> = (0..n_train).collect();
     for epoch in start_epoch..job.epochs {
@@ -317,7 +336,10 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
             .iter()
             .map(|s| (s.scheduler.lr(), s.scheduler.momentum()))
             .collect();
+        // Schedule-Free trains at y and evaluates and saves x, as its reference's train()/eval().
+        models.train_mode(&momenta(&states))?;
         let train_secs = train_epoch(job, &mut models, &mut states, &order, &mut buf, &pb)?;
+        models.eval_mode(&momenta(&states))?;
         end_epoch(
             job,
             &models,
@@ -332,7 +354,7 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         let wall_secs = wall.elapsed().as_secs_f64();
         for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
             st.wall_seconds += wall_secs;
-            save_checkpoint(m, st, &models.tensors(k)?)?;
+            save_checkpoint(m, st, &models.checkpoint(k))?;
             abort_hook(epoch + 1, k + 1, k_models);
         }
     }
@@ -353,7 +375,8 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
             spec: m.run.schedule.clone(),
             step: m.run.step,
             lr: m.run.lr,
-            momentum: m.run.momentum,
+            momentum: m.run.momentum(),
+            optimizer: Some(m.run.optimizer()),
             seed: job.seed,
             final_accuracy: last.test_accuracy,
             final_test_loss: last.test_loss,

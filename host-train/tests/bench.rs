@@ -11,30 +11,33 @@ const TINY_CONFIG: &str = r#"
 epochs = 3
 batch_size = 32
 seed = 7
+validation = 16
 
 [[run]]
 name = "step"
 lr = 0.05
+optimizer = { kind = "SGD", momentum = 0.9, nesterov = true, weight_decay = 0.01 }
 step = "batch"
 schedule = { kind = "StepLR", step_size = 3, gamma = 0.9 }
 
 [[run]]
 name = "plateau"
-lr = 0.05
-momentum = 0.9
+lr = 0.005
+optimizer = { kind = "AdamWScheduleFree", warmup_steps = 5 }
 step = "epoch"
 schedule = { kind = "ReduceLROnPlateau", mode = "min", factor = 0.5, patience = 0, threshold = 0.001, min_lr = 0.0001 }
 
 [[run]]
 name = "cosine"
-lr = 0.05
-momentum = 0.5
+lr = 0.005
+optimizer = { kind = "AdamW" }
 step = "epoch"
 schedule = { kind = "CosineAnnealingLR", T_max = 3 }
 
 [[run]]
 name = "onecycle"
 lr = 0.05
+optimizer = { kind = "SGDScheduleFree" }
 step = "batch"
 schedule = { kind = "OneCycleLR", max_lr = 0.1, total_steps = 300 }
 "#;
@@ -178,10 +181,37 @@ fn bench_writes_the_results_set() {
         assert!(build["dirty"].is_boolean(), "results.json: builds {build}");
         let e = run["epochs"].as_array().unwrap();
         assert_eq!(e.len(), 3);
-        for k in ["train_loss", "test_loss", "test_accuracy", "lr"] {
+        // `validation = 16`: every epoch is also evaluated on the held-out images.
+        for k in [
+            "train_loss",
+            "test_loss",
+            "test_accuracy",
+            "lr",
+            "val_loss",
+            "val_accuracy",
+        ] {
             assert!(e[0][k].is_number(), "epoch lacks {k}");
         }
+        // Each run's optimizer with all its parameters (the references' defaults filled in).
+        let opt = &run["optimizer"];
+        let want = match run["name"].as_str().unwrap() {
+            "step" => {
+                serde_json::json!({"kind": "SGD", "momentum": 0.9, "dampening": 0.0, "nesterov": true, "weight_decay": 0.01})
+            }
+            "cosine" => {
+                serde_json::json!({"kind": "AdamW", "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.01, "amsgrad": false})
+            }
+            "plateau" => {
+                serde_json::json!({"kind": "AdamWScheduleFree", "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "warmup_steps": 5, "r": 0.0, "weight_lr_power": 2.0})
+            }
+            _ => {
+                serde_json::json!({"kind": "SGDScheduleFree", "momentum": 0.9, "weight_decay": 0.0, "warmup_steps": 0, "r": 0.0, "weight_lr_power": 2.0})
+            }
+        };
+        assert_eq!(opt, &want, "{}", run["name"]);
     }
+    // 136 images, 16 held out: 4 batches of 32 (the last of 24) per epoch.
+    assert_eq!(runs[0]["train_images"], 120);
     for key in ["machine", "device", "versions"] {
         assert!(!r[key].is_null(), "results.json lacks {key}");
     }
@@ -603,6 +633,52 @@ fn input_errors_exit_2_with_one_line() {
         .stderr
         .clone();
     assert!(String::from_utf8_lossy(&o).contains("bad.toml"));
+    // A bad optimizer is one line naming the run and the field, before anything is written.
+    for (optimizer, want) in [
+        (
+            r#"{ kind = "Adam" }"#,
+            "run `step`: `optimizer.kind` = \"Adam\": unknown optimizer; expected one of SGD, AdamW, SGDScheduleFree, AdamWScheduleFree",
+        ),
+        (
+            r#"{ kind = "AdamW", betas = [0.9, 1.5] }"#,
+            "run `step`: `optimizer.betas[1]` must be in [0, 1); got 1.5",
+        ),
+        (
+            r#"{ kind = "AdamW", weight_decay = -0.1 }"#,
+            "`optimizer.weight_decay` must be >= 0",
+        ),
+        (
+            r#"{ kind = "SGD", nesterov = true }"#,
+            "`optimizer.nesterov` = true requires a momentum > 0 and zero dampening",
+        ),
+        (
+            r#"{ kind = "SGD", momentun = 0.9 }"#,
+            "unknown field `momentun`, expected one of `momentum`, `dampening`, `nesterov`, `weight_decay`",
+        ),
+    ] {
+        let config = TINY_CONFIG.replace(
+            r#"optimizer = { kind = "SGD", momentum = 0.9, nesterov = true, weight_decay = 0.01 }"#,
+            &format!("optimizer = {optimizer}"),
+        );
+        std::fs::write(f.path("bad-opt.toml"), config).unwrap();
+        let o = Command::cargo_bin("host-train")
+            .unwrap()
+            .args(["bench", "--config"])
+            .arg(f.path("bad-opt.toml"))
+            .arg("--data")
+            .arg(f.path("data"))
+            .arg("--out")
+            .arg(f.path("e4"))
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let e = String::from_utf8_lossy(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(e.contains(want), "{optimizer}: {e}");
+        assert!(!f.path("e4").exists(), "{optimizer}: wrote output");
+    }
     let o = f
         .bench("e3", &[])
         .env("HOST_TRAIN_ISA", "avx1024")

@@ -1,5 +1,6 @@
 //! host-train's trainer against PyTorch, step by step: the same initial weights, the same images in the
-//! same order, the same schedules (`tests/golden/trajectory/`, made by its `generate.py` with PyTorch).
+//! same order, the same schedules and optimizers (`tests/golden/trajectory*/`, made by
+//! `tests/golden/trajectory/generate.py` with PyTorch and the `schedulefree` package).
 //!
 //! Tolerance: 1e-3 relative on every step's training loss and on the test loss after each epoch. Over
 //! these 40 steps PyTorch's own float32 run differs from its float64 run by up to 9e-5 (recorded in
@@ -43,6 +44,15 @@ fn training_follows_pytorch_step_by_step() {
 #[test]
 fn another_network_follows_pytorch_step_by_step() {
     on_every_path(&fixture_of("trajectory-64-32-16"));
+}
+
+/// The other optimizers against their references (`trajectory-optimizers`): torch.optim.AdamW (and
+/// amsgrad under OneCycleLR, which cycles beta1), torch.optim.SGD with nesterov, weight decay and
+/// dampening, and the `schedulefree` package's SGDScheduleFree and AdamWScheduleFree (the test losses
+/// are of their averaged weights x).
+#[test]
+fn optimizers_follow_their_references_step_by_step() {
+    on_every_path(&fixture_of("trajectory-optimizers"));
 }
 
 /// `HOST_TRAIN_TEST_ISAS=neon` (comma-separated) checks only those paths: under QEMU, where a step

@@ -11,6 +11,16 @@ Writes, next to this script:
 Runs: OneCycleLR (max_lr 0.05, total_steps 40, with its momentum cycling 0.95 -> 0.85 -> 0.95) and plain
 SGD with momentum 0.9 at lr 0.01, both stepped per batch, on the images in file order (no shuffle).
 
+`--set optimizers` (into tests/golden/trajectory-optimizers, on this folder's data): the other optimizers,
+each by its reference: torch.optim.AdamW (plain, and amsgrad with OneCycleLR cycling beta1), torch.optim.SGD
+with nesterov and weight decay, and with dampening, and the `schedulefree` package's SGDScheduleFree and
+AdamWScheduleFree (with warmup; optimizer.train() before each epoch's training, optimizer.eval() before its
+test, as the package asks).
+
+    /root/torch-venv/bin/pip install torch numpy safetensors schedulefree
+    /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set optimizers \
+        --out tests/golden/trajectory-optimizers
+
     /root/torch-venv/bin/pip install torch numpy safetensors
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py [--data /usr/share/datasets/fashion-mnist]
 
@@ -32,6 +42,35 @@ RUNS = [
      "schedule": {"kind": "OneCycleLR", "max_lr": 0.05, "total_steps": EPOCHS * TRAIN // BATCH}},
     {"name": "sgd-momentum", "lr": 0.01, "momentum": 0.9, "schedule": {"kind": "Fixed"}},
 ]
+FIXED = {"kind": "Fixed"}
+OPTIMIZER_RUNS = [
+    {"name": "adamw", "lr": 0.001, "optimizer": {"kind": "AdamW"}, "schedule": FIXED},
+    {"name": "adamw-amsgrad-one-cycle", "lr": 0.002,
+     "optimizer": {"kind": "AdamW", "amsgrad": True, "weight_decay": 0.05, "betas": [0.9, 0.99]},
+     "schedule": {"kind": "OneCycleLR", "max_lr": 0.002, "total_steps": EPOCHS * TRAIN // BATCH}},
+    {"name": "sgd-nesterov-weight-decay", "lr": 0.005,
+     "optimizer": {"kind": "SGD", "momentum": 0.9, "nesterov": True, "weight_decay": 0.05}, "schedule": FIXED},
+    {"name": "sgd-dampening", "lr": 0.02,
+     "optimizer": {"kind": "SGD", "momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01}, "schedule": FIXED},
+    {"name": "sgd-schedule-free", "lr": 0.05,
+     "optimizer": {"kind": "SGDScheduleFree", "warmup_steps": 10, "weight_decay": 0.01}, "schedule": FIXED},
+    {"name": "adamw-schedule-free", "lr": 0.0025,
+     "optimizer": {"kind": "AdamWScheduleFree", "warmup_steps": 10, "weight_decay": 0.01, "r": 0.5},
+     "schedule": FIXED},
+]
+RUN_SETS = {"sgd": RUNS, "optimizers": OPTIMIZER_RUNS}
+
+
+def make_optimizer(run, params):
+    """The run's optimizer by its reference (host-train's `optimizer` table, or SGD with `momentum`)."""
+    o = dict(run.get("optimizer", {"kind": "SGD", "momentum": run.get("momentum", 0.0)}))
+    kind = o.pop("kind")
+    if "betas" in o:
+        o["betas"] = tuple(o["betas"])
+    if kind in ("SGDScheduleFree", "AdamWScheduleFree"):
+        import schedulefree
+        return getattr(schedulefree, kind)(params, lr=run["lr"], **o)
+    return getattr(torch.optim, kind)(params, lr=run["lr"], **o)
 
 
 def read_idx(path):
@@ -81,7 +120,10 @@ def train(run, init, data, dtype, conv):
     xtr, ytr, xte, yte = (t.to(dtype) if t.is_floating_point() else t for t in data)
     model = Net(conv).to(dtype)
     model.load_state_dict({k: v.to(dtype) for k, v in init.items()})
-    opt = torch.optim.SGD(model.parameters(), lr=run["lr"], momentum=run["momentum"])
+    opt = make_optimizer(run, model.parameters())
+    # Schedule-Free keeps y (where gradients are taken) in the parameters while training and the average
+    # x while evaluating; the others have no modes.
+    mode = lambda name: getattr(opt, name, lambda: None)()
     s = run["schedule"]
     sched = None
     if s["kind"] == "OneCycleLR":
@@ -90,6 +132,7 @@ def train(run, init, data, dtype, conv):
     steps, epochs = [], []
     for _ in range(EPOCHS):
         model.train()
+        mode("train")
         for i in range(0, len(ytr), BATCH):
             loss = loss_fn(model(xtr[i : i + BATCH]), ytr[i : i + BATCH])
             opt.zero_grad()
@@ -98,6 +141,7 @@ def train(run, init, data, dtype, conv):
             if sched is not None:
                 sched.step()
             steps.append(loss.item())
+        mode("eval")
         with torch.no_grad():
             out = model(xte)
             epochs.append({"test_loss": loss_fn(out, yte).item(),
@@ -111,18 +155,21 @@ def main():
     ap.add_argument("--conv", default=",".join(map(str, STUDY_CONV)),
                     help="channels of each convolution, e.g. 64,32,16 (default: the study's)")
     ap.add_argument("--out", default=HERE, help="the fixture's folder (default: this one, with data/)")
+    ap.add_argument("--set", default="sgd", choices=sorted(RUN_SETS),
+                    help="which runs: sgd (the study's optimizer; default) or optimizers (the others)")
     ap.add_argument("--lr-scale", default="1",
                     help="scales the runs' lr (and max_lr): one factor, or one per run (comma-separated); a "
                          "wider network at the study's lrs is chaotic (its f32 and f64 runs part by more than "
                          "the test's tolerance)")
     a = ap.parse_args()
     factors = [float(f) for f in a.lr_scale.split(",")]
-    factors = factors * len(RUNS) if len(factors) == 1 else factors
-    assert len(factors) == len(RUNS), f"--lr-scale: one factor, or one per run ({len(RUNS)})"
+    base = RUN_SETS[a.set]
+    factors = factors * len(base) if len(factors) == 1 else factors
+    assert len(factors) == len(base), f"--lr-scale: one factor, or one per run ({len(base)})"
     # Rounded: 0.05 * 0.2 is 0.01, not 0.010000000000000002.
     runs = [{**r, "lr": round(r["lr"] * f, 12),
              "schedule": {k: round(v * f, 12) if k == "max_lr" else v for k, v in r["schedule"].items()}}
-            for r, f in zip(RUNS, factors)]
+            for r, f in zip(base, factors)]
     conv = [int(c) for c in a.conv.split(",")]
     out_dir = os.path.abspath(a.out)
     torch.set_num_threads(1)
@@ -153,6 +200,9 @@ def main():
         toml.append(f"model = {{ conv = [{', '.join(map(str, conv))}] }}")
     toml.append("")
     out = {"torch": torch.__version__, "conv": conv, "train_images": TRAIN, "test_images": TEST, "batch_size": BATCH, "runs": []}
+    if a.set == "optimizers":
+        from importlib.metadata import version
+        out["schedulefree"] = version("schedulefree")
     for run in runs:
         steps, epochs = train(run, init, data, torch.float32, conv)
         steps64, epochs64 = train(run, init, data, torch.float64, conv)
@@ -161,7 +211,11 @@ def main():
                             "f32_vs_f64_max_rel_step_loss": rel,
                             "f32_vs_f64_rel_final_test_loss": abs(epochs[-1]["test_loss"] - epochs64[-1]["test_loss"]) / epochs64[-1]["test_loss"]})
         sched = ", ".join(f"{k} = {json.dumps(v)}" for k, v in run["schedule"].items())
-        toml += ["[[run]]", f'name = "{run["name"]}"', f"lr = {run['lr']}", f"momentum = {run['momentum']}",
+        if "optimizer" in run:
+            setting = "optimizer = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in run["optimizer"].items()) + " }"
+        else:
+            setting = f"momentum = {run['momentum']}"
+        toml += ["[[run]]", f'name = "{run["name"]}"', f"lr = {run['lr']}", setting,
                  'step = "batch"', f"schedule = {{ {sched} }}", ""]
         print(f"{run['name']}: loss {steps[0]:.4f} -> {steps[-1]:.4f}, test accuracy {epochs[-1]['test_accuracy']:.3f}, "
               f"f32 vs f64: step loss {rel:.2e}, final test loss {out['runs'][-1]['f32_vs_f64_rel_final_test_loss']:.2e}")
