@@ -43,11 +43,7 @@ pub fn to_tensors(net: &Net, params: &[f32], state: &State) -> Tensors {
 
 /// The flat parameters in `tensors`, and each optimizer buffer that is there for every parameter;
 /// errors name `origin` and the missing or mis-shaped tensor.
-pub fn from_tensors(
-    net: &Net,
-    mut tensors: Tensors,
-    origin: &str,
-) -> Result<(Vec<f32>, Buffers)> {
+pub fn from_tensors(net: &Net, mut tensors: Tensors, origin: &str) -> Result<(Vec<f32>, Buffers)> {
     let specs = net.specs();
     let take_all = |tensors: &mut Tensors, prefix: &str| -> Result<Vec<f32>> {
         let mut flat = Vec::with_capacity(net.len());

@@ -226,6 +226,14 @@ impl Optimizer {
         }
     }
 
+    /// The optimizer a Schedule-Free one makes schedule-free (`SGD`, `AdamW`); the others' own kind.
+    pub fn base_kind(&self) -> &'static str {
+        match self {
+            Optimizer::Sgd(_) | Optimizer::SgdScheduleFree(_) => KINDS[0],
+            Optimizer::AdamW(_) | Optimizer::AdamWScheduleFree(_) => KINDS[1],
+        }
+    }
+
     /// The value a schedule's momentum cycling drives (PyTorch's `momentum`, or `betas[0]` of an
     /// optimizer with `betas`), as configured.
     pub fn momentum(&self) -> f32 {

@@ -544,15 +544,17 @@ fn accuracy_panels<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Re
             .filter(|p| p.0 >= from)
             .map(|p| p.1),
     );
-    let reference = groups
-        .iter()
-        .position(|g| g.name == crate::report::REFERENCE_RUN);
+    let refs = crate::report::references(groups);
     let cols = panel_columns(groups.len());
     let rows = groups.len().div_ceil(cols);
     let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let mut caption = format!("bold: mean over {seeds} seed(s); faint: each seed");
-    if let Some(r) = reference {
-        caption += &format!("; grey: {}", groups[r].name);
+    match crate::report::one_reference(&refs) {
+        Some(r) => caption += &format!("; grey: {}", groups[r].name),
+        None if refs.iter().any(Option::is_some) => {
+            caption += "; grey: the constant-lr run of the panel's optimizer"
+        }
+        None => {}
     }
     caption += &format!(
         "; axis {lo:.2} to {hi:.2}, set by epochs {from} to {epochs} (earlier epochs run in from below)"
@@ -582,7 +584,7 @@ fn accuracy_panels<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Re
             .axis_desc_style(("sans-serif", PANEL_TICK_PX))
             .draw()
             .map_err(err)?;
-        if let Some(r) = reference.filter(|&r| r != i) {
+        if let Some(r) = refs[i].filter(|&r| r != i) {
             let grey = REFERENCE_GREY.to_rgba();
             epoch_line(&mut chart, &curves[r].0, lo, grey, Dash::Solid, 2)?;
         }
@@ -812,18 +814,16 @@ fn forest_range(rows: &[(f64, f64)]) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Paired differences of final accuracy to the reference run, with 95% t intervals (needs >= 2 seeds).
-fn paired_differences<DB: DrawingBackend>(
-    a: &Area<'_, DB>,
-    groups: &[Group],
-    reference: usize,
-) -> Result<()> {
+/// Paired differences of final accuracy to each run's reference run
+/// ([`crate::report::references`]), with 95% t intervals (needs >= 2 seeds).
+fn paired_differences<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
     let styles = run_styles(groups);
+    let refs = crate::report::references(groups);
     let rows: Vec<(usize, crate::report::PairedDiff)> = display_order(groups)
         .into_iter()
-        .filter(|&i| i != reference)
         .filter_map(|i| {
-            crate::report::paired_diff(&groups[i], &groups[reference], |p| p.final_accuracy as f64)
+            let r = refs[i].filter(|&r| r != i)?;
+            crate::report::paired_diff(&groups[i], &groups[r], |p| p.final_accuracy as f64)
                 .filter(|d| d.half_width.is_some())
                 .map(|d| (i, d))
         })
@@ -839,9 +839,12 @@ fn paired_differences<DB: DrawingBackend>(
     let order: Vec<usize> = rows.iter().map(|(i, _)| *i).collect();
     let rule = study_rows(groups, &order);
     let seeds = rows.iter().map(|(_, d)| d.n).max().unwrap_or(0);
+    let minus = match crate::report::one_reference(&refs) {
+        Some(r) => short_name(&groups[r].name),
+        None => "the constant-lr run of its optimizer (Schedule-Free: of SGD or AdamW)".to_string(),
+    };
     let mut caption = format!(
-        "minus {} on the same seed (same weights and batches): mean and 95% t interval over {seeds} seeds",
-        short_name(&groups[reference].name)
+        "minus {minus} on the same seed (same weights and batches): mean and 95% t interval over {seeds} seeds"
     );
     if rule.is_some() {
         caption += "; below the rule: runs not in the study";
@@ -878,14 +881,142 @@ fn paired_differences<DB: DrawingBackend>(
 /// size, while an SVG's text depends on the viewer's fonts. `curve --plot` still writes either.
 pub const FORMAT: &str = "png";
 
-/// The file stems of a results set's plots (`paired`: with the paired differences, drawn when the
-/// set has the reference run and 2 or more seeds).
-pub fn names(paired: bool) -> Vec<&'static str> {
+/// Whether a set gets the paired differences: some run has a reference run and some run 2 or more
+/// seeds.
+fn has_paired(groups: &[Group]) -> bool {
+    crate::report::references(groups)
+        .iter()
+        .enumerate()
+        .any(|(i, r)| r.is_some_and(|r| r != i))
+        && groups.iter().any(|g| g.pairs.len() >= 2)
+}
+
+/// The file stems of a results set's plots: the paired differences where [`has_paired`], the
+/// tuning curves for an lr grid ([`tuning_points`]).
+pub fn names(groups: &[Group]) -> Vec<&'static str> {
     let mut n = vec!["final_accuracy", "test_accuracy", "lr_grid"];
-    if paired {
+    if has_paired(groups) {
         n.insert(1, "paired_differences");
     }
+    if !tuning_points(groups).is_empty() {
+        n.insert(0, "tuning");
+    }
     n
+}
+
+/// One run's tuning curve: its name, its (base) optimizer, and (lr, validation accuracy) by lr.
+pub type TuningCurve = (String, &'static str, Vec<(f32, f32)>);
+
+/// Where a set is an lr grid (every run named `<run> @ <lr>`, as `tune.py grid` names them, with
+/// a validation accuracy): per run and optimizer, its (lr, mean final validation accuracy) points,
+/// by lr. Empty for any other set.
+pub fn tuning_points(groups: &[Group]) -> Vec<TuningCurve> {
+    let mut runs: Vec<TuningCurve> = Vec::new();
+    for g in groups {
+        let Some((base, _)) = g.name.rsplit_once(" @ ") else {
+            return Vec::new();
+        };
+        let (acc, _) = g.mean_std(|p| {
+            p.epochs
+                .last()
+                .and_then(|e| e.val_accuracy)
+                .map_or(f64::NAN, f64::from)
+        });
+        if acc.is_nan() {
+            return Vec::new();
+        }
+        let point = (g.pairs[0].lr, acc as f32);
+        match runs.iter_mut().find(|r| r.0 == base) {
+            Some(r) => r.2.push(point),
+            None => runs.push((base.to_string(), g.optimizer().base_kind(), vec![point])),
+        }
+    }
+    for r in &mut runs {
+        r.2.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    runs
+}
+
+/// The tuning curves of an lr grid: final validation accuracy against the lr (log axis), one line
+/// per run, one panel per optimizer (a Schedule-Free run in its base optimizer's panel); each run's
+/// best lr ringed.
+fn tuning<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
+    let runs = tuning_points(groups);
+    let mut kinds: Vec<&str> = Vec::new();
+    for r in &runs {
+        if !kinds.contains(&r.1) {
+            kinds.push(r.1);
+        }
+    }
+    let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
+    let caption = format!(
+        "final validation accuracy (held-out training images) against the lr, mean over {seeds} seed(s); ringed: each run's best lr; each panel's axis from 0.25 below its best (lower points leave at the bottom)"
+    );
+    let body = heading(a, "Tuning curves: validation accuracy against lr", &caption)?;
+    let cells = body.split_evenly((1, kinds.len().max(1)));
+    for (kind, cell) in kinds.iter().zip(cells.iter()) {
+        let mine: Vec<_> = runs.iter().filter(|r| r.1 == *kind).collect();
+        // Diverged and barely trained runs would squash the top: 0.25 below the panel's best.
+        let best = mine
+            .iter()
+            .flat_map(|r| r.2.iter().map(|p| p.1))
+            .fold(0f32, f32::max);
+        let (lo, hi) = ((best - 0.25).max(0.0), (best + 0.02).min(1.0));
+        let xs = mine.iter().flat_map(|r| r.2.iter().map(|p| p.0.log10()));
+        let (x0, x1) = xs.fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(x), b.max(x)));
+        let mut chart = ChartBuilder::on(cell)
+            .caption(*kind, ("sans-serif", PANEL_TITLE_PX + 4))
+            .margin(12)
+            .x_label_area_size(TICK_PX * 3)
+            .y_label_area_size(TICK_PX * 4)
+            .build_cartesian_2d((x0 - 0.2)..(x1 + 0.2), lo..hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .x_label_formatter(&|v| format!("{:.1e}", 10f32.powf(*v)))
+            .y_labels(6)
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .x_desc("lr (log scale)")
+            .y_desc("final validation accuracy")
+            .light_line_style(WHITE)
+            .label_style(("sans-serif", TICK_PX))
+            .axis_desc_style(("sans-serif", TICK_PX))
+            .draw()
+            .map_err(err)?;
+        for (k, (name, _, points)) in mine.iter().enumerate() {
+            let st = style(k);
+            let color = st.color.to_rgba();
+            let line: Vec<(f32, f32)> = points.iter().map(|p| (p.0.log10(), p.1)).collect();
+            for part in clip_below(&line, lo) {
+                chart
+                    .draw_series(LineSeries::new(part, color.stroke_width(3)))
+                    .map_err(err)?;
+            }
+            let shown: Vec<_> = line.iter().filter(|p| p.1 >= lo).copied().collect();
+            chart
+                .draw_series(shown.iter().map(|&p| Circle::new(p, 5, color.filled())))
+                .map_err(err)?
+                .label(short_name(name))
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 24, y)], color.stroke_width(3))
+                });
+            if let Some(top) = shown.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)) {
+                chart
+                    .draw_series([Circle::new(top, 11, color.stroke_width(2))])
+                    .map_err(err)?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font(("sans-serif", TICK_PX))
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// All the bench plots under `dir`: final accuracy, the paired differences (2 or more seeds),
@@ -910,15 +1041,17 @@ pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
         (1400, 150 + 42 * groups.len() as u32),
         |a| final_accuracy(a, groups)
     )?;
-    let reference = groups
-        .iter()
-        .position(|g| g.name == crate::report::REFERENCE_RUN);
-    if let Some(r) = reference.filter(|_| groups.iter().any(|g| g.pairs.len() >= 2)) {
+    if has_paired(groups) {
         render_both!(
             &dir.join(format!("paired_differences.{ext}")),
             (1400, 150 + 42 * groups.len() as u32),
-            |a| paired_differences(a, groups, r)
+            |a| paired_differences(a, groups)
         )?;
+    }
+    if !tuning_points(groups).is_empty() {
+        render_both!(&dir.join(format!("tuning.{ext}")), (1600, 700), |a| {
+            tuning(a, groups)
+        })?;
     }
     Ok(())
 }

@@ -467,6 +467,33 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
 /// The run the paired differences are taken against: the study's baseline when present.
 pub const REFERENCE_RUN: &str = "Constant Learning Rate";
 
+/// The run each run's paired differences are taken against (by index; a reference run is its own):
+/// [`REFERENCE_RUN`] when the set has it; else the first run with a constant lr (`Fixed`) of the
+/// same optimizer, a Schedule-Free run counting as its base optimizer (SGD or AdamW) and never as a
+/// reference.
+pub fn references(groups: &[Group]) -> Vec<Option<usize>> {
+    if let Some(r) = groups.iter().position(|g| g.name == REFERENCE_RUN) {
+        return vec![Some(r); groups.len()];
+    }
+    let is_constant =
+        |g: &Group| g.pairs[0].spec.kind() == "Fixed" && !g.optimizer().is_schedule_free();
+    groups
+        .iter()
+        .map(|g| {
+            let kind = g.optimizer().base_kind();
+            groups
+                .iter()
+                .position(|r| is_constant(r) && r.optimizer().base_kind() == kind)
+        })
+        .collect()
+}
+
+/// Whether every run's reference is the same run (the study's sets).
+pub fn one_reference(refs: &[Option<usize>]) -> Option<usize> {
+    let first = refs.first().copied().flatten()?;
+    refs.iter().all(|&r| r == Some(first)).then_some(first)
+}
+
 /// Student's t quantile t(0.975, df) for df = 1..=30 (beyond 30 the normal 1.96 is within 4%).
 const T_975: [f64; 30] = [
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
@@ -530,7 +557,8 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         p["epochs"], p["train_images"], p["test_images"], p["batch_size"], p["seeds"], doc["device"].as_str().unwrap_or("?"),
         doc["machine"]["cpu"].as_str().unwrap_or("?"), doc["machine"]["threads"]
     );
-    let reference = groups.iter().find(|g| g.name == REFERENCE_RUN);
+    let refs = references(groups);
+    let has_reference = refs.iter().any(Option::is_some);
     let max_seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let has_study = groups.iter().any(|g| study_accuracy(&g.name).is_some());
     let _ = writeln!(
@@ -542,17 +570,35 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
             ""
         }
     );
-    if reference.is_some() {
+    if has_reference {
         let interval = if max_seeds >= 2 {
             "mean and 95% t interval"
         } else {
             "one seed, so no interval"
         };
-        let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to the run \"{REFERENCE_RUN}\" over the seeds both have (a seed fixes the initial weights and the batches), {interval}.\n");
+        let to = match one_reference(&refs) {
+            Some(r) => format!("the run \"{}\"", groups[r].name),
+            None => "the run with a constant lr of the same optimizer (a Schedule-Free run: of its base optimizer, SGD or AdamW)".to_string(),
+        };
+        let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to {to} over the seeds both have (a seed fixes the initial weights and the batches), {interval}.\n");
     }
+    let optimizers = groups.iter().any(|g| {
+        g.pairs
+            .iter()
+            .any(|p| p.optimizer.is_some_and(|o| o.kind() != "SGD"))
+    });
+    let validation = groups.iter().any(|g| {
+        g.pairs
+            .iter()
+            .any(|p| p.epochs.last().is_some_and(|e| e.val_accuracy.is_some()))
+    });
     // Columns with nothing to say for this set are left out.
-    let mut header = vec!["#", "run", "steps per", "seeds", "final test accuracy"];
-    if reference.is_some() {
+    let mut header = vec!["#", "run"];
+    if optimizers {
+        header.extend(["optimizer", "lr"]);
+    }
+    header.extend(["steps per", "seeds", "final test accuracy"]);
+    if has_reference {
         header.push(if max_seeds >= 2 {
             "Δ vs Constant (95% CI)"
         } else {
@@ -560,6 +606,9 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         });
     }
     header.extend(["best epoch accuracy", "final test loss"]);
+    if validation {
+        header.push("final validation accuracy");
+    }
     if has_study {
         header.push("study");
     }
@@ -583,8 +632,9 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         let (ev, _) = g.mean_std(|r| r.eval_images_per_sec);
         let study = study_accuracy(&g.name).map_or("-".to_string(), |a| format!("{a:.4}"));
         let step = format!("{:?}", g.pairs[0].step).to_lowercase();
+        let reference = refs[i].map(|r| &groups[r]);
         let diff = match reference.and_then(|r| paired_diff(g, r, |p| p.final_accuracy as f64)) {
-            _ if reference.is_some_and(|r| r.name == g.name) => "(reference)".to_string(),
+            _ if refs[i] == Some(i) => "(reference)".to_string(),
             Some(PairedDiff {
                 mean,
                 half_width: Some(h),
@@ -593,17 +643,27 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
             Some(d) => format!("{:+.4}", d.mean),
             None => "-".to_string(),
         };
-        let mut row = vec![
-            (i + 1).to_string(),
-            g.name.clone(),
-            step,
-            g.pairs.len().to_string(),
-            pm(acc, acc_sd, 4),
-        ];
-        if reference.is_some() {
+        let mut row = vec![(i + 1).to_string(), g.name.clone()];
+        if optimizers {
+            row.extend([
+                g.optimizer().kind().to_string(),
+                format!("{}", g.pairs[0].lr),
+            ]);
+        }
+        row.extend([step, g.pairs.len().to_string(), pm(acc, acc_sd, 4)]);
+        if has_reference {
             row.push(diff);
         }
         row.extend([pm(best, best_sd, 4), pm(loss, loss_sd, 3)]);
+        if validation {
+            let (val, val_sd) = g.mean_std(|r| {
+                r.epochs
+                    .last()
+                    .and_then(|e| e.val_accuracy)
+                    .map_or(f64::NAN, f64::from)
+            });
+            row.push(pm(val, val_sd, 4));
+        }
         if has_study {
             row.push(study);
         }
@@ -699,7 +759,7 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         s,
         "\nPlots ({}): {}.",
         crate::plot::FORMAT,
-        crate::plot::names(reference.is_some() && max_seeds >= 2)
+        crate::plot::names(groups)
             .iter()
             .map(|n| format!("`plots/{n}.{}`", crate::plot::FORMAT))
             .collect::<Vec<_>>()

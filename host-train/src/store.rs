@@ -271,6 +271,17 @@ pub struct Group<'a> {
 }
 
 impl Group<'_> {
+    /// The optimizer of the group's runs (results from before optimizers were recorded: SGD with
+    /// the run's momentum).
+    pub fn optimizer(&self) -> crate::optim::Optimizer {
+        let p = self.pairs[0];
+        p.optimizer
+            .unwrap_or(crate::optim::Optimizer::Sgd(crate::optim::Sgd {
+                momentum: p.momentum,
+                ..Default::default()
+            }))
+    }
+
     pub fn mean_std(&self, f: impl Fn(&PairResult) -> f64) -> (f64, Option<f64>) {
         let v: Vec<f64> = self.pairs.iter().map(|p| f(p)).collect();
         let n = v.len() as f64;

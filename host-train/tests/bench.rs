@@ -248,7 +248,7 @@ fn bench_writes_the_results_set() {
     assert_ne!(runs[0]["epochs"], runs[1]["epochs"]);
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(
-        md.contains("| 1 | step | batch | 2 |") && md.contains(" ± "),
+        md.contains("| 1 | step | SGD | 0.05 | batch | 2 |") && md.contains(" ± "),
         "{md}"
     );
     // Running again into the same folder without --resume is refused.
