@@ -100,7 +100,9 @@ impl Backend {
         optimizers: Vec<ModelOptimizer>,
     ) -> Result<Self> {
         assert_eq!(params.len(), optimizers.len());
-        let engine = if target.device.is_cpu() {
+        // Test hook: candle's path (CUDA's) on the CPU, so it is checked where there is no GPU.
+        let candle_on_cpu = std::env::var_os("HOST_TRAIN_CANDLE_ON_CPU").is_some();
+        let engine = if target.device.is_cpu() && !candle_on_cpu {
             Engine::Cpu(Models::new(net, params, target.isa))
         } else {
             Engine::Candle(CandleModels::new(net, params, &target.device)?)

@@ -55,6 +55,16 @@ fn optimizers_follow_their_references_step_by_step() {
     on_every_path(&fixture_of("trajectory-optimizers"));
 }
 
+/// candle's path (what `--device cuda` trains with: candle's conv2d and autograd, the shared
+/// optimizers) on the CPU (`HOST_TRAIN_CANDLE_ON_CPU`), against the same references: checked on
+/// every machine, not only on one with a GPU.
+#[test]
+fn candle_path_follows_the_references_on_the_cpu() {
+    for fx in ["trajectory", "trajectory-optimizers"] {
+        follows_pytorch(&fixture_of(fx), CANDLE_ON_CPU, None);
+    }
+}
+
 /// `HOST_TRAIN_TEST_ISAS=neon` (comma-separated) checks only those paths: under QEMU, where a step
 /// is ~100 times slower (scripts/aarch64-test.sh).
 const ONLY_ENV: &str = "HOST_TRAIN_TEST_ISAS";
@@ -100,6 +110,9 @@ fn cuda_training_follows_pytorch_step_by_step() {
     follows_pytorch(&fixture(), "cuda", None);
 }
 
+/// The `device` of [`follows_pytorch`] that means candle's path on the CPU.
+const CANDLE_ON_CPU: &str = "candle-cpu";
+
 /// Trains the fixture's config on `device` (on the CPU, with the kernel path `isa`) and compares every
 /// step with PyTorch's; false where this CPU lacks `isa` (skipped, and said so).
 fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
@@ -110,6 +123,12 @@ fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
     if let Some(isa) = isa {
         cmd.env("HOST_TRAIN_ISA", isa);
     }
+    let device_arg = if device == CANDLE_ON_CPU {
+        cmd.env("HOST_TRAIN_CANDLE_ON_CPU", "1");
+        "cpu"
+    } else {
+        device
+    };
     let run = cmd
         .env("HOST_TRAIN_NO_PROGRESS", "1")
         .args([
@@ -118,7 +137,7 @@ fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
             "--order",
             "file",
             "--device",
-            device,
+            device_arg,
             "--config",
         ])
         .arg(fx.join("config.toml"))
