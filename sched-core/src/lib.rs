@@ -84,7 +84,8 @@ pub use recursive::{
 };
 pub use scheduler::Scheduler;
 pub use spec::{
-    ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN,
+    ChainedScheduler, ChildSpec, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape,
+    MAX_CHILDREN, MAX_LEAVES,
 };
 pub use swalr::SWALR;
 

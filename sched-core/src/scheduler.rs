@@ -1,7 +1,10 @@
 //! `Scheduler`: a schedule bound to an optimizer's lr and momentum, stepped like PyTorch.
 
-use crate::leaf::{LeafState, ParamGroup};
-use crate::spec::{check_children, LeafSpec, Spec, WarmupLR, MAX_CHILDREN};
+use crate::leaf::{Counters, LeafState, ParamGroup};
+use crate::spec::{
+    check_children, ChildRef, Children, Composite, LeafSpec, Spec, WarmupLR, MAX_CHILDREN,
+    MAX_LEAVES,
+};
 use crate::Error;
 use heapless::Vec;
 
@@ -11,20 +14,234 @@ use heapless::Vec;
 enum Body {
     Fixed,
     Leaf(LeafState),
-    Sequential {
-        children: Vec<LeafState, MAX_CHILDREN>,
-        milestones: Vec<u32, MAX_CHILDREN>,
-    },
-    Chained(Vec<LeafState, MAX_CHILDREN>),
-    Switch {
-        children: Vec<LeafState, MAX_CHILDREN>,
-        milestones: Vec<u32, MAX_CHILDREN>,
-    },
+    Composite(Tree),
     Warmup {
         warmup: WarmupLR,
         inner: LeafState,
         base: f32,
     },
+}
+
+/// A composite's child: a single scheduler or a nested composite, by its index in the [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+enum Ref {
+    Leaf(u8),
+    Node(u8),
+}
+
+/// A composite in a [`Tree`].
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Node {
+    composite: Composite,
+    children: Vec<Ref, MAX_CHILDREN>,
+    milestones: Vec<u32, MAX_CHILDREN>,
+    /// `SequentialLR`'s `last_epoch`, `SwitchLR`'s count of `step()` calls.
+    steps: u32,
+}
+
+/// The most composites in one schedule: the outermost and one per child.
+const MAX_NODES: usize = 1 + MAX_CHILDREN;
+
+/// A composite schedule, nested ones included, without recursion in its type: every single
+/// scheduler's state in one array, and the composites (the outermost last) referring to them
+/// and to each other by index. Stepping recurses as deep as the spec nests (two levels).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Tree {
+    leaves: Vec<LeafState, MAX_LEAVES>,
+    nodes: Vec<Node, MAX_NODES>,
+}
+
+/// What stepping a [`Tree`] changes: saved before a step, put back if it fails.
+type Saved = (Vec<Counters, MAX_LEAVES>, Vec<u32, MAX_NODES>);
+
+/// A deserialized state whose indices do not fit (a built one always fits).
+const INCONSISTENT: Error = Error::invalid("Scheduler", "state", "is inconsistent");
+
+fn child_index(milestones: &[u32], n: u32) -> usize {
+    milestones.iter().filter(|&&m| m <= n).count()
+}
+
+impl Tree {
+    fn build(
+        composite: Composite,
+        children: Children<'_>,
+        milestones: &[u32],
+        group: &mut ParamGroup,
+    ) -> Result<Self, Error> {
+        let mut tree = Tree {
+            leaves: Vec::new(),
+            nodes: Vec::new(),
+        };
+        tree.add(composite, children, milestones, group)?;
+        Ok(tree)
+    }
+
+    /// Builds a composite as PyTorch does, its children first, in order, on `group`; returns
+    /// its index.
+    fn add(
+        &mut self,
+        composite: Composite,
+        children: Children<'_>,
+        milestones: &[u32],
+        group: &mut ParamGroup,
+    ) -> Result<u8, Error> {
+        check_children(composite, children, milestones)?;
+        let mut refs = Vec::new();
+        for i in 0..children.len() {
+            let child = match children.get(i) {
+                Some(ChildRef::Leaf(spec)) => {
+                    let leaf = LeafState::build(spec, group)?;
+                    let index = self.leaves.len() as u8;
+                    self.leaves.push(leaf).map_err(|_| {
+                        Error::invalid(
+                            composite.name(),
+                            "schedulers",
+                            "must hold at most MAX_LEAVES (8) single schedulers in all",
+                        )
+                    })?;
+                    Ref::Leaf(index)
+                }
+                Some(ChildRef::Composite(kind, leaves, milestones)) => {
+                    Ref::Node(self.add(kind, Children::Nested(leaves), milestones, group)?)
+                }
+                None => break,
+            };
+            // The children came from a Vec of this capacity.
+            let _ = refs.push(child);
+        }
+        let index = self.nodes.len();
+        let node = Node {
+            composite,
+            children: refs,
+            milestones: milestones.iter().copied().collect(),
+            steps: 0,
+        };
+        // One node per composite in the spec, which MAX_NODES bounds.
+        self.nodes.push(node).map_err(|_| INCONSISTENT)?;
+        if composite == Composite::Sequential {
+            // SequentialLR's constructor: the lr back to the initial lr, every single
+            // scheduler's construction step undone (`recursive_undo`), then the first child's
+            // `_initial_step()`: a single scheduler's in initial mode, a composite's as a
+            // plain step.
+            group.set_lr(group.initial_lr);
+            self.each_leaf(index, &mut LeafState::undo);
+            match self.nodes[index].children.first() {
+                Some(&Ref::Leaf(l)) => self.leaf(l)?.initial_step(group)?,
+                Some(&Ref::Node(n)) => self.step_node(usize::from(n), group)?,
+                None => {}
+            }
+        } else {
+            // Children that step on each other's lr step in exact mode when one of them has a
+            // positive offset, below which another child can drive the lr and on through zero
+            // (see `LeafState::exact`).
+            let mut offset = false;
+            self.each_leaf(index, &mut |leaf| {
+                offset |= matches!(&leaf.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0)
+            });
+            if offset {
+                self.each_leaf(index, &mut LeafState::set_exact);
+            }
+        }
+        Ok(index as u8)
+    }
+
+    /// Calls `f` on every single scheduler under composite `node`.
+    fn each_leaf(&mut self, node: usize, f: &mut dyn FnMut(&mut LeafState)) {
+        for i in 0..self.nodes[node].children.len() {
+            match self.nodes[node].children[i] {
+                Ref::Leaf(l) => {
+                    if let Some(leaf) = self.leaves.get_mut(usize::from(l)) {
+                        f(leaf);
+                    }
+                }
+                Ref::Node(n) => self.each_leaf(usize::from(n), f),
+            }
+        }
+    }
+
+    fn leaf(&mut self, l: u8) -> Result<&mut LeafState, Error> {
+        self.leaves.get_mut(usize::from(l)).ok_or(INCONSISTENT)
+    }
+
+    fn step_child(&mut self, child: Ref, group: &mut ParamGroup) -> Result<(), Error> {
+        match child {
+            Ref::Leaf(l) => self.leaf(l)?.step(group),
+            Ref::Node(n) => self.step_node(usize::from(n), group),
+        }
+    }
+
+    /// `step()` of composite `node`.
+    fn step_node(&mut self, node: usize, group: &mut ParamGroup) -> Result<(), Error> {
+        let n = self.nodes.get_mut(node).ok_or(INCONSISTENT)?;
+        if n.composite == Composite::Chained {
+            for i in 0..n.children.len() {
+                let child = self.nodes[node].children[i];
+                self.step_child(child, group)?;
+            }
+            return Ok(());
+        }
+        n.steps = n.steps.checked_add(1).ok_or(Error::invalid(
+            n.composite.name(),
+            "step",
+            "count overflowed u32",
+        ))?;
+        let i = child_index(&n.milestones, n.steps);
+        let child = *n.children.get(i).ok_or(INCONSISTENT)?;
+        if n.composite == Composite::Sequential && i > 0 && n.milestones[i - 1] == n.steps {
+            // `_update_lr(0)`, which only a single scheduler has (check_children).
+            let Ref::Leaf(l) = child else {
+                return Err(INCONSISTENT);
+            };
+            return self.leaf(l)?.restart(group);
+        }
+        self.step_child(child, group)
+    }
+
+    fn save(&self) -> Saved {
+        (
+            self.leaves.iter().map(|l| l.c).collect(),
+            self.nodes.iter().map(|n| n.steps).collect(),
+        )
+    }
+
+    fn restore(&mut self, (counters, steps): Saved) {
+        for (leaf, c) in self.leaves.iter_mut().zip(counters) {
+            leaf.c = c;
+        }
+        for (node, s) in self.nodes.iter_mut().zip(steps) {
+            node.steps = s;
+        }
+    }
+
+    /// `step()` of the outermost composite. A child may fail after another stepped: keep the
+    /// step atomic by saving the counters (not the specs) first.
+    fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        let (saved, saved_group) = (self.save(), *group);
+        let result = self.step_node(self.nodes.len().wrapping_sub(1), group);
+        if result.is_err() {
+            self.restore(saved);
+            *group = saved_group;
+        }
+        result
+    }
+
+    /// A `SequentialLR` of single schedulers: its child at step `k`, restarted at `start` (see
+    /// `Scheduler::at`).
+    fn sequential_leaf(&self, k: u32) -> Option<(&LeafState, u32)> {
+        let (root, nested) = self.nodes.split_last()?;
+        if root.composite != Composite::Sequential || !nested.is_empty() {
+            return None;
+        }
+        let i = child_index(&root.milestones, k);
+        let start = if i == 0 { 0 } else { root.milestones[i - 1] };
+        match root.children.get(i)? {
+            Ref::Leaf(l) => Some((self.leaves.get(usize::from(*l))?, start)),
+            Ref::Node(_) => None,
+        }
+    }
 }
 
 /// A schedule driving one optimizer param group: the lr and momentum in effect now, and
@@ -54,35 +271,6 @@ pub struct Scheduler {
     body: Body,
 }
 
-fn build_all(
-    children: &[LeafSpec],
-    group: &mut ParamGroup,
-) -> Result<Vec<LeafState, MAX_CHILDREN>, Error> {
-    let mut built = Vec::new();
-    for child in children {
-        // check_children bounded the count, so the push cannot fail.
-        let _ = built.push(LeafState::build(child, group)?);
-    }
-    Ok(built)
-}
-
-/// Children that step on each other's lr (`ChainedScheduler`, `SwitchLR`) step in exact mode
-/// when one of them has a positive offset, below which another child can drive the lr and on
-/// through zero (see `LeafState::exact`).
-fn exact(mut children: Vec<LeafState, MAX_CHILDREN>) -> Vec<LeafState, MAX_CHILDREN> {
-    if children
-        .iter()
-        .any(|c| matches!(&c.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0))
-    {
-        children.iter_mut().for_each(LeafState::set_exact);
-    }
-    children
-}
-
-fn child_index(milestones: &[u32], n: u32) -> usize {
-    milestones.iter().filter(|&&m| m <= n).count()
-}
-
 impl Scheduler {
     /// Builds `spec` on an optimizer whose lr and momentum are `lr` and `momentum`
     /// (PyTorch: `SGD(params, lr=lr, momentum=momentum)`, then the scheduler's constructor).
@@ -106,27 +294,24 @@ impl Scheduler {
         let initial = group;
         let body = match spec {
             Spec::Fixed => Body::Fixed,
-            Spec::SequentialLR(s) => {
-                check_children("SequentialLR", &s.schedulers, Some(&s.milestones))?;
-                let mut children = build_all(&s.schedulers, &mut group)?;
-                group.set_lr(group.initial_lr);
-                children[0].initial_step(&mut group)?;
-                Body::Sequential {
-                    children,
-                    milestones: s.milestones.clone(),
-                }
-            }
-            Spec::ChainedScheduler(s) => {
-                check_children("ChainedScheduler", &s.schedulers, None)?;
-                Body::Chained(exact(build_all(&s.schedulers, &mut group)?))
-            }
-            Spec::SwitchLR(s) => {
-                check_children("SwitchLR", &s.schedulers, Some(&s.milestones))?;
-                Body::Switch {
-                    children: exact(build_all(&s.schedulers, &mut group)?),
-                    milestones: s.milestones.clone(),
-                }
-            }
+            Spec::SequentialLR(s) => Body::Composite(Tree::build(
+                Composite::Sequential,
+                Children::Top(&s.schedulers),
+                &s.milestones,
+                &mut group,
+            )?),
+            Spec::ChainedScheduler(s) => Body::Composite(Tree::build(
+                Composite::Chained,
+                Children::Top(&s.schedulers),
+                &[],
+                &mut group,
+            )?),
+            Spec::SwitchLR(s) => Body::Composite(Tree::build(
+                Composite::Switch,
+                Children::Top(&s.schedulers),
+                &s.milestones,
+                &mut group,
+            )?),
             Spec::WarmupLR(w) => {
                 w.validate()?;
                 let base = group.initial_lr;
@@ -190,36 +375,7 @@ impl Scheduler {
         match &mut self.body {
             Body::Fixed => {}
             Body::Leaf(leaf) => leaf.step(group)?,
-            Body::Sequential {
-                children,
-                milestones,
-            } => {
-                let i = child_index(milestones, next);
-                if i > 0 && milestones[i - 1] == next {
-                    children[i].restart(group)?;
-                } else {
-                    children[i].step(group)?;
-                }
-            }
-            Body::Chained(children) => {
-                // A later child may fail after an earlier one stepped: keep the step atomic by
-                // saving the counters (not the specs) first.
-                let saved_group = *group;
-                let saved: Vec<_, MAX_CHILDREN> = children.iter().map(|c| c.c).collect();
-                for child in children.iter_mut() {
-                    if let Err(e) = child.step(group) {
-                        *group = saved_group;
-                        for (child, counters) in children.iter_mut().zip(saved) {
-                            child.c = counters;
-                        }
-                        return Err(e);
-                    }
-                }
-            }
-            Body::Switch {
-                children,
-                milestones,
-            } => children[child_index(milestones, next)].step(group)?,
+            Body::Composite(tree) => tree.step(group)?,
             Body::Warmup {
                 warmup,
                 inner,
@@ -263,22 +419,18 @@ impl Scheduler {
         match &self.body {
             Body::Fixed => Some((initial.lr, initial.momentum)),
             Body::Leaf(leaf) => leaf.at(k, initial),
-            Body::Sequential {
-                children,
-                milestones,
-            } => {
+            Body::Composite(tree) => {
                 // OneCycleLR rewrites the group's initial lr, which the reset then uses; a child
                 // cycling momentum sets it when built, whoever runs; SWALR restarts from the lr
                 // the child before it left.
-                if children.iter().any(|c| {
+                if tree.leaves.iter().any(|c| {
                     matches!(c.spec, LeafSpec::OneCycleLR(_) | LeafSpec::SWALR(_))
                         || c.touches_momentum()
                 }) {
                     return None;
                 }
-                let i = child_index(milestones, k);
-                let start = if i == 0 { 0 } else { milestones[i - 1] };
-                restarted(&children[i], k - start, initial.lr)
+                let (leaf, start) = tree.sequential_leaf(k)?;
+                restarted(leaf, k - start, initial.lr)
             }
             Body::Warmup {
                 warmup,
@@ -294,7 +446,6 @@ impl Scheduler {
                     restarted(inner, k - warmup.warmup_steps, *base)
                 }
             }
-            Body::Chained(_) | Body::Switch { .. } => None,
         }
     }
 
