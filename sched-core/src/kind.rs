@@ -36,8 +36,8 @@ pub(crate) trait Kind {
     /// its initial mode, `F(0) / F(-1)`: the step a composite's schedulers take when a
     /// `SequentialLR` they are first in has undone their construction (`recursive_undo`). For
     /// most kinds `F(-1)` is taken as 1 there (PyTorch special-cases step 0).
-    fn ratio_before_first(&self) -> f64 {
-        self.ratio64(None, 0)
+    fn ratio_before_first(&self) -> f32 {
+        self.ratio(None, 0)
     }
 
     /// For the recursive kinds: whether the factor changes at step `t` (at the other steps

@@ -286,42 +286,31 @@ impl LeafState {
     /// (`restart`); SWALR counts its own steps, not `last_epoch`, and steps as ever.
     #[inline(never)]
     fn step_after_undo(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
-        self.c.undone = false;
-        match &self.spec {
-            LeafSpec::SWALR(_) => self.step(group),
-            spec => match spec.offset64() {
-                Some(offset) => {
-                    let lr = group.lr64();
-                    let lr = match spec {
-                        // PyTorch's additive branch, where `(last_epoch - 1 - T_max) % (2
-                        // T_max) == 0`: at step 0 only for T_max = 1, where it adds
-                        // `base - eta_min`.
-                        LeafSpec::CosineAnnealingLR(s) if s.t_max == 1 => {
-                            lr + (f64::from(self.c.base) - offset)
-                        }
-                        spec => offset + (lr - offset) * spec.ratio_before_first(),
-                    };
-                    self.check(lr as f32)?;
-                    self.c.t = 0;
-                    self.c.anchor_t = Some(0);
-                    (self.c.anchor_exact, self.c.anchor_lr) = (lr, lr as f32);
-                    if self.exact {
-                        group.set_lr64(lr);
-                    } else {
-                        group.set_lr(lr as f32);
-                    }
-                    self.c.written = group.lr;
-                    Ok(())
-                }
-                None => self.restart(group),
-            },
-        }
+        let offset = match (&self.spec, self.spec.offset()) {
+            (LeafSpec::SWALR(_), _) => return self.step(group),
+            (_, None) => return self.restart(group),
+            (_, Some(offset)) => offset,
+        };
+        let lr = match &self.spec {
+            // PyTorch's additive branch, where `(last_epoch - 1 - T_max) % (2 T_max) == 0`: at
+            // step 0 only for T_max = 1, where it adds `base - eta_min`.
+            LeafSpec::CosineAnnealingLR(s) if s.t_max == 1 => group.lr + (self.c.base - offset),
+            spec => offset + (group.lr - offset) * spec.ratio_before_first(),
+        };
+        self.check(lr)?;
+        (self.c.t, self.c.anchor_t) = (0, Some(0));
+        (self.c.anchor_lr, self.c.anchor_exact) = (lr, f64::from(lr));
+        self.set(group, lr);
+        Ok(())
     }
 
     /// `scheduler.step()`. On error nothing changes.
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
         if self.c.undone {
-            return self.step_after_undo(group);
+            self.c.undone = false;
+            let result = self.step_after_undo(group);
+            self.c.undone = result.is_err();
+            return result;
         }
         let t = self.c.t.checked_add(1).ok_or(Error::invalid(
             self.spec.kind(),

@@ -80,7 +80,7 @@ impl Tree {
     }
 
     /// Builds a composite as PyTorch does, its children first, in order, on `group`; returns
-    /// its index.
+    /// its index. Its single schedulers, nested ones included, are the leaves added meanwhile.
     fn add(
         &mut self,
         composite: Composite,
@@ -89,6 +89,7 @@ impl Tree {
         group: &mut ParamGroup,
     ) -> Result<u8, Error> {
         check_children(composite, children, milestones)?;
+        let first_leaf = self.leaves.len();
         let mut refs = Vec::new();
         for i in 0..children.len() {
             let child = match children.get(i) {
@@ -112,54 +113,40 @@ impl Tree {
             // The children came from a Vec of this capacity.
             let _ = refs.push(child);
         }
-        let index = self.nodes.len();
-        let node = Node {
-            composite,
-            children: refs,
-            milestones: milestones.iter().copied().collect(),
-            steps: 0,
-        };
+        let first = refs.first().copied();
         // One node per composite in the spec, which MAX_NODES bounds.
-        self.nodes.push(node).map_err(|_| INCONSISTENT)?;
+        self.nodes
+            .push(Node {
+                composite,
+                children: refs,
+                milestones: milestones.iter().copied().collect(),
+                steps: 0,
+            })
+            .map_err(|_| INCONSISTENT)?;
+        let index = self.nodes.len() - 1;
+        let leaves = self.leaves.get_mut(first_leaf..).unwrap_or_default();
         if composite == Composite::Sequential {
             // SequentialLR's constructor: the lr back to the initial lr, every single
             // scheduler's construction step undone (`recursive_undo`), then the first child's
             // `_initial_step()`: a single scheduler's in initial mode, a composite's as a
             // plain step.
             group.set_lr(group.initial_lr);
-            self.each_leaf(index, &mut LeafState::undo);
-            match self.nodes[index].children.first() {
-                Some(&Ref::Leaf(l)) => self.leaf(l)?.initial_step(group)?,
-                Some(&Ref::Node(n)) => self.step_node(usize::from(n), group)?,
+            leaves.iter_mut().for_each(LeafState::undo);
+            match first {
+                Some(Ref::Leaf(l)) => self.leaf(l)?.initial_step(group)?,
+                Some(Ref::Node(n)) => self.step_node(usize::from(n), group)?,
                 None => {}
             }
-        } else {
+        } else if leaves
+            .iter()
+            .any(|c| matches!(&c.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0))
+        {
             // Children that step on each other's lr step in exact mode when one of them has a
             // positive offset, below which another child can drive the lr and on through zero
             // (see `LeafState::exact`).
-            let mut offset = false;
-            self.each_leaf(index, &mut |leaf| {
-                offset |= matches!(&leaf.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0)
-            });
-            if offset {
-                self.each_leaf(index, &mut LeafState::set_exact);
-            }
+            leaves.iter_mut().for_each(LeafState::set_exact);
         }
         Ok(index as u8)
-    }
-
-    /// Calls `f` on every single scheduler under composite `node`.
-    fn each_leaf(&mut self, node: usize, f: &mut dyn FnMut(&mut LeafState)) {
-        for i in 0..self.nodes[node].children.len() {
-            match self.nodes[node].children[i] {
-                Ref::Leaf(l) => {
-                    if let Some(leaf) = self.leaves.get_mut(usize::from(l)) {
-                        f(leaf);
-                    }
-                }
-                Ref::Node(n) => self.each_leaf(usize::from(n), f),
-            }
-        }
     }
 
     fn leaf(&mut self, l: u8) -> Result<&mut LeafState, Error> {
@@ -177,27 +164,32 @@ impl Tree {
     fn step_node(&mut self, node: usize, group: &mut ParamGroup) -> Result<(), Error> {
         let n = self.nodes.get_mut(node).ok_or(INCONSISTENT)?;
         if n.composite == Composite::Chained {
-            for i in 0..n.children.len() {
-                let child = self.nodes[node].children[i];
+            let mut i = 0;
+            while let Some(&child) = self.nodes.get(node).and_then(|n| n.children.get(i)) {
                 self.step_child(child, group)?;
+                i += 1;
             }
             return Ok(());
         }
-        n.steps = n.steps.checked_add(1).ok_or(Error::invalid(
+        let steps = n.steps.checked_add(1).ok_or(Error::invalid(
             n.composite.name(),
             "step",
             "count overflowed u32",
         ))?;
-        let i = child_index(&n.milestones, n.steps);
+        let i = child_index(&n.milestones, steps);
         let child = *n.children.get(i).ok_or(INCONSISTENT)?;
-        if n.composite == Composite::Sequential && i > 0 && n.milestones[i - 1] == n.steps {
+        let restart = i > 0 && n.milestones.get(i - 1) == Some(&steps);
+        match (n.composite, child) {
             // `_update_lr(0)`, which only a single scheduler has (check_children).
-            let Ref::Leaf(l) = child else {
-                return Err(INCONSISTENT);
-            };
-            return self.leaf(l)?.restart(group);
+            (Composite::Sequential, Ref::Leaf(l)) if restart => self.leaf(l)?.restart(group)?,
+            (Composite::Sequential, Ref::Node(_)) if restart => return Err(INCONSISTENT),
+            _ => self.step_child(child, group)?,
         }
-        self.step_child(child, group)
+        // Counted once the child stepped: a failed step changes nothing here.
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.steps = steps;
+        }
+        Ok(())
     }
 
     fn save(&self) -> Saved {
@@ -216,11 +208,16 @@ impl Tree {
         }
     }
 
-    /// `step()` of the outermost composite. A child may fail after another stepped: keep the
-    /// step atomic by saving the counters (not the specs) first.
+    /// `step()` of the outermost composite. In a `ChainedScheduler` a child may fail after
+    /// another stepped: then keep the step atomic by saving the counters (not the specs) first.
+    /// (A single scheduler's step and a composite's count change nothing when they fail.)
     fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        let root = self.nodes.len().wrapping_sub(1);
+        if !self.nodes.iter().any(|n| n.composite == Composite::Chained) {
+            return self.step_node(root, group);
+        }
         let (saved, saved_group) = (self.save(), *group);
-        let result = self.step_node(self.nodes.len().wrapping_sub(1), group);
+        let result = self.step_node(root, group);
         if result.is_err() {
             self.restore(saved);
             *group = saved_group;
@@ -294,24 +291,6 @@ impl Scheduler {
         let initial = group;
         let body = match spec {
             Spec::Fixed => Body::Fixed,
-            Spec::SequentialLR(s) => Body::Composite(Tree::build(
-                Composite::Sequential,
-                Children::Top(&s.schedulers),
-                &s.milestones,
-                &mut group,
-            )?),
-            Spec::ChainedScheduler(s) => Body::Composite(Tree::build(
-                Composite::Chained,
-                Children::Top(&s.schedulers),
-                &[],
-                &mut group,
-            )?),
-            Spec::SwitchLR(s) => Body::Composite(Tree::build(
-                Composite::Switch,
-                Children::Top(&s.schedulers),
-                &s.milestones,
-                &mut group,
-            )?),
             Spec::WarmupLR(w) => {
                 w.validate()?;
                 let base = group.initial_lr;
@@ -322,6 +301,10 @@ impl Scheduler {
                     inner,
                     base,
                 }
+            }
+            spec if spec.composite().is_some() => {
+                let (composite, children, milestones) = spec.composite().ok_or(INCONSISTENT)?;
+                Body::Composite(Tree::build(composite, children, milestones, &mut group)?)
             }
             leaf => {
                 let leaf =

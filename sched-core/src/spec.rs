@@ -97,7 +97,7 @@ macro_rules! kinds {
                 }
             }
 
-            pub(crate) fn ratio_before_first(&self) -> f64 {
+            pub(crate) fn ratio_before_first(&self) -> f32 {
                 match self {
                     $(LeafSpec::$leaf(s) => Kind::ratio_before_first(s),)*
                 }
@@ -582,6 +582,27 @@ pub(crate) enum Children<'a> {
     Nested(&'a [LeafSpec]),
 }
 
+impl Spec {
+    /// The composite this spec is, if it is one of PyTorch's (or `SwitchLR`): its kind,
+    /// children and milestones.
+    pub(crate) fn composite(&self) -> Option<(Composite, Children<'_>, &[u32])> {
+        Some(match self {
+            Spec::SequentialLR(s) => (
+                Composite::Sequential,
+                Children::Top(&s.schedulers),
+                &s.milestones,
+            ),
+            Spec::ChainedScheduler(s) => (Composite::Chained, Children::Top(&s.schedulers), &[]),
+            Spec::SwitchLR(s) => (
+                Composite::Switch,
+                Children::Top(&s.schedulers),
+                &s.milestones,
+            ),
+            _ => return None,
+        })
+    }
+}
+
 /// One child: a single scheduler, or a composite with its children and milestones.
 pub(crate) enum ChildRef<'a> {
     Leaf(&'a LeafSpec),
@@ -596,6 +617,8 @@ impl<'a> Children<'a> {
         }
     }
 
+    /// (Out of line: each composite check and the build call it.)
+    #[inline(never)]
     pub(crate) fn get(self, i: usize) -> Option<ChildRef<'a>> {
         Some(match self {
             Children::Nested(c) => ChildRef::Leaf(c.get(i)?),

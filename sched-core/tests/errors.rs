@@ -315,6 +315,32 @@ fn stepping_errors_leave_the_state_alone() {
     assert_eq!(s.step(), Err(Error::PastTotalSteps { total_steps: 3 }));
     assert_eq!(s, before);
 
+    // No ChainedScheduler: the nested composites' counts go up only once their child stepped.
+    let inner = SequentialLR {
+        schedulers: [
+            LeafSpec::from(StepLR::new(1, 0.5).unwrap()),
+            LeafSpec::from(OneCycleLR::new(0.1, 3).unwrap()),
+        ]
+        .into_iter()
+        .collect(),
+        milestones: [2].into_iter().collect(),
+    };
+    let outer = SequentialLR {
+        schedulers: [
+            ChildSpec::from(inner),
+            ChildSpec::from(StepLR::new(1, 0.5).unwrap()),
+        ]
+        .into_iter()
+        .collect(),
+        milestones: [100].into_iter().collect(),
+    };
+    let mut s = Scheduler::new(outer, 0.1, 0.0).unwrap();
+    while s.step().is_ok() {}
+    let before = s.clone();
+    assert_eq!(s.step(), Err(Error::PastTotalSteps { total_steps: 3 }));
+    assert_eq!(s, before);
+    assert!(s.steps() < 100);
+
     let mut p = Scheduler::new(ReduceLROnPlateau::default(), 0.1, 0.0).unwrap();
     assert_eq!(p.step(), Err(Error::MetricRequired));
     let mut q = Scheduler::new(StepLR::new(1, 0.5).unwrap(), 0.1, 0.0).unwrap();
