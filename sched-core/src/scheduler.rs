@@ -54,9 +54,6 @@ struct Tree {
     nodes: Vec<Node, MAX_NODES>,
 }
 
-/// What stepping a [`Tree`] changes: saved before a step, put back if it fails.
-type Saved = (Vec<Counters, MAX_LEAVES>, Vec<u32, MAX_NODES>);
-
 /// A deserialized state whose indices do not fit (a built one always fits).
 const INCONSISTENT: Error = Error::invalid("Scheduler", "state", "is inconsistent");
 
@@ -192,22 +189,6 @@ impl Tree {
         Ok(())
     }
 
-    fn save(&self) -> Saved {
-        (
-            self.leaves.iter().map(|l| l.c).collect(),
-            self.nodes.iter().map(|n| n.steps).collect(),
-        )
-    }
-
-    fn restore(&mut self, (counters, steps): Saved) {
-        for (leaf, c) in self.leaves.iter_mut().zip(counters) {
-            leaf.c = c;
-        }
-        for (node, s) in self.nodes.iter_mut().zip(steps) {
-            node.steps = s;
-        }
-    }
-
     /// `step()` of the outermost composite. In a `ChainedScheduler` a child may fail after
     /// another stepped: then keep the step atomic by saving the counters (not the specs) first.
     /// (A single scheduler's step and a composite's count change nothing when they fail.)
@@ -216,10 +197,23 @@ impl Tree {
         if !self.nodes.iter().any(|n| n.composite == Composite::Chained) {
             return self.step_node(root, group);
         }
-        let (saved, saved_group) = (self.save(), *group);
+        // Filled in place: a returned Vec would be copied whole, capacity included, every step.
+        let (mut counters, mut steps) = (Vec::<Counters, MAX_LEAVES>::new(), [0; MAX_NODES]);
+        for leaf in &self.leaves {
+            let _ = counters.push(leaf.c);
+        }
+        for (s, node) in steps.iter_mut().zip(&self.nodes) {
+            *s = node.steps;
+        }
+        let saved_group = *group;
         let result = self.step_node(root, group);
         if result.is_err() {
-            self.restore(saved);
+            for (leaf, c) in self.leaves.iter_mut().zip(&counters) {
+                leaf.c = *c;
+            }
+            for (node, s) in self.nodes.iter_mut().zip(steps) {
+                node.steps = s;
+            }
             *group = saved_group;
         }
         result
