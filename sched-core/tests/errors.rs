@@ -529,4 +529,15 @@ fn kind_may_come_last_and_specs_round_trip() {
         serde_json::from_str::<Spec>(r#"{"kind":"Fixed"}"#).unwrap(),
         Spec::Fixed
     );
+    // Nested: each child carries its own `kind`, single schedulers and composites alike.
+    let nested: Spec = serde_json::from_str(
+        r#"{"kind":"SequentialLR","milestones":[6],"schedulers":[{"kind":"ChainedScheduler","schedulers":[{"kind":"LinearLR","start_factor":0.25,"total_iters":5},{"kind":"ExponentialLR","gamma":0.9}]},{"kind":"CosineAnnealingLR","T_max":10}]}"#,
+    )
+    .unwrap();
+    let text = serde_json::to_string(&nested).unwrap();
+    assert!(text.contains(r#"{"kind":"ChainedScheduler","schedulers":[{"kind":"LinearLR""#));
+    assert_eq!(serde_json::from_str::<Spec>(&text).unwrap(), nested);
+    let mut code = String::new();
+    nested.write_rust(&mut code).unwrap();
+    assert!(code.starts_with("sched_core::Spec::from(sched_core::SequentialLR { schedulers: vec(&[sched_core::ChildSpec::ChainedScheduler(sched_core::ChainedScheduler { schedulers: vec(&[sched_core::LeafSpec::from(sched_core::LinearLR {"), "{code}");
 }
