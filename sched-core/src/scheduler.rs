@@ -150,10 +150,18 @@ impl Tree {
         self.leaves.get_mut(usize::from(l)).ok_or(INCONSISTENT)
     }
 
-    fn step_child(&mut self, child: Ref, group: &mut ParamGroup) -> Result<(), Error> {
+    /// Steps `child` of composite `parent`. A nested composite comes before its parent (it was
+    /// built first), which bounds the recursion, also for a deserialized state.
+    fn step_child(
+        &mut self,
+        child: Ref,
+        parent: usize,
+        group: &mut ParamGroup,
+    ) -> Result<(), Error> {
         match child {
             Ref::Leaf(l) => self.leaf(l)?.step(group),
-            Ref::Node(n) => self.step_node(usize::from(n), group),
+            Ref::Node(n) if usize::from(n) < parent => self.step_node(usize::from(n), group),
+            Ref::Node(_) => Err(INCONSISTENT),
         }
     }
 
@@ -163,7 +171,7 @@ impl Tree {
         if n.composite == Composite::Chained {
             let mut i = 0;
             while let Some(&child) = self.nodes.get(node).and_then(|n| n.children.get(i)) {
-                self.step_child(child, group)?;
+                self.step_child(child, node, group)?;
                 i += 1;
             }
             return Ok(());
@@ -180,7 +188,7 @@ impl Tree {
             // `_update_lr(0)`, which only a single scheduler has (check_children).
             (Composite::Sequential, Ref::Leaf(l)) if restart => self.leaf(l)?.restart(group)?,
             (Composite::Sequential, Ref::Node(_)) if restart => return Err(INCONSISTENT),
-            _ => self.step_child(child, group)?,
+            _ => self.step_child(child, node, group)?,
         }
         // Counted once the child stepped: a failed step changes nothing here.
         if let Some(n) = self.nodes.get_mut(node) {

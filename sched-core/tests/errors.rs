@@ -510,6 +510,30 @@ fn spec_errors_name_the_path_of_the_bad_value() {
     );
 }
 
+/// A restored state is input too: a composite made to contain itself is an error, not an
+/// endless recursion.
+#[cfg(feature = "serde")]
+#[test]
+fn a_state_whose_composite_contains_itself_is_an_error() {
+    let step = LeafSpec::from(StepLR::new(2, 0.5).unwrap());
+    let chain = ChainedScheduler {
+        schedulers: [step.clone(), step.clone()].into_iter().collect(),
+    };
+    let seq = SequentialLR {
+        schedulers: [ChildSpec::from(chain), ChildSpec::from(step)]
+            .into_iter()
+            .collect(),
+        milestones: [5].into_iter().collect(),
+    };
+    let s = Scheduler::new(seq, 0.1, 0.0).unwrap();
+    let mut state = serde_json::to_value(&s).unwrap();
+    let root = &mut state["body"]["Composite"]["nodes"][1];
+    assert_eq!(root["children"][0], serde_json::json!({"Node": 0}));
+    root["children"][0] = serde_json::json!({"Node": 1});
+    let mut bad: Scheduler = serde_json::from_value(state).unwrap();
+    assert_eq!(message(bad.step()), "Scheduler: `state` is inconsistent");
+}
+
 /// Parameters may come before `kind`, and a spec read back equals the original.
 #[cfg(feature = "serde")]
 #[test]
