@@ -1011,7 +1011,9 @@ def define_cases():
 # mode (ExponentialLR multiplies by gamma there) and a nested SequentialLR's own count runs one
 # ahead. A composite as a later child of a SequentialLR raises NotImplementedError at the switch
 # (`_update_lr(0)` calls the base class's get_lr), so the spec rejects it. SwitchLR nests as a
-# composite like PyTorch's (the class above).
+# composite like PyTorch's (the class above). PyTorch warns "Detected call of `lr_scheduler.step()`
+# before `optimizer.step()`" for the cases with a composite first child: that step is its
+# constructor's, as described.
 # ---------------------------------------------------------------------------
 def define_nested_cases():
     case(
