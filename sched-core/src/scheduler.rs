@@ -304,16 +304,19 @@ impl Scheduler {
                     base,
                 }
             }
-            spec if spec.composite().is_some() => {
-                let (composite, children, milestones) = spec.composite().ok_or(INCONSISTENT)?;
-                Body::Composite(Tree::build(composite, children, milestones, &mut group)?)
-            }
-            leaf => {
-                let leaf =
-                    leaf.as_leaf()
-                        .ok_or(Error::invalid("Spec", "kind", "is not a schedule"))?;
-                Body::Leaf(LeafState::build(&leaf, &mut group)?)
-            }
+            spec => match spec.composite() {
+                Some((composite, children, milestones)) => {
+                    Body::Composite(Tree::build(composite, children, milestones, &mut group)?)
+                }
+                None => {
+                    let leaf = spec.as_leaf().ok_or(Error::invalid(
+                        "Spec",
+                        "kind",
+                        "is not a schedule",
+                    ))?;
+                    Body::Leaf(LeafState::build(&leaf, &mut group)?)
+                }
+            },
         };
         Ok(Scheduler {
             group,
