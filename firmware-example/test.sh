@@ -15,7 +15,7 @@
 #      builds and runs the `minimal` binary (one OneCycleLR, no serde, no expressions);
 #   5. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash (code of the linked
 #      sched_core:: symbols; its LR range test, sched_core::lr_finder::, counted apart) in all
-#      three builds, fails if the schedules' part reaches 17 KB without `expr` or 4 KB in
+#      three builds, fails if the schedules' part reaches 18.5 KB without `expr` or 4 KB in
 #      `minimal`, and prints the instructions-per-step() table.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -150,11 +150,11 @@ read -r core lm fl finder < <(code_bytes "$ELF")
 echo "flash code by symbol: sched-core $core bytes (with expr) + LrFinder $finder bytes, libm $lm bytes, float parsing/printing $fl bytes"
 read -r core_noexpr lm_noexpr _ finder_noexpr < <(code_bytes "$NOEXPR_ELF")
 read -r noexpr_text noexpr_data _ < <(arm-none-eabi-size "$NOEXPR_ELF" | tail -1)
-echo "without expr: sched-core $core_noexpr bytes (limit 17408) + LrFinder $finder_noexpr bytes, libm $lm_noexpr bytes; flash $((noexpr_text + noexpr_data)) bytes"
+echo "without expr: sched-core $core_noexpr bytes (limit 18944) + LrFinder $finder_noexpr bytes, libm $lm_noexpr bytes; flash $((noexpr_text + noexpr_data)) bytes"
 read -r core_min lm_min _ < <(code_bytes "$MINIMAL_ELF")
 read -r min_text min_data _ < <(arm-none-eabi-size "$MINIMAL_ELF" | tail -1)
 echo "minimal: sched-core $core_min bytes (limit 4096), libm $lm_min bytes; whole binary flash $((min_text + min_data)) bytes"
-[ "$core_noexpr" -lt 17408 ] || fail "sched-core without expr takes $core_noexpr bytes of flash (limit 17408)"
+[ "$core_noexpr" -lt 18944 ] || fail "sched-core without expr takes $core_noexpr bytes of flash (limit 18944)"
 [ "$core_min" -lt 4096 ] || fail "sched-core in the minimal binary takes $core_min bytes of flash (limit 4096)"
 grep -E 'stack:' target/firmware.log | tail -1 | sed 's/^INFO  //'
 echo "instructions per step() (mean over the steps, max per single step with one-tick = 40 instruction resolution):"

@@ -355,6 +355,10 @@ const BENCH: &[(&str, &str)] = &[
     ("TimmTanhLR", "TimmTanhLR_cycles_decay"),
     ("SequentialLR", "SequentialLR_three_children"),
     (
+        "ChainedScheduler, a SequentialLR in it",
+        "ChainedScheduler_sequence_in_chain",
+    ),
+    (
         "ChainedScheduler",
         "tutorial_combining_multiple_lr_schedulers_epochs_v1",
     ),

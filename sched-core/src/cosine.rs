@@ -227,6 +227,11 @@ impl crate::kind::Kind for CosineAnnealingLR {
     fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
         half_cosine64(to, self.t_max) / from.map_or(1.0, |f| half_cosine64(f, self.t_max))
     }
+    fn ratio_before_first(&self) -> f32 {
+        // (1 + cos 0) / (1 + cos(-pi / T_max)); T_max = 1 takes PyTorch's additive branch
+        // (`leaf.rs`).
+        1.0 / half_cosine(1, self.t_max)
+    }
 }
 
 impl crate::kind::Kind for CosineAnnealingWarmRestarts {

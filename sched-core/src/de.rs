@@ -375,10 +375,13 @@ pub(crate) fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Er
     d.deserialize_any(AtLeastOne)
 }
 
-/// A tagged type: `Spec` or `LeafSpec`, read from an object whose `kind` is one of `KINDS`.
+/// A tagged type: `Spec`, `ChildSpec` or `LeafSpec`, read from an object whose `kind` is one of
+/// `KINDS`.
 pub(crate) trait Tagged: Sized {
     /// The accepted kinds, in the order of the error message.
     const KINDS: &'static [&'static str];
+    /// Composite kinds that cannot be here: a `LeafSpec` is where nesting ends.
+    const COMPOSITES: &'static [&'static str] = &[];
     /// Reads the parameters of `KINDS[kind]` from the rest of the object.
     fn parameters<'de, A: MapAccess<'de>>(kind: usize, map: A) -> Result<Self, A::Error>;
 }
@@ -447,10 +450,13 @@ impl<'de, T: Tagged> Visitor<'de> for Dispatch<T> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         match map.next_key::<String>()? {
-            Some(k) if k == "kind" => {
-                let kind = map.next_value_seed(Kind(T::KINDS))?;
-                T::parameters(kind, map)
-            }
+            Some(k) if k == "kind" => match map.next_value_seed(Kind(T::KINDS, T::COMPOSITES))? {
+                Ok(kind) => T::parameters(kind, map),
+                // The object's error, so that its path (`schedulers[0].schedulers[1]`) is named.
+                Err(composite) => Err(de::Error::custom(format_args!(
+                    "`{composite}` cannot be nested here: composites nest two levels deep, so a composite inside another (or a WarmupLR's schedule) holds single schedulers"
+                ))),
+            },
             // Not first, from a deserializer other than ValueDe: buffer.
             Some(k) if !self.1 => {
                 let first = map.next_value()?;
@@ -461,26 +467,30 @@ impl<'de, T: Tagged> Visitor<'de> for Dispatch<T> {
     }
 }
 
-/// The `kind` string, as its index in the accepted kinds.
-struct Kind(&'static [&'static str]);
+/// The `kind` string, as its index in the accepted kinds (`.0`), or a composite kind of `.1`,
+/// which is not accepted there.
+struct Kind(&'static [&'static str], &'static [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for Kind {
-    type Value = usize;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+    type Value = Result<usize, &'static str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for Kind {
-    type Value = usize;
+    type Value = Result<usize, &'static str>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a schedule kind")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        self.0
-            .iter()
-            .position(|k| *k == v)
-            .ok_or_else(|| E::unknown_variant(v, self.0))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if let Some(i) = self.0.iter().position(|k| *k == v) {
+            return Ok(Ok(i));
+        }
+        match self.1.iter().find(|k| **k == v) {
+            Some(composite) => Ok(Err(composite)),
+            None => Err(E::unknown_variant(v, self.0)),
+        }
     }
 }
 

@@ -32,6 +32,14 @@ pub(crate) trait Kind {
         f64::from(self.ratio(from, to))
     }
 
+    /// For the recursive kinds: the factor of PyTorch's `get_lr()` at `last_epoch` 0 outside
+    /// its initial mode, `F(0) / F(-1)`: the step a composite's schedulers take when a
+    /// `SequentialLR` they are first in has undone their construction (`recursive_undo`). For
+    /// most kinds `F(-1)` is taken as 1 there (PyTorch special-cases step 0).
+    fn ratio_before_first(&self) -> f32 {
+        self.ratio(None, 0)
+    }
+
     /// For the recursive kinds: whether the factor changes at step `t` (at the other steps
     /// PyTorch returns the group's lr untouched).
     fn changes_at(&self, _t: u32) -> bool {

@@ -127,6 +127,10 @@ pub(crate) struct Counters {
     /// CosineAnnealingWarmRestarts: `(T_cur, T_i)`.
     restart: (u32, u32),
     plateau: Option<PlateauState>,
+    /// `last_epoch` is -1: a `SequentialLR` this scheduler is nested in undid its construction
+    /// step (PyTorch's `recursive_undo`), and its next `step()` is `step_after_undo`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    undone: bool,
 }
 
 impl LeafState {
@@ -167,6 +171,7 @@ impl LeafState {
                 product: Product::ONE,
                 restart: (0, 1),
                 plateau: None,
+                undone: false,
             },
             spec: spec.clone(),
             exact: false,
@@ -201,6 +206,7 @@ impl LeafState {
     /// `_initial_step()`: `last_epoch = 0` in initial mode.
     pub(crate) fn initial_step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
         self.c.t = 0;
+        self.c.undone = false;
         if let LeafSpec::CosineAnnealingWarmRestarts(s) = &self.spec {
             self.c.restart = (0, s.t_0);
         }
@@ -268,8 +274,44 @@ impl LeafState {
         matches!(self.spec, LeafSpec::ReduceLROnPlateau(_))
     }
 
+    /// PyTorch's `recursive_undo`: `last_epoch -= 1` (see `Counters::undone`).
+    pub(crate) fn undo(&mut self) {
+        self.c.undone = true;
+    }
+
+    /// `scheduler.step()` from `last_epoch` -1 to 0 outside PyTorch's initial mode, as a
+    /// composite that is a `SequentialLR`'s first child takes it when the `SequentialLR` is built
+    /// (or, for a `SwitchLR`'s later child, when it first steps). The recursive kinds multiply
+    /// by `F(0) / F(-1)` (`Kind::ratio_before_first`), the others take their step-0 value
+    /// (`restart`); SWALR counts its own steps, not `last_epoch`, and steps as ever.
+    #[inline(never)]
+    fn step_after_undo(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        let offset = match (&self.spec, self.spec.offset()) {
+            (LeafSpec::SWALR(_), _) => return self.step(group),
+            (_, None) => return self.restart(group),
+            (_, Some(offset)) => offset,
+        };
+        let lr = match &self.spec {
+            // PyTorch's additive branch, where `(last_epoch - 1 - T_max) % (2 T_max) == 0`: at
+            // step 0 only for T_max = 1, where it adds `base - eta_min`.
+            LeafSpec::CosineAnnealingLR(s) if s.t_max == 1 => group.lr + (self.c.base - offset),
+            spec => offset + (group.lr - offset) * spec.ratio_before_first(),
+        };
+        self.check(lr)?;
+        (self.c.t, self.c.anchor_t) = (0, Some(0));
+        (self.c.anchor_lr, self.c.anchor_exact) = (lr, f64::from(lr));
+        self.set(group, lr);
+        Ok(())
+    }
+
     /// `scheduler.step()`. On error nothing changes.
     pub(crate) fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        if self.c.undone {
+            self.c.undone = false;
+            let result = self.step_after_undo(group);
+            self.c.undone = result.is_err();
+            return result;
+        }
         let t = self.c.t.checked_add(1).ok_or(Error::invalid(
             self.spec.kind(),
             "step",
@@ -413,6 +455,7 @@ impl LeafState {
     /// `_update_lr(0)` as `SequentialLR` calls it when it switches to this scheduler:
     /// `last_epoch = 0` and the closed form where PyTorch has one.
     pub(crate) fn restart(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        self.c.undone = false;
         if let LeafSpec::SWALR(_) = self.spec {
             // No closed form: `get_lr()` at SWALR's own step count, which `_update_lr` leaves
             // at 1, anneals from the group's lr as its initial step did.

@@ -3,8 +3,9 @@
 //!
 //! - PyTorch's `torch.optim.lr_scheduler` classes under their own names, with PyTorch's
 //!   parameters, defaults and step semantics, including the recursive ones: schedulers chained
-//!   on one optimizer compose as in PyTorch, and `OneCycleLR` / `CyclicLR` cycle the momentum
-//!   as they do on PyTorch's SGD.
+//!   on one optimizer compose as in PyTorch, composites nest where PyTorch 2.15 accepts them
+//!   ([`ChildSpec`]: two levels deep), and `OneCycleLR` / `CyclicLR` cycle the momentum as they
+//!   do on PyTorch's SGD.
 //! - Schedules PyTorch lacks: [`WarmupLR`], [`WarmupStableDecayLR`], [`InverseSqrtLR`],
 //!   [`CosineWithWarmupLR`],
 //!   [`TimmCosineLR`] (SGDR with peak decay, cycle multiplier, k-decay), [`TimmTanhLR`], and
@@ -84,7 +85,8 @@ pub use recursive::{
 };
 pub use scheduler::Scheduler;
 pub use spec::{
-    ChainedScheduler, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape, MAX_CHILDREN,
+    ChainedScheduler, ChildSpec, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape,
+    MAX_CHILDREN, MAX_LEAVES,
 };
 pub use swalr::SWALR;
 

@@ -313,6 +313,10 @@ impl Kind for ExponentialLR {
     fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
         powi64(self.gamma, to - from.unwrap_or(0))
     }
+    fn ratio_before_first(&self) -> f32 {
+        // PyTorch multiplies by gamma outside the initial mode, at step 0 too.
+        self.gamma as f32
+    }
     fn changes_at(&self, _t: u32) -> bool {
         self.gamma != 1.0
     }
@@ -350,6 +354,11 @@ impl Kind for PolynomialLR {
         let left = |t: u32| (self.total_iters - t.min(self.total_iters)) as f32;
         let before = from.map_or(self.total_iters as f32, left);
         libm::powf(left(to) / before, self.power)
+    }
+    fn ratio_before_first(&self) -> f32 {
+        // ((1 - 0 / T) / (1 - (-1) / T)) ^ power.
+        let t = self.total_iters as f32;
+        libm::powf(t / (t + 1.0), self.power)
     }
     // ratio64: the f32 ratio widened (a real power in f64 would link libm's `pow`), as for
     // ConstantLR and LinearLR, whose factors change the lr only for `total_iters` steps.

@@ -1,7 +1,10 @@
 //! `Scheduler`: a schedule bound to an optimizer's lr and momentum, stepped like PyTorch.
 
-use crate::leaf::{LeafState, ParamGroup};
-use crate::spec::{check_children, LeafSpec, Spec, WarmupLR, MAX_CHILDREN};
+use crate::leaf::{Counters, LeafState, ParamGroup};
+use crate::spec::{
+    check_children, ChildRef, Children, Composite, LeafSpec, Spec, WarmupLR, MAX_CHILDREN,
+    MAX_LEAVES,
+};
 use crate::Error;
 use heapless::Vec;
 
@@ -11,20 +14,233 @@ use heapless::Vec;
 enum Body {
     Fixed,
     Leaf(LeafState),
-    Sequential {
-        children: Vec<LeafState, MAX_CHILDREN>,
-        milestones: Vec<u32, MAX_CHILDREN>,
-    },
-    Chained(Vec<LeafState, MAX_CHILDREN>),
-    Switch {
-        children: Vec<LeafState, MAX_CHILDREN>,
-        milestones: Vec<u32, MAX_CHILDREN>,
-    },
+    Composite(Tree),
     Warmup {
         warmup: WarmupLR,
         inner: LeafState,
         base: f32,
     },
+}
+
+/// A composite's child: a single scheduler or a nested composite, by its index in the [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+enum Ref {
+    Leaf(u8),
+    Node(u8),
+}
+
+/// A composite in a [`Tree`].
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Node {
+    composite: Composite,
+    children: Vec<Ref, MAX_CHILDREN>,
+    milestones: Vec<u32, MAX_CHILDREN>,
+    /// `SequentialLR`'s `last_epoch`, `SwitchLR`'s count of `step()` calls.
+    steps: u32,
+}
+
+/// The most composites in one schedule: the outermost and one per child.
+const MAX_NODES: usize = 1 + MAX_CHILDREN;
+
+/// A composite schedule, nested ones included, without recursion in its type: every single
+/// scheduler's state in one array, and the composites (the outermost last) referring to them
+/// and to each other by index. Stepping recurses as deep as the spec nests (two levels).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct Tree {
+    leaves: Vec<LeafState, MAX_LEAVES>,
+    nodes: Vec<Node, MAX_NODES>,
+}
+
+/// A deserialized state whose indices do not fit (a built one always fits).
+const INCONSISTENT: Error = Error::invalid("Scheduler", "state", "is inconsistent");
+
+fn child_index(milestones: &[u32], n: u32) -> usize {
+    milestones.iter().filter(|&&m| m <= n).count()
+}
+
+impl Tree {
+    fn build(
+        composite: Composite,
+        children: Children<'_>,
+        milestones: &[u32],
+        group: &mut ParamGroup,
+    ) -> Result<Self, Error> {
+        let mut tree = Tree {
+            leaves: Vec::new(),
+            nodes: Vec::new(),
+        };
+        tree.add(composite, children, milestones, group)?;
+        Ok(tree)
+    }
+
+    /// Builds a composite as PyTorch does, its children first, in order, on `group`; returns
+    /// its index. Its single schedulers, nested ones included, are the leaves added meanwhile.
+    fn add(
+        &mut self,
+        composite: Composite,
+        children: Children<'_>,
+        milestones: &[u32],
+        group: &mut ParamGroup,
+    ) -> Result<u8, Error> {
+        check_children(composite, children, milestones)?;
+        let first_leaf = self.leaves.len();
+        let mut refs = Vec::new();
+        for i in 0..children.len() {
+            let child = match children.get(i) {
+                Some(ChildRef::Leaf(spec)) => {
+                    let leaf = LeafState::build(spec, group)?;
+                    let index = self.leaves.len() as u8;
+                    self.leaves.push(leaf).map_err(|_| {
+                        Error::invalid(
+                            composite.name(),
+                            "schedulers",
+                            "must hold at most MAX_LEAVES (8) single schedulers in all",
+                        )
+                    })?;
+                    Ref::Leaf(index)
+                }
+                Some(ChildRef::Composite(kind, leaves, milestones)) => {
+                    Ref::Node(self.add(kind, Children::Nested(leaves), milestones, group)?)
+                }
+                None => break,
+            };
+            // The children came from a Vec of this capacity.
+            let _ = refs.push(child);
+        }
+        let first = refs.first().copied();
+        // One node per composite in the spec, which MAX_NODES bounds.
+        self.nodes
+            .push(Node {
+                composite,
+                children: refs,
+                milestones: milestones.iter().copied().collect(),
+                steps: 0,
+            })
+            .map_err(|_| INCONSISTENT)?;
+        let index = self.nodes.len() - 1;
+        let leaves = self.leaves.get_mut(first_leaf..).unwrap_or_default();
+        if composite == Composite::Sequential {
+            // SequentialLR's constructor: the lr back to the initial lr, every single
+            // scheduler's construction step undone (`recursive_undo`), then the first child's
+            // `_initial_step()`: a single scheduler's in initial mode, a composite's as a
+            // plain step.
+            group.set_lr(group.initial_lr);
+            leaves.iter_mut().for_each(LeafState::undo);
+            match first {
+                Some(Ref::Leaf(l)) => self.leaf(l)?.initial_step(group)?,
+                Some(Ref::Node(n)) => self.step_node(usize::from(n), group)?,
+                None => {}
+            }
+        } else if leaves
+            .iter()
+            .any(|c| matches!(&c.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0))
+        {
+            // Children that step on each other's lr step in exact mode when one of them has a
+            // positive offset, below which another child can drive the lr and on through zero
+            // (see `LeafState::exact`).
+            leaves.iter_mut().for_each(LeafState::set_exact);
+        }
+        Ok(index as u8)
+    }
+
+    fn leaf(&mut self, l: u8) -> Result<&mut LeafState, Error> {
+        self.leaves.get_mut(usize::from(l)).ok_or(INCONSISTENT)
+    }
+
+    /// Steps `child` of composite `parent`. A nested composite comes before its parent (it was
+    /// built first), which bounds the recursion, also for a deserialized state.
+    fn step_child(
+        &mut self,
+        child: Ref,
+        parent: usize,
+        group: &mut ParamGroup,
+    ) -> Result<(), Error> {
+        match child {
+            Ref::Leaf(l) => self.leaf(l)?.step(group),
+            Ref::Node(n) if usize::from(n) < parent => self.step_node(usize::from(n), group),
+            Ref::Node(_) => Err(INCONSISTENT),
+        }
+    }
+
+    /// `step()` of composite `node`.
+    fn step_node(&mut self, node: usize, group: &mut ParamGroup) -> Result<(), Error> {
+        let n = self.nodes.get_mut(node).ok_or(INCONSISTENT)?;
+        if n.composite == Composite::Chained {
+            let mut i = 0;
+            while let Some(&child) = self.nodes.get(node).and_then(|n| n.children.get(i)) {
+                self.step_child(child, node, group)?;
+                i += 1;
+            }
+            return Ok(());
+        }
+        let steps = n.steps.checked_add(1).ok_or(Error::invalid(
+            n.composite.name(),
+            "step",
+            "count overflowed u32",
+        ))?;
+        let i = child_index(&n.milestones, steps);
+        let child = *n.children.get(i).ok_or(INCONSISTENT)?;
+        let restart = i > 0 && n.milestones.get(i - 1) == Some(&steps);
+        match (n.composite, child) {
+            // `_update_lr(0)`, which only a single scheduler has (check_children).
+            (Composite::Sequential, Ref::Leaf(l)) if restart => self.leaf(l)?.restart(group)?,
+            (Composite::Sequential, Ref::Node(_)) if restart => return Err(INCONSISTENT),
+            _ => self.step_child(child, node, group)?,
+        }
+        // Counted once the child stepped: a failed step changes nothing here.
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.steps = steps;
+        }
+        Ok(())
+    }
+
+    /// `step()` of the outermost composite. In a `ChainedScheduler` a child may fail after
+    /// another stepped: then keep the step atomic by saving the counters (not the specs) first.
+    /// (A single scheduler's step and a composite's count change nothing when they fail.)
+    fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+        let root = self.nodes.len().wrapping_sub(1);
+        if !self.nodes.iter().any(|n| n.composite == Composite::Chained) {
+            return self.step_node(root, group);
+        }
+        // Filled in place: a returned Vec would be copied whole, capacity included, every step.
+        let (mut counters, mut steps) = (Vec::<Counters, MAX_LEAVES>::new(), [0; MAX_NODES]);
+        for leaf in &self.leaves {
+            let _ = counters.push(leaf.c);
+        }
+        for (s, node) in steps.iter_mut().zip(&self.nodes) {
+            *s = node.steps;
+        }
+        let saved_group = *group;
+        let result = self.step_node(root, group);
+        if result.is_err() {
+            for (leaf, c) in self.leaves.iter_mut().zip(&counters) {
+                leaf.c = *c;
+            }
+            for (node, s) in self.nodes.iter_mut().zip(steps) {
+                node.steps = s;
+            }
+            *group = saved_group;
+        }
+        result
+    }
+
+    /// A `SequentialLR` of single schedulers: its child at step `k`, restarted at `start` (see
+    /// `Scheduler::at`).
+    fn sequential_leaf(&self, k: u32) -> Option<(&LeafState, u32)> {
+        let (root, nested) = self.nodes.split_last()?;
+        if root.composite != Composite::Sequential || !nested.is_empty() {
+            return None;
+        }
+        let i = child_index(&root.milestones, k);
+        let start = if i == 0 { 0 } else { root.milestones[i - 1] };
+        match root.children.get(i)? {
+            Ref::Leaf(l) => Some((self.leaves.get(usize::from(*l))?, start)),
+            Ref::Node(_) => None,
+        }
+    }
 }
 
 /// A schedule driving one optimizer param group: the lr and momentum in effect now, and
@@ -54,35 +270,6 @@ pub struct Scheduler {
     body: Body,
 }
 
-fn build_all(
-    children: &[LeafSpec],
-    group: &mut ParamGroup,
-) -> Result<Vec<LeafState, MAX_CHILDREN>, Error> {
-    let mut built = Vec::new();
-    for child in children {
-        // check_children bounded the count, so the push cannot fail.
-        let _ = built.push(LeafState::build(child, group)?);
-    }
-    Ok(built)
-}
-
-/// Children that step on each other's lr (`ChainedScheduler`, `SwitchLR`) step in exact mode
-/// when one of them has a positive offset, below which another child can drive the lr and on
-/// through zero (see `LeafState::exact`).
-fn exact(mut children: Vec<LeafState, MAX_CHILDREN>) -> Vec<LeafState, MAX_CHILDREN> {
-    if children
-        .iter()
-        .any(|c| matches!(&c.spec, LeafSpec::CosineAnnealingLR(s) if s.eta_min > 0.0))
-    {
-        children.iter_mut().for_each(LeafState::set_exact);
-    }
-    children
-}
-
-fn child_index(milestones: &[u32], n: u32) -> usize {
-    milestones.iter().filter(|&&m| m <= n).count()
-}
-
 impl Scheduler {
     /// Builds `spec` on an optimizer whose lr and momentum are `lr` and `momentum`
     /// (PyTorch: `SGD(params, lr=lr, momentum=momentum)`, then the scheduler's constructor).
@@ -106,27 +293,6 @@ impl Scheduler {
         let initial = group;
         let body = match spec {
             Spec::Fixed => Body::Fixed,
-            Spec::SequentialLR(s) => {
-                check_children("SequentialLR", &s.schedulers, Some(&s.milestones))?;
-                let mut children = build_all(&s.schedulers, &mut group)?;
-                group.set_lr(group.initial_lr);
-                children[0].initial_step(&mut group)?;
-                Body::Sequential {
-                    children,
-                    milestones: s.milestones.clone(),
-                }
-            }
-            Spec::ChainedScheduler(s) => {
-                check_children("ChainedScheduler", &s.schedulers, None)?;
-                Body::Chained(exact(build_all(&s.schedulers, &mut group)?))
-            }
-            Spec::SwitchLR(s) => {
-                check_children("SwitchLR", &s.schedulers, Some(&s.milestones))?;
-                Body::Switch {
-                    children: exact(build_all(&s.schedulers, &mut group)?),
-                    milestones: s.milestones.clone(),
-                }
-            }
             Spec::WarmupLR(w) => {
                 w.validate()?;
                 let base = group.initial_lr;
@@ -138,12 +304,19 @@ impl Scheduler {
                     base,
                 }
             }
-            leaf => {
-                let leaf =
-                    leaf.as_leaf()
-                        .ok_or(Error::invalid("Spec", "kind", "is not a schedule"))?;
-                Body::Leaf(LeafState::build(&leaf, &mut group)?)
-            }
+            spec => match spec.composite() {
+                Some((composite, children, milestones)) => {
+                    Body::Composite(Tree::build(composite, children, milestones, &mut group)?)
+                }
+                None => {
+                    let leaf = spec.as_leaf().ok_or(Error::invalid(
+                        "Spec",
+                        "kind",
+                        "is not a schedule",
+                    ))?;
+                    Body::Leaf(LeafState::build(&leaf, &mut group)?)
+                }
+            },
         };
         Ok(Scheduler {
             group,
@@ -190,36 +363,7 @@ impl Scheduler {
         match &mut self.body {
             Body::Fixed => {}
             Body::Leaf(leaf) => leaf.step(group)?,
-            Body::Sequential {
-                children,
-                milestones,
-            } => {
-                let i = child_index(milestones, next);
-                if i > 0 && milestones[i - 1] == next {
-                    children[i].restart(group)?;
-                } else {
-                    children[i].step(group)?;
-                }
-            }
-            Body::Chained(children) => {
-                // A later child may fail after an earlier one stepped: keep the step atomic by
-                // saving the counters (not the specs) first.
-                let saved_group = *group;
-                let saved: Vec<_, MAX_CHILDREN> = children.iter().map(|c| c.c).collect();
-                for child in children.iter_mut() {
-                    if let Err(e) = child.step(group) {
-                        *group = saved_group;
-                        for (child, counters) in children.iter_mut().zip(saved) {
-                            child.c = counters;
-                        }
-                        return Err(e);
-                    }
-                }
-            }
-            Body::Switch {
-                children,
-                milestones,
-            } => children[child_index(milestones, next)].step(group)?,
+            Body::Composite(tree) => tree.step(group)?,
             Body::Warmup {
                 warmup,
                 inner,
@@ -263,22 +407,18 @@ impl Scheduler {
         match &self.body {
             Body::Fixed => Some((initial.lr, initial.momentum)),
             Body::Leaf(leaf) => leaf.at(k, initial),
-            Body::Sequential {
-                children,
-                milestones,
-            } => {
+            Body::Composite(tree) => {
                 // OneCycleLR rewrites the group's initial lr, which the reset then uses; a child
                 // cycling momentum sets it when built, whoever runs; SWALR restarts from the lr
                 // the child before it left.
-                if children.iter().any(|c| {
+                if tree.leaves.iter().any(|c| {
                     matches!(c.spec, LeafSpec::OneCycleLR(_) | LeafSpec::SWALR(_))
                         || c.touches_momentum()
                 }) {
                     return None;
                 }
-                let i = child_index(milestones, k);
-                let start = if i == 0 { 0 } else { milestones[i - 1] };
-                restarted(&children[i], k - start, initial.lr)
+                let (leaf, start) = tree.sequential_leaf(k)?;
+                restarted(leaf, k - start, initial.lr)
             }
             Body::Warmup {
                 warmup,
@@ -294,7 +434,6 @@ impl Scheduler {
                     restarted(inner, k - warmup.warmup_steps, *base)
                 }
             }
-            Body::Chained(_) | Body::Switch { .. } => None,
         }
     }
 

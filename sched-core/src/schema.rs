@@ -679,7 +679,7 @@ pub const PARAMS: &[(&str, &[Param])] = &[
                 "schedulers",
                 ParamType::Specs,
                 CHILDREN,
-                "child specs (JSON list), run one after another",
+                "child specs (JSON list), run one after another; the first may be a composite",
             ),
             req(
                 "milestones",
@@ -695,7 +695,7 @@ pub const PARAMS: &[(&str, &[Param])] = &[
             "schedulers",
             ParamType::Specs,
             CHILDREN,
-            "child specs (JSON list), all stepped every step",
+            "child specs (JSON list, composites too), all stepped every step",
         )],
     ),
     (
@@ -705,7 +705,7 @@ pub const PARAMS: &[(&str, &[Param])] = &[
                 "schedulers",
                 ParamType::Specs,
                 CHILDREN,
-                "child specs (JSON list), one stepped at a time",
+                "child specs (JSON list, composites too), one stepped at a time",
             ),
             req(
                 "milestones",

@@ -19,14 +19,22 @@ use crate::recursive::{
 use crate::swalr::SWALR;
 use heapless::Vec;
 
-/// Most children a composite schedule holds. Children live inline (no heap), so this bounds
-/// the size of every `Spec` and `Scheduler` (about 3 KB); the study's largest needs 4.
+/// Most children a composite schedule holds. Children live inline (no heap), so this and
+/// [`MAX_LEAVES`] bound the size of every `Spec` and `Scheduler`; the study's largest needs 4.
 pub const MAX_CHILDREN: usize = 4;
 
+/// Most single schedulers in one schedule, counted through nested composites (a `Scheduler`
+/// keeps their states in one array of this size).
+pub const MAX_LEAVES: usize = 2 * MAX_CHILDREN;
+
 macro_rules! kinds {
-    (leaves: $($leaf:ident),* ; composites: $($composite:ident),* $(,)?) => {
-        /// Any single (non-composite) schedule: what `SequentialLR`, `ChainedScheduler`,
-        /// `SwitchLR` and `WarmupLR` hold as children.
+    (
+        leaves: $($leaf:ident),* ;
+        composites: $($composite:ident),* ;
+        nested: $($nested:ident),* $(,)?
+    ) => {
+        /// Any single (non-composite) schedule: what `WarmupLR` holds, and what a composite
+        /// nested in another holds as children.
         #[derive(Clone, Debug, PartialEq)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -38,7 +46,7 @@ macro_rules! kinds {
             )*
         }
 
-        /// Any schedule: a leaf, a composite of leaves, or `Fixed` (no scheduler).
+        /// Any schedule: a leaf, a composite, or `Fixed` (no scheduler).
         #[derive(Clone, Debug, PartialEq)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -86,6 +94,12 @@ macro_rules! kinds {
             pub(crate) fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
                 match self {
                     $(LeafSpec::$leaf(s) => Kind::ratio64(s, from, to),)*
+                }
+            }
+
+            pub(crate) fn ratio_before_first(&self) -> f32 {
+                match self {
+                    $(LeafSpec::$leaf(s) => Kind::ratio_before_first(s),)*
                 }
             }
 
@@ -192,6 +206,7 @@ macro_rules! kinds {
         #[cfg(feature = "serde")]
         impl crate::de::Tagged for LeafSpec {
             const KINDS: &'static [&'static str] = &[$(stringify!($leaf),)*];
+            const COMPOSITES: &'static [&'static str] = &[$(stringify!($composite),)*];
             fn parameters<'de, A: serde::de::MapAccess<'de>>(
                 kind: usize,
                 map: A,
@@ -206,6 +221,34 @@ macro_rules! kinds {
 
         #[cfg(feature = "serde")]
         impl<'de> serde::Deserialize<'de> for LeafSpec {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::de::tagged(d)
+            }
+        }
+
+        /// Reading a spec names the path of a bad value (see `de.rs`).
+        #[cfg(feature = "serde")]
+        impl crate::de::Tagged for ChildSpec {
+            const KINDS: &'static [&'static str] =
+                &[$(stringify!($leaf),)* $(stringify!($nested),)*];
+            fn parameters<'de, A: serde::de::MapAccess<'de>>(
+                kind: usize,
+                map: A,
+            ) -> Result<Self, A::Error> {
+                if kind < <LeafSpec as crate::de::Tagged>::KINDS.len() {
+                    return <LeafSpec as crate::de::Tagged>::parameters(kind, map)
+                        .map(ChildSpec::Leaf);
+                }
+                let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
+                $(if kind == stringify!($nested) {
+                    return crate::de::rest(map).map(ChildSpec::$nested);
+                })*
+                Err(serde::de::Error::unknown_variant(kind, Self::KINDS))
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for ChildSpec {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 crate::de::tagged(d)
             }
@@ -245,6 +288,24 @@ macro_rules! kinds {
         }
 
         $(
+            impl From<$nested<LeafSpec>> for ChildSpec {
+                fn from(s: $nested<LeafSpec>) -> Self {
+                    ChildSpec::$nested(s)
+                }
+            }
+            /// A composite of single schedulers as a top-level spec.
+            impl From<$nested<LeafSpec>> for Spec {
+                fn from(s: $nested<LeafSpec>) -> Self {
+                    Spec::$nested(s.into())
+                }
+            }
+        )*
+        $(
+            impl From<$leaf> for ChildSpec {
+                fn from(s: $leaf) -> Self {
+                    ChildSpec::Leaf(LeafSpec::$leaf(s))
+                }
+            }
             impl From<$leaf> for LeafSpec {
                 fn from(s: $leaf) -> Self {
                     LeafSpec::$leaf(s)
@@ -271,41 +332,166 @@ kinds!(
         PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
         ReduceLROnPlateau, SWALR, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR,
         CosineWithWarmupLR;
-    composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR,
+    composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR;
+    nested: SequentialLR, ChainedScheduler, SwitchLR,
 );
 
-params! {
+/// A child of a composite: a single scheduler, or a composite of single schedulers (nesting
+/// is two levels deep at most). In JSON it is a spec like any other, tagged by `kind`.
+///
+/// Where PyTorch 2.15 accepts a composite child, so does sched-core: anywhere in a
+/// `ChainedScheduler`, and as the first child of a `SequentialLR` (a later one would be
+/// restarted with `_update_lr(0)`, which raises `NotImplementedError` for a composite, so
+/// [`Scheduler::new`](crate::Scheduler::new) rejects it naming its path, e.g.
+/// `schedulers[1]`). `SwitchLR`, which never restarts a child, takes a composite anywhere, and
+/// nests in the others as PyTorch's composites do.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[allow(clippy::large_enum_variant)]
+pub enum ChildSpec {
+    /// A [`SequentialLR`] of single schedulers.
+    SequentialLR(SequentialLR<LeafSpec>),
+    /// A [`ChainedScheduler`] of single schedulers.
+    ChainedScheduler(ChainedScheduler<LeafSpec>),
+    /// A [`SwitchLR`] of single schedulers.
+    SwitchLR(SwitchLR<LeafSpec>),
+    /// A single scheduler (its own `kind` tags it).
+    #[cfg_attr(feature = "serde", serde(untagged))]
+    Leaf(LeafSpec),
+}
+
+impl From<LeafSpec> for ChildSpec {
+    fn from(leaf: LeafSpec) -> Self {
+        ChildSpec::Leaf(leaf)
+    }
+}
+
+impl ChildSpec {
+    /// The `kind` string.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChildSpec::Leaf(leaf) => leaf.kind(),
+            ChildSpec::SequentialLR(_) => "SequentialLR",
+            ChildSpec::ChainedScheduler(_) => "ChainedScheduler",
+            ChildSpec::SwitchLR(_) => "SwitchLR",
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl crate::literal::Literal for ChildSpec {
+    fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        match self {
+            ChildSpec::Leaf(s) => out
+                .write_str("sched_core::ChildSpec::Leaf(")
+                .and(s.write(out)),
+            ChildSpec::SequentialLR(s) => out
+                .write_str("sched_core::ChildSpec::SequentialLR(")
+                .and(s.write(out)),
+            ChildSpec::ChainedScheduler(s) => out
+                .write_str("sched_core::ChildSpec::ChainedScheduler(")
+                .and(s.write(out)),
+            ChildSpec::SwitchLR(s) => out
+                .write_str("sched_core::ChildSpec::SwitchLR(")
+                .and(s.write(out)),
+        }?;
+        out.write_str(")")
+    }
+}
+
+/// A composite's parameters (a generic struct: `params!` declares the others). `C` is
+/// [`ChildSpec`] for a top-level composite and [`LeafSpec`] for a nested one.
+macro_rules! composite {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        #[derive(Clone, Debug, PartialEq)]
+        #[cfg_attr(
+            feature = "serde",
+            derive(serde::Serialize, serde::Deserialize),
+            serde(deny_unknown_fields)
+        )]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        $(#[$meta])*
+        pub struct $name<C = ChildSpec> {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        #[cfg(feature = "serde")]
+        impl<C: crate::literal::Literal> crate::literal::Literal for $name<C> {
+            fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+                out.write_str(concat!("sched_core::", stringify!($name), " { "))?;
+                $(
+                    out.write_str(concat!(stringify!($field), ": "))?;
+                    crate::literal::Literal::write(&self.$field, out)?;
+                    out.write_str(", ")?;
+                )*
+                out.write_str("}")
+            }
+        }
+
+        /// The same composite as a top-level one (its children as [`ChildSpec`]s).
+        impl From<$name<LeafSpec>> for $name<ChildSpec> {
+            fn from(s: $name<LeafSpec>) -> Self {
+                $name {
+                    $( $field: composite!(@convert $field s.$field), )*
+                }
+            }
+        }
+    };
+    (@convert schedulers $v:expr) => {
+        $v.into_iter().map(ChildSpec::Leaf).collect()
+    };
+    (@convert milestones $v:expr) => {
+        $v
+    };
+}
+
+composite! {
 /// `torch.optim.lr_scheduler.SequentialLR`: child `i` runs from `milestones[i-1]`; at each
 /// milestone the next child restarts from its own step 0 (PyTorch's `_update_lr(0)`).
 ///
 /// Built as PyTorch builds it: every child is constructed on the optimizer in order, then the lr
-/// is reset to the initial lr and the first child takes its initial step.
+/// is reset to the initial lr, every single scheduler's step count is decremented (PyTorch's
+/// `recursive_undo`) and the first child takes its initial step. A composite first child takes
+/// it as one plain `step()`, so its schedulers step from count -1 to 0 outside PyTorch's initial
+/// mode (an `ExponentialLR` there multiplies by `gamma`), and a nested `SequentialLR`'s or
+/// `SwitchLR`'s own count runs one ahead, exactly as in PyTorch 2.15.
 pub struct SequentialLR {
-    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch).
-    pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
+    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch); only the first may be a
+    /// composite.
+    pub schedulers: Vec<C, MAX_CHILDREN>,
     /// `len(schedulers) - 1` strictly increasing steps >= 1.
     pub milestones: Vec<u32, MAX_CHILDREN>,
 }
 }
 
-params! {
+composite! {
 /// `torch.optim.lr_scheduler.ChainedScheduler`: every child steps the same optimizer, in
 /// order, at every step; the recursive schedulers compose multiplicatively as in PyTorch.
 pub struct ChainedScheduler {
-    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch).
-    pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
+    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch), composites included.
+    pub schedulers: Vec<C, MAX_CHILDREN>,
 }
 }
 
-params! {
+composite! {
 /// Several schedulers built up front on one optimizer, only one stepped at a time (not in
 /// PyTorch; the study's "Combining Multiple LR Schedulers V2" does this by hand): the `n`-th
 /// `step()` (from 1) steps child `i` = number of milestones `<= n`. Unlike `SequentialLR`
 /// nothing restarts at a switch: the next child continues from the optimizer's current lr with
 /// its own step count, exactly as calling `.step()` on a different PyTorch scheduler does.
+///
+/// Nested, it is a composite as PyTorch's are: stepped whole by a `ChainedScheduler`, and as a
+/// `SequentialLR`'s first child undone and stepped once by its constructor (see
+/// [`SequentialLR`]); its children may be composites at any position.
 pub struct SwitchLR {
-    /// 1 to 4 children.
-    pub schedulers: Vec<LeafSpec, MAX_CHILDREN>,
+    /// 1 to 4 children (ReduceLROnPlateau not allowed), composites included.
+    pub schedulers: Vec<C, MAX_CHILDREN>,
     /// `len(schedulers) - 1` strictly increasing step numbers >= 1.
     pub milestones: Vec<u32, MAX_CHILDREN>,
 }
@@ -353,7 +539,10 @@ impl WarmupLR {
                 "must be in [0, 1]",
             ));
         }
-        no_plateau("WarmupLR", core::slice::from_ref(&self.schedule))?;
+        no_plateau(
+            "WarmupLR",
+            Children::Nested(core::slice::from_ref(&self.schedule)),
+        )?;
         self.schedule.validate()
     }
 
@@ -366,11 +555,96 @@ impl WarmupLR {
     }
 }
 
-fn no_plateau(kind: &'static str, children: &[LeafSpec]) -> Result<(), Error> {
-    if children
-        .iter()
-        .any(|c| matches!(c, LeafSpec::ReduceLROnPlateau(_)))
-    {
+/// The composite kinds, as a `Scheduler` keeps them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) enum Composite {
+    Sequential,
+    Chained,
+    Switch,
+}
+
+impl Composite {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Composite::Sequential => "SequentialLR",
+            Composite::Chained => "ChainedScheduler",
+            Composite::Switch => "SwitchLR",
+        }
+    }
+}
+
+/// A composite's children, top-level or nested (one type, so that building them is one
+/// function and not one per child type).
+#[derive(Clone, Copy)]
+pub(crate) enum Children<'a> {
+    Top(&'a [ChildSpec]),
+    Nested(&'a [LeafSpec]),
+}
+
+impl Spec {
+    /// The composite this spec is, if it is one of PyTorch's (or `SwitchLR`): its kind,
+    /// children and milestones.
+    pub(crate) fn composite(&self) -> Option<(Composite, Children<'_>, &[u32])> {
+        Some(match self {
+            Spec::SequentialLR(s) => (
+                Composite::Sequential,
+                Children::Top(&s.schedulers),
+                &s.milestones,
+            ),
+            Spec::ChainedScheduler(s) => (Composite::Chained, Children::Top(&s.schedulers), &[]),
+            Spec::SwitchLR(s) => (
+                Composite::Switch,
+                Children::Top(&s.schedulers),
+                &s.milestones,
+            ),
+            _ => return None,
+        })
+    }
+}
+
+/// One child: a single scheduler, or a composite with its children and milestones.
+pub(crate) enum ChildRef<'a> {
+    Leaf(&'a LeafSpec),
+    Composite(Composite, &'a [LeafSpec], &'a [u32]),
+}
+
+impl<'a> Children<'a> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Children::Top(c) => c.len(),
+            Children::Nested(c) => c.len(),
+        }
+    }
+
+    /// (Out of line: each composite check and the build call it.)
+    #[inline(never)]
+    pub(crate) fn get(self, i: usize) -> Option<ChildRef<'a>> {
+        Some(match self {
+            Children::Nested(c) => ChildRef::Leaf(c.get(i)?),
+            Children::Top(c) => match c.get(i)? {
+                ChildSpec::Leaf(leaf) => ChildRef::Leaf(leaf),
+                ChildSpec::SequentialLR(s) => {
+                    ChildRef::Composite(Composite::Sequential, &s.schedulers, &s.milestones)
+                }
+                ChildSpec::ChainedScheduler(s) => {
+                    ChildRef::Composite(Composite::Chained, &s.schedulers, &[])
+                }
+                ChildSpec::SwitchLR(s) => {
+                    ChildRef::Composite(Composite::Switch, &s.schedulers, &s.milestones)
+                }
+            },
+        })
+    }
+}
+
+fn no_plateau(kind: &'static str, children: Children<'_>) -> Result<(), Error> {
+    if (0..children.len()).any(|i| {
+        matches!(
+            children.get(i),
+            Some(ChildRef::Leaf(LeafSpec::ReduceLROnPlateau(_)))
+        )
+    }) {
         return Err(Error::invalid(
             kind,
             "schedulers",
@@ -380,13 +654,17 @@ fn no_plateau(kind: &'static str, children: &[LeafSpec]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks children and `len(children) - 1` strictly increasing milestones >= 1.
+/// Checks the number of children and `len(children) - 1` strictly increasing milestones >= 1
+/// (the children themselves are checked as they are built).
 pub(crate) fn check_children(
-    kind: &'static str,
-    children: &[LeafSpec],
-    milestones: Option<&[u32]>,
+    kind: Composite,
+    children: Children<'_>,
+    milestones: &[u32],
 ) -> Result<(), Error> {
-    if children.is_empty() {
+    let chained = kind == Composite::Chained;
+    let sequential = kind == Composite::Sequential;
+    let kind = kind.name();
+    if children.len() == 0 {
         return Err(Error::invalid(
             kind,
             "schedulers",
@@ -394,7 +672,25 @@ pub(crate) fn check_children(
         ));
     }
     no_plateau(kind, children)?;
-    if let Some(milestones) = milestones {
+    if sequential {
+        // PyTorch restarts a later child with `_update_lr(0)`, which raises for a composite.
+        const PATHS: [&str; MAX_CHILDREN] = [
+            "schedulers[0]",
+            "schedulers[1]",
+            "schedulers[2]",
+            "schedulers[3]",
+        ];
+        for (i, path) in PATHS.iter().enumerate().skip(1) {
+            if let Some(ChildRef::Composite(..)) = children.get(i) {
+                return Err(Error::invalid(
+                    kind,
+                    path,
+                    "must be a single scheduler: PyTorch restarts a later child with `_update_lr(0)`, which raises NotImplementedError for a composite; only the first may be one",
+                ));
+            }
+        }
+    }
+    if !chained {
         if milestones.len() + 1 != children.len() {
             return Err(Error::invalid(
                 kind,
@@ -414,5 +710,5 @@ pub(crate) fn check_children(
             last = m;
         }
     }
-    children.iter().try_for_each(LeafSpec::validate)
+    Ok(())
 }

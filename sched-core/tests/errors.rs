@@ -169,6 +169,100 @@ fn composites_check_children_and_milestones() {
     );
 }
 
+/// Nested compositions: what PyTorch 2.15 rejects is rejected up front, naming the child.
+#[test]
+fn nested_composites_are_checked_where_pytorch_checks_them() {
+    let leaf = |s: LeafSpec| ChildSpec::from(s);
+    let step: LeafSpec = StepLR::new(2, 0.5).unwrap().into();
+    let chain = ChildSpec::from(ChainedScheduler {
+        schedulers: [step.clone(), step.clone()].into_iter().collect(),
+    });
+    // A composite later in a SequentialLR: PyTorch raises NotImplementedError at the switch.
+    let later = SequentialLR {
+        schedulers: [leaf(step.clone()), chain.clone()].into_iter().collect(),
+        milestones: [3].into_iter().collect(),
+    };
+    assert_eq!(
+        message(Scheduler::new(later, 0.1, 0.0)),
+        "SequentialLR: `schedulers[1]` must be a single scheduler: PyTorch restarts a later child with `_update_lr(0)`, which raises NotImplementedError for a composite; only the first may be one"
+    );
+    let third = SequentialLR {
+        schedulers: [chain.clone(), leaf(step.clone()), chain.clone()]
+            .into_iter()
+            .collect(),
+        milestones: [3, 6].into_iter().collect(),
+    };
+    assert!(message(Scheduler::new(third, 0.1, 0.0))
+        .starts_with("SequentialLR: `schedulers[2]` must be a single scheduler"));
+    // First is fine, and so is a composite anywhere in a ChainedScheduler or a SwitchLR.
+    let first = SequentialLR {
+        schedulers: [chain.clone(), leaf(step.clone())].into_iter().collect(),
+        milestones: [3].into_iter().collect(),
+    };
+    assert!(Scheduler::new(first, 0.1, 0.0).is_ok());
+    let switch = SwitchLR {
+        schedulers: [leaf(step.clone()), chain.clone()].into_iter().collect(),
+        milestones: [3].into_iter().collect(),
+    };
+    assert!(Scheduler::new(switch, 0.1, 0.0).is_ok());
+    // A nested composite's own rules.
+    let plateau: LeafSpec = ReduceLROnPlateau::default().into();
+    let nested_plateau = ChainedScheduler {
+        schedulers: [
+            leaf(step.clone()),
+            ChildSpec::from(SwitchLR {
+                schedulers: [step.clone(), plateau].into_iter().collect(),
+                milestones: [2].into_iter().collect(),
+            }),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    assert_eq!(
+        message(Scheduler::new(nested_plateau, 0.1, 0.0)),
+        "SwitchLR: `schedulers` cannot hold ReduceLROnPlateau"
+    );
+    let nested_milestones = ChainedScheduler {
+        schedulers: [ChildSpec::from(SequentialLR {
+            schedulers: [step.clone(), step.clone()].into_iter().collect(),
+            milestones: Default::default(),
+        })]
+        .into_iter()
+        .collect(),
+    };
+    assert_eq!(
+        message(Scheduler::new(nested_milestones, 0.1, 0.0)),
+        "SequentialLR: `milestones` must have one entry fewer than schedulers"
+    );
+    // At most MAX_LEAVES single schedulers in all: three chains of three are nine.
+    let three = ChildSpec::from(ChainedScheduler {
+        schedulers: [step.clone(), step.clone(), step.clone()]
+            .into_iter()
+            .collect(),
+    });
+    let nine = ChainedScheduler {
+        schedulers: [three.clone(), three.clone(), three].into_iter().collect(),
+    };
+    assert_eq!(MAX_LEAVES, 8);
+    assert_eq!(
+        message(Scheduler::new(nine, 0.1, 0.0)),
+        "ChainedScheduler: `schedulers` must hold at most MAX_LEAVES (8) single schedulers in all"
+    );
+}
+
+/// The later-composite rule for a spec read from JSON (nesting deeper than two levels fails
+/// while reading: `spec_errors_name_the_path_of_the_bad_value`).
+#[cfg(feature = "serde")]
+#[test]
+fn a_later_composite_read_from_json_is_rejected_naming_its_path() {
+    let json: Spec = serde_json::from_str(
+        r#"{"kind":"SequentialLR","milestones":[4],"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"SequentialLR","milestones":[2],"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"StepLR","step_size":3}]}]}"#,
+    )
+    .unwrap();
+    assert!(message(Scheduler::from_spec(&json, 0.1, 0.0))
+        .starts_with("SequentialLR: `schedulers[1]` must be a single scheduler"));
+}
+
 #[test]
 fn stepping_errors_leave_the_state_alone() {
     let mut s = Scheduler::new(OneCycleLR::new(0.1, 3).unwrap(), 0.1, 0.0).unwrap();
@@ -195,6 +289,57 @@ fn stepping_errors_leave_the_state_alone() {
     let before = s.clone();
     assert!(s.step().is_err());
     assert_eq!(s, before);
+
+    // A nested child failing after others stepped: every counter goes back, the nested
+    // composites' own counts included.
+    let chain = ChainedScheduler {
+        schedulers: [
+            LeafSpec::from(StepLR::new(1, 0.5).unwrap()),
+            LeafSpec::from(OneCycleLR::new(0.1, 3).unwrap()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let switch = SwitchLR {
+        schedulers: [
+            ChildSpec::from(ExponentialLR::new(0.9).unwrap()),
+            ChildSpec::from(chain),
+        ]
+        .into_iter()
+        .collect(),
+        milestones: [1].into_iter().collect(),
+    };
+    let mut s = Scheduler::new(switch, 0.1, 0.0).unwrap();
+    while s.step().is_ok() {}
+    let before = s.clone();
+    assert_eq!(s.step(), Err(Error::PastTotalSteps { total_steps: 3 }));
+    assert_eq!(s, before);
+
+    // No ChainedScheduler: the nested composites' counts go up only once their child stepped.
+    let inner = SequentialLR {
+        schedulers: [
+            LeafSpec::from(StepLR::new(1, 0.5).unwrap()),
+            LeafSpec::from(OneCycleLR::new(0.1, 3).unwrap()),
+        ]
+        .into_iter()
+        .collect(),
+        milestones: [2].into_iter().collect(),
+    };
+    let outer = SequentialLR {
+        schedulers: [
+            ChildSpec::from(inner),
+            ChildSpec::from(StepLR::new(1, 0.5).unwrap()),
+        ]
+        .into_iter()
+        .collect(),
+        milestones: [100].into_iter().collect(),
+    };
+    let mut s = Scheduler::new(outer, 0.1, 0.0).unwrap();
+    while s.step().is_ok() {}
+    let before = s.clone();
+    assert_eq!(s.step(), Err(Error::PastTotalSteps { total_steps: 3 }));
+    assert_eq!(s, before);
+    assert!(s.steps() < 100);
 
     let mut p = Scheduler::new(ReduceLROnPlateau::default(), 0.1, 0.0).unwrap();
     assert_eq!(p.step(), Err(Error::MetricRequired));
@@ -315,7 +460,24 @@ fn spec_errors_name_the_path_of_the_bad_value() {
         ),
         (
             r#"{"kind":"SwitchLR","milestones":[3],"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"SwitchLR"}]}"#,
-            "schedulers[1].kind: unknown variant `SwitchLR`, expected one of `LambdaLR`",
+            "schedulers[1]: missing field `schedulers`",
+        ),
+        (
+            r#"{"kind":"ChainedScheduler","schedulers":[{"kind":"SequentialLR","milestones":[2],"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"ExponentialLR","gamma":"0.9"}]}]}"#,
+            "schedulers[0].schedulers[1].gamma: invalid type: string \"0.9\", expected a number",
+        ),
+        (
+            r#"{"kind":"ChainedScheduler","schedulers":[{"kind":"ChainedScheduler","schedulers":[{"kind":"StepLr","step_size":2}]}]}"#,
+            "schedulers[0].schedulers[0].kind: unknown variant `StepLr`, expected one of `LambdaLR`",
+        ),
+        // Nesting deeper than two levels.
+        (
+            r#"{"kind":"SequentialLR","milestones":[5],"schedulers":[{"kind":"ChainedScheduler","schedulers":[{"kind":"StepLR","step_size":2},{"kind":"SwitchLR","milestones":[],"schedulers":[{"kind":"StepLR","step_size":2}]}]},{"kind":"StepLR","step_size":2}]}"#,
+            "schedulers[0].schedulers[1]: `SwitchLR` cannot be nested here: composites nest two levels deep, so a composite inside another (or a WarmupLR's schedule) holds single schedulers",
+        ),
+        (
+            r#"{"kind":"WarmupLR","warmup_steps":5,"schedule":{"kind":"ChainedScheduler","schedulers":[]}}"#,
+            "schedule: `ChainedScheduler` cannot be nested here",
         ),
         (
             r#"{"kind":"OneCycleLR","max_lr":0.1,"total_steps":100,"cycle_momentum":"yes"}"#,
@@ -348,6 +510,30 @@ fn spec_errors_name_the_path_of_the_bad_value() {
     );
 }
 
+/// A restored state is input too: a composite made to contain itself is an error, not an
+/// endless recursion.
+#[cfg(feature = "serde")]
+#[test]
+fn a_state_whose_composite_contains_itself_is_an_error() {
+    let step = LeafSpec::from(StepLR::new(2, 0.5).unwrap());
+    let chain = ChainedScheduler {
+        schedulers: [step.clone(), step.clone()].into_iter().collect(),
+    };
+    let seq = SequentialLR {
+        schedulers: [ChildSpec::from(chain), ChildSpec::from(step)]
+            .into_iter()
+            .collect(),
+        milestones: [5].into_iter().collect(),
+    };
+    let s = Scheduler::new(seq, 0.1, 0.0).unwrap();
+    let mut state = serde_json::to_value(&s).unwrap();
+    let root = &mut state["body"]["Composite"]["nodes"][1];
+    assert_eq!(root["children"][0], serde_json::json!({"Node": 0}));
+    root["children"][0] = serde_json::json!({"Node": 1});
+    let mut bad: Scheduler = serde_json::from_value(state).unwrap();
+    assert_eq!(message(bad.step()), "Scheduler: `state` is inconsistent");
+}
+
 /// Parameters may come before `kind`, and a spec read back equals the original.
 #[cfg(feature = "serde")]
 #[test]
@@ -367,4 +553,15 @@ fn kind_may_come_last_and_specs_round_trip() {
         serde_json::from_str::<Spec>(r#"{"kind":"Fixed"}"#).unwrap(),
         Spec::Fixed
     );
+    // Nested: each child carries its own `kind`, single schedulers and composites alike.
+    let nested: Spec = serde_json::from_str(
+        r#"{"kind":"SequentialLR","milestones":[6],"schedulers":[{"kind":"ChainedScheduler","schedulers":[{"kind":"LinearLR","start_factor":0.25,"total_iters":5},{"kind":"ExponentialLR","gamma":0.9}]},{"kind":"CosineAnnealingLR","T_max":10}]}"#,
+    )
+    .unwrap();
+    let text = serde_json::to_string(&nested).unwrap();
+    assert!(text.contains(r#"{"kind":"ChainedScheduler","schedulers":[{"kind":"LinearLR""#));
+    assert_eq!(serde_json::from_str::<Spec>(&text).unwrap(), nested);
+    let mut code = String::new();
+    nested.write_rust(&mut code).unwrap();
+    assert!(code.starts_with("sched_core::Spec::from(sched_core::SequentialLR { schedulers: vec(&[sched_core::ChildSpec::ChainedScheduler(sched_core::ChainedScheduler { schedulers: vec(&[sched_core::LeafSpec::from(sched_core::LinearLR {"), "{code}");
 }

@@ -195,14 +195,31 @@ fn leaf() -> BoxedStrategy<Value> {
         .boxed()
 }
 
+/// A random composite of `children`.
+fn composite(children: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
+    prop_oneof![
+        (
+            prop::collection::vec(children.clone(), 1..4),
+            prop::collection::vec(1u32..40, 0..4)
+        )
+            .prop_map(|(s, m)| json!({"kind": "SequentialLR", "schedulers": s, "milestones": m})),
+        prop::collection::vec(children.clone(), 1..4)
+            .prop_map(|s| json!({"kind": "ChainedScheduler", "schedulers": s})),
+        (
+            prop::collection::vec(children, 1..4),
+            prop::collection::vec(1u32..40, 0..4)
+        )
+            .prop_map(|(s, m)| json!({"kind": "SwitchLR", "schedulers": s, "milestones": m})),
+    ]
+    .boxed()
+}
+
 fn spec() -> BoxedStrategy<Value> {
     prop_oneof![
         4 => leaf(),
-        1 => (prop::collection::vec(leaf(), 1..4), prop::collection::vec(1u32..40, 0..4))
-            .prop_map(|(s, m)| json!({"kind": "SequentialLR", "schedulers": s, "milestones": m})),
-        1 => prop::collection::vec(leaf(), 1..4).prop_map(|s| json!({"kind": "ChainedScheduler", "schedulers": s})),
-        1 => (prop::collection::vec(leaf(), 1..4), prop::collection::vec(1u32..40, 0..4))
-            .prop_map(|(s, m)| json!({"kind": "SwitchLR", "schedulers": s, "milestones": m})),
+        // Composites of single schedulers and, nested, of composites of single schedulers
+        // (a later composite in a SequentialLR is rejected, as PyTorch would fail on it).
+        3 => composite(prop_oneof![3 => leaf(), 1 => composite(leaf())].boxed()),
         1 => (leaf(), 1u32..30, any::<bool>()).prop_map(|(s, w, cos)| json!({
             "kind": "WarmupLR", "warmup_steps": w, "warmup": if cos { "cos" } else { "linear" }, "schedule": s})),
     ]

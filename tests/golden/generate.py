@@ -203,17 +203,29 @@ class Fixed:
 
 class SwitchLR:
     """All children built up front; the n-th step() call (n = 1, 2, ...) steps only
-    child i, where i = number of milestones <= n."""
+    child i, where i = number of milestones <= n.
+
+    Inside PyTorch's composites it is a composite like theirs: `optimizer` and `get_last_lr()`
+    (which ChainedScheduler and SequentialLR read), `_schedulers` (so that SequentialLR's
+    `recursive_undo` reaches its children, as it does a ChainedScheduler's) and `_initial_step()`
+    (LRScheduler's: one step(), which SequentialLR calls on its first child)."""
 
     def __init__(self, children, milestones):
         assert len(milestones) == len(children) - 1
-        self.children = children
+        self._schedulers = children
         self.milestones = list(milestones)
         self.n = 0
+        self.optimizer = children[0].optimizer
 
     def step(self):
         self.n += 1
-        self.children[bisect_right(self.milestones, self.n)].step()
+        self._schedulers[bisect_right(self.milestones, self.n)].step()
+
+    def _initial_step(self):
+        self.step()
+
+    def get_last_lr(self):
+        return [g["lr"] for g in self.optimizer.param_groups]
 
 
 # ---------------------------------------------------------------------------
@@ -986,8 +998,122 @@ def define_cases():
                                           K("OneCycleLR", max_lr=0.2, total_steps=30)]),
         30,
     )
+    define_nested_cases()
     define_pytorch_suite_cases()
     define_tutorial_cases()
+
+
+# ---------------------------------------------------------------------------
+# Nested compositions, as PyTorch 2.15 runs them: a composite inside a ChainedScheduler (stepped
+# like any scheduler), and as the first child of a SequentialLR, whose constructor resets the lr,
+# decrements every leaf's last_epoch (`recursive_undo`) and calls `_initial_step()` on the child:
+# one plain step() of the composite, so its leaves step from last_epoch -1 to 0 outside initial
+# mode (ExponentialLR multiplies by gamma there) and a nested SequentialLR's own count runs one
+# ahead. A composite as a later child of a SequentialLR raises NotImplementedError at the switch
+# (`_update_lr(0)` calls the base class's get_lr), so the spec rejects it. SwitchLR nests as a
+# composite like PyTorch's (the class above). PyTorch warns "Detected call of `lr_scheduler.step()`
+# before `optimizer.step()`" for the cases with a composite first child: that step is its
+# constructor's, as described.
+# ---------------------------------------------------------------------------
+def define_nested_cases():
+    case(
+        "ChainedScheduler_chain_in_chain",
+        K("ChainedScheduler", schedulers=[
+            K("ChainedScheduler", schedulers=[K("StepLR", step_size=3, gamma=0.5), K("ExponentialLR", gamma=0.9)]),
+            K("LinearLR", start_factor=0.5, total_iters=4)]),
+        15,
+    )
+    case(
+        "ChainedScheduler_sequence_in_chain",
+        K("ChainedScheduler", schedulers=[
+            K("SequentialLR", schedulers=[K("LinearLR", start_factor=0.1, total_iters=4),
+                                          K("CosineAnnealingLR", T_max=10)], milestones=[4]),
+            K("ExponentialLR", gamma=0.95)]),
+        20,
+    )
+    case(
+        "ChainedScheduler_exponential_then_sequence_cosine_eta_min",
+        K("ChainedScheduler", schedulers=[
+            K("ExponentialLR", gamma=0.99),
+            K("SequentialLR", schedulers=[K("ConstantLR", factor=0.5, total_iters=3),
+                                          K("CosineAnnealingLR", T_max=20, eta_min=0.01)], milestones=[5])]),
+        40,
+    )
+    case(
+        "SequentialLR_chain_first",
+        K("SequentialLR", schedulers=[
+            K("ChainedScheduler", schedulers=[K("LinearLR", start_factor=0.25, total_iters=5),
+                                              K("ExponentialLR", gamma=0.9)]),
+            K("CosineAnnealingLR", T_max=10)], milestones=[6]),
+        20,
+    )
+    case(
+        "SequentialLR_chain_first_polynomial_cosine_multiplicative",
+        K("SequentialLR", schedulers=[
+            K("ChainedScheduler", schedulers=[K("PolynomialLR", total_iters=8, power=2.0),
+                                              K("CosineAnnealingLR", T_max=6, eta_min=0.001),
+                                              K("MultiplicativeLR", lr_lambda="0.97")]),
+            K("StepLR", step_size=2, gamma=0.5)], milestones=[10]),
+        16,
+    )
+    case(
+        "SequentialLR_chain_first_cosine_T_max1_step",
+        K("SequentialLR", schedulers=[
+            K("ChainedScheduler", schedulers=[K("StepLR", step_size=2, gamma=0.5),
+                                              K("CosineAnnealingLR", T_max=1, eta_min=0.02)]),
+            K("ExponentialLR", gamma=0.8)], milestones=[5]),
+        10,
+    )
+    case(
+        "SequentialLR_chain_first_onecycle_cyclic",
+        K("SequentialLR", schedulers=[
+            K("ChainedScheduler", schedulers=[K("OneCycleLR", max_lr=0.2, total_steps=12),
+                                              K("CyclicLR", base_lr=0.01, max_lr=0.05, step_size_up=3)]),
+            K("LinearLR", start_factor=1.0, end_factor=0.1, total_iters=5)], milestones=[9]),
+        16,
+        momentum=0.9,
+    )
+    case(
+        "SequentialLR_sequence_first",
+        K("SequentialLR", schedulers=[
+            K("SequentialLR", schedulers=[K("ConstantLR", factor=0.5, total_iters=3),
+                                          K("ExponentialLR", gamma=0.9)], milestones=[4]),
+            K("StepLR", step_size=3, gamma=0.5)], milestones=[8]),
+        16,
+    )
+    case(
+        "SequentialLR_sequence_first_milestone1_swalr",
+        K("SequentialLR", schedulers=[
+            K("SequentialLR", schedulers=[K("ExponentialLR", gamma=0.5),
+                                          K("LambdaLR", lr_lambda="1.0 / (epoch + 1)"),
+                                          K("SWALR", swa_lr=0.01, anneal_epochs=3)], milestones=[1, 5]),
+            K("CosineAnnealingWarmRestarts", T_0=3)], milestones=[9]),
+        16,
+    )
+    case(
+        "SwitchLR_chain_then_sequence",
+        K("SwitchLR", schedulers=[
+            K("ChainedScheduler", schedulers=[K("StepLR", step_size=2, gamma=0.5), K("ExponentialLR", gamma=0.95)]),
+            K("SequentialLR", schedulers=[K("LinearLR", start_factor=0.5, total_iters=3),
+                                          K("CosineAnnealingLR", T_max=8)], milestones=[3])], milestones=[6]),
+        20,
+    )
+    case(
+        "ChainedScheduler_switch_in_chain",
+        K("ChainedScheduler", schedulers=[
+            K("SwitchLR", schedulers=[K("ExponentialLR", gamma=0.9), K("LinearLR", start_factor=0.5, total_iters=4)],
+              milestones=[4]),
+            K("StepLR", step_size=5, gamma=0.5)]),
+        15,
+    )
+    case(
+        "SequentialLR_switch_first",
+        K("SequentialLR", schedulers=[
+            K("SwitchLR", schedulers=[K("ExponentialLR", gamma=0.9), K("LinearLR", start_factor=0.5, total_iters=4)],
+              milestones=[3]),
+            K("ConstantLR", factor=0.5, total_iters=2)], milestones=[8]),
+        14,
+    )
 
 
 # ---------------------------------------------------------------------------
