@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The study's CNN and training loop in PyTorch (CPU), for speed and accuracy comparison with host-train.
 
-Same model (PyTorch default init), batch 128, SGD(lr, momentum), cross-entropy, reshuffled every epoch,
+Same model (PyTorch default init), batch 128, SGD(lr, momentum) or `--optimizer` (host-train's optimizer
+table as JSON: AdamW, the schedulefree package's SGDScheduleFree / AdamWScheduleFree), cross-entropy,
+reshuffled every epoch,
 test evaluation (batch 256) after every epoch. Prints one JSON object on stdout:
 {"train_images_per_sec", "eval_images_per_sec", "epochs": [{"train_loss", "test_loss", "test_accuracy"}], ...}
 
@@ -17,7 +19,7 @@ from torch import nn
 # The network, defined once for every PyTorch script: the trajectory fixture's generator builds it from
 # the same layer list as host-train's `model = { conv = [...] }`.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/golden/trajectory"))
-from generate import STUDY_CONV, Net  # noqa: E402
+from generate import STUDY_CONV, Net, make_optimizer  # noqa: E402
 
 
 def idx(path):
@@ -42,6 +44,8 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--conv", default=",".join(map(str, STUDY_CONV)),
                     help="channels of each convolution (host-train's model.conv; default: the study's)")
+    ap.add_argument("--optimizer", default=None,
+                    help='host-train\'s optimizer table as JSON, e.g. \'{"kind": "AdamW"}\' (default: SGD with --momentum)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -51,11 +55,17 @@ def main():
     yte = torch.tensor(idx(f"{a.data}/t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
     model = Net([int(c) for c in a.conv.split(",")])
     loss_fn = nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+    run = {"lr": a.lr, "momentum": a.momentum}
+    if a.optimizer:
+        run["optimizer"] = json.loads(a.optimizer)
+    opt = make_optimizer(run, model.parameters())
+    # Schedule-Free's modes (the others have none): y while training, the average x while evaluating.
+    mode = lambda name: getattr(opt, name, lambda: None)()
     train_s = eval_s = 0.0
     epochs = []
     for _ in range(a.epochs):
         t0 = time.perf_counter()
+        mode("train")
         perm = torch.randperm(len(ytr))
         losses = []
         for i in range(0, len(ytr), 128):
@@ -67,6 +77,7 @@ def main():
             losses.append(loss.item())
         train_s += time.perf_counter() - t0
         t1 = time.perf_counter()
+        mode("eval")
         with torch.no_grad():
             tl, correct = 0.0, 0
             for i in range(0, len(yte), 256):
