@@ -937,6 +937,21 @@ pub fn tuning_points(groups: &[Group]) -> Vec<TuningCurve> {
     runs
 }
 
+/// The legend of a chart's labelled series: a white box with a black border, tick-sized text.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", TICK_PX))
+        .draw()
+        .map_err(err)
+}
+
 /// The tuning curves of an lr grid: final validation accuracy against the lr (log axis), one line
 /// per run, one panel per optimizer (a Schedule-Free run in its base optimizer's panel); each run's
 /// best lr ringed.
@@ -1007,14 +1022,7 @@ fn tuning<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> 
                     .map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", TICK_PX))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     Ok(())
 }
@@ -1169,14 +1177,7 @@ pub fn lr_find(
                     .map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", TICK_PX))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
     let (pad_lo, pad_hi) = if log_y {

@@ -611,15 +611,7 @@ fn input_errors_exit_2_with_one_line() {
         (vec!["--isa", "avx2"], "--isa avx2: this CPU lacks avx2"),
     ];
     for (args, want) in cases {
-        let o = f
-            .bench("e", &args)
-            .assert()
-            .code(2)
-            .get_output()
-            .stderr
-            .clone();
-        let e = String::from_utf8_lossy(&o);
-        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        let e = one_line_error(f.bench("e", &args));
         assert!(e.contains(want), "{args:?}: {e}");
     }
     std::fs::write(f.path("bad.toml"), "epochs = 1\n").unwrap();
@@ -661,21 +653,14 @@ fn input_errors_exit_2_with_one_line() {
             &format!("optimizer = {optimizer}"),
         );
         std::fs::write(f.path("bad-opt.toml"), config).unwrap();
-        let o = Command::cargo_bin("host-train")
-            .unwrap()
-            .args(["bench", "--config"])
+        let mut cmd = Command::cargo_bin("host-train").unwrap();
+        cmd.args(["bench", "--config"])
             .arg(f.path("bad-opt.toml"))
             .arg("--data")
             .arg(f.path("data"))
             .arg("--out")
-            .arg(f.path("e4"))
-            .assert()
-            .code(2)
-            .get_output()
-            .stderr
-            .clone();
-        let e = String::from_utf8_lossy(&o);
-        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+            .arg(f.path("e4"));
+        let e = one_line_error(cmd);
         assert!(e.contains(want), "{optimizer}: {e}");
         assert!(!f.path("e4").exists(), "{optimizer}: wrote output");
     }
@@ -710,6 +695,14 @@ fn input_errors_exit_2_with_one_line() {
         e.contains("nowhere") && e.contains("apt-get install -y dataset-fashion-mnist"),
         "{e}"
     );
+}
+
+/// The stderr of a command that must fail with exit code 2 and a one-line error.
+fn one_line_error(mut cmd: Command) -> String {
+    let o = cmd.assert().code(2).get_output().stderr.clone();
+    let e = String::from_utf8_lossy(&o).into_owned();
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    e
 }
 
 /// A real `kill -9` wherever the process happens to be (mid-batch, mid-checkpoint), twice, then
