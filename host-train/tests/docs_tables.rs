@@ -15,10 +15,23 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The folders under docs/results with a results.json, and those one level further down (a set's
+/// stages, e.g. `tuned-15ep/grid`).
 fn results_sets() -> Vec<PathBuf> {
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(repo().join("docs/results"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let dirs = |p: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect()
+    };
+    let mut sets: Vec<PathBuf> = dirs(&repo().join("docs/results"))
+        .into_iter()
+        .flat_map(|d| {
+            let mut v = dirs(&d);
+            v.push(d);
+            v
+        })
         .filter(|p| p.join("results.json").exists())
         .collect();
     sets.sort();
@@ -31,7 +44,11 @@ fn committed_results_tables_are_what_report_writes() {
     assert!(sets.len() >= 4, "results sets: {sets:?}");
     let tmp = tempfile::tempdir().unwrap();
     for set in sets {
-        let name = set.file_name().unwrap().to_string_lossy().into_owned();
+        let name = set
+            .strip_prefix(repo().join("docs/results"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let out = tmp.path().join(&name);
         Command::cargo_bin("host-train")
             .unwrap()
