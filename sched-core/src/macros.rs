@@ -3,6 +3,21 @@
 //! derives (serde with unknown keys rejected, defmt) and, with `serde`, writes the value as Rust
 //! source (`literal.rs`) for build scripts that embed specs (the firmware's golden table).
 
+/// A parameter struct as Rust source, `sched_core::Name { field: value, ... }` (the body of its
+/// `Literal::write`; `params!` and spec.rs's `composite!` both use it).
+#[cfg(feature = "serde")]
+macro_rules! write_struct_literal {
+    ($out:ident, $value:expr, $name:ident, $($field:ident),*) => {{
+        $out.write_str(concat!("sched_core::", stringify!($name), " { "))?;
+        $(
+            $out.write_str(concat!(stringify!($field), ": "))?;
+            crate::literal::Literal::write(&$value.$field, $out)?;
+            $out.write_str(", ")?;
+        )*
+        $out.write_str("}")
+    }};
+}
+
 macro_rules! params {
     (
         $(#[$meta:meta])*
@@ -25,13 +40,7 @@ macro_rules! params {
         #[cfg(feature = "serde")]
         impl crate::literal::Literal for $name {
             fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-                out.write_str(concat!("sched_core::", stringify!($name), " { "))?;
-                $(
-                    out.write_str(concat!(stringify!($field), ": "))?;
-                    crate::literal::Literal::write(&self.$field, out)?;
-                    out.write_str(", ")?;
-                )*
-                out.write_str("}")
+                write_struct_literal!(out, self, $name, $($field),*)
             }
         }
     };

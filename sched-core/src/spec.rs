@@ -424,13 +424,7 @@ macro_rules! composite {
         #[cfg(feature = "serde")]
         impl<C: crate::literal::Literal> crate::literal::Literal for $name<C> {
             fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-                out.write_str(concat!("sched_core::", stringify!($name), " { "))?;
-                $(
-                    out.write_str(concat!(stringify!($field), ": "))?;
-                    crate::literal::Literal::write(&self.$field, out)?;
-                    out.write_str(", ")?;
-                )*
-                out.write_str("}")
+                write_struct_literal!(out, self, $name, $($field),*)
             }
         }
 
