@@ -386,7 +386,7 @@ fn find_lrs(
     let mut found = Vec::new();
     // Runs of one seed with the same optimizer that start at the same momentum share one test: the
     // same weights, batches, updates and lrs give the same curve.
-    let mut tested: Vec<(String, LrFindRecord)> = Vec::new();
+    let mut tested: Vec<((u64, crate::optim::Optimizer, u32), LrFindRecord)> = Vec::new();
     for &(run, seed) in mine {
         let Some(find) = run.find else {
             found.push((run.clone(), None));
@@ -394,7 +394,7 @@ fn find_lrs(
         };
         let dir = store::pair_dir(out, &run.name, seed);
         let momentum = lr_find::start_momentum(run)?;
-        let key = format!("{seed} {:?} {}", run.optimizer(), momentum.to_bits());
+        let key = (seed, run.optimizer(), momentum.to_bits());
         let record = match store::read_lr_find(&dir)? {
             Some(record) => record,
             None => {

@@ -1,6 +1,6 @@
 //! Run configs: the TOML file `bench` trains from and `curve --preset` reads.
 
-use crate::optim::{Optimizer, Sgd};
+use crate::optim::Optimizer;
 use anyhow::{bail, Context, Result};
 use sched_core::{Spec, Suggestion};
 use serde::{Deserialize, Serialize};
@@ -97,10 +97,8 @@ impl FindLr {
 impl Run {
     /// The optimizer this run trains with.
     pub fn optimizer(&self) -> Optimizer {
-        self.optimizer.unwrap_or(Optimizer::Sgd(Sgd {
-            momentum: self.momentum.unwrap_or(0.0),
-            ..Sgd::default()
-        }))
+        self.optimizer
+            .unwrap_or(Optimizer::sgd(self.momentum.unwrap_or(0.0)))
     }
 
     /// The optimizer's momentum slot before any schedule changes it (SGD's `momentum`, Adam's

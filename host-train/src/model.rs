@@ -141,13 +141,7 @@ impl Backend {
 
     fn switch_mode(&mut self, momentum: &[f32], train: bool) -> Result<()> {
         for (k, opt) in self.optimizers.iter_mut().enumerate() {
-            let f = |p: &mut [f32]| {
-                if train {
-                    opt.train(p, momentum[k])
-                } else {
-                    opt.eval(p, momentum[k])
-                }
-            };
+            let f = |p: &mut [f32]| opt.set_mode(p, momentum[k], train);
             match &mut self.engine {
                 Engine::Cpu(m) => m.update_params(k, f),
                 Engine::Candle(m) => m.update_params(k, f)?,
@@ -183,6 +177,8 @@ const CANDLE_EVAL_BATCH: usize = 256;
 /// each change (this model is small: 69k parameters).
 pub struct CandleModels {
     net: Net,
+    /// Each parameter's shape (`net.specs()`, built once).
+    shapes: Vec<Vec<usize>>,
     device: Device,
     params: Vec<Vec<f32>>,
     vars: Vec<Vec<Var>>,
@@ -190,15 +186,16 @@ pub struct CandleModels {
 
 impl CandleModels {
     fn new(net: Net, params: Vec<Vec<f32>>, device: &Device) -> Result<Self> {
+        let shapes = net.specs().into_iter().map(|s| s.shape).collect();
         let mut models = Self {
             net,
+            shapes,
             device: device.clone(),
             vars: Vec::new(),
             params: Vec::new(),
         };
         for p in params {
-            let specs = models.net.specs();
-            let vars = (0..specs.len())
+            let vars = (0..models.shapes.len())
                 .map(|i| models.tensor(&p, i).and_then(|t| Ok(Var::from_tensor(&t)?)))
                 .collect::<Result<Vec<_>>>()?;
             models.vars.push(vars);
@@ -209,10 +206,9 @@ impl CandleModels {
 
     /// Parameter i of the flat `flat` as a device tensor.
     fn tensor(&self, flat: &[f32], i: usize) -> Result<Tensor> {
-        let shape = self.net.specs()[i].shape.clone();
         Ok(Tensor::from_slice(
             self.net.param(flat, i),
-            shape.as_slice(),
+            self.shapes[i].as_slice(),
             &self.device,
         )?)
     }

@@ -29,25 +29,14 @@ pub enum Optimizer {
 /// The `kind` names, for errors.
 pub const KINDS: [&str; 4] = ["SGD", "AdamW", "SGDScheduleFree", "AdamWScheduleFree"];
 
-/// `torch.optim.SGD`'s parameters (its defaults).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// `torch.optim.SGD`'s parameters (its defaults: all 0 / false).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Sgd {
     pub momentum: f32,
     pub dampening: f32,
     pub nesterov: bool,
     pub weight_decay: f32,
-}
-
-impl Default for Sgd {
-    fn default() -> Self {
-        Self {
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        }
-    }
 }
 
 /// `torch.optim.AdamW`'s parameters (its defaults: weight decay 1e-2).
@@ -126,7 +115,7 @@ impl Default for Optimizer {
     }
 }
 
-/// `weight` within `[lo, hi)` (or `(lo, hi)`), else an error naming `optimizer.<field>` and the rule.
+/// `v` within `[lo, hi)` (or `(lo, hi)` when `lo_open`), else an error naming `optimizer.<field>` and the rule.
 fn check_range(field: &str, v: f32, lo: f32, lo_open: bool, hi: f32) -> Result<()> {
     let above = if lo_open { v > lo } else { v >= lo };
     if !(above && v < hi) {
@@ -158,6 +147,15 @@ fn check_average(r: f32, weight_lr_power: f32) -> Result<()> {
 }
 
 impl Optimizer {
+    /// `torch.optim.SGD` with this momentum and its other defaults (what a run's `momentum`, or no
+    /// optimizer at all, means).
+    pub fn sgd(momentum: f32) -> Self {
+        Optimizer::Sgd(Sgd {
+            momentum,
+            ..Sgd::default()
+        })
+    }
+
     /// Parses a run's `optimizer` table; errors are one line naming the field and the valid names.
     pub fn from_toml(value: toml::Value) -> Result<Self> {
         let kind = value
@@ -315,7 +313,8 @@ fn lerp(a: f32, b: f32, w: f32) -> f32 {
 }
 
 /// Schedule-Free's per-step lr (after warmup) and the weight of the new point in the average `ckp1`;
-/// updates `k`, `lr_max`, `weight_sum` as the reference does.
+/// updates `lr_max` and `weight_sum` as the reference does (the step count `k` moves on after the
+/// update, in [`ModelOptimizer::step`]).
 fn schedule_free_step(
     s: &mut Scalars,
     lr: f32,
@@ -393,26 +392,19 @@ impl ModelOptimizer {
         st.scalars.step += 1;
     }
 
-    /// Schedule-Free's `optimizer.eval()`: the parameters become the average `x` (others: nothing).
-    pub fn eval(&mut self, p: &mut [f32], m: f32) {
-        if self.config.is_schedule_free() && self.state.scalars.train_mode {
+    /// Schedule-Free's `optimizer.train()` (`train`: the parameters become `y`, where gradients are
+    /// taken) or `optimizer.eval()` (the parameters become the average `x`), at momentum `m`; the
+    /// other optimizers have no modes.
+    pub fn set_mode(&mut self, p: &mut [f32], m: f32, train: bool) {
+        if self.config.is_schedule_free() && self.state.scalars.train_mode != train {
             if let Some(z) = &self.state.buffers[Z] {
-                let w = (1.0 - 1.0 / m as f64) as f32;
+                // y = lerp(x, z, 1 - m), so x = lerp(y, z, 1 - 1/m).
+                let m = m as f64;
+                let w = (if train { 1.0 - m } else { 1.0 - 1.0 / m }) as f32;
                 p.iter_mut().zip(z).for_each(|(p, &z)| *p = lerp(*p, z, w));
             }
         }
-        self.state.scalars.train_mode = false;
-    }
-
-    /// Schedule-Free's `optimizer.train()`: the parameters become `y`, where gradients are taken.
-    pub fn train(&mut self, p: &mut [f32], m: f32) {
-        if self.config.is_schedule_free() && !self.state.scalars.train_mode {
-            if let Some(z) = &self.state.buffers[Z] {
-                let w = (1.0 - m as f64) as f32;
-                p.iter_mut().zip(z).for_each(|(p, &z)| *p = lerp(*p, z, w));
-            }
-        }
-        self.state.scalars.train_mode = true;
+        self.state.scalars.train_mode = train;
     }
 }
 
@@ -487,37 +479,42 @@ impl Update {
                 }
             }
             Optimizer::SgdScheduleFree(o) => {
-                st.buffer(Z, || p.to_vec());
-                let (lr, ckp1) =
-                    schedule_free_step(&mut st.scalars, lr, o.warmup_steps, o.r, o.weight_lr_power);
-                Update::ScheduleFree {
-                    adam: None,
-                    weight_decay: o.weight_decay,
-                    ckp1: ckp1 as f32,
-                    y_alpha: (lr * (m as f64 * (1.0 - ckp1) - 1.0)) as f32,
-                    neg_lr: -lr as f32,
-                }
+                let average = (o.warmup_steps, o.r, o.weight_lr_power, o.weight_decay);
+                Self::schedule_free(st, p, (lr, m), average, None)
             }
             Optimizer::AdamWScheduleFree(o) => {
-                st.buffer(Z, || p.to_vec());
                 st.buffer(EXP_AVG_SQ, || vec![0.0; n]);
                 let beta2 = o.betas[1] as f64;
                 let bias_correction2 = 1.0 - beta2.powf((st.scalars.step + 1) as f64);
-                let (lr, ckp1) =
-                    schedule_free_step(&mut st.scalars, lr, o.warmup_steps, o.r, o.weight_lr_power);
-                Update::ScheduleFree {
-                    adam: Some((
-                        beta2 as f32,
-                        (1.0 - beta2) as f32,
-                        bias_correction2 as f32,
-                        o.eps,
-                    )),
-                    weight_decay: o.weight_decay,
-                    ckp1: ckp1 as f32,
-                    y_alpha: (lr * (m as f64 * (1.0 - ckp1) - 1.0)) as f32,
-                    neg_lr: -lr as f32,
-                }
+                let adam = (
+                    beta2 as f32,
+                    (1.0 - beta2) as f32,
+                    bias_correction2 as f32,
+                    o.eps,
+                );
+                let average = (o.warmup_steps, o.r, o.weight_lr_power, o.weight_decay);
+                Self::schedule_free(st, p, (lr, m), average, Some(adam))
             }
+        }
+    }
+
+    /// Both Schedule-Free optimizers' step scalars: `(warmup_steps, r, weight_lr_power,
+    /// weight_decay)`, and AdamW's second-moment scalars for AdamWScheduleFree.
+    fn schedule_free(
+        st: &mut State,
+        p: &[f32],
+        (lr, m): (f32, f32),
+        (warmup_steps, r, power, weight_decay): (u32, f32, f32, f32),
+        adam: Option<(f32, f32, f32, f32)>,
+    ) -> Self {
+        st.buffer(Z, || p.to_vec());
+        let (lr, ckp1) = schedule_free_step(&mut st.scalars, lr, warmup_steps, r, power);
+        Update::ScheduleFree {
+            adam,
+            weight_decay,
+            ckp1: ckp1 as f32,
+            y_alpha: (lr * (m as f64 * (1.0 - ckp1) - 1.0)) as f32,
+            neg_lr: -lr as f32,
         }
     }
 
@@ -702,7 +699,7 @@ mod tests {
             State::default(),
         );
         let mut p = [1.0f32];
-        opt.train(&mut p, beta);
+        opt.set_mode(&mut p, beta, true);
         let mut zs = vec![1.0f64];
         for _ in 0..20 {
             let g = [2.0 * p[0]];
@@ -713,14 +710,14 @@ mod tests {
         // y = (1 - beta) z + beta x: eval() turns y into x.
         let x = zs.iter().skip(1).sum::<f64>() / 20.0;
         let mut y = p;
-        opt.eval(&mut y, beta);
+        opt.set_mode(&mut y, beta, false);
         assert!(!opt.state.scalars.train_mode);
         assert!(
             (y[0] as f64 - x).abs() < 1e-5 * x.abs().max(1e-3),
             "{} vs {x}",
             y[0]
         );
-        opt.train(&mut y, beta);
+        opt.set_mode(&mut y, beta, true);
         assert!((y[0] - p[0]).abs() < 1e-6);
     }
 }

@@ -916,12 +916,7 @@ pub fn tuning_points(groups: &[Group]) -> Vec<TuningCurve> {
         let Some((base, _)) = g.name.rsplit_once(" @ ") else {
             return Vec::new();
         };
-        let (acc, _) = g.mean_std(|p| {
-            p.epochs
-                .last()
-                .and_then(|e| e.val_accuracy)
-                .map_or(f64::NAN, f64::from)
-        });
+        let (acc, _) = g.mean_std(|p| p.final_val_accuracy().map_or(f64::NAN, f64::from));
         if acc.is_nan() {
             return Vec::new();
         }

@@ -1,6 +1,7 @@
 //! `host-train report`: merges result folders (e.g. shards) into one results set, and writes the
 //! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
 
+use crate::optim::Optimizer;
 use crate::store::{self, read_pair, read_plan, Group, PairResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -585,13 +586,11 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
     let optimizers = groups.iter().any(|g| {
         g.pairs
             .iter()
-            .any(|p| p.optimizer.is_some_and(|o| o.kind() != "SGD"))
+            .any(|p| p.optimizer.is_some_and(|o| !matches!(o, Optimizer::Sgd(_))))
     });
-    let validation = groups.iter().any(|g| {
-        g.pairs
-            .iter()
-            .any(|p| p.epochs.last().is_some_and(|e| e.val_accuracy.is_some()))
-    });
+    let validation = groups
+        .iter()
+        .any(|g| g.pairs.iter().any(|p| p.final_val_accuracy().is_some()));
     // Columns with nothing to say for this set are left out.
     let mut header = vec!["#", "run"];
     if optimizers {
@@ -656,12 +655,7 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         }
         row.extend([pm(best, best_sd, 4), pm(loss, loss_sd, 3)]);
         if validation {
-            let (val, val_sd) = g.mean_std(|r| {
-                r.epochs
-                    .last()
-                    .and_then(|e| e.val_accuracy)
-                    .map_or(f64::NAN, f64::from)
-            });
+            let (val, val_sd) = g.mean_std(|r| r.final_val_accuracy().map_or(f64::NAN, f64::from));
             row.push(pm(val, val_sd, 4));
         }
         if has_study {

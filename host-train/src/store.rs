@@ -173,6 +173,13 @@ pub struct PairResult {
     pub kernels: Option<String>,
 }
 
+impl PairResult {
+    /// Validation accuracy after the last epoch (`None`: the run had no validation set).
+    pub fn final_val_accuracy(&self) -> Option<f32> {
+        self.epochs.last().and_then(|e| e.val_accuracy)
+    }
+}
+
 /// A finished LR range test: `lr_find.json` (of `lr-find`, and of a pair that found its lr) and
 /// results.json.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -276,10 +283,7 @@ impl Group<'_> {
     pub fn optimizer(&self) -> crate::optim::Optimizer {
         let p = self.pairs[0];
         p.optimizer
-            .unwrap_or(crate::optim::Optimizer::Sgd(crate::optim::Sgd {
-                momentum: p.momentum,
-                ..Default::default()
-            }))
+            .unwrap_or(crate::optim::Optimizer::sgd(p.momentum))
     }
 
     pub fn mean_std(&self, f: impl Fn(&PairResult) -> f64) -> (f64, Option<f64>) {
