@@ -8,6 +8,9 @@
 # trainer's share of the FMA peak (28.3 MFLOP per training image), and the fused run's peak memory.
 #   PYTHON=<a python with torch> host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
 # ISAS="avx512 avx2" chooses the host-train paths (default: every one this CPU has but portable).
+# AVX2_ONLY=1 stands in for an AVX2-only machine on an AVX-512 one: host-train runs --isa avx2 and PyTorch
+# is held to AVX2 as well (ATEN_CPU_CAPABILITY=avx2 for ATen's kernels, ONEDNN_MAX_CPU_ISA=AVX2 for
+# oneDNN's convolutions), so neither side uses an AVX-512 instruction.
 # Needs: a release build of host-train (cargo build --release -p host-train), python3 with torch + numpy,
 # GNU time (/usr/bin/time), cc.
 set -euo pipefail
@@ -26,6 +29,12 @@ if [ -z "${ISAS:-}" ]; then
   grep -qw avx2 <<< "$flags" && grep -qw fma <<< "$flags" && ISAS+=" avx2"
   [ "$(uname -m)" = aarch64 ] && ISAS+=" neon"
 fi
+PT_ENV=()
+if [ -n "${AVX2_ONLY:-}" ]; then
+  ISAS=avx2
+  PT_ENV=(ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
+  echo "AVX2_ONLY: host-train --isa avx2 against PyTorch held to AVX2 (${PT_ENV[*]})"
+fi
 read -r -a isas <<< "$ISAS"
 model=$(grep -m1 -E '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || uname -m)
 echo "CPU: $model, $(nproc) cores; vector flags: $(grep -oE '\b(avx2|fma|avx512f|avx512vl|asimd)\b' <<< "$flags" | sort -u | tr '\n' ' ')"
@@ -39,7 +48,7 @@ k=sys.argv[2]; print(r[k]*(r.get('fused',1) if k.endswith('per_sec') else 1))" "
 # Per round, one line of numbers: pytorch train, eval, then per path one train, eval, fused train, eval, MiB.
 : > "$TMP/rounds"
 for r in $(seq 1 "$ROUNDS"); do
-  "$PYTHON" "$HERE/pytorch_reference.py" --subset "$SUBSET" --epochs 1 --threads "$THREADS" > "$TMP/pt.json"
+  env "${PT_ENV[@]}" "$PYTHON" "$HERE/pytorch_reference.py" --subset "$SUBSET" --epochs 1 --threads "$THREADS" > "$TMP/pt.json"
   line="$(num "$TMP/pt.json" train_images_per_sec) $(num "$TMP/pt.json" eval_images_per_sec)"
   for isa in "${isas[@]}"; do
     HOST_TRAIN_NO_PROGRESS=1 "$BIN" bench --preset tutorial --runs "Constant Learning Rate" --subset "$SUBSET" \

@@ -6,7 +6,7 @@
 //! HWIO, `w[((ky*3 + kx)*cin + ci)*cout + co]`. Each output vector is a register accumulator fed by
 //! FMAs with a broadcast input value, in a fixed order (taps, then input channels), so a pixel's result
 //! does not depend on the block it is computed in or on the thread. Block sizes follow the register
-//! count of the type ([`pixel_block`], [`grad_block`]).
+//! count of the type ([`conv_block_registers`], [`grad_block`]).
 //!
 //! Every function here is `#[inline(always)]`: it runs inside [`crate::simd::Isa::dispatch`], compiled
 //! with the path's target features.
@@ -19,16 +19,53 @@ pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
 /// Most output pixels per block.
 const MAX_BLOCK: usize = 14;
 
-/// Output pixels per block of [`conv`] for `cv` registers per pixel: the accumulators (`n * cv`), with
-/// room for the weights and a broadcast input.
-const fn pixel_block(registers: usize, cv: usize) -> usize {
-    let n = (registers - 4) / cv;
+/// Output pixels per block of [`conv`] for `vb` output registers per pixel: `n * vb` accumulators, `vb`
+/// weight registers and a broadcast input fit the register file (at least 1).
+const fn block_pixels(registers: usize, vb: usize) -> usize {
+    let n = registers.saturating_sub(vb + 2) / vb;
     if n < 1 {
         1
     } else if n > MAX_BLOCK {
         MAX_BLOCK
     } else {
         n
+    }
+}
+
+/// Output registers `vb` (of the `cv` of a pixel) one [`conv`] block computes, with
+/// [`block_pixels`]`(registers, vb)` pixels. Each (tap, input channel) step of a block loads `vb` weights
+/// and `n` inputs for `n * vb` FMAs: with about one load per FMA slot, a block runs at the full FMA rate
+/// when its loads do not outnumber its FMAs and at least 8 accumulators hide the FMA latency, so the
+/// rate `n * vb / max(n * vb, n + vb, 8)` decides, then the most accumulators, then the fewest loads.
+/// (AVX2's 32-channel layer: 2 registers x 6 pixels, not 4 x 3, which would need 17 registers.)
+const fn conv_block_registers(registers: usize, cv: usize) -> usize {
+    let mut best = (1, 0, 0, 1); // (vb, fmas, loads, cycles)
+    let mut vb = 1;
+    while vb <= cv {
+        if cv.is_multiple_of(vb) && vb + 2 <= registers {
+            let n = block_pixels(registers, vb);
+            let (fmas, loads) = (n * vb, n + vb);
+            let cycles = max(max(fmas, loads), 8);
+            let (_, bf, bl, bc) = best;
+            // fmas / cycles against bf / bc, as integers.
+            let (rate, best_rate) = (fmas * bc, bf * cycles);
+            if bf == 0
+                || rate > best_rate
+                || (rate == best_rate && (fmas > bf || (fmas == bf && loads < bl)))
+            {
+                best = (vb, fmas, loads, cycles);
+            }
+        }
+        vb *= 2;
+    }
+    best.0
+}
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
@@ -138,68 +175,79 @@ fn conv_on<S: Simd>(c: Conv) {
     let (out_h, out_w) = if c.out_padded { (h + 2, w + 2) } else { (h, w) };
     assert!(c.wt.len() >= 9 * cin * cout && c.out.len() >= out_h * out_w * cout);
     assert!(c.bias.is_none_or(|b| b.len() >= cout));
-    match cout / S::LANES {
+    match conv_block_registers(S::REGISTERS, cout / S::LANES) {
         1 => conv_rows::<S, 1>(c),
         2 => conv_rows::<S, 2>(c),
         4 => conv_rows::<S, 4>(c),
         8 => conv_rows::<S, 8>(c),
         16 => conv_rows::<S, 16>(c),
-        _ => unreachable!("cout is one of CHANNELS"),
+        _ => unreachable!("a power of two dividing cout / LANES <= 16"),
     }
 }
 
-/// [`conv`] with `CV` registers per output pixel, block by block along each row.
+/// [`conv`] in blocks of `VB` output registers by up to [`block_pixels`] pixels along each row; a block's
+/// register groups run one after the other over the same input pixels (still in the cache).
 #[inline(always)]
-fn conv_rows<S: Simd, const CV: usize>(c: Conv) {
+fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
     let (h, w, cin, cout) = (c.h, c.w, c.cin, c.cout);
-    let nb = const { pixel_block(S::REGISTERS, CV) };
+    let nb = const { block_pixels(S::REGISTERS, VB) };
+    // Blocks of even size along a row (28 pixels in blocks of at most 13: 10, 10, 8, not 13, 13, 2).
+    let n_even = w.div_ceil(w.div_ceil(nb));
     let off = usize::from(c.out_padded);
     let out_w = w + 2 * off;
     let (i, wp, o) = (c.inp.as_ptr(), c.wt.as_ptr(), c.out.as_mut_ptr());
     for y in 0..h {
         let mut x0 = 0;
         while x0 < w {
-            let n = nb.min(w - x0);
+            let n = n_even.min(w - x0);
             let inp_at = (y * (w + 2) + x0) * cin;
             let out_at = ((y + off) * out_w + x0 + off) * cout;
-            macro_rules! block {
-                ($($n:literal)*) => {
-                    // SAFETY: conv_on's asserts bound every index a block reads and writes (pixels
-                    // x0..x0+n of output row y, rows y..y+2 of the padded input, 9 * cin * cout weights).
-                    unsafe {
-                        let (i, o) = (i.add(inp_at), o.add(out_at));
-                        match n {
-                            $($n if $n <= nb => conv_block::<S, CV, $n>(i, (w + 2) * cin, cin, wp, c.bias, c.relu, o),)*
-                            _ => unreachable!("n <= nb <= MAX_BLOCK"),
+            for c0 in (0..cout).step_by(S::LANES * VB) {
+                let bias = c.bias.map(|b| &b[c0..]);
+                macro_rules! block {
+                    ($($n:literal)*) => {
+                        // SAFETY: conv_on's asserts bound every index a block reads and writes (pixels
+                        // x0..x0+n of output row y, channels c0..c0+LANES*VB, rows y..y+2 of the padded
+                        // input, 9 * cin * cout weights).
+                        unsafe {
+                            let (i, wt, o) = (i.add(inp_at), wp.add(c0), o.add(out_at + c0));
+                            let shape = (w + 2) * cin;
+                            match n {
+                                $($n if $n <= nb => conv_block::<S, VB, $n>(i, shape, cin, wt, cout, bias, c.relu, o),)*
+                                _ => unreachable!("n <= nb <= MAX_BLOCK"),
+                            }
                         }
-                    }
-                };
+                    };
+                }
+                block!(1 2 3 4 5 6 7 8 9 10 11 12 13 14);
             }
-            block!(1 2 3 4 5 6 7 8 9 10 11 12 13 14);
             x0 += n;
         }
     }
 }
 
-/// One block of `N` output pixels of [`conv`], `CV` registers each, in registers throughout.
+/// One block of `N` output pixels of [`conv`], `VB` registers of output channels each (from `wt`, `bias`
+/// and `out`, which start at the block's first channel; `cout` is the row length of weights and output),
+/// in registers throughout.
 /// # Safety
 /// `inp` (row stride `row`), `wt` and `out` cover the block (see [`conv_rows`]).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn conv_block<S: Simd, const CV: usize, const N: usize>(
+unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
     inp: *const f32,
     row: usize,
     cin: usize,
     wt: *const f32,
+    cout: usize,
     bias: Option<&[f32]>,
     relu: bool,
     out: *mut f32,
 ) {
-    let cout = S::LANES * CV;
-    let mut acc: [[S::V; CV]; N] = [[S::zero(); CV]; N];
+    let mut acc: [[S::V; VB]; N] = [[S::zero(); VB]; N];
     // SAFETY (the loads and stores): the caller's contract.
     unsafe {
         if let Some(b) = bias {
-            for v in 0..CV {
+            for v in 0..VB {
                 let bv = S::load(b.as_ptr().add(S::LANES * v));
                 for a in acc.iter_mut() {
                     a[v] = bv;
@@ -211,13 +259,13 @@ unsafe fn conv_block<S: Simd, const CV: usize, const N: usize>(
                 let base = inp.add(ky * row + kx * cin);
                 let wtap = wt.add((ky * 3 + kx) * cin * cout);
                 for ci in 0..cin {
-                    let mut wv: [S::V; CV] = [S::zero(); CV];
+                    let mut wv: [S::V; VB] = [S::zero(); VB];
                     for (v, r) in wv.iter_mut().enumerate() {
                         *r = S::load(wtap.add(ci * cout + S::LANES * v));
                     }
                     for (j, a) in acc.iter_mut().enumerate() {
                         let xv = S::splat(*base.add(j * cin + ci));
-                        for v in 0..CV {
+                        for v in 0..VB {
                             a[v] = S::mul_add(wv[v], xv, a[v]);
                         }
                     }
@@ -628,8 +676,9 @@ mod tests {
     fn blocks_fit_the_registers() {
         for regs in [16, 32] {
             for cv in [1, 2, 4, 8, 16] {
-                let n = pixel_block(regs, cv);
-                assert!((1..=MAX_BLOCK).contains(&n));
+                let vb = conv_block_registers(regs, cv);
+                let n = block_pixels(regs, vb);
+                assert!(cv % vb == 0 && (1..=MAX_BLOCK).contains(&n) && n * vb + vb < regs);
                 for cin in [1, 8, 16, 32, 64] {
                     let (cb, vb) = grad_block(regs, cv, cin);
                     assert!(3 * cb * vb + vb < regs && cin % cb == 0 && cv % vb == 0);
@@ -638,5 +687,7 @@ mod tests {
         }
         // AVX2's 32-channel layer: 2 x 2 blocks (12 accumulators), not 1 x 1.
         assert_eq!(grad_block(16, 4, 16), (2, 2));
+        // and 2 registers x 6 pixels in conv (12 accumulators), not 4 x 3 (17 registers).
+        assert_eq!(conv_block_registers(16, 4), 2);
     }
 }

@@ -426,11 +426,7 @@ fn backward<P: Path>(
                 *gv += d * wv;
             }
         }
-        for (gv, &o) in out.iter_mut().zip(&y[yy * row..(yy + 1) * row]) {
-            if o <= 0.0 {
-                *gv = 0.0;
-            }
-        }
+        relu_mask_row(out, &y[yy * row..(yy + 1) * row]);
     }
     for l in (0..layers).rev() {
         let (cin, cout, g_padded) = (net.cin(l), net.conv[l], l > 0);
@@ -480,10 +476,17 @@ fn mask_relu(g: &mut [f32], g_padded: bool, y: &[f32], h: usize, w: usize, c: us
         } else {
             yy * w * c
         };
-        let (gr, yr) = (&mut g[at..][..w * c], &y[(yy + 1) * row + c..][..w * c]);
-        for (gv, &o) in gr.iter_mut().zip(yr) {
-            *gv = if o > 0.0 { *gv } else { 0.0 };
-        }
+        relu_mask_row(&mut g[at..][..w * c], &y[(yy + 1) * row + c..][..w * c]);
+    }
+}
+
+#[inline(always)]
+/// `g[i] = 0` where `y[i] <= 0` (the ReLU's gradient), as a bitwise and that writes every element: the
+/// compiler would otherwise store only the zeros with a masked store, which is slow on AMD's CPUs.
+fn relu_mask_row(g: &mut [f32], y: &[f32]) {
+    for (gv, &o) in g.iter_mut().zip(y) {
+        let keep = if o > 0.0 { u32::MAX } else { 0 };
+        *gv = f32::from_bits(gv.to_bits() & keep);
     }
 }
 
