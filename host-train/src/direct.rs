@@ -689,5 +689,8 @@ mod tests {
         assert_eq!(grad_block(16, 4, 16), (2, 2));
         // and 2 registers x 6 pixels in conv (12 accumulators), not 4 x 3 (17 registers).
         assert_eq!(conv_block_registers(16, 4), 2);
+        assert_eq!(block_pixels(16, 2), 6);
+        // AVX-512's: 2 registers x 14 pixels (28 accumulators).
+        assert_eq!((conv_block_registers(32, 2), block_pixels(32, 2)), (2, 14));
     }
 }
