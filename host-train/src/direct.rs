@@ -211,9 +211,9 @@ fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
                         // input, 9 * cin * cout weights).
                         unsafe {
                             let (i, wt, o) = (i.add(inp_at), wp.add(c0), o.add(out_at + c0));
-                            let shape = (w + 2) * cin;
+                            let row = (w + 2) * cin;
                             match n {
-                                $($n if $n <= nb => conv_block::<S, VB, $n>(i, shape, cin, wt, cout, bias, c.relu, o),)*
+                                $($n if $n <= nb => conv_block::<S, VB, $n>(i, row, cin, wt, cout, bias, c.relu, o),)*
                                 _ => unreachable!("n <= nb <= MAX_BLOCK"),
                             }
                         }
