@@ -497,15 +497,34 @@ fn relu_mask_row(g: &mut [f32], y: &[f32]) {
 #[inline(always)]
 /// `db[ch] += sum over pixels (row-major) of g[pixel, ch]`, `g` NHWC, padded or not.
 fn bias_grad(g: &[f32], h: usize, w: usize, c: usize, padded: bool, db: &mut [f32]) {
+    match c {
+        8 => bias_grad_sums::<8>(g, h, w, padded, db),
+        16 => bias_grad_sums::<16>(g, h, w, padded, db),
+        32 => bias_grad_sums::<32>(g, h, w, padded, db),
+        64 => bias_grad_sums::<64>(g, h, w, padded, db),
+        _ => unreachable!("check_conv allows only direct::CHANNELS"),
+    }
+}
+
+#[inline(always)]
+/// [`bias_grad`] for `C` channels: the `C` sums stay in registers across the pixels (adding into `db` in
+/// memory pixel after pixel was 4% of a step on Zen 3). Each channel still adds its pixels one by one
+/// in row-major order onto `db`'s value, so the bits are a plain loop's.
+fn bias_grad_sums<const C: usize>(g: &[f32], h: usize, w: usize, padded: bool, db: &mut [f32]) {
     let (gw, off) = if padded { (w + 2, 1) } else { (w, 0) };
+    let db: &mut [f32; C] = db.try_into().expect("db has C channels");
+    let mut sums = *db;
     for y in 0..h {
         for x in 0..w {
-            let px = &g[((y + off) * gw + x + off) * c..][..c];
-            for (d, &v) in db.iter_mut().zip(px) {
-                *d += v;
+            let px: &[f32; C] = g[((y + off) * gw + x + off) * C..][..C]
+                .try_into()
+                .expect("a pixel has C channels");
+            for (s, &v) in sums.iter_mut().zip(px) {
+                *s += v;
             }
         }
     }
+    *db = sums;
 }
 
 /// Adds a chunk's weight gradients (`s.dw`: HWIO, linear in NHWC order) to `grad` (PyTorch's layouts)
@@ -686,5 +705,39 @@ impl Models {
                 ((loss / n as f64) as f32, correct as f32 / n as f32)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bias_grad_sums_each_channel_in_pixel_order() {
+        let (h, w) = (5, 7);
+        for c in direct::CHANNELS {
+            for padded in [false, true] {
+                let gw = if padded { w + 2 } else { w };
+                let n = (h + 2 * usize::from(padded)) * gw * c;
+                // Values of mixed magnitude, so that any other order of the additions rounds differently.
+                let g: Vec<f32> = (0..n)
+                    .map(|i| ((i * 2_654_435_761) % 10_007) as f32 / 97.0 - 51.3)
+                    .collect();
+                let start: Vec<f32> = (0..c).map(|i| 0.1 + i as f32 * 1e-3).collect();
+                let mut want = start.clone();
+                let off = usize::from(padded);
+                for y in 0..h {
+                    for x in 0..w {
+                        for ch in 0..c {
+                            want[ch] += g[((y + off) * gw + x + off) * c + ch];
+                        }
+                    }
+                }
+                let mut got = start;
+                bias_grad(&g, h, w, c, padded, &mut got);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{c} channels, padded {padded}");
+            }
+        }
     }
 }
