@@ -613,12 +613,18 @@ fn rows_chart<'a, DB: DrawingBackend>(
     rule_after: Option<usize>,
 ) -> Result<RowChart<'a, DB>> {
     let n = names.len().max(1);
-    let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(10);
+    // The names' width in the font they are drawn in (a width guessed from the character count cut
+    // "AdamW + WarmupStableDecayLR"), plus the tick mark and the gap before it.
+    let tick_text = ("sans-serif", TICK_PX).into_text_style(a);
+    let mut widest = 0;
+    for name in names {
+        widest = widest.max(a.estimate_text_size(name, &tick_text).map_err(err)?.0);
+    }
     let mut chart = ChartBuilder::on(a)
         .margin(10)
         .margin_right(24)
         .x_label_area_size(TICK_PX * 3 + 10)
-        .y_label_area_size((longest as u32 * TICK_PX * 52 / 100).clamp(120, 560))
+        .y_label_area_size((widest + 24).clamp(60, 700))
         // Row k is centred on y = n - 1 - k: the first name on top, no empty row.
         .build_cartesian_2d(x, -0.6..(n as f64 - 0.4))
         .map_err(err)?;
@@ -728,6 +734,14 @@ fn interval<DB: DrawingBackend>(
 
 /// Final test accuracy per run, best first: mean (filled marker) ± std (bar), each seed (hollow
 /// marker), and the study's single run (red cross).
+/// The value axis of an accuracy plot: the values, padded, within [0, 1] where an accuracy lies. A
+/// mean ± std reaching past 1 (seeds that died beside seeds that trained) is drawn cut, with an
+/// arrow, instead of stretching the axis to accuracies no run can have.
+fn accuracy_axis(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = range(values.map(|v| v.clamp(0.0, 1.0) as f32));
+    ((lo as f64).max(0.0), (hi as f64).min(1.0))
+}
+
 fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
     let order = display_order(groups);
     let styles = run_styles(groups);
@@ -751,8 +765,7 @@ fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Res
                 .iter()
                 .flat_map(|g| g.pairs.iter().map(|p| p.final_accuracy as f64)),
         );
-    let (lo, hi) = range(values.map(|v| v as f32));
-    let (lo, hi) = (lo as f64, hi as f64);
+    let (lo, hi) = accuracy_axis(values);
     let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let n = groups.len();
     let names: Vec<String> = order.iter().map(|&i| groups[i].name.clone()).collect();
@@ -1268,6 +1281,23 @@ mod tests {
         let first = [(1.75, 0.5), (2.0, 0.6), (3.0, 0.8), (3.75, 0.5)];
         assert!(near(&parts[0], &first), "{parts:?}");
         assert!(near(&parts[1], &[(4.2, 0.5), (5.0, 0.9)]), "{parts:?}");
+    }
+
+    #[test]
+    fn accuracy_axis_stays_within_0_and_1() {
+        // One seed of three died at 0.1: mean 0.624, std 0.454, so mean + std is 1.078.
+        let (lo, hi) = accuracy_axis([0.624 - 0.454, 0.624 + 0.454, 0.1, 0.897, 0.875].into_iter());
+        assert_eq!(hi, 1.0);
+        assert!(lo > 0.05 && lo < 0.1, "{lo}");
+        let (lo, hi) = accuracy_axis([0.89, 0.91].into_iter());
+        assert!(
+            lo > 0.888 && lo < 0.89 && hi > 0.91 && hi < 0.912,
+            "{lo} {hi}"
+        );
+        assert_eq!(
+            accuracy_axis([1.0, 1.0].into_iter()),
+            (f64::from(0.9_f32), 1.0)
+        );
     }
 
     #[test]
