@@ -4,7 +4,7 @@
 # below, installed once into a venv under $CUDA_TOOLCHAIN (default ~/.cache/sched-cuda/13.0.2, reused
 # while the pins are unchanged). The build goes to the user's cache too, ~/.cache/sched-cuda/target
 # ($CUDA_TARGET_DIR), apart from the CPU build's target/: a fresh clone (CI's) then rebuilds only what
-# changed (host-train and sched-core, about 2 minutes) instead of candle's CUDA kernels. About 17 minutes
+# changed (host-train and sched-core: 42 s in CI on a 2-core Zen 3) instead of candle's CUDA kernels. About 17 minutes
 # from nothing on 2 busy cores, 10 of them nvcc compiling candle's kernels (mostly its quantized/MoE
 # ones, which host-train does not use but cannot leave out).
 #   scripts/cuda-build.sh          set up (if needed), build $CUDA_TARGET_DIR/release/host-train
