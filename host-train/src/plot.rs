@@ -732,8 +732,6 @@ fn interval<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Final test accuracy per run, best first: mean (filled marker) ± std (bar), each seed (hollow
-/// marker), and the study's single run (red cross).
 /// The value axis of an accuracy plot: the values, padded, within [0, 1] where an accuracy lies. A
 /// mean ± std reaching past 1 (seeds that died beside seeds that trained) is drawn cut, with an
 /// arrow, instead of stretching the axis to accuracies no run can have.
@@ -742,6 +740,8 @@ fn accuracy_axis(values: impl Iterator<Item = f64>) -> (f64, f64) {
     ((lo as f64).max(0.0), (hi as f64).min(1.0))
 }
 
+/// Final test accuracy per run, best first: mean (filled marker) ± std (bar), each seed (hollow
+/// marker), and the study's single run (red cross).
 fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
     let order = display_order(groups);
     let styles = run_styles(groups);
