@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The study's CNN and training loop in PyTorch (CPU), for speed and accuracy comparison with host-train.
+"""The study's CNN and training loop in PyTorch (CPU, or `--device cuda`), for speed and accuracy comparison with host-train.
 
 Same model (PyTorch default init), batch 128, SGD(lr, momentum) or `--optimizer` (host-train's optimizer
 table as JSON: AdamW, the schedulefree package's SGDScheduleFree / AdamWScheduleFree), cross-entropy,
@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--subset", type=int, default=60000)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (host-train's --device cuda)")
     ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--momentum", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=42)
@@ -53,7 +54,8 @@ def main():
     ytr = torch.tensor(idx(f"{a.data}/train-labels-idx1-ubyte.gz")[: a.subset], dtype=torch.long)
     xte = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32) / 255.0
     yte = torch.tensor(idx(f"{a.data}/t10k-labels-idx1-ubyte.gz"), dtype=torch.long)
-    model = Net([int(c) for c in a.conv.split(",")])
+    xtr, ytr, xte, yte = (t.to(a.device) for t in (xtr, ytr, xte, yte))
+    model = Net([int(c) for c in a.conv.split(",")]).to(a.device)
     loss_fn = nn.CrossEntropyLoss()
     run = {"lr": a.lr, "momentum": a.momentum}
     if a.optimizer:
@@ -66,7 +68,7 @@ def main():
     for _ in range(a.epochs):
         t0 = time.perf_counter()
         mode("train")
-        perm = torch.randperm(len(ytr))
+        perm = torch.randperm(len(ytr)).to(a.device)
         losses = []
         for i in range(0, len(ytr), 128):
             idx_b = perm[i : i + 128]
@@ -87,7 +89,7 @@ def main():
         eval_s += time.perf_counter() - t1
         epochs.append({"train_loss": float(np.mean(losses)), "test_loss": tl / len(yte), "test_accuracy": correct / len(yte)})
     print(json.dumps({
-        "impl": "pytorch", "torch": torch.__version__, "threads": a.threads,
+        "impl": "pytorch", "torch": torch.__version__, "threads": a.threads, "device": a.device,
         "train_images_per_sec": a.epochs * len(ytr) / train_s,
         "eval_images_per_sec": a.epochs * len(yte) / eval_s,
         "epochs": epochs,

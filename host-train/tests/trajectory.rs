@@ -96,7 +96,8 @@ fn on_every_path(fx: &Path) {
     }
 }
 
-/// The same on the GPU (a `--features cuda` build on a machine with an NVIDIA GPU; scripts/gpu-check.sh).
+/// The same on the GPU (a `--features cuda` build on a machine with an NVIDIA GPU; scripts/gpu-check.sh),
+/// for every fixture: the study's network, another shape and the other optimizers.
 /// Without a usable device it is skipped, unless HOST_TRAIN_REQUIRE_CUDA is set.
 #[cfg(feature = "cuda")]
 #[test]
@@ -107,7 +108,9 @@ fn cuda_training_follows_pytorch_step_by_step() {
         eprintln!("no CUDA device: skipped");
         return;
     }
-    follows_pytorch(&fixture(), "cuda", None);
+    for fx in ["trajectory", "trajectory-64-32-16", "trajectory-optimizers"] {
+        follows_pytorch(&fixture_of(fx), "cuda", None);
+    }
 }
 
 /// The `device` of [`follows_pytorch`] that means candle's path on the CPU.
