@@ -4,8 +4,10 @@
 # driver from R580 on), runs the PyTorch training-trajectory test on the GPU (it must not skip: every
 # fixture, the study's network, [64, 32, 16] and the other optimizers), then a short benchmark on
 # --device cuda against PyTorch on the same GPU: one model for 2 epochs in each, alternating, then the
-# tutorial's runs for one epoch, printing model-images/s and the peak GPU memory seen by nvidia-smi.
-# A few minutes in all.
+# tutorial's runs for one epoch, printing model-images/s and the peak GPU memory seen by nvidia-smi; and,
+# where PYTHON has torch and safetensors, the per-step gradients of the study fixture's sgd-momentum run
+# on the GPU against float64 (tests/golden/trajectory/gradient_check.py). A few minutes in all; exits
+# non-zero at the end if the trajectory test failed.
 #   scripts/gpu-check.sh [SUBSET]      (default 12800 training images)
 # CUDA_COMPUTE_CAP defaults to the GPU's (nvidia-smi); set it to build for another.
 # PREBUILT=DIR skips the build (for a GPU machine without Rust): DIR holds the `--features cuda` binary
@@ -15,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUBSET=${1:-12800}
+TRAJECTORY=0
 PYTHON=${PYTHON:-python3}
 command -v nvidia-smi > /dev/null || { echo "gpu-check: no nvidia-smi: not a machine with an NVIDIA GPU" >&2; exit 2; }
 nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader
@@ -24,7 +27,7 @@ if [ -n "${PREBUILT:-}" ]; then
   echo "== prebuilt: $BIN"
   echo "== training trajectory against PyTorch, on the GPU"
   # The test finds its fixtures at its compile-time CARGO_MANIFEST_DIR and host-train at ../host-train.
-  HOST_TRAIN_REQUIRE_CUDA=1 "$PREBUILT/deps/trajectory" cuda_training --nocapture
+  HOST_TRAIN_REQUIRE_CUDA=1 "$PREBUILT/deps/trajectory" cuda_training --nocapture || TRAJECTORY=$?
 else
   export CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n1 | tr -d .)}
   if ! command -v nvcc > /dev/null; then
@@ -35,7 +38,8 @@ else
   echo "== build (--features cuda, compute capability $CUDA_COMPUTE_CAP)"
   cargo build --release -p host-train --features cuda
   echo "== training trajectory against PyTorch, on the GPU"
-  HOST_TRAIN_REQUIRE_CUDA=1 cargo test --release -p host-train --features cuda --test trajectory -- cuda_training --nocapture
+  HOST_TRAIN_REQUIRE_CUDA=1 cargo test --release -p host-train --features cuda --test trajectory -- cuda_training --nocapture ||
+    TRAJECTORY=$?
 fi
 
 OUT=$(mktemp -d)
@@ -70,3 +74,10 @@ kill "$SMI" 2> /dev/null || true
 read -r n tr ev <<< "$(rate "$OUT/bench/results.json")"
 mem=$(python3 -c "import sys; print(max([int(l) for l in open(sys.argv[1]) if l.strip().isdigit()], default=0))" "$OUT/mem.csv")
 printf '%s models: train %.0f model-img/s, eval %.0f model-img/s, peak GPU memory %s MiB\n' "$n" "$tr" "$ev" "$mem"
+
+if "$PYTHON" -c 'import torch, safetensors' 2> /dev/null; then
+  echo "== per-step gradients on the GPU against float64 (the study fixture's sgd-momentum run)"
+  "$PYTHON" tests/golden/trajectory/gradient_check.py --bin "$BIN" --device cuda --steps 36
+fi
+[ "$TRAJECTORY" = 0 ] || echo "gpu-check: the trajectory test failed (exit $TRAJECTORY)" >&2
+exit "$TRAJECTORY"
