@@ -5,7 +5,8 @@
 #   14 runs fused
 # and prints the CPU (model name, vector flags), the peak FMA throughput (scripts/fma-peak.sh), train
 # and eval images/s (model-images/s for the fused group) as medians, the ratios to PyTorch, each
-# trainer's share of the FMA peak (28.3 MFLOP per training image), and the fused run's peak memory.
+# trainer's share of the FMA peak (28.3 MFLOP per training image), the fused run's peak memory, and the
+# ratios paired round by round (median and range).
 #   PYTHON=<a python with torch> host-train/scripts/speed.sh [ROUNDS] [SUBSET] [THREADS]
 # ISAS="avx512 avx2" chooses the host-train paths (default: every one this CPU has but portable).
 # AVX2_ONLY=1 stands in for an AVX2-only machine on an AVX-512 one: host-train runs --isa avx2 and PyTorch
@@ -84,4 +85,13 @@ for k, isa in enumerate(isas):
     print(f"| host-train --isa {isa}, 1 model | {one_tr:.0f} | {one_tr / pt_tr:.2f}x | {share(one_tr, widest)} | {one_ev:.0f} | {one_ev / pt_ev:.2f}x |")
     print(f"| host-train --isa {isa}, 14 fused (model-img/s) | {fu_tr:.0f} | {fu_tr / pt_tr:.2f}x | {share(fu_tr, widest)} | {fu_ev:.0f} | {fu_ev / pt_ev:.2f}x |")
 print(f"\nfused 14-model process, peak resident memory: {', '.join(mem)}")
+# Each round's trainers ran next to that round's PyTorch: the paired ratios show how much of the ratio
+# above is one noisy round (a shared machine can halve a rate for a minute).
+paired = lambda i, j: sorted(r[i] / r[j] for r in rows)
+print("paired per-round ratios to PyTorch (median, range):")
+for k, isa in enumerate(isas):
+    for what, i in (("1 model", 2 + 5 * k), ("14 fused", 4 + 5 * k)):
+        for kind, off, base in (("train", 0, 0), ("eval", 1, 1)):
+            p = paired(i + off, base)
+            print(f"  {isa} {what} {kind}: {s.median(p):.2f}x ({p[0]:.2f}-{p[-1]:.2f})")
 PY
