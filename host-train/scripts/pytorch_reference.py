@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The study's CNN and training loop in PyTorch (CPU, or `--device cuda`), for speed and accuracy comparison with host-train.
+"""The study's CNN and training loop in PyTorch (CPU, or `--device cuda`), for speed and accuracy
+comparison with host-train.
 
 Same model (PyTorch default init), batch 128, SGD(lr, momentum) or `--optimizer` (host-train's optimizer
 table as JSON: AdamW, the schedulefree package's SGDScheduleFree / AdamWScheduleFree), cross-entropy,
