@@ -73,19 +73,28 @@ def make_optimizer(run, params):
     return getattr(torch.optim, kind)(params, lr=run["lr"], **o)
 
 
+def make_scheduler(run, opt):
+    """The run's per-batch schedule on `opt` (None for "Fixed")."""
+    s = run["schedule"]
+    if s["kind"] == "OneCycleLR":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s["max_lr"], total_steps=s["total_steps"])
+    assert s["kind"] == "Fixed", s
+    return None
+
+
 def read_idx(path):
     with gzip.open(path, "rb") as f:
         return f.read()
 
 
-def subset_idx(raw, n):
-    """The first n records of an IDX file, with the count in the header changed to n."""
+def subset_idx(raw, n, start=0):
+    """Records start..start+n of an IDX file, with the count in the header changed to n."""
     magic = struct.unpack(">I", raw[:4])[0]
     if magic == 0x803:
         rows, cols = struct.unpack(">II", raw[8:16])
-        return raw[:4] + struct.pack(">I", n) + raw[8:16] + raw[16 : 16 + n * rows * cols]
+        return raw[:4] + struct.pack(">I", n) + raw[8:16] + raw[16 + start * rows * cols : 16 + (start + n) * rows * cols]
     assert magic == 0x801
-    return raw[:4] + struct.pack(">I", n) + raw[8 : 8 + n]
+    return raw[:4] + struct.pack(">I", n) + raw[8 + start : 8 + start + n]
 
 
 def images(raw):
@@ -124,10 +133,7 @@ def train(run, init, data, dtype, conv):
     # Schedule-Free keeps y (where gradients are taken) in the parameters while training and the average
     # x while evaluating; the others have no modes.
     mode = lambda name: getattr(opt, name, lambda: None)()
-    s = run["schedule"]
-    sched = None
-    if s["kind"] == "OneCycleLR":
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s["max_lr"], total_steps=s["total_steps"])
+    sched = make_scheduler(run, opt)
     loss_fn = nn.CrossEntropyLoss()
     steps, epochs = [], []
     for _ in range(EPOCHS):

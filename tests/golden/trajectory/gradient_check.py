@@ -15,7 +15,7 @@ the gradient), and prints how far each gradient lands from float64's at the same
 
 Needs torch, numpy and safetensors (and schedulefree for its runs), like generate.py.
 """
-import argparse, gzip, os, struct, subprocess, sys, tempfile, tomllib
+import argparse, gzip, os, subprocess, sys, tempfile, tomllib
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -36,12 +36,6 @@ momentum = 0.9
 step = "batch"
 schedule = {{ kind = "Fixed" }}
 """
-
-
-def idx_with(raw, start, n, record):
-    """The IDX file `raw` cut to its records start..start+n (record: bytes per record)."""
-    head = 16 if struct.unpack(">I", raw[:4])[0] == 0x803 else 8
-    return raw[:4] + struct.pack(">I", n) + raw[8:head] + raw[head + start * record : head + (start + n) * record]
 
 
 def main():
@@ -65,13 +59,10 @@ def main():
            ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]}
     xtr = g.images(raw["train-images-idx3-ubyte"]).double()
     ytr = g.labels(raw["train-labels-idx1-ubyte"])
-    px = xtr.shape[2] * xtr.shape[3]
     model = g.Net(conv).double()
     model.load_state_dict({k: v.double() for k, v in load_file(f"{fx}/init.safetensors").items()})
     opt = g.make_optimizer(run, model.parameters())
-    s = run["schedule"]
-    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s["max_lr"], total_steps=s["total_steps"])
-             if s["kind"] == "OneCycleLR" else None)
+    sched = g.make_scheduler(run, opt)
     getattr(opt, "train", lambda: None)()
     model_line = f"model = {{ conv = [{', '.join(map(str, conv))}] }}" if conv != g.STUDY_CONV else ""
     env = dict(os.environ, HOST_TRAIN_NO_PROGRESS="1", **dict(e.split("=", 1) for e in a.env))
@@ -84,8 +75,7 @@ def main():
             f32 = {n: p.detach().float().contiguous() for n, p in model.state_dict().items()}
             save_file(f32, f"{step}/init.safetensors")
             for n, r in raw.items():
-                rec = px if n.endswith("idx3-ubyte") else 1
-                cut = idx_with(r, i, batch, rec) if n.startswith("train") else r
+                cut = g.subset_idx(r, batch, start=i) if n.startswith("train") else r
                 with gzip.GzipFile(f"{step}/data/{n}.gz", "wb", mtime=0) as f:
                     f.write(cut)
             with open(f"{step}/config.toml", "w") as f:
