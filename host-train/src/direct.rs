@@ -4,7 +4,7 @@
 //!
 //! Layouts: activations are `(h+2) x (w+2) x c` with a zero border ("padded"), or `h x w x c`; weights are
 //! HWIO, `w[((ky*3 + kx)*cin + ci)*cout + co]`. Each output vector is a register accumulator fed by
-//! FMAs with a broadcast input value, in a fixed order (taps, then input channels), so a pixel's result
+//! FMAs with a broadcast input value, in a fixed order (kernel rows, input channels, kernel columns), so a pixel's result
 //! does not depend on the block it is computed in or on the thread. Block sizes follow the register
 //! count of the type ([`conv_block_registers`], [`grad_block`]).
 //!
@@ -19,10 +19,10 @@ pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
 /// Most output pixels per block.
 const MAX_BLOCK: usize = 14;
 
-/// Output pixels per block of [`conv`] for `vb` output registers per pixel: `n * vb` accumulators, `vb`
-/// weight registers and a broadcast input fit the register file (at least 1).
+/// Output pixels per block of [`conv`] for `vb` output registers per pixel: `n * vb` accumulators, the
+/// `3 * vb` weights of one kernel row and a broadcast input fit the register file (at least 1).
 const fn block_pixels(registers: usize, vb: usize) -> usize {
-    let n = registers.saturating_sub(vb + 2) / vb;
+    let n = registers.saturating_sub(3 * vb + 1) / vb;
     if n < 1 {
         1
     } else if n > MAX_BLOCK {
@@ -33,26 +33,24 @@ const fn block_pixels(registers: usize, vb: usize) -> usize {
 }
 
 /// Output registers `vb` (of the `cv` of a pixel) one [`conv`] block computes, with
-/// [`block_pixels`]`(registers, vb)` pixels. Each (tap, input channel) step of a block loads `vb` weights
-/// and `n` inputs for `n * vb` FMAs: with about one load per FMA slot, a block runs at the full FMA rate
-/// when its loads do not outnumber its FMAs and at least 8 accumulators hide the FMA latency, so the
-/// rate `n * vb / max(n * vb, n + vb, 8)` decides, then the most accumulators, then the fewest loads.
-/// (AVX2's 32-channel layer: 2 registers x 6 pixels, not 4 x 3, which would need 17 registers.)
+/// [`block_pixels`]`(registers, vb)` pixels. Each (kernel row, input channel) step of a block loads the
+/// row's `3 * vb` weights and broadcasts its `n + 2` input pixels, each feeding the up to 3 output
+/// pixels it touches: `3 * n * vb` FMAs. With about one load per FMA slot, and each accumulator taking 3
+/// dependent FMAs a step (8 accumulators hide the FMA latency: 24 slots), the rate
+/// `fmas / max(fmas, loads, 24)` decides, then the fewest loads per FMA. (AVX2's 16- and 32-channel
+/// layers: 1 register x 12 pixels, 36 FMAs for 17 loads; AVX-512's 32-channel layer: 2 x 12.)
 const fn conv_block_registers(registers: usize, cv: usize) -> usize {
     let mut best = (1, 0, 0, 1); // (vb, fmas, loads, cycles)
     let mut vb = 1;
     while vb <= cv {
-        if cv.is_multiple_of(vb) && vb + 2 <= registers {
+        if cv.is_multiple_of(vb) && 4 * vb < registers {
             let n = block_pixels(registers, vb);
-            let (fmas, loads) = (n * vb, n + vb);
-            let cycles = max(max(fmas, loads), 8);
+            let (fmas, loads) = (3 * n * vb, 3 * vb + n + 2);
+            let cycles = max(max(fmas, loads), 24);
             let (_, bf, bl, bc) = best;
-            // fmas / cycles against bf / bc, as integers.
+            // fmas / cycles against bf / bc, then loads / fmas against bl / bf, as integers.
             let (rate, best_rate) = (fmas * bc, bf * cycles);
-            if bf == 0
-                || rate > best_rate
-                || (rate == best_rate && (fmas > bf || (fmas == bf && loads < bl)))
-            {
+            if bf == 0 || rate > best_rate || (rate == best_rate && loads * bf < bl * fmas) {
                 best = (vb, fmas, loads, cycles);
             }
         }
@@ -191,7 +189,7 @@ fn conv_on<S: Simd>(c: Conv) {
 fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
     let (h, w, cin, cout) = (c.h, c.w, c.cin, c.cout);
     let nb = const { block_pixels(S::REGISTERS, VB) };
-    // Blocks of even size along a row (28 pixels in blocks of at most 13: 10, 10, 8, not 13, 13, 2).
+    // Blocks of even size along a row (28 pixels in blocks of at most 12: 10, 10, 8, not 12, 12, 4).
     let n_even = w.div_ceil(w.div_ceil(nb));
     let off = usize::from(c.out_padded);
     let out_w = w + 2 * off;
@@ -228,7 +226,10 @@ fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
 
 /// One block of `N` output pixels of [`conv`], `VB` registers of output channels each (from `wt`, `bias`
 /// and `out`, which start at the block's first channel; `cout` is the row length of weights and output),
-/// in registers throughout.
+/// in registers throughout. For each kernel row and input channel, the row's 3 weights are loaded once
+/// and each of the `N + 2` input pixels is broadcast once and added to the up to 3 output pixels it
+/// touches, so every accumulator takes its FMAs in the order (kernel row, input channel, kernel column),
+/// whatever the block.
 /// # Safety
 /// `inp` (row stride `row`), `wt` and `out` cover the block (see [`conv_rows`]).
 #[allow(clippy::too_many_arguments)]
@@ -255,18 +256,24 @@ unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
             }
         }
         for ky in 0..3 {
-            for kx in 0..3 {
-                let base = inp.add(ky * row + kx * cin);
-                let wtap = wt.add((ky * 3 + kx) * cin * cout);
-                for ci in 0..cin {
-                    let mut wv: [S::V; VB] = [S::zero(); VB];
-                    for (v, r) in wv.iter_mut().enumerate() {
-                        *r = S::load(wtap.add(ci * cout + S::LANES * v));
+            let base = inp.add(ky * row);
+            let wrow = wt.add(ky * 3 * cin * cout);
+            for ci in 0..cin {
+                let mut wv: [[S::V; VB]; 3] = [[S::zero(); VB]; 3];
+                for (kx, w) in wv.iter_mut().enumerate() {
+                    for (v, r) in w.iter_mut().enumerate() {
+                        *r = S::load(wrow.add((kx * cin + ci) * cout + S::LANES * v));
                     }
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        let xv = S::splat(*base.add(j * cin + ci));
-                        for v in 0..VB {
-                            a[v] = S::mul_add(wv[v], xv, a[v]);
+                }
+                // Input pixel j feeds output pixel j - kx through kernel column kx.
+                for j in 0..N + 2 {
+                    let xv = S::splat(*base.add(j * cin + ci));
+                    for (kx, w) in wv.iter().enumerate() {
+                        if j >= kx && j - kx < N {
+                            let a = &mut acc[j - kx];
+                            for v in 0..VB {
+                                a[v] = S::mul_add(w[v], xv, a[v]);
+                            }
                         }
                     }
                 }
@@ -678,7 +685,7 @@ mod tests {
             for cv in [1, 2, 4, 8, 16] {
                 let vb = conv_block_registers(regs, cv);
                 let n = block_pixels(regs, vb);
-                assert!(cv % vb == 0 && (1..=MAX_BLOCK).contains(&n) && n * vb + vb < regs);
+                assert!(cv % vb == 0 && (1..=MAX_BLOCK).contains(&n) && n * vb + 3 * vb < regs);
                 for cin in [1, 8, 16, 32, 64] {
                     let (cb, vb) = grad_block(regs, cv, cin);
                     assert!(3 * cb * vb + vb < regs && cin % cb == 0 && cv % vb == 0);
@@ -687,10 +694,10 @@ mod tests {
         }
         // AVX2's 32-channel layer: 2 x 2 blocks (12 accumulators), not 1 x 1.
         assert_eq!(grad_block(16, 4, 16), (2, 2));
-        // and 2 registers x 6 pixels in conv (12 accumulators), not 4 x 3 (17 registers).
-        assert_eq!(conv_block_registers(16, 4), 2);
-        assert_eq!(block_pixels(16, 2), 6);
-        // AVX-512's: 2 registers x 14 pixels (28 accumulators).
-        assert_eq!((conv_block_registers(32, 2), block_pixels(32, 2)), (2, 14));
+        // and 1 register x 12 pixels in conv (36 FMAs for 17 loads a step), not 2 x 4 (24 for 12).
+        assert_eq!(conv_block_registers(16, 4), 1);
+        assert_eq!(block_pixels(16, 1), 12);
+        // AVX-512's: 2 registers x 12 pixels (72 FMAs for 20 loads).
+        assert_eq!((conv_block_registers(32, 2), block_pixels(32, 2)), (2, 12));
     }
 }
