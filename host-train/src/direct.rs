@@ -67,16 +67,63 @@ const fn max(a: usize, b: usize) -> usize {
     }
 }
 
-/// (input channels `cb`, output registers `vb`) of one [`weight_grad`] block for `cv` output registers
-/// and `cin` input channels: `3 * cb * vb` accumulators plus `vb` gradient registers and a broadcast fit
-/// the register file; the most accumulators win (then the wider `vb`, fewer broadcasts).
-fn grad_block(registers: usize, cv: usize, cin: usize) -> (usize, usize) {
-    let mut best = (1, 1);
+/// A [`weight_grad`] block: `3 * cb * vb` accumulators `dw[ky, 0..3, cb input channels, vb output
+/// registers]`, kept in registers over all pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct GradBlock {
+    cb: usize,
+    vb: usize,
+    /// Whether each input pixel is broadcast once per row and the gradients of the last three output
+    /// pixels stay in registers (`vb + cb` loads a pixel, `3 * vb` more registers), or each output
+    /// pixel's `3 * cb` inputs are broadcast (`vb + 3 * cb` loads a pixel).
+    slide: bool,
+}
+
+impl GradBlock {
+    const fn fmas(self) -> usize {
+        3 * self.cb * self.vb
+    }
+    const fn loads(self) -> usize {
+        self.vb + if self.slide { self.cb } else { 3 * self.cb }
+    }
+    /// Registers it needs: accumulators, gradients, a broadcast, and for the sliding form one spare
+    /// (LLVM spills AVX2's 4 x 1 sliding block, which would fill all 16 exactly).
+    const fn registers(self) -> usize {
+        self.fmas()
+            + if self.slide {
+                3 * self.vb + 2
+            } else {
+                self.vb + 1
+            }
+    }
+}
+
+/// The [`GradBlock`] for `cv` output registers and `cin` input channels that fits the register file
+/// with the best rate: each accumulator takes one FMA a pixel, so with about one load per FMA slot
+/// and 8 accumulators to hide the FMA latency, `fmas / max(fmas, loads, 8)` decides, then the most
+/// accumulators, then the fewest loads. (AVX2's 16-channel layer after 32: 2 x 2, not sliding, 12 FMAs
+/// for 8 loads; AVX-512's: 8 x 1 sliding, 24 FMAs for 9 loads, not 25.)
+fn grad_block(registers: usize, cv: usize, cin: usize) -> GradBlock {
+    let mut best = GradBlock {
+        cb: 1,
+        vb: 1,
+        slide: false,
+    };
     for vb in [1, 2, 4, 8].into_iter().filter(|&v| cv.is_multiple_of(v)) {
         for cb in [1, 2, 4, 8].into_iter().filter(|&c| cin.is_multiple_of(c)) {
-            let fits = 3 * cb * vb + vb < registers;
-            if fits && (cb * vb > best.0 * best.1 || (cb * vb == best.0 * best.1 && vb > best.1)) {
-                best = (cb, vb);
+            for slide in [false, true] {
+                let b = GradBlock { cb, vb, slide };
+                if b.registers() > registers {
+                    continue;
+                }
+                let cycles = |b: GradBlock| b.fmas().max(b.loads()).max(8);
+                // fmas / cycles against the best's, as integers.
+                let (rate, best_rate) = (b.fmas() * cycles(best), best.fmas() * cycles(b));
+                let more = b.fmas() > best.fmas();
+                let fewer_loads = b.fmas() == best.fmas() && b.loads() < best.loads();
+                if rate > best_rate || (rate == best_rate && (more || fewer_loads)) {
+                    best = b;
+                }
             }
         }
     }
@@ -132,7 +179,7 @@ pub fn conv<P: Path>(c: Conv) {
 #[inline(always)]
 pub fn weight_grad<P: Path>(g: WeightGrad) {
     // SAFETY: as in conv.
-    unsafe { P::call(WeightGradOp(g)) }
+    unsafe { P::call(WeightGradOp(g, None)) }
 }
 
 /// [`conv`] compiled once per path (through [`Path::call`]), not at every call site.
@@ -151,16 +198,17 @@ impl WithPath for ConvOp<'_> {
 }
 
 /// [`weight_grad`] compiled once per path.
-struct WeightGradOp<'a>(WeightGrad<'a>);
+/// With a block forced (tests: every block that fits), else [`grad_block`]'s.
+struct WeightGradOp<'a>(WeightGrad<'a>, Option<GradBlock>);
 
 impl WithPath for WeightGradOp<'_> {
     type Output = ();
     #[inline(always)]
     fn run<P: Path>(self) {
         if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-            weight_grad_on::<P::Wide>(self.0)
+            weight_grad_on::<P::Wide>(self.0, self.1)
         } else {
-            weight_grad_on::<P::Narrow>(self.0)
+            weight_grad_on::<P::Narrow>(self.0, self.1)
         }
     }
 }
@@ -289,14 +337,14 @@ unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
 }
 
 #[inline(always)]
-fn weight_grad_on<S: Simd>(g: WeightGrad) {
+fn weight_grad_on<S: Simd>(g: WeightGrad, forced: Option<GradBlock>) {
     let (h, w, cin, cout) = (g.h, g.w, g.cin, g.cout);
     assert!(CHANNELS.contains(&cout) && cout.is_multiple_of(S::LANES) && cin >= 1);
     assert!(g.inp.len() >= (h + 2) * (w + 2) * cin);
     let (gw, goff) = if g.g_padded { (w + 2, 1) } else { (w, 0) };
     assert!(g.g.len() >= (h + 2 * goff) * gw * cout && g.dw.len() >= 9 * cin * cout);
     let cv = cout / S::LANES;
-    let (cb, vb) = grad_block(S::REGISTERS, cv, cin);
+    let block = forced.unwrap_or_else(|| grad_block(S::REGISTERS, cv, cin));
     let (i, gp, d) = (g.inp.as_ptr(), g.g.as_ptr(), g.dw.as_mut_ptr());
     let shape = GradShape {
         cin,
@@ -308,13 +356,19 @@ fn weight_grad_on<S: Simd>(g: WeightGrad) {
     };
     macro_rules! blocks {
         ($(($cb:literal, $vb:literal))*) => {
-            match (cb, vb) {
-                $(($cb, $vb) if 3 * $cb * $vb + $vb < S::REGISTERS => {
+            match (block.cb, block.vb, block.slide) {
+                $(($cb, $vb, slide) if (GradBlock { cb: $cb, vb: $vb, slide }).registers() <= S::REGISTERS => {
                     for ky in 0..3 {
                         for c0 in (0..cin).step_by($cb) {
                             for v0 in (0..cv).step_by($vb) {
                                 // SAFETY: the asserts above bound every index of the block.
-                                unsafe { weight_grad_block::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d) }
+                                unsafe {
+                                    if slide {
+                                        weight_grad_slide::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d)
+                                    } else {
+                                        weight_grad_block::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d)
+                                    }
+                                }
                             }
                         }
                     }
@@ -342,7 +396,8 @@ struct GradShape {
 }
 
 /// The 3 (kx) x `CB` (input channels from `c0`) x `VB` (output registers from `v0`) registers
-/// `dw[ky, 0..3, c0.., v0..]` of [`weight_grad`], kept in registers over all pixels.
+/// `dw[ky, 0..3, c0.., v0..]` of [`weight_grad`], kept in registers over all pixels: for each output
+/// pixel, its gradient times the `3 * CB` inputs it was computed from, broadcast.
 /// # Safety
 /// The pointers cover the shapes in `s` (see [`weight_grad_on`]).
 #[inline(always)]
@@ -391,6 +446,132 @@ unsafe fn weight_grad_block<S: Simd, const CB: usize, const VB: usize>(
             for (c, r) in a.iter().enumerate() {
                 for (v, x) in r.iter().enumerate() {
                     S::store(dw.add(at(kx, c, v)), *x);
+                }
+            }
+        }
+    }
+}
+
+/// [`weight_grad_block`] with fewer loads: along a row, each input pixel `j` is broadcast once and
+/// multiplied by the gradients of the output pixels `j - kx` it touches (the last three loaded, kept in
+/// registers). Every accumulator still sums its pixels in row-major order: the same bits.
+/// # Safety
+/// As for [`weight_grad_block`].
+#[inline(always)]
+unsafe fn weight_grad_slide<S: Simd, const CB: usize, const VB: usize>(
+    s: &GradShape,
+    inp: *const f32,
+    g: *const f32,
+    ky: usize,
+    c0: usize,
+    v0: usize,
+    dw: *mut f32,
+) {
+    let (cin, cout, w) = (s.cin, s.cout, s.w);
+    let at =
+        |kx: usize, c: usize, v: usize| ((ky * 3 + kx) * cin + c0 + c) * cout + S::LANES * (v0 + v);
+    let mut acc: [[[S::V; VB]; CB]; 3] = [[[S::zero(); VB]; CB]; 3];
+    // SAFETY (the loads and stores): the caller's contract.
+    unsafe {
+        for (kx, a) in acc.iter_mut().enumerate() {
+            for (c, r) in a.iter_mut().enumerate() {
+                for (v, x) in r.iter_mut().enumerate() {
+                    *x = S::load(dw.add(at(kx, c, v)));
+                }
+            }
+        }
+        for y in 0..s.h {
+            let row = inp.add(((y + ky) * (w + 2)) * cin + c0);
+            let grow = g.add(((y + s.goff) * s.gw + s.goff) * cout + S::LANES * v0);
+            // The gradient of output pixel o sits in gv[o % 3] (3 slots, no copies between pixels).
+            let mut gv: [[S::V; VB]; 3] = [[S::zero(); VB]; 3];
+            // At the row's ends only the columns kx with 0 <= j - kx < w apply.
+            macro_rules! edge {
+                ($j:expr) => {{
+                    let j = $j;
+                    let p = GradPixel {
+                        inp: row.add(j * cin),
+                        g: (j < w).then(|| grow.add(j * cout)),
+                        live: [j < w, j >= 1 && j - 1 < w, j >= 2 && j - 2 < w],
+                    };
+                    match j % 3 {
+                        0 => grad_pixel::<S, CB, VB, 0>(&mut acc, &mut gv, p),
+                        1 => grad_pixel::<S, CB, VB, 1>(&mut acc, &mut gv, p),
+                        _ => grad_pixel::<S, CB, VB, 2>(&mut acc, &mut gv, p),
+                    }
+                }};
+            }
+            macro_rules! inside {
+                ($j:expr, $r:literal) => {{
+                    let p = GradPixel {
+                        inp: row.add($j * cin),
+                        g: Some(grow.add($j * cout)),
+                        live: [true; 3],
+                    };
+                    grad_pixel::<S, CB, VB, $r>(&mut acc, &mut gv, p);
+                }};
+            }
+            edge!(0);
+            edge!(1);
+            // Inside the row, in threes from pixel 2: the slots known at compile time.
+            let mut j = 2;
+            while j + 3 <= w {
+                inside!(j, 2);
+                inside!(j + 1, 0);
+                inside!(j + 2, 1);
+                j += 3;
+            }
+            while j < w + 2 {
+                edge!(j);
+                j += 1;
+            }
+        }
+        for (kx, a) in acc.iter().enumerate() {
+            for (c, r) in a.iter().enumerate() {
+                for (v, x) in r.iter().enumerate() {
+                    S::store(dw.add(at(kx, c, v)), *x);
+                }
+            }
+        }
+    }
+}
+
+/// Input pixel `j` of a [`weight_grad_slide`] row.
+struct GradPixel {
+    /// Its first channel of the block.
+    inp: *const f32,
+    /// The gradient of output pixel `j` at the block's first register (none past the row's end).
+    g: Option<*const f32>,
+    /// The kernel columns `kx` whose output pixel `j - kx` is in the row.
+    live: [bool; 3],
+}
+
+/// One input pixel's step of [`weight_grad_slide`], `R = j % 3`: loads the gradient of output pixel `j`
+/// into `gv[R]` (output pixel `o`'s is in `gv[o % 3]`), then adds its `CB` channels, broadcast, times
+/// the gradients of the output pixels `j - kx` it touches.
+/// # Safety
+/// `p.inp` is valid for reading `CB` floats, `p.g` for `VB` registers.
+#[inline(always)]
+unsafe fn grad_pixel<S: Simd, const CB: usize, const VB: usize, const R: usize>(
+    acc: &mut [[[S::V; VB]; CB]; 3],
+    gv: &mut [[S::V; VB]; 3],
+    p: GradPixel,
+) {
+    // SAFETY (the loads): the caller's contract.
+    unsafe {
+        if let Some(g) = p.g {
+            for (v, r) in gv[R].iter_mut().enumerate() {
+                *r = S::load(g.add(S::LANES * v));
+            }
+        }
+        for c in 0..CB {
+            let xv = S::splat(*p.inp.add(c));
+            for (kx, a) in acc.iter_mut().enumerate() {
+                if p.live[kx] {
+                    let g = &gv[(R + 3 - kx) % 3];
+                    for v in 0..VB {
+                        a[c][v] = S::mul_add(xv, g[v], a[c][v]);
+                    }
                 }
             }
         }
@@ -649,20 +830,48 @@ mod tests {
             } else {
                 g.clone()
             };
+            let wg = |dw: &mut [f32], block| {
+                let g = WeightGrad {
+                    inp: &x,
+                    cin,
+                    h,
+                    w,
+                    g: &gp,
+                    cout,
+                    g_padded: padded,
+                    dw,
+                };
+                // SAFETY: inside P's dispatch.
+                unsafe { P::call(WeightGradOp(g, block)) }
+            };
             let mut dw = vec![0.5; 9 * cin * cout];
-            weight_grad::<P>(WeightGrad {
-                inp: &x,
-                cin,
-                h,
-                w,
-                g: &gp,
-                cout,
-                g_padded: padded,
-                dw: &mut dw,
-            });
+            wg(&mut dw, None);
             let want: Vec<f32> = want.iter().map(|v| v + 0.5).collect();
             let d = max_diff(&dw, &want);
             assert!(d < tol, "weight grad {cin}->{cout}: {d}");
+            // Every other block that fits gives the same bits (each accumulator sums the pixels in
+            // row-major order whatever the block).
+            // The register type WeightGradOp picks for cout.
+            let (lanes, registers) = if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+                (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
+            } else {
+                (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
+            };
+            for vb in [1, 2, 4, 8]
+                .into_iter()
+                .filter(|&v| (cout / lanes).is_multiple_of(v))
+            {
+                for cb in [1, 2, 4, 8].into_iter().filter(|&c| cin.is_multiple_of(c)) {
+                    for slide in [false, true] {
+                        let block = GradBlock { cb, vb, slide };
+                        if block.registers() <= registers {
+                            let mut other = vec![0.5; 9 * cin * cout];
+                            wg(&mut other, Some(block));
+                            assert!(other == dw, "weight grad {cin}->{cout} {block:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -687,13 +896,16 @@ mod tests {
                 let n = block_pixels(regs, vb);
                 assert!(cv % vb == 0 && (1..=MAX_BLOCK).contains(&n) && n * vb + 3 * vb < regs);
                 for cin in [1, 8, 16, 32, 64] {
-                    let (cb, vb) = grad_block(regs, cv, cin);
-                    assert!(3 * cb * vb + vb < regs && cin % cb == 0 && cv % vb == 0);
+                    let b = grad_block(regs, cv, cin);
+                    assert!(b.registers() <= regs && cin % b.cb == 0 && cv % b.vb == 0);
                 }
             }
         }
-        // AVX2's 32-channel layer: 2 x 2 blocks (12 accumulators), not 1 x 1.
-        assert_eq!(grad_block(16, 4, 16), (2, 2));
+        let block = |cb, vb, slide| GradBlock { cb, vb, slide };
+        // AVX2's 16-channel layer after 32: 2 x 2 (12 FMAs for 8 loads a pixel).
+        assert_eq!(grad_block(16, 2, 32), block(2, 2, false));
+        // AVX-512's: 8 x 1 sliding (24 FMAs for 9 loads, not 25).
+        assert_eq!(grad_block(32, 1, 32), block(8, 1, true));
         // and 1 register x 12 pixels in conv (36 FMAs for 17 loads a step), not 2 x 4 (24 for 12).
         assert_eq!(conv_block_registers(16, 4), 1);
         assert_eq!(block_pixels(16, 1), 12);
