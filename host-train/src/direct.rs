@@ -171,7 +171,7 @@ pub struct WeightGrad<'a> {
 #[inline(always)]
 pub fn conv<P: Path>(c: Conv) {
     // SAFETY: inside P's dispatch the CPU has P's features.
-    unsafe { P::call(ConvOp(c)) }
+    unsafe { P::call(ConvOp(c, None)) }
 }
 
 /// Runs `g` on the path's widest register type that divides its output channels. Only inside
@@ -182,23 +182,24 @@ pub fn weight_grad<P: Path>(g: WeightGrad) {
     unsafe { P::call(WeightGradOp(g, None)) }
 }
 
-/// [`conv`] compiled once per path (through [`Path::call`]), not at every call site.
-struct ConvOp<'a>(Conv<'a>);
+/// [`conv`] compiled once per path (through [`Path::call`]), not at every call site; with the output
+/// registers of a block forced (tests: every one that fits), else [`conv_block_registers`]'.
+struct ConvOp<'a>(Conv<'a>, Option<usize>);
 
 impl WithPath for ConvOp<'_> {
     type Output = ();
     #[inline(always)]
     fn run<P: Path>(self) {
         if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-            conv_on::<P::Wide>(self.0)
+            conv_on::<P::Wide>(self.0, self.1)
         } else {
-            conv_on::<P::Narrow>(self.0)
+            conv_on::<P::Narrow>(self.0, self.1)
         }
     }
 }
 
-/// [`weight_grad`] compiled once per path.
-/// With a block forced (tests: every block that fits), else [`grad_block`]'s.
+/// [`weight_grad`] compiled once per path; with a block forced (tests: every one that fits), else
+/// [`grad_block`]'s.
 struct WeightGradOp<'a>(WeightGrad<'a>, Option<GradBlock>);
 
 impl WithPath for WeightGradOp<'_> {
@@ -214,14 +215,14 @@ impl WithPath for WeightGradOp<'_> {
 }
 
 #[inline(always)]
-fn conv_on<S: Simd>(c: Conv) {
+fn conv_on<S: Simd>(c: Conv, forced_vb: Option<usize>) {
     let (h, w, cin, cout) = (c.h, c.w, c.cin, c.cout);
     assert!(CHANNELS.contains(&cout) && cout.is_multiple_of(S::LANES) && cin >= 1);
     assert!(c.inp.len() >= (h + 2) * (w + 2) * cin);
     let (out_h, out_w) = if c.out_padded { (h + 2, w + 2) } else { (h, w) };
     assert!(c.wt.len() >= 9 * cin * cout && c.out.len() >= out_h * out_w * cout);
     assert!(c.bias.is_none_or(|b| b.len() >= cout));
-    match conv_block_registers(S::REGISTERS, cout / S::LANES) {
+    match forced_vb.unwrap_or_else(|| conv_block_registers(S::REGISTERS, cout / S::LANES)) {
         1 => conv_rows::<S, 1>(c),
         2 => conv_rows::<S, 2>(c),
         4 => conv_rows::<S, 4>(c),
@@ -780,6 +781,15 @@ mod tests {
         }
     }
 
+    /// (lanes, registers) of the register type the kernels of `P` run `cout` output channels on.
+    fn register_type<P: Path>(cout: usize) -> (usize, usize) {
+        if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+            (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
+        } else {
+            (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
+        }
+    }
+
     fn check<P: Path>(cin: usize, cout: usize, h: usize, w: usize) {
         let hw = h * w;
         let x = pad(&noise(hw * cin, 1 + cin as u32), cin, h, w);
@@ -801,18 +811,34 @@ mod tests {
             if padded {
                 out.fill(0.0);
             }
-            conv::<P>(Conv {
-                inp: &x,
-                cin,
-                h,
-                w,
-                wt: &wt,
-                bias: Some(&bias),
-                relu,
-                out: &mut out,
-                cout,
-                out_padded: padded,
-            });
+            let run = |out: &mut [f32], vb| {
+                let c = Conv {
+                    inp: &x,
+                    cin,
+                    h,
+                    w,
+                    wt: &wt,
+                    bias: Some(&bias),
+                    relu,
+                    out,
+                    cout,
+                    out_padded: padded,
+                };
+                // SAFETY: inside P's dispatch.
+                unsafe { P::call(ConvOp(c, vb)) }
+            };
+            let fresh = out.clone();
+            run(&mut out, None);
+            // Every other block width that fits gives the same bits (each accumulator takes its FMAs
+            // in the same order whatever the block).
+            let (lanes, registers) = register_type::<P>(cout);
+            for vb in [1, 2, 4, 8, 16] {
+                if (cout / lanes).is_multiple_of(vb) && 4 * vb < registers {
+                    let mut other = fresh.clone();
+                    run(&mut other, Some(vb));
+                    assert!(other == out, "conv {cin}->{cout} vb {vb}");
+                }
+            }
             let got = if padded {
                 assert!(out[..(w + 2) * cout].iter().all(|&v| v == 0.0), "border");
                 interior(&out, cout, h, w)
@@ -851,12 +877,7 @@ mod tests {
             assert!(d < tol, "weight grad {cin}->{cout}: {d}");
             // Every other block that fits gives the same bits (each accumulator sums the pixels in
             // row-major order whatever the block).
-            // The register type WeightGradOp picks for cout.
-            let (lanes, registers) = if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-                (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
-            } else {
-                (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
-            };
+            let (lanes, registers) = register_type::<P>(cout);
             for vb in [1, 2, 4, 8]
                 .into_iter()
                 .filter(|&v| (cout / lanes).is_multiple_of(v))
