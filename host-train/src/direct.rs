@@ -364,7 +364,8 @@ fn weight_grad_on<S: Simd>(g: WeightGrad, forced: Option<GradBlock>) {
                             for v0 in (0..cv).step_by($vb) {
                                 // SAFETY: the asserts above bound every index of the block.
                                 unsafe {
-                                    if slide {
+                                    // (The sliding form's row needs 2 pixels.)
+                                    if slide && w >= 2 {
                                         weight_grad_slide::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d)
                                     } else {
                                         weight_grad_block::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d)
@@ -484,47 +485,41 @@ unsafe fn weight_grad_slide<S: Simd, const CB: usize, const VB: usize>(
         for y in 0..s.h {
             let row = inp.add(((y + ky) * (w + 2)) * cin + c0);
             let grow = g.add(((y + s.goff) * s.gw + s.goff) * cout + S::LANES * v0);
-            // The gradient of output pixel o sits in gv[o % 3] (3 slots, no copies between pixels).
+            // The gradient of output pixel o sits in gv[o % 3] (3 slots, no copies between pixels);
+            // the kernel columns kx with 0 <= j - kx < w are LIVE (bit kx): all inside the row, some
+            // at its ends. Both are known at compile time for every pixel, so nothing spills (w >= 2).
             let mut gv: [[S::V; VB]; 3] = [[S::zero(); VB]; 3];
-            // At the row's ends only the columns kx with 0 <= j - kx < w apply.
-            macro_rules! edge {
-                ($j:expr) => {{
-                    let j = $j;
-                    let p = GradPixel {
-                        inp: row.add(j * cin),
-                        g: (j < w).then(|| grow.add(j * cout)),
-                        live: [j < w, j >= 1 && j - 1 < w, j >= 2 && j - 2 < w],
-                    };
-                    match j % 3 {
-                        0 => grad_pixel::<S, CB, VB, 0>(&mut acc, &mut gv, p),
-                        1 => grad_pixel::<S, CB, VB, 1>(&mut acc, &mut gv, p),
-                        _ => grad_pixel::<S, CB, VB, 2>(&mut acc, &mut gv, p),
-                    }
-                }};
+            macro_rules! px {
+                ($j:expr, $r:literal, $live:literal) => {
+                    grad_pixel::<S, CB, VB, $r, $live>(&mut acc, &mut gv, row, grow, $j, cin, cout)
+                };
             }
-            macro_rules! inside {
-                ($j:expr, $r:literal) => {{
-                    let p = GradPixel {
-                        inp: row.add($j * cin),
-                        g: Some(grow.add($j * cout)),
-                        live: [true; 3],
-                    };
-                    grad_pixel::<S, CB, VB, $r>(&mut acc, &mut gv, p);
-                }};
-            }
-            edge!(0);
-            edge!(1);
-            // Inside the row, in threes from pixel 2: the slots known at compile time.
+            px!(0, 0, 0b001);
+            px!(1, 1, 0b011);
             let mut j = 2;
             while j + 3 <= w {
-                inside!(j, 2);
-                inside!(j + 1, 0);
-                inside!(j + 2, 1);
+                px!(j, 2, 0b111);
+                px!(j + 1, 0, 0b111);
+                px!(j + 2, 1, 0b111);
                 j += 3;
             }
-            while j < w + 2 {
-                edge!(j);
-                j += 1;
+            // j % 3 == 2 here: the last 0 to 2 pixels inside the row, then the 2 past its end.
+            match w - j {
+                0 => {
+                    px!(w, 2, 0b110);
+                    px!(w + 1, 0, 0b100);
+                }
+                1 => {
+                    px!(j, 2, 0b111);
+                    px!(w, 0, 0b110);
+                    px!(w + 1, 1, 0b100);
+                }
+                _ => {
+                    px!(j, 2, 0b111);
+                    px!(j + 1, 0, 0b111);
+                    px!(w, 1, 0b110);
+                    px!(w + 1, 2, 0b100);
+                }
             }
         }
         for (kx, a) in acc.iter().enumerate() {
@@ -537,38 +532,35 @@ unsafe fn weight_grad_slide<S: Simd, const CB: usize, const VB: usize>(
     }
 }
 
-/// Input pixel `j` of a [`weight_grad_slide`] row.
-struct GradPixel {
-    /// Its first channel of the block.
-    inp: *const f32,
-    /// The gradient of output pixel `j` at the block's first register (none past the row's end).
-    g: Option<*const f32>,
-    /// The kernel columns `kx` whose output pixel `j - kx` is in the row.
-    live: [bool; 3],
-}
-
-/// One input pixel's step of [`weight_grad_slide`], `R = j % 3`: loads the gradient of output pixel `j`
-/// into `gv[R]` (output pixel `o`'s is in `gv[o % 3]`), then adds its `CB` channels, broadcast, times
-/// the gradients of the output pixels `j - kx` it touches.
+/// Input pixel `j` of a [`weight_grad_slide`] row (`row`: the row's input, `grow`: its gradient),
+/// `R = j % 3`: where kernel column 0 is live (`j < w`), loads the gradient of output pixel `j` into
+/// `gv[R]` (output pixel `o`'s is in `gv[o % 3]`); then adds the pixel's `CB` channels, broadcast, times
+/// the gradients of the output pixels `j - kx` of the `LIVE` columns.
 /// # Safety
-/// `p.inp` is valid for reading `CB` floats, `p.g` for `VB` registers.
+/// `row` and `grow` cover pixel `j` (`CB` floats, `VB` registers).
 #[inline(always)]
-unsafe fn grad_pixel<S: Simd, const CB: usize, const VB: usize, const R: usize>(
+unsafe fn grad_pixel<S: Simd, const CB: usize, const VB: usize, const R: usize, const LIVE: u8>(
     acc: &mut [[[S::V; VB]; CB]; 3],
     gv: &mut [[S::V; VB]; 3],
-    p: GradPixel,
+    row: *const f32,
+    grow: *const f32,
+    j: usize,
+    cin: usize,
+    cout: usize,
 ) {
     // SAFETY (the loads): the caller's contract.
     unsafe {
-        if let Some(g) = p.g {
+        if LIVE & 1 != 0 {
+            let g = grow.add(j * cout);
             for (v, r) in gv[R].iter_mut().enumerate() {
                 *r = S::load(g.add(S::LANES * v));
             }
         }
+        let inp = row.add(j * cin);
         for c in 0..CB {
-            let xv = S::splat(*p.inp.add(c));
+            let xv = S::splat(*inp.add(c));
             for (kx, a) in acc.iter_mut().enumerate() {
-                if p.live[kx] {
+                if LIVE >> kx & 1 != 0 {
                     let g = &gv[(R + 3 - kx) % 3];
                     for v in 0..VB {
                         a[c][v] = S::mul_add(xv, g[v], a[c][v]);
@@ -771,11 +763,13 @@ mod tests {
         type Output = ();
         #[inline(always)]
         fn run<P: Path>(self) {
-            // 17 = 14 + 3: full blocks and remainders for every block size.
-            let (h, w) = (4, 17);
-            for cin in [1, 8, 16, 32, 64] {
-                for cout in CHANNELS {
-                    check::<P>(cin, cout, h, w);
+            // 17 = 14 + 3: full blocks and remainders for every block size; 17, 18 and 19: every
+            // remainder of the weight gradient's rows in threes; 1: its row too short to slide.
+            for (h, w) in [(4, 17), (3, 18), (2, 19), (3, 1)] {
+                for cin in [1, 8, 16, 32, 64] {
+                    for cout in CHANNELS {
+                        check::<P>(cin, cout, h, w);
+                    }
                 }
             }
         }
