@@ -364,11 +364,10 @@ fn weight_grad_on<S: Simd>(g: WeightGrad, forced: Option<GradBlock>) {
                             for v0 in (0..cv).step_by($vb) {
                                 // SAFETY: the asserts above bound every index of the block.
                                 unsafe {
-                                    // (The sliding form's row needs 2 pixels.)
-                                    if slide && w >= 2 {
-                                        weight_grad_slide::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d)
+                                    if slide {
+                                        weight_grad_block::<S, $cb, $vb, true>(&shape, i, gp, ky, c0, v0, d)
                                     } else {
-                                        weight_grad_block::<S, $cb, $vb>(&shape, i, gp, ky, c0, v0, d)
+                                        weight_grad_block::<S, $cb, $vb, false>(&shape, i, gp, ky, c0, v0, d)
                                     }
                                 }
                             }
@@ -398,12 +397,15 @@ struct GradShape {
 }
 
 /// The 3 (kx) x `CB` (input channels from `c0`) x `VB` (output registers from `v0`) registers
-/// `dw[ky, 0..3, c0.., v0..]` of [`weight_grad`], kept in registers over all pixels: for each output
-/// pixel, its gradient times the `3 * CB` inputs it was computed from, broadcast.
+/// `dw[ky, 0..3, c0.., v0..]` of [`weight_grad`], kept in registers over all pixels, in one of two forms
+/// ([`GradBlock::slide`]): each output pixel's gradient times the `3 * CB` inputs it was computed from,
+/// broadcast; or (`SLIDE`, rows of 2 pixels or more) along a row, each input pixel `j` broadcast once and
+/// multiplied by the gradients of the output pixels `j - kx` it touches (the last three loaded, kept in
+/// registers). Every accumulator sums its pixels in row-major order either way: the same bits.
 /// # Safety
 /// The pointers cover the shapes in `s` (see [`weight_grad_on`]).
 #[inline(always)]
-unsafe fn weight_grad_block<S: Simd, const CB: usize, const VB: usize>(
+unsafe fn weight_grad_block<S: Simd, const CB: usize, const VB: usize, const SLIDE: bool>(
     s: &GradShape,
     inp: *const f32,
     g: *const f32,
@@ -428,6 +430,47 @@ unsafe fn weight_grad_block<S: Simd, const CB: usize, const VB: usize>(
         for y in 0..s.h {
             let row = inp.add(((y + ky) * (w + 2)) * cin + c0);
             let grow = g.add(((y + s.goff) * s.gw + s.goff) * cout + S::LANES * v0);
+            if SLIDE && w >= 2 {
+                // The gradient of output pixel o sits in gv[o % 3] (3 slots, no copies between pixels);
+                // the kernel columns kx with 0 <= j - kx < w are LIVE (bit kx): all inside the row, some
+                // at its ends. Both are known at compile time for every pixel, so nothing spills (w >= 2).
+                let mut gv: [[S::V; VB]; 3] = [[S::zero(); VB]; 3];
+                macro_rules! px {
+                    ($j:expr, $r:literal, $live:literal) => {
+                        grad_pixel::<S, CB, VB, $r, $live>(
+                            &mut acc, &mut gv, row, grow, $j, cin, cout,
+                        )
+                    };
+                }
+                px!(0, 0, 0b001);
+                px!(1, 1, 0b011);
+                let mut j = 2;
+                while j + 3 <= w {
+                    px!(j, 2, 0b111);
+                    px!(j + 1, 0, 0b111);
+                    px!(j + 2, 1, 0b111);
+                    j += 3;
+                }
+                // j % 3 == 2 here: the last 0 to 2 pixels inside the row, then the 2 past its end.
+                match w - j {
+                    0 => {
+                        px!(w, 2, 0b110);
+                        px!(w + 1, 0, 0b100);
+                    }
+                    1 => {
+                        px!(j, 2, 0b111);
+                        px!(w, 0, 0b110);
+                        px!(w + 1, 1, 0b100);
+                    }
+                    _ => {
+                        px!(j, 2, 0b111);
+                        px!(j + 1, 0, 0b111);
+                        px!(w, 1, 0b110);
+                        px!(w + 1, 2, 0b100);
+                    }
+                }
+                continue;
+            }
             for x in 0..w {
                 let mut gv: [S::V; VB] = [S::zero(); VB];
                 for (v, r) in gv.iter_mut().enumerate() {
@@ -454,85 +497,7 @@ unsafe fn weight_grad_block<S: Simd, const CB: usize, const VB: usize>(
     }
 }
 
-/// [`weight_grad_block`] with fewer loads: along a row, each input pixel `j` is broadcast once and
-/// multiplied by the gradients of the output pixels `j - kx` it touches (the last three loaded, kept in
-/// registers). Every accumulator still sums its pixels in row-major order: the same bits.
-/// # Safety
-/// As for [`weight_grad_block`].
-#[inline(always)]
-unsafe fn weight_grad_slide<S: Simd, const CB: usize, const VB: usize>(
-    s: &GradShape,
-    inp: *const f32,
-    g: *const f32,
-    ky: usize,
-    c0: usize,
-    v0: usize,
-    dw: *mut f32,
-) {
-    let (cin, cout, w) = (s.cin, s.cout, s.w);
-    let at =
-        |kx: usize, c: usize, v: usize| ((ky * 3 + kx) * cin + c0 + c) * cout + S::LANES * (v0 + v);
-    let mut acc: [[[S::V; VB]; CB]; 3] = [[[S::zero(); VB]; CB]; 3];
-    // SAFETY (the loads and stores): the caller's contract.
-    unsafe {
-        for (kx, a) in acc.iter_mut().enumerate() {
-            for (c, r) in a.iter_mut().enumerate() {
-                for (v, x) in r.iter_mut().enumerate() {
-                    *x = S::load(dw.add(at(kx, c, v)));
-                }
-            }
-        }
-        for y in 0..s.h {
-            let row = inp.add(((y + ky) * (w + 2)) * cin + c0);
-            let grow = g.add(((y + s.goff) * s.gw + s.goff) * cout + S::LANES * v0);
-            // The gradient of output pixel o sits in gv[o % 3] (3 slots, no copies between pixels);
-            // the kernel columns kx with 0 <= j - kx < w are LIVE (bit kx): all inside the row, some
-            // at its ends. Both are known at compile time for every pixel, so nothing spills (w >= 2).
-            let mut gv: [[S::V; VB]; 3] = [[S::zero(); VB]; 3];
-            macro_rules! px {
-                ($j:expr, $r:literal, $live:literal) => {
-                    grad_pixel::<S, CB, VB, $r, $live>(&mut acc, &mut gv, row, grow, $j, cin, cout)
-                };
-            }
-            px!(0, 0, 0b001);
-            px!(1, 1, 0b011);
-            let mut j = 2;
-            while j + 3 <= w {
-                px!(j, 2, 0b111);
-                px!(j + 1, 0, 0b111);
-                px!(j + 2, 1, 0b111);
-                j += 3;
-            }
-            // j % 3 == 2 here: the last 0 to 2 pixels inside the row, then the 2 past its end.
-            match w - j {
-                0 => {
-                    px!(w, 2, 0b110);
-                    px!(w + 1, 0, 0b100);
-                }
-                1 => {
-                    px!(j, 2, 0b111);
-                    px!(w, 0, 0b110);
-                    px!(w + 1, 1, 0b100);
-                }
-                _ => {
-                    px!(j, 2, 0b111);
-                    px!(j + 1, 0, 0b111);
-                    px!(w, 1, 0b110);
-                    px!(w + 1, 2, 0b100);
-                }
-            }
-        }
-        for (kx, a) in acc.iter().enumerate() {
-            for (c, r) in a.iter().enumerate() {
-                for (v, x) in r.iter().enumerate() {
-                    S::store(dw.add(at(kx, c, v)), *x);
-                }
-            }
-        }
-    }
-}
-
-/// Input pixel `j` of a [`weight_grad_slide`] row (`row`: the row's input, `grow`: its gradient),
+/// Input pixel `j` of a sliding [`weight_grad_block`] row (`row`: the row's input, `grow`: its gradient),
 /// `R = j % 3`: where kernel column 0 is live (`j < w`), loads the gradient of output pixel `j` into
 /// `gv[R]` (output pixel `o`'s is in `gv[o % 3]`); then adds the pixel's `CB` channels, broadcast, times
 /// the gradients of the output pixels `j - kx` of the `LIVE` columns.
