@@ -4,9 +4,9 @@
 //!
 //! Layouts: activations are `(h+2) x (w+2) x c` with a zero border ("padded"), or `h x w x c`; weights are
 //! HWIO, `w[((ky*3 + kx)*cin + ci)*cout + co]`. Each output vector is a register accumulator fed by
-//! FMAs with a broadcast input value, in a fixed order (kernel rows, input channels, kernel columns), so a pixel's result
-//! does not depend on the block it is computed in or on the thread. Block sizes follow the register
-//! count of the type ([`conv_block_registers`], [`grad_block`]).
+//! FMAs with a broadcast input value, in a fixed order (kernel rows, input channels, kernel columns),
+//! so a pixel's result does not depend on the block it is computed in or on the thread. Block sizes
+//! follow the register count of the type ([`conv_block_registers`], [`grad_block`]).
 //!
 //! Every function here is `#[inline(always)]`: it runs inside [`crate::simd::Isa::dispatch`], compiled
 //! with the path's target features.
@@ -32,6 +32,12 @@ const fn block_pixels(registers: usize, vb: usize) -> usize {
     }
 }
 
+/// Whether a [`conv`] block of `vb` output registers fits the register file: its `3 * vb` weights, a
+/// broadcast and at least `vb` accumulators.
+const fn conv_block_fits(registers: usize, vb: usize) -> bool {
+    4 * vb < registers
+}
+
 /// Output registers `vb` (of the `cv` of a pixel) one [`conv`] block computes, with
 /// [`block_pixels`]`(registers, vb)` pixels. Each (kernel row, input channel) step of a block loads the
 /// row's `3 * vb` weights and broadcasts its `n + 2` input pixels, each feeding the up to 3 output
@@ -43,7 +49,7 @@ const fn conv_block_registers(registers: usize, cv: usize) -> usize {
     let mut best = (1, 0, 0, 1); // (vb, fmas, loads, cycles)
     let mut vb = 1;
     while vb <= cv {
-        if cv.is_multiple_of(vb) && 4 * vb < registers {
+        if cv.is_multiple_of(vb) && conv_block_fits(registers, vb) {
             let n = block_pixels(registers, vb);
             let (fmas, loads) = (3 * n * vb, 3 * vb + n + 2);
             let cycles = max(max(fmas, loads), 24);
@@ -96,12 +102,29 @@ impl GradBlock {
                 self.vb + 1
             }
     }
+    /// FMA slots a pixel takes: each accumulator takes one FMA a pixel, about one load fits an FMA
+    /// slot, and 8 accumulators hide the FMA latency.
+    const fn cycles(self) -> usize {
+        max(max(self.fmas(), self.loads()), 8)
+    }
 }
 
-/// The [`GradBlock`] for `cv` output registers and `cin` input channels that fits the register file
-/// with the best rate: each accumulator takes one FMA a pixel, so with about one load per FMA slot
-/// and 8 accumulators to hide the FMA latency, `fmas / max(fmas, loads, 8)` decides, then the most
-/// accumulators, then the fewest loads. (AVX2's 16-channel layer after 32: 2 x 2, not sliding, 12 FMAs
+/// Every [`GradBlock`] for `cv` output registers and `cin` input channels that fits the register file.
+fn grad_blocks(registers: usize, cv: usize, cin: usize) -> impl Iterator<Item = GradBlock> {
+    let vbs = [1, 2, 4, 8]
+        .into_iter()
+        .filter(move |&v| cv.is_multiple_of(v));
+    vbs.flat_map(move |vb| {
+        let cbs = [1, 2, 4, 8]
+            .into_iter()
+            .filter(move |&c| cin.is_multiple_of(c));
+        cbs.flat_map(move |cb| [false, true].map(|slide| GradBlock { cb, vb, slide }))
+    })
+    .filter(move |b| b.registers() <= registers)
+}
+
+/// The [`grad_blocks`] candidate with the best rate `fmas / cycles`, then the most accumulators, then
+/// the fewest loads. (AVX2's 16-channel layer after 32: 2 x 2, not sliding, 12 FMAs
 /// for 8 loads; AVX-512's: 8 x 1 sliding, 24 FMAs for 9 loads, not 25.)
 fn grad_block(registers: usize, cv: usize, cin: usize) -> GradBlock {
     let mut best = GradBlock {
@@ -109,22 +132,13 @@ fn grad_block(registers: usize, cv: usize, cin: usize) -> GradBlock {
         vb: 1,
         slide: false,
     };
-    for vb in [1, 2, 4, 8].into_iter().filter(|&v| cv.is_multiple_of(v)) {
-        for cb in [1, 2, 4, 8].into_iter().filter(|&c| cin.is_multiple_of(c)) {
-            for slide in [false, true] {
-                let b = GradBlock { cb, vb, slide };
-                if b.registers() > registers {
-                    continue;
-                }
-                let cycles = |b: GradBlock| b.fmas().max(b.loads()).max(8);
-                // fmas / cycles against the best's, as integers.
-                let (rate, best_rate) = (b.fmas() * cycles(best), best.fmas() * cycles(b));
-                let more = b.fmas() > best.fmas();
-                let fewer_loads = b.fmas() == best.fmas() && b.loads() < best.loads();
-                if rate > best_rate || (rate == best_rate && (more || fewer_loads)) {
-                    best = b;
-                }
-            }
+    for b in grad_blocks(registers, cv, cin) {
+        // fmas / cycles against the best's, as integers.
+        let (rate, best_rate) = (b.fmas() * best.cycles(), best.fmas() * b.cycles());
+        let more = b.fmas() > best.fmas();
+        let fewer_loads = b.fmas() == best.fmas() && b.loads() < best.loads();
+        if rate > best_rate || (rate == best_rate && (more || fewer_loads)) {
+            best = b;
         }
     }
     best
@@ -223,12 +237,12 @@ fn conv_on<S: Simd>(c: Conv, forced_vb: Option<usize>) {
     assert!(c.wt.len() >= 9 * cin * cout && c.out.len() >= out_h * out_w * cout);
     assert!(c.bias.is_none_or(|b| b.len() >= cout));
     match forced_vb.unwrap_or_else(|| conv_block_registers(S::REGISTERS, cout / S::LANES)) {
+        // (Only the widths that fit are compiled.)
         1 => conv_rows::<S, 1>(c),
-        2 => conv_rows::<S, 2>(c),
-        4 => conv_rows::<S, 4>(c),
-        8 => conv_rows::<S, 8>(c),
-        16 => conv_rows::<S, 16>(c),
-        _ => unreachable!("a power of two dividing cout / LANES <= 16"),
+        2 if conv_block_fits(S::REGISTERS, 2) => conv_rows::<S, 2>(c),
+        4 if conv_block_fits(S::REGISTERS, 4) => conv_rows::<S, 4>(c),
+        8 if conv_block_fits(S::REGISTERS, 8) => conv_rows::<S, 8>(c),
+        _ => unreachable!("a power of two dividing cout / LANES that fits the registers"),
     }
 }
 
@@ -355,25 +369,29 @@ fn weight_grad_on<S: Simd>(g: WeightGrad, forced: Option<GradBlock>) {
         gw,
         goff,
     };
+    macro_rules! run {
+        ($cb:literal, $vb:literal, $slide:literal) => {
+            for ky in 0..3 {
+                for c0 in (0..cin).step_by($cb) {
+                    for v0 in (0..cv).step_by($vb) {
+                        // SAFETY: the asserts above bound every index of the block.
+                        unsafe {
+                            weight_grad_block::<S, $cb, $vb, $slide>(&shape, i, gp, ky, c0, v0, d)
+                        }
+                    }
+                }
+            }
+        };
+    }
+    // Only the blocks that fit are compiled.
+    let fits = |cb, vb, slide| GradBlock { cb, vb, slide }.registers() <= S::REGISTERS;
     macro_rules! blocks {
         ($(($cb:literal, $vb:literal))*) => {
             match (block.cb, block.vb, block.slide) {
-                $(($cb, $vb, slide) if (GradBlock { cb: $cb, vb: $vb, slide }).registers() <= S::REGISTERS => {
-                    for ky in 0..3 {
-                        for c0 in (0..cin).step_by($cb) {
-                            for v0 in (0..cv).step_by($vb) {
-                                // SAFETY: the asserts above bound every index of the block.
-                                unsafe {
-                                    if slide {
-                                        weight_grad_block::<S, $cb, $vb, true>(&shape, i, gp, ky, c0, v0, d)
-                                    } else {
-                                        weight_grad_block::<S, $cb, $vb, false>(&shape, i, gp, ky, c0, v0, d)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                })*
+                $(
+                    ($cb, $vb, false) if fits($cb, $vb, false) => run!($cb, $vb, false),
+                    ($cb, $vb, true) if fits($cb, $vb, true) => run!($cb, $vb, true),
+                )*
                 _ => unreachable!("grad_block fits the registers"),
             }
         };
@@ -791,8 +809,8 @@ mod tests {
             // Every other block width that fits gives the same bits (each accumulator takes its FMAs
             // in the same order whatever the block).
             let (lanes, registers) = register_type::<P>(cout);
-            for vb in [1, 2, 4, 8, 16] {
-                if (cout / lanes).is_multiple_of(vb) && 4 * vb < registers {
+            for vb in [1, 2, 4, 8] {
+                if (cout / lanes).is_multiple_of(vb) && conv_block_fits(registers, vb) {
                     let mut other = fresh.clone();
                     run(&mut other, Some(vb));
                     assert!(other == out, "conv {cin}->{cout} vb {vb}");
@@ -837,20 +855,10 @@ mod tests {
             // Every other block that fits gives the same bits (each accumulator sums the pixels in
             // row-major order whatever the block).
             let (lanes, registers) = register_type::<P>(cout);
-            for vb in [1, 2, 4, 8]
-                .into_iter()
-                .filter(|&v| (cout / lanes).is_multiple_of(v))
-            {
-                for cb in [1, 2, 4, 8].into_iter().filter(|&c| cin.is_multiple_of(c)) {
-                    for slide in [false, true] {
-                        let block = GradBlock { cb, vb, slide };
-                        if block.registers() <= registers {
-                            let mut other = vec![0.5; 9 * cin * cout];
-                            wg(&mut other, Some(block));
-                            assert!(other == dw, "weight grad {cin}->{cout} {block:?}");
-                        }
-                    }
-                }
+            for block in grad_blocks(registers, cout / lanes, cin) {
+                let mut other = vec![0.5; 9 * cin * cout];
+                wg(&mut other, Some(block));
+                assert!(other == dw, "weight grad {cin}->{cout} {block:?}");
             }
         }
     }
