@@ -18,7 +18,7 @@ mod simd;
 mod direct;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use direct::{Conv, WeightGrad};
+use direct::{Conv, Epilogue, WeightGrad};
 use simd::{Isa, Path, WithPath};
 use std::time::Duration;
 
@@ -33,6 +33,8 @@ struct Kernel<'a> {
     inp: &'a [f32],
     wt: &'a [f32],
     bias: &'a [f32],
+    /// The input gradient's ReLU output (padded, `cout` channels).
+    relu_out: &'a [f32],
     /// Padded output or gradient (`cout` channels).
     out: &'a mut [f32],
 }
@@ -57,7 +59,10 @@ impl WithPath for Kernel<'_> {
                 w,
                 wt: self.wt,
                 bias: matches!(self.what, What::Forward).then_some(self.bias),
-                relu: matches!(self.what, What::Forward),
+                epilogue: match self.what {
+                    What::Forward => Epilogue::Relu,
+                    _ => Epilogue::ReluGrad(self.relu_out),
+                },
                 out: self.out,
                 cout: self.cout,
                 out_padded: true,
@@ -130,6 +135,7 @@ fn kernels(c: &mut Criterion) {
                     _ => values(9 * kin * kout),
                 };
                 let bias = values(kout);
+                let relu_out = values(padded * kout);
                 let mut out = vec![0.0; (padded * kout).max(9 * kin * kout)];
                 group.bench_function(format!("layer{} {cin}->{cout} {name}", l + 1), |b| {
                     b.iter(|| {
@@ -140,6 +146,7 @@ fn kernels(c: &mut Criterion) {
                             inp: &inp,
                             wt: &wt,
                             bias: &bias,
+                            relu_out: &relu_out,
                             out: &mut out,
                         })
                     })

@@ -155,13 +155,31 @@ pub struct Conv<'a> {
     /// HWIO weights, `9 * cin * cout`.
     pub wt: &'a [f32],
     pub bias: Option<&'a [f32]>,
-    /// ReLU on the output.
-    pub relu: bool,
+    /// What is done to the sums before they are stored.
+    pub epilogue: Epilogue<'a>,
     /// The output, `cout` channels (one of [`CHANNELS`]), padded when `out_padded` (only the interior is
     /// written).
     pub out: &'a mut [f32],
     pub cout: usize,
     pub out_padded: bool,
+}
+
+/// What a [`Conv`] stores.
+#[derive(Clone, Copy)]
+pub enum Epilogue<'a> {
+    /// `max(sum, 0)`: the forward ReLU.
+    Relu,
+    /// The sum where `y` is positive, else 0: the gradient through the ReLU whose output is `y` (padded
+    /// NHWC, `cout` channels, the output's pixels). Fused here, it saves the backward pass a pass over
+    /// the gradient (and a separate in-place pass became masked stores, slow on AMD's CPUs).
+    ReluGrad(&'a [f32]),
+}
+
+/// [`Epilogue`] at one block's first output value.
+#[derive(Clone, Copy)]
+enum BlockEpilogue {
+    Relu,
+    ReluGrad(*const f32),
 }
 
 /// The weight gradient of a 3x3 "same" convolution for one image: `dw[ky, kx, ci, :] += sum_{y,x}
@@ -236,6 +254,9 @@ fn conv_on<S: Simd>(c: Conv, forced_vb: Option<usize>) {
     let (out_h, out_w) = if c.out_padded { (h + 2, w + 2) } else { (h, w) };
     assert!(c.wt.len() >= 9 * cin * cout && c.out.len() >= out_h * out_w * cout);
     assert!(c.bias.is_none_or(|b| b.len() >= cout));
+    if let Epilogue::ReluGrad(y) = c.epilogue {
+        assert!(y.len() >= (h + 2) * (w + 2) * cout);
+    }
     match forced_vb.unwrap_or_else(|| conv_block_registers(S::REGISTERS, cout / S::LANES)) {
         // (Only the widths that fit are compiled.)
         1 => conv_rows::<S, 1>(c),
@@ -257,24 +278,36 @@ fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
     let off = usize::from(c.out_padded);
     let out_w = w + 2 * off;
     let (i, wp, o) = (c.inp.as_ptr(), c.wt.as_ptr(), c.out.as_mut_ptr());
+    let relu_out = match c.epilogue {
+        Epilogue::ReluGrad(y) => y.as_ptr(),
+        _ => std::ptr::null(),
+    };
     for y in 0..h {
         let mut x0 = 0;
         while x0 < w {
             let n = n_even.min(w - x0);
             let inp_at = (y * (w + 2) + x0) * cin;
             let out_at = ((y + off) * out_w + x0 + off) * cout;
+            let relu_out_at = ((y + 1) * (w + 2) + x0 + 1) * cout;
             for c0 in (0..cout).step_by(S::LANES * VB) {
                 let bias = c.bias.map(|b| &b[c0..]);
+                let epilogue = match c.epilogue {
+                    Epilogue::Relu => BlockEpilogue::Relu,
+                    // SAFETY: within `y` (conv_on's assert), as the block's output pixels are.
+                    Epilogue::ReluGrad(_) => {
+                        BlockEpilogue::ReluGrad(unsafe { relu_out.add(relu_out_at + c0) })
+                    }
+                };
                 macro_rules! block {
                     ($($n:literal)*) => {
                         // SAFETY: conv_on's asserts bound every index a block reads and writes (pixels
                         // x0..x0+n of output row y, channels c0..c0+LANES*VB, rows y..y+2 of the padded
-                        // input, 9 * cin * cout weights).
+                        // input, 9 * cin * cout weights; the same pixels and channels of a ReluGrad's y).
                         unsafe {
                             let (i, wt, o) = (i.add(inp_at), wp.add(c0), o.add(out_at + c0));
                             let row = (w + 2) * cin;
                             match n {
-                                $($n if $n <= nb => conv_block::<S, VB, $n>(i, row, cin, wt, cout, bias, c.relu, o),)*
+                                $($n if $n <= nb => conv_block::<S, VB, $n>(i, row, cin, wt, cout, bias, epilogue, o),)*
                                 _ => unreachable!("n <= nb <= MAX_BLOCK"),
                             }
                         }
@@ -294,7 +327,7 @@ fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
 /// touches, so every accumulator takes its FMAs in the order (kernel row, input channel, kernel column),
 /// whatever the block.
 /// # Safety
-/// `inp` (row stride `row`), `wt` and `out` cover the block (see [`conv_rows`]).
+/// `inp` (row stride `row`), `wt`, `out` and a `ReluGrad`'s pointer cover the block (see [`conv_rows`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
@@ -304,7 +337,7 @@ unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
     wt: *const f32,
     cout: usize,
     bias: Option<&[f32]>,
-    relu: bool,
+    epilogue: BlockEpilogue,
     out: *mut f32,
 ) {
     let mut acc: [[S::V; VB]; N] = [[S::zero(); VB]; N];
@@ -344,8 +377,12 @@ unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
         }
         for (j, a) in acc.iter().enumerate() {
             for (v, &x) in a.iter().enumerate() {
-                let r = if relu { S::relu(x) } else { x };
-                S::store(out.add(j * cout + S::LANES * v), r);
+                let at = j * cout + S::LANES * v;
+                let r = match epilogue {
+                    BlockEpilogue::Relu => S::relu(x),
+                    BlockEpilogue::ReluGrad(y) => S::keep_where_positive(x, S::load(y.add(at))),
+                };
+                S::store(out.add(at), r);
             }
         }
     }
@@ -657,8 +694,7 @@ mod tests {
         inp[(y * (w + 2) + x) * c + ci] as f64
     }
 
-    /// The definition of [`Conv`], unpadded `h x w x cout` output.
-    #[allow(clippy::too_many_arguments)]
+    /// The definition of [`Conv`] without its epilogue, unpadded `h x w x cout` output.
     fn conv_reference(
         inp: &[f32],
         cin: usize,
@@ -667,7 +703,6 @@ mod tests {
         wt: &[f32],
         bias: &[f32],
         cout: usize,
-        relu: bool,
     ) -> Vec<f32> {
         let mut out = vec![0.0; h * w * cout];
         for y in 0..h {
@@ -682,7 +717,7 @@ mod tests {
                             }
                         }
                     }
-                    out[(y * w + x) * cout + co] = if relu { s.max(0.0) } else { s } as f32;
+                    out[(y * w + x) * cout + co] = s as f32;
                 }
             }
         }
@@ -773,9 +808,16 @@ mod tests {
         let wt = noise(9 * cin * cout, 2 + cout as u32);
         let bias = noise(cout, 3);
         let g = noise(hw * cout, 4);
+        let relu_out = pad(&noise(hw * cout, 5), cout, h, w);
+        let sums = conv_reference(&x, cin, h, w, &wt, &bias, cout);
         // Sums of up to 576 products of values in [-1, 1]: f32 rounding in another order is ~1e-5.
         let tol = 2e-4;
-        for (relu, padded) in [(true, true), (false, false)] {
+        for (name, epilogue, padded) in [
+            ("relu", Epilogue::Relu, true),
+            ("relu", Epilogue::Relu, false),
+            ("relu-grad", Epilogue::ReluGrad(&relu_out), true),
+            ("relu-grad", Epilogue::ReluGrad(&relu_out), false),
+        ] {
             let mut out = vec![
                 7.0;
                 hw * cout
@@ -796,7 +838,7 @@ mod tests {
                     w,
                     wt: &wt,
                     bias: Some(&bias),
-                    relu,
+                    epilogue,
                     out,
                     cout,
                     out_padded: padded,
@@ -822,9 +864,14 @@ mod tests {
             } else {
                 out
             };
-            let want = conv_reference(&x, cin, h, w, &wt, &bias, cout, relu);
+            let want: Vec<f32> = match epilogue {
+                Epilogue::Relu => sums.iter().map(|s| s.max(0.0)).collect(),
+                Epilogue::ReluGrad(y) => (sums.iter().zip(interior(y, cout, h, w)))
+                    .map(|(&s, y)| if y > 0.0 { s } else { 0.0 })
+                    .collect(),
+            };
             let d = max_diff(&got, &want);
-            assert!(d < tol, "conv {cin}->{cout} relu {relu}: {d}");
+            assert!(d < tol, "conv {cin}->{cout} {name} padded {padded}: {d}");
         }
         let want = weight_grad_reference(&x, cin, h, w, &g, cout);
         for padded in [false, true] {

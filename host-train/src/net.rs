@@ -14,7 +14,7 @@
 //! The arithmetic of model k is therefore the same whether it trains alone or among 13 others, on 1
 //! thread or 16: fused training is bit-identical to `--fuse 1`.
 
-use crate::direct::{self, Conv, WeightGrad};
+use crate::direct::{self, Conv, Epilogue, WeightGrad};
 use crate::optim::ModelOptimizer;
 use crate::simd::{Isa, Path, WithPath};
 use anyhow::{bail, Result};
@@ -297,7 +297,7 @@ fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Sc
             w,
             wt: &packed.w[l],
             bias: Some(net.param(p, 2 * l + 1)),
-            relu: true,
+            epilogue: Epilogue::Relu,
             out: &mut rest[0],
             cout: net.conv[l],
             out_padded: l < last,
@@ -420,17 +420,17 @@ fn backward<P: Path>(
         };
         let out = &mut g[last][at..][..row];
         // Each element's 10 products summed in a register (class order, from 0.0), not 10 passes over
-        // the row through memory.
+        // the row through memory; then the ReLU's gradient.
         let wrows: [&[f32]; CLASSES] =
             std::array::from_fn(|c| &packed.linear[c * flat + yy * row..][..row]);
-        for (i, gv) in out.iter_mut().enumerate() {
+        let y_row = &y[yy * row..(yy + 1) * row];
+        for (i, (gv, &o)) in out.iter_mut().zip(y_row).enumerate() {
             let mut sum = 0f32;
             for (&d, wrow) in dl.iter().zip(&wrows) {
                 sum += d * wrow[i];
             }
-            *gv = sum;
+            *gv = if o > 0.0 { sum } else { 0.0 };
         }
-        relu_mask_row(out, &y[yy * row..(yy + 1) * row]);
     }
     for l in (0..layers).rev() {
         let (cin, cout, g_padded) = (net.cin(l), net.conv[l], l > 0);
@@ -451,9 +451,8 @@ fn backward<P: Path>(
         if l == 0 {
             break;
         }
-        // The gradient with respect to the previous layer's output: the transposed convolution, then
-        // that layer's ReLU.
-        let prev = &mut before[l - 1];
+        // The gradient with respect to the previous layer's output: the transposed convolution
+        // through that layer's ReLU.
         direct::conv::<P>(Conv {
             inp: gl,
             cin: cout,
@@ -461,36 +460,11 @@ fn backward<P: Path>(
             w,
             wt: &packed.flipped[l],
             bias: None,
-            relu: false,
-            out: prev,
+            epilogue: Epilogue::ReluGrad(&act[l - 1]),
+            out: &mut before[l - 1],
             cout: cin,
             out_padded: l > 1,
         });
-        mask_relu(prev, l > 1, &act[l - 1], h, w, cin);
-    }
-}
-
-#[inline(always)]
-/// Zeroes the gradient `g` (padded or not, NHWC) where the ReLU output `y` (padded NHWC) is not positive.
-fn mask_relu(g: &mut [f32], g_padded: bool, y: &[f32], h: usize, w: usize, c: usize) {
-    let row = (w + 2) * c;
-    for yy in 0..h {
-        let at = if g_padded {
-            (yy + 1) * row + c
-        } else {
-            yy * w * c
-        };
-        relu_mask_row(&mut g[at..][..w * c], &y[(yy + 1) * row + c..][..w * c]);
-    }
-}
-
-#[inline(always)]
-/// `g[i] = 0` where `y[i] <= 0` (the ReLU's gradient), as a bitwise and that writes every element: the
-/// compiler would otherwise store only the zeros with a masked store, which is slow on AMD's CPUs.
-fn relu_mask_row(g: &mut [f32], y: &[f32]) {
-    for (gv, &o) in g.iter_mut().zip(y) {
-        let keep = if o > 0.0 { u32::MAX } else { 0 };
-        *gv = f32::from_bits(gv.to_bits() & keep);
     }
 }
 

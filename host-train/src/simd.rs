@@ -210,6 +210,8 @@ pub trait Simd: Copy {
     fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `max(a, 0)`.
     fn relu(a: Self::V) -> Self::V;
+    /// `a` where `y > 0`, else `+0.0` (the ReLU's gradient; `a`'s bits are kept).
+    fn keep_where_positive(a: Self::V, y: Self::V) -> Self::V;
 }
 
 /// The portable path: 4-float arrays, `a * b + c` rounded twice (a fused `mul_add` would be a libm call
@@ -255,6 +257,10 @@ impl Simd for Portable {
     #[inline(always)]
     fn relu(a: Self::V) -> Self::V {
         a.map(|x| x.max(0.0))
+    }
+    #[inline(always)]
+    fn keep_where_positive(a: Self::V, y: Self::V) -> Self::V {
+        std::array::from_fn(|i| if y[i] > 0.0 { a[i] } else { 0.0 })
     }
 }
 
@@ -333,6 +339,12 @@ mod x86 {
         fn relu(a: __m512) -> __m512 {
             unsafe { _mm512_max_ps(a, _mm512_setzero_ps()) }
         }
+        #[inline(always)]
+        fn keep_where_positive(a: __m512, y: __m512) -> __m512 {
+            unsafe {
+                _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(y, _mm512_setzero_ps()), a)
+            }
+        }
     }
 
     /// A 256-bit register (AVX + FMA); `R` of them: 16, or 32 with AVX-512VL.
@@ -365,6 +377,10 @@ mod x86 {
         #[inline(always)]
         fn relu(a: __m256) -> __m256 {
             unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
+        }
+        #[inline(always)]
+        fn keep_where_positive(a: __m256, y: __m256) -> __m256 {
+            unsafe { _mm256_and_ps(a, _mm256_cmp_ps::<_CMP_GT_OQ>(y, _mm256_setzero_ps())) }
         }
     }
 }
@@ -421,6 +437,13 @@ mod arm {
         #[inline(always)]
         fn relu(a: float32x4_t) -> float32x4_t {
             unsafe { vmaxq_f32(a, vdupq_n_f32(0.0)) }
+        }
+        #[inline(always)]
+        fn keep_where_positive(a: float32x4_t, y: float32x4_t) -> float32x4_t {
+            unsafe {
+                let keep = vcgtq_f32(y, vdupq_n_f32(0.0));
+                vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), keep))
+            }
         }
     }
 }
