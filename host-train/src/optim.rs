@@ -8,6 +8,7 @@
 //! computed in f64 and rounded to f32 where the reference turns a Python float into a tensor scalar.
 
 use anyhow::{bail, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A run's optimizer (its config's `optimizer = { kind = "...", ... }`).
@@ -357,6 +358,9 @@ impl State {
 /// Elements per block: the sum of a block's gradient chunks stays in cache while it is applied.
 const BLOCK: usize = 1024;
 
+/// One block's slices of the buffers (by [`BUFFERS`] index).
+type BlockBuffers<'a> = [Option<&'a mut [f32]>; BUFFERS.len()];
+
 /// One model's optimizer: what the run configured and its state.
 #[derive(Clone, Debug)]
 pub struct ModelOptimizer {
@@ -377,18 +381,37 @@ impl ModelOptimizer {
         let st = &mut self.state;
         // Per-step scalars, then the same element-wise update block by block.
         let update = Update::new(&self.config, st, p, lr, m);
-        let mut g = [0f32; BLOCK];
-        for start in (0..n).step_by(BLOCK) {
-            let end = (start + BLOCK).min(n);
-            let g = &mut g[..end - start];
-            g.copy_from_slice(&parts[start..end]);
-            for c in 1..chunks {
-                for (a, b) in g.iter_mut().zip(&parts[c * n + start..c * n + end]) {
-                    *a += b;
+        // The blocks on all threads (summing the chunks is most of a step's time when few models
+        // train): each element's chunks are still summed in order.
+        let mut buffers = st
+            .buffers
+            .each_mut()
+            .map(|b| b.as_deref_mut().map(|b| b.chunks_mut(BLOCK)));
+        let blocks: Vec<(&mut [f32], BlockBuffers)> = p
+            .chunks_mut(BLOCK)
+            .map(|pb| {
+                let bufs = buffers.each_mut().map(|b| {
+                    b.as_mut()
+                        .map(|b| b.next().expect("a buffer is as long as the parameters"))
+                });
+                (pb, bufs)
+            })
+            .collect();
+        blocks
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, (p, bufs))| {
+                let (start, end) = (i * BLOCK, i * BLOCK + p.len());
+                let mut g = [0f32; BLOCK];
+                let g = &mut g[..end - start];
+                g.copy_from_slice(&parts[start..end]);
+                for c in 1..chunks {
+                    for (a, b) in g.iter_mut().zip(&parts[c * n + start..c * n + end]) {
+                        *a += b;
+                    }
                 }
-            }
-            update.apply(st, &mut p[start..end], g, start..end);
-        }
+                update.apply(bufs, p, g);
+            });
         st.scalars.step += 1;
     }
 
@@ -518,12 +541,9 @@ impl Update {
         }
     }
 
-    /// The element-wise update of the elements `range` (parameters `p`, gradient `g`).
-    fn apply(&self, st: &mut State, p: &mut [f32], g: &mut [f32], range: std::ops::Range<usize>) {
-        let [momentum_buffer, exp_avg, exp_avg_sq, max_exp_avg_sq, z] = &mut st.buffers;
-        fn slice(b: &mut Option<Vec<f32>>, r: std::ops::Range<usize>) -> Option<&mut [f32]> {
-            b.as_mut().map(|b| &mut b[r])
-        }
+    /// The element-wise update of one block (parameters `p`, gradient `g`, the buffers' same elements).
+    fn apply(&self, buffers: BlockBuffers, p: &mut [f32], g: &mut [f32]) {
+        let [momentum_buffer, exp_avg, exp_avg_sq, max_exp_avg_sq, z] = buffers;
         match *self {
             Update::Sgd {
                 lr,
@@ -533,7 +553,7 @@ impl Update {
                 weight_decay,
                 first,
             } => {
-                let mut buf = slice(momentum_buffer, range.clone()).filter(|_| m != 0.0);
+                let mut buf = momentum_buffer.filter(|_| m != 0.0);
                 for i in 0..p.len() {
                     let mut d = g[i];
                     if weight_decay != 0.0 {
@@ -560,11 +580,8 @@ impl Update {
                 neg_step_size,
                 amsgrad,
             } => {
-                let (m1, m2) = (
-                    slice(exp_avg, range.clone()).unwrap(),
-                    slice(exp_avg_sq, range.clone()).unwrap(),
-                );
-                let mut max2 = slice(max_exp_avg_sq, range.clone()).filter(|_| amsgrad);
+                let (m1, m2) = (exp_avg.unwrap(), exp_avg_sq.unwrap());
+                let mut max2 = max_exp_avg_sq.filter(|_| amsgrad);
                 for i in 0..p.len() {
                     p[i] *= decay;
                     m1[i] = lerp(m1[i], g[i], one_minus_beta1);
@@ -587,8 +604,8 @@ impl Update {
                 y_alpha,
                 neg_lr,
             } => {
-                let z = slice(z, range.clone()).unwrap();
-                let mut v = slice(exp_avg_sq, range.clone());
+                let z = z.unwrap();
+                let mut v = exp_avg_sq;
                 for i in 0..p.len() {
                     let mut d = g[i];
                     if let (Some((beta2, one_minus_beta2, bias_correction2, eps)), Some(v)) =
