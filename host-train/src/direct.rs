@@ -638,14 +638,11 @@ pub fn linear_chw_to_hwc(w: &[f32], classes: usize, c: usize, hw: usize, out: &m
     }
 }
 
-/// Adds NHWC-ordered linear weights (as [`linear_chw_to_hwc`] makes them) to PyTorch-ordered ones.
-pub fn add_linear_hwc_to_chw(hwc: &[f32], classes: usize, c: usize, hw: usize, chw: &mut [f32]) {
-    let n = c * hw;
-    for k in 0..classes {
-        for ci in 0..c {
-            for p in 0..hw {
-                chw[k * n + ci * hw + p] += hwc[k * n + p * c + ci];
-            }
+/// An NHWC image `(hw, c)` in PyTorch's CHW order: `out[ci*hw + p] = hwc[p*c + ci]`.
+pub fn hwc_to_chw(hwc: &[f32], c: usize, hw: usize, out: &mut [f32]) {
+    for ci in 0..c {
+        for p in 0..hw {
+            out[ci * hw + p] = hwc[p * c + ci];
         }
     }
 }

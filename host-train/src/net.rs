@@ -189,7 +189,9 @@ struct Scratch {
     /// The gradient with respect to each convolution's output: padded, except the first.
     grad: Vec<Vec<f32>>,
     logits: [f32; CLASSES],
-    /// The chunk's weight gradients: each convolution's HWIO, then the linear layer's in NHWC order.
+    /// The last convolution's output in PyTorch's CHW order (the linear layer's input as it sees it).
+    y_chw: Vec<f32>,
+    /// The chunk's weight gradients of each convolution, HWIO.
     dw: Vec<Vec<f32>>,
 }
 
@@ -211,9 +213,9 @@ impl Scratch {
         self.grad = (0..=last)
             .map(|l| vec![0.0; net.conv[l] * if l > 0 { padded } else { hw }])
             .collect();
+        self.y_chw = vec![0.0; net.conv[last] * hw];
         self.dw = (0..=last)
             .map(|l| vec![0.0; 9 * net.cin(l) * net.conv[l]])
-            .chain([vec![0.0; CLASSES * net.conv[last] * hw]])
             .collect();
         self.fitted = Some(key);
     }
@@ -345,8 +347,9 @@ impl WithPath for Forward<'_> {
     }
 }
 
-/// One image's forward and backward pass: adds the gradient of `loss * scale` to the bias gradients
-/// in `grad` and to the weight gradients in the scratch (see [`flush_weight_grads`]); returns the loss.
+/// One image's forward and backward pass: adds the gradient of `loss * scale` to the biases' and the
+/// linear layer's gradients in `grad` and to the convolutions' weight gradients in the scratch (see
+/// [`flush_weight_grads`]); returns the loss.
 struct TrainImage<'a, 'g> {
     net: &'a Net,
     p: &'a [f32],
@@ -380,7 +383,8 @@ impl WithPath for TrainImage<'_, '_> {
     }
 }
 
-/// The backward pass after [`forward`]: bias gradients into `grad`, weight gradients into `s.dw`.
+/// The backward pass after [`forward`]: the biases' and the linear layer's gradients into `grad`, the
+/// convolutions' weight gradients into `s.dw`.
 #[inline(always)]
 fn backward<P: Path>(
     net: &Net,
@@ -395,18 +399,24 @@ fn backward<P: Path>(
         xp,
         act,
         grad: g,
+        y_chw,
         dw,
         ..
     } = s;
     for (d, &v) in grad[2 * layers + 1].iter_mut().zip(dl) {
         *d += v;
     }
-    // Linear layer: dW += dl (x) y, dy = W^T dl (NHWC order), masked by the ReLU.
+    // Linear layer: dW += dl (x) y, straight into the chunk's gradient in PyTorch's order (y is
+    // reordered, 10x less than dW); dy = W^T dl (NHWC order), masked by the ReLU.
     let (y, c_last) = (&act[last], net.conv[last]);
     let flat = y.len();
+    direct::hwc_to_chw(y, c_last, h * w, y_chw);
     for c in 0..CLASSES {
         let d = dl[c];
-        for (gw, &v) in dw[layers][c * flat..(c + 1) * flat].iter_mut().zip(y) {
+        for (gw, &v) in grad[2 * layers][c * flat..(c + 1) * flat]
+            .iter_mut()
+            .zip(&*y_chw)
+        {
             *gw += d * v;
         }
     }
@@ -501,23 +511,12 @@ fn bias_grad_sums<const C: usize>(g: &[f32], h: usize, w: usize, padded: bool, d
     *db = sums;
 }
 
-/// Adds a chunk's weight gradients (`s.dw`: HWIO, linear in NHWC order) to `grad` (PyTorch's layouts)
-/// and zeroes them for the next chunk.
+/// Adds a chunk's convolution weight gradients (`s.dw`, HWIO) to `grad` (PyTorch's OIHW) and zeroes
+/// them for the next chunk.
 fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [&mut [f32]]) {
-    let layers = net.layers();
-    for l in 0..layers {
-        direct::add_hwio_to_oihw(&s.dw[l], net.cin(l), net.conv[l], grad[2 * l]);
-    }
-    let c_last = net.conv[layers - 1];
-    direct::add_linear_hwc_to_chw(
-        &s.dw[layers],
-        CLASSES,
-        c_last,
-        net.pixels(),
-        grad[2 * layers],
-    );
-    for d in s.dw.iter_mut() {
-        d.fill(0.0);
+    for (l, dw) in s.dw.iter_mut().enumerate() {
+        direct::add_hwio_to_oihw(dw, net.cin(l), net.conv[l], grad[2 * l]);
+        dw.fill(0.0);
     }
 }
 
