@@ -417,8 +417,10 @@ impl Scheduler {
                 }) {
                     return None;
                 }
+                // SequentialLR resets the lr to the group's initial lr as the constructors left
+                // it: a CyclicLR built first has made it its `base_lr`.
                 let (leaf, start) = tree.sequential_leaf(k)?;
-                restarted(leaf, k - start, initial.lr)
+                restarted(leaf, k - start, self.group.initial_lr)
             }
             Body::Warmup {
                 warmup,

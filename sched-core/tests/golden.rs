@@ -257,6 +257,7 @@ golden_cases!(
     SequentialLR_chain_first_polynomial_cosine_multiplicative,
     SequentialLR_constant_exponential,
     SequentialLR_cosine_then_SWALR,
+    SequentialLR_cyclic_then_step,
     SequentialLR_cyclic_then_warm_restarts,
     SequentialLR_linear_warmup_cosine,
     SequentialLR_sequence_first,
@@ -386,6 +387,48 @@ fn every_case_file_has_a_named_test() {
         files, named,
         "add or remove the case names in golden_cases! to match tests/golden/cases/"
     );
+}
+
+/// `Scheduler::at(k)`, where it answers, is PyTorch's value after `k` steps too (not only what
+/// stepping gives: the two can share a mistake). Cases that step once per batch without metrics.
+#[test]
+fn random_access_matches_the_reference() {
+    let (mut checked, mut failures) = (0, Vec::new());
+    for name in ALL {
+        let case = load(name);
+        if case.step_every != 1 || case.metrics.is_some() {
+            continue;
+        }
+        let s = Scheduler::from_spec(&case.spec, case.lr, case.momentum).expect("builds");
+        let Some(direct) = (0..case.steps as u32)
+            .map(|k| s.at(k))
+            .collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
+        let skip: Vec<usize> = known_reference_bugs()
+            .into_iter()
+            .filter(|b| b.case == case.name)
+            .map(|b| b.step)
+            .collect();
+        let lrs: Vec<f32> = direct.iter().map(|d| d.0).collect();
+        let momenta: Vec<f32> = direct.iter().map(|d| d.1).collect();
+        checked += 1;
+        for (what, worst) in [
+            ("lr", compare(&case.lr_values, &lrs, &skip)),
+            ("momentum", compare(&case.momentum_values, &momenta, &skip)),
+        ] {
+            if worst.error > tolerance(name) {
+                failures.push(format!(
+                    "{name}: at() {what} off by {:.3e} at step {}: expected {:.9e}, actual {:.9e}",
+                    worst.error, worst.step, worst.expected, worst.actual
+                ));
+            }
+        }
+    }
+    println!("at() checked on {checked} cases");
+    assert!(checked >= 20, "only {checked} cases answer at()");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// Prints the max relative error of every case (run with `--nocapture` to see it) and writes

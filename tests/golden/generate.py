@@ -978,6 +978,17 @@ def define_cases():
         lr=0.05,
     )
     case(
+        # A scheduler computed from the lr it is handed (StepLR) after a CyclicLR built first:
+        # SequentialLR restarts it from CyclicLR's base_lr (the group's initial_lr), not the
+        # optimizer's lr.
+        "SequentialLR_cyclic_then_step",
+        K("SequentialLR", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False),
+                                      K("StepLR", step_size=3, gamma=0.5)],
+          milestones=[7]),
+        20,
+        lr=0.05,
+    )
+    case(
         "SequentialLR_cyclic_then_warm_restarts",
         K("SequentialLR", schedulers=[K("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False),
                                       K("CosineAnnealingWarmRestarts", T_0=4)],
