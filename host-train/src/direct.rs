@@ -278,10 +278,6 @@ fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
     let off = usize::from(c.out_padded);
     let out_w = w + 2 * off;
     let (i, wp, o) = (c.inp.as_ptr(), c.wt.as_ptr(), c.out.as_mut_ptr());
-    let relu_out = match c.epilogue {
-        Epilogue::ReluGrad(y) => y.as_ptr(),
-        _ => std::ptr::null(),
-    };
     for y in 0..h {
         let mut x0 = 0;
         while x0 < w {
@@ -294,8 +290,8 @@ fn conv_rows<S: Simd, const VB: usize>(c: Conv) {
                 let epilogue = match c.epilogue {
                     Epilogue::Relu => BlockEpilogue::Relu,
                     // SAFETY: within `y` (conv_on's assert), as the block's output pixels are.
-                    Epilogue::ReluGrad(_) => {
-                        BlockEpilogue::ReluGrad(unsafe { relu_out.add(relu_out_at + c0) })
+                    Epilogue::ReluGrad(y) => {
+                        BlockEpilogue::ReluGrad(unsafe { y.as_ptr().add(relu_out_at + c0) })
                     }
                 };
                 macro_rules! block {
