@@ -19,6 +19,23 @@ pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
 /// Most output pixels per block.
 const MAX_BLOCK: usize = 14;
 
+/// `for $j in 0..$n $body` for a constant `$n` of at most `MAX_BLOCK + 2`, written out step by step, so
+/// every index into a block's accumulators is a constant and they stay in registers. (LLVM leaves the
+/// 16-step pixel loop of a 14-pixel block rolled, with its accumulators on the stack: AVX-512's
+/// 16-channel layers ran at 41% of the FMA peak on Zen 4.)
+macro_rules! unrolled {
+    ($j:ident in 0..$n:expr, $body:block) => {
+        const { assert!($n <= MAX_BLOCK + 2) };
+        unrolled!(@ $j, $n, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (@ $j:ident, $n:expr, $body:block, $($k:literal)*) => {
+        $(if $k < $n {
+            let $j: usize = $k;
+            $body
+        })*
+    };
+}
+
 /// Output pixels per block of [`conv`] for `vb` output registers per pixel: `n * vb` accumulators, the
 /// `3 * vb` weights of one kernel row and a broadcast input fit the register file (at least 1).
 const fn block_pixels(registers: usize, vb: usize) -> usize {
@@ -358,7 +375,7 @@ unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
                     }
                 }
                 // Input pixel j feeds output pixel j - kx through kernel column kx.
-                for j in 0..N + 2 {
+                unrolled!(j in 0..N + 2, {
                     let xv = S::splat(*base.add(j * cin + ci));
                     for (kx, w) in wv.iter().enumerate() {
                         if j >= kx && j - kx < N {
@@ -368,7 +385,7 @@ unsafe fn conv_block<S: Simd, const VB: usize, const N: usize>(
                             }
                         }
                     }
-                }
+                });
             }
         }
         for (j, a) in acc.iter().enumerate() {
