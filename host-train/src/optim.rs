@@ -8,6 +8,7 @@
 //! computed in f64 and rounded to f32 where the reference turns a Python float into a tensor scalar.
 
 use anyhow::{bail, Result};
+use rayon::iter::Either;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -368,6 +369,22 @@ pub struct ModelOptimizer {
     pub state: State,
 }
 
+/// A buffer of `n` elements cut into the `blocks` blocks of [`ModelOptimizer::step`], or `None` for every
+/// block where the buffer does not exist (yet).
+fn buffer_blocks(
+    b: Option<&mut [f32]>,
+    n: usize,
+    blocks: usize,
+) -> impl IndexedParallelIterator<Item = Option<&mut [f32]>> {
+    match b {
+        Some(b) => {
+            assert_eq!(b.len(), n, "a buffer is as long as the parameters");
+            Either::Left(b.par_chunks_mut(BLOCK).map(Some))
+        }
+        None => Either::Right((0..blocks).into_par_iter().map(|_| None)),
+    }
+}
+
 impl ModelOptimizer {
     pub fn new(config: Optimizer, state: State) -> Self {
         Self { config, state }
@@ -382,25 +399,17 @@ impl ModelOptimizer {
         // Per-step scalars, then the same element-wise update block by block.
         let update = Update::new(&self.config, st, p, lr, m);
         // The blocks on all threads (summing the chunks is most of a step's time when few models
-        // train): each element's chunks are still summed in order.
-        let mut buffers = st
+        // train): each element's chunks are still summed in order. Every buffer is cut into the same
+        // blocks as the parameters (one name per BUFFERS entry), without a per-step allocation.
+        let blocks = n.div_ceil(BLOCK);
+        let [b0, b1, b2, b3, b4] = st
             .buffers
             .each_mut()
-            .map(|b| b.as_deref_mut().map(|b| b.chunks_mut(BLOCK)));
-        let blocks: Vec<(&mut [f32], BlockBuffers)> = p
-            .chunks_mut(BLOCK)
-            .map(|pb| {
-                let bufs = buffers.each_mut().map(|b| {
-                    b.as_mut()
-                        .map(|b| b.next().expect("a buffer is as long as the parameters"))
-                });
-                (pb, bufs)
-            })
-            .collect();
-        blocks
+            .map(|b| buffer_blocks(b.as_deref_mut(), n, blocks));
+        (p.par_chunks_mut(BLOCK), b0, b1, b2, b3, b4)
             .into_par_iter()
             .enumerate()
-            .for_each(|(i, (p, bufs))| {
+            .for_each(|(i, (p, b0, b1, b2, b3, b4))| {
                 let (start, end) = (i * BLOCK, i * BLOCK + p.len());
                 let mut g = [0f32; BLOCK];
                 let g = &mut g[..end - start];
@@ -410,7 +419,7 @@ impl ModelOptimizer {
                         *a += b;
                     }
                 }
-                update.apply(bufs, p, g);
+                update.apply([b0, b1, b2, b3, b4], p, g);
             });
         st.scalars.step += 1;
     }
