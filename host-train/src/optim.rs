@@ -369,19 +369,18 @@ pub struct ModelOptimizer {
     pub state: State,
 }
 
-/// A buffer of `n` elements cut into the `blocks` blocks of [`ModelOptimizer::step`], or `None` for every
-/// block where the buffer does not exist (yet).
+/// A buffer of `n` elements cut into the blocks of [`ModelOptimizer::step`], or `None` for every block
+/// where the buffer does not exist (yet).
 fn buffer_blocks(
     b: Option<&mut [f32]>,
     n: usize,
-    blocks: usize,
 ) -> impl IndexedParallelIterator<Item = Option<&mut [f32]>> {
     match b {
         Some(b) => {
             assert_eq!(b.len(), n, "a buffer is as long as the parameters");
             Either::Left(b.par_chunks_mut(BLOCK).map(Some))
         }
-        None => Either::Right((0..blocks).into_par_iter().map(|_| None)),
+        None => Either::Right((0..n.div_ceil(BLOCK)).into_par_iter().map(|_| None)),
     }
 }
 
@@ -401,11 +400,10 @@ impl ModelOptimizer {
         // The blocks on all threads (summing the chunks is most of a step's time when few models
         // train): each element's chunks are still summed in order. Every buffer is cut into the same
         // blocks as the parameters (one name per BUFFERS entry), without a per-step allocation.
-        let blocks = n.div_ceil(BLOCK);
         let [b0, b1, b2, b3, b4] = st
             .buffers
             .each_mut()
-            .map(|b| buffer_blocks(b.as_deref_mut(), n, blocks));
+            .map(|b| buffer_blocks(b.as_deref_mut(), n));
         (p.par_chunks_mut(BLOCK), b0, b1, b2, b3, b4)
             .into_par_iter()
             .enumerate()
