@@ -1,4 +1,4 @@
-//! Time of each direct 3x3 kernel of the CPU trainer (`src/direct.rs`) on one 28x28 image, per layer of
+//! Time of each direct 3x3 kernel of the CPU trainer (`src/kernels/direct.rs`) on one 28x28 image, per layer of
 //! a network and per kernel path this CPU has, with its rate in FLOP/s (criterion's "elem/s" here count
 //! floating-point operations: 2 per multiply-add). One training image runs, per layer, the forward pass,
 //! the weight gradient and (but the first layer) the input gradient; `scripts/fma-peak.sh` gives the
@@ -8,17 +8,9 @@
 //!
 //! `HOST_TRAIN_BENCH_CONV=64,32,16` benchmarks another network (the study's `32,16,8` by default).
 
-#[allow(dead_code)]
-#[path = "../src/simd.rs"]
-mod simd;
-
-// (Its unit tests are compiled here without their harness: their imports go unused.)
-#[allow(dead_code, unused_imports)]
-#[path = "../src/direct.rs"]
-mod direct;
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use direct::{Conv, Epilogue, WeightGrad};
+use host_train::kernels::{direct, simd};
 use simd::{Isa, Path, WithPath};
 use std::time::Duration;
 

@@ -27,8 +27,12 @@ pub struct Split {
 }
 
 impl Split {
+    /// Images in the split.
     pub fn len(&self) -> usize {
         self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
     }
     pub fn pixels(&self) -> usize {
         self.rows * self.cols

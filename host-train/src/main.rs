@@ -4,21 +4,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-mod bench;
-mod config;
-mod curve;
-mod data;
-mod direct;
-mod font;
-mod lr_find;
-mod model;
-mod net;
-mod optim;
-mod plot;
-mod report;
-mod simd;
-mod store;
-mod train;
+use host_train::{
+    cli::{bench, curve, lr_find},
+    report,
+};
 
 #[derive(Parser)]
 #[command(name = "host-train", version, about, long_about = None)]

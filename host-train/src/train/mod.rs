@@ -4,10 +4,10 @@
 
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
-use crate::model::{self, Backend, Target};
-use crate::net::Net;
+use crate::nn::backend::{self, Backend, Target};
+use crate::nn::cpu::Net;
 use crate::optim::{ModelOptimizer, Scalars, State};
-use crate::store::{self, EpochRecord, PairResult, PairState, Tensors};
+use crate::results::{self, EpochRecord, PairResult, PairState, Tensors};
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -20,7 +20,7 @@ use std::time::Instant;
 pub struct Member<'a> {
     pub run: &'a Run,
     /// The LR range test that set the run's lr (`"find"` in the config).
-    pub lr_find: Option<&'a store::LrFindRecord>,
+    pub lr_find: Option<&'a results::LrFindRecord>,
     pub dir: PathBuf,
     /// Printed before its epoch lines, e.g. `[3/14] Step LR (seed 1)`.
     pub label: String,
@@ -52,11 +52,11 @@ fn sched_err(run: &Run) -> impl Fn(sched_core::Error) -> anyhow::Error + '_ {
 fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec<f32>, State)> {
     std::fs::create_dir_all(&m.dir)
         .with_context(|| format!("cannot create {}", m.dir.display()))?;
-    if let Some(st) = store::read_state(&m.dir)? {
+    if let Some(st) = results::read_state(&m.dir)? {
         let path = m.dir.join(&st.model_file);
-        let tensors = store::load_tensors(&path)?;
+        let tensors = results::load_tensors(&path)?;
         let (p, buffers) =
-            model::from_tensors(net, tensors, &format!("checkpoint {}", path.display()))?;
+            backend::from_tensors(net, tensors, &format!("checkpoint {}", path.display()))?;
         let state = State {
             scalars: st.optimizer,
             buffers,
@@ -65,7 +65,7 @@ fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec
     }
     let params = match job.init {
         Some(p) => p.to_vec(),
-        None => model::init_params(net, job.seed),
+        None => backend::init_params(net, job.seed),
     };
     let state = State::default();
     let st = PairState {
@@ -112,9 +112,9 @@ fn save_checkpoint(
         &mut st.model_file,
         format!("model-epoch{:03}.safetensors", st.epochs_done),
     );
-    store::save_tensors(tensors, &m.dir.join(&st.model_file))?;
-    store::write_atomic(
-        &store::state_path(&m.dir),
+    results::save_tensors(tensors, &m.dir.join(&st.model_file))?;
+    results::write_atomic(
+        &results::state_path(&m.dir),
         serde_json::to_string(&st)?.as_bytes(),
     )?;
     if !old.is_empty() && old != st.model_file {
@@ -403,15 +403,15 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
                 .run
                 .find
                 .zip(m.lr_find)
-                .map(|(find, record)| store::FoundLr {
+                .map(|(find, record)| results::FoundLr {
                     rule: find.rule.name().into(),
                     target: find.target.key().into(),
                     lr: record.suggested(find.rule).unwrap_or(f32::NAN),
                     range_test: record.clone(),
                 }),
         };
-        store::write_atomic(
-            &store::result_path(&m.dir),
+        results::write_atomic(
+            &results::result_path(&m.dir),
             serde_json::to_string_pretty(&result)?.as_bytes(),
         )?;
         results.push(result);

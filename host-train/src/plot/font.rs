@@ -9,7 +9,7 @@ use std::sync::Once;
 pub fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let bytes: &'static [u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+        let bytes: &'static [u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
         plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
             .unwrap_or_else(|_| unreachable!("the bundled font is a valid TrueType file"));
     });

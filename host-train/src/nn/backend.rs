@@ -1,10 +1,10 @@
 //! The models a group trains: PyTorch's default init, checkpoints in `state_dict` names, and the two
-//! backends: the fused CPU trainer ([`crate::net`]) and candle's (for `--device cuda`).
+//! backends: the fused CPU trainer ([`crate::nn::cpu`]) and candle's (for `--device cuda`).
 
-use crate::net::{Models, Net};
+use crate::kernels::simd::Isa;
+use crate::nn::cpu::{Models, Net};
 use crate::optim::{Buffers, ModelOptimizer, Scalars, State, BUFFERS};
-use crate::simd::Isa;
-use crate::store::{take_tensor, Tensors};
+use crate::results::{take_tensor, Tensors};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::{Rng, SeedableRng};
@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(0);
-    let mut flat = Vec::with_capacity(net.len());
+    let mut flat = Vec::with_capacity(net.param_count());
     for spec in net.specs() {
         let bound = 1.0 / (spec.fan_in as f32).sqrt();
         let n: usize = spec.shape.iter().product();
@@ -46,7 +46,7 @@ pub fn to_tensors(net: &Net, params: &[f32], state: &State) -> Tensors {
 pub fn from_tensors(net: &Net, mut tensors: Tensors, origin: &str) -> Result<(Vec<f32>, Buffers)> {
     let specs = net.specs();
     let take_all = |tensors: &mut Tensors, prefix: &str| -> Result<Vec<f32>> {
-        let mut flat = Vec::with_capacity(net.len());
+        let mut flat = Vec::with_capacity(net.param_count());
         for spec in &specs {
             flat.extend(take_tensor(
                 tensors,
@@ -266,7 +266,7 @@ impl CandleModels {
         optimizers: &mut [ModelOptimizer],
     ) -> Result<()> {
         let (x, y) = self.batch(x, labels)?;
-        let mut grad = Vec::with_capacity(self.net.len());
+        let mut grad = Vec::with_capacity(self.net.param_count());
         for k in 0..self.vars.len() {
             let loss = candle_nn::loss::cross_entropy(&self.forward(k, &x, true)?, &y)?;
             let grads = loss.backward()?;

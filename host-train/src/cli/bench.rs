@@ -1,12 +1,12 @@
 //! `host-train bench`: trains the study's CNN under every run of a run config.
 
+use crate::cli::lr_find;
 use crate::config::{Run, RunConfig};
-use crate::lr_find;
-use crate::model::Target;
-use crate::net::{Models, Net};
-use crate::simd::{Isa, IsaFlag};
-use crate::store::LrFindRecord;
-use crate::store::{self, DataId, Plan, RunConfigText};
+use crate::kernels::simd::{Isa, IsaFlag};
+use crate::nn::backend::Target;
+use crate::nn::cpu::{Models, Net};
+use crate::results::LrFindRecord;
+use crate::results::{self, DataId, Plan, RunConfigText};
 use crate::train::{self, GroupJob, Member};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
@@ -188,7 +188,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Ignore "already built" (tests call run() more than once in-process).
-    crate::net::keep_freed_memory();
+    crate::nn::cpu::keep_freed_memory();
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();
@@ -228,7 +228,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             note: None,
         }),
     };
-    let plan_path = store::plan_path(&out);
+    let plan_path = results::plan_path(&out);
     if args.resume {
         let old: Plan =
             serde_json::from_str(&std::fs::read_to_string(&plan_path).with_context(|| {
@@ -260,9 +260,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     // Read and checked once, before anything is written; every pair starts from these parameters.
     let init = match &args.init {
         Some(path) => {
-            let tensors = store::load_tensors(path).context("--init")?;
+            let tensors = results::load_tensors(path).context("--init")?;
             let origin = format!("--init {}", path.display());
-            Some(crate::model::from_tensors(&net, tensors, &origin)?.0)
+            Some(crate::nn::backend::from_tensors(&net, tensors, &origin)?.0)
         }
         None => None,
     };
@@ -329,7 +329,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         format!("[{}/{}] {} (seed {})", k + 1, total, run.name, seed)
     };
     for (k, &(run, seed)) in mine.iter().enumerate() {
-        if store::result_path(&store::pair_dir(&out, &run.name, seed)).exists() {
+        if results::result_path(&results::pair_dir(&out, &run.name, seed)).exists() {
             eprintln!("{}: already finished, kept", label(k));
         }
     }
@@ -342,7 +342,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 .map(|&k| Member {
                     run: &found[k].0,
                     lr_find: found[k].1.as_ref(),
-                    dir: store::pair_dir(&out, &mine[k].0.name, seed),
+                    dir: results::pair_dir(&out, &mine[k].0.name, seed),
                     label: label(k),
                 })
                 .collect(),
@@ -361,7 +361,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             ),
         };
         for m in &job.members {
-            store::record_build(&m.dir)?;
+            results::record_build(&m.dir)?;
         }
         train::train_group(&job, &progress)?;
     }
@@ -392,10 +392,10 @@ fn find_lrs(
             found.push((run.clone(), None));
             continue;
         };
-        let dir = store::pair_dir(out, &run.name, seed);
+        let dir = results::pair_dir(out, &run.name, seed);
         let momentum = lr_find::start_momentum(run)?;
         let key = (seed, run.optimizer(), momentum.to_bits());
-        let record = match store::read_lr_find(&dir)? {
+        let record = match results::read_lr_find(&dir)? {
             Some(record) => record,
             None => {
                 let record = match tested.iter().find(|(k, _)| *k == key) {
@@ -417,7 +417,7 @@ fn find_lrs(
                         lr_find::record(&finder, &sweep, &raw)
                     }
                 };
-                store::write_lr_find(&dir, &record)?;
+                results::write_lr_find(&dir, &record)?;
                 record
             }
         };
@@ -452,12 +452,12 @@ fn plan_groups(
 ) -> Result<Vec<Vec<usize>>> {
     let mut keyed: Vec<((u64, u32), Vec<usize>)> = Vec::new();
     for (k, &(run, seed)) in mine.iter().enumerate() {
-        let dir = store::pair_dir(out, &run.name, seed);
-        if store::result_path(&dir).exists() {
-            let _ = store::read_pair(&dir)?;
+        let dir = results::pair_dir(out, &run.name, seed);
+        if results::result_path(&dir).exists() {
+            let _ = results::read_pair(&dir)?;
             continue;
         }
-        let done = store::read_state(&dir)?.map_or(0, |s| s.epochs_done);
+        let done = results::read_state(&dir)?.map_or(0, |s| s.epochs_done);
         match keyed.iter_mut().find(|(key, _)| *key == (seed, done)) {
             Some((_, v)) => v.push(k),
             None => keyed.push(((seed, done), vec![k])),

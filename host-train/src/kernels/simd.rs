@@ -1,6 +1,6 @@
 //! The vector instructions the CPU trainer runs on, chosen at run time: AVX-512, AVX2 + FMA, NEON, or a
-//! portable fallback ([`Isa`]). The kernels ([`crate::direct`]) and the per-image passes
-//! ([`crate::net`]) are written once, generic over [`Simd`] (one vector register type) and [`Path`] (the
+//! portable fallback ([`Isa`]). The kernels ([`crate::kernels::direct`]) and the per-image passes
+//! ([`crate::nn::cpu`]) are written once, generic over [`Simd`] (one vector register type) and [`Path`] (the
 //! register types one ISA offers); [`Isa::dispatch`] runs such generic code inside a function compiled
 //! with that ISA's target features, so that the generic code (all `#[inline(always)]`) and the
 //! intrinsics it calls are inlined and compiled for that ISA.

@@ -2,7 +2,7 @@
 //! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
 
 use crate::optim::Optimizer;
-use crate::store::{self, read_pair, read_plan, Group, PairResult};
+use crate::results::{self, read_pair, read_plan, Group, PairResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -149,7 +149,7 @@ struct Source {
     seeds: Vec<u64>,
     epochs: u32,
     device: String,
-    data: Option<store::DataId>,
+    data: Option<results::DataId>,
     /// The machine a results set was trained on (a bench folder: this one).
     machine: Option<serde_json::Value>,
     /// A results set's `versions` (a bench folder: this binary's).
@@ -158,14 +158,14 @@ struct Source {
     provenance: Option<serde_json::Value>,
     pairs: Vec<PairResult>,
     /// The builds that trained each pair (by name and seed), where they were recorded.
-    builds: Vec<((String, u64), Vec<store::Build>)>,
+    builds: Vec<((String, u64), Vec<results::Build>)>,
 }
 
 /// A bench folder (`bench.json` and `runs/`), or a results set a report wrote (`results.json`, with
 /// the per-step lr and momentum from `trace.csv` when it is there): the latter re-reports committed
 /// results without their checkpoints.
 fn read_source(dir: &Path) -> Result<Source> {
-    if !store::plan_path(dir).exists() && dir.join("results.json").exists() {
+    if !results::plan_path(dir).exists() && dir.join("results.json").exists() {
         return read_results_set(dir);
     }
     let plan = read_plan(dir)?;
@@ -177,9 +177,9 @@ fn read_source(dir: &Path) -> Result<Source> {
     let mut pairs = Vec::new();
     let mut builds = Vec::new();
     for e in entries {
-        if store::result_path(&e).exists() {
+        if results::result_path(&e).exists() {
             let pair = read_pair(&e)?;
-            builds.push(((pair.name.clone(), pair.seed), store::read_builds(&e)?));
+            builds.push(((pair.name.clone(), pair.seed), results::read_builds(&e)?));
             pairs.push(pair);
         }
     }
@@ -211,7 +211,7 @@ fn read_results_set(dir: &Path) -> Result<Source> {
         .zip(doc["runs"].as_array().into_iter().flatten())
     {
         if !run["builds"].is_null() {
-            let b: Vec<store::Build> =
+            let b: Vec<results::Build> =
                 serde_json::from_value(run["builds"].clone()).with_context(corrupt)?;
             builds.push(((pair.name.clone(), pair.seed), b));
         }

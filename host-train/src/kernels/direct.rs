@@ -8,10 +8,10 @@
 //! so a pixel's result does not depend on the block it is computed in or on the thread. Block sizes
 //! follow the register count of the type ([`conv_block_registers`], [`grad_block`]).
 //!
-//! Every function here is `#[inline(always)]`: it runs inside [`crate::simd::Isa::dispatch`], compiled
+//! Every function here is `#[inline(always)]`: it runs inside [`crate::kernels::simd::Isa::dispatch`], compiled
 //! with the path's target features.
 
-use crate::simd::{Path, Simd, WithPath};
+use crate::kernels::simd::{Path, Simd, WithPath};
 
 /// The channel counts the kernels support (a layer's output, and for the input gradient its input).
 pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
@@ -216,7 +216,7 @@ pub struct WeightGrad<'a> {
 }
 
 /// Runs `c` on the path's widest register type that divides its output channels. Only inside
-/// [`crate::simd::Isa::dispatch`] of `P`.
+/// [`crate::kernels::simd::Isa::dispatch`] of `P`.
 #[inline(always)]
 pub fn conv<P: Path>(c: Conv) {
     // SAFETY: inside P's dispatch the CPU has P's features.
@@ -224,7 +224,7 @@ pub fn conv<P: Path>(c: Conv) {
 }
 
 /// Runs `g` on the path's widest register type that divides its output channels. Only inside
-/// [`crate::simd::Isa::dispatch`] of `P`.
+/// [`crate::kernels::simd::Isa::dispatch`] of `P`.
 #[inline(always)]
 pub fn weight_grad<P: Path>(g: WeightGrad) {
     // SAFETY: as in conv.
@@ -678,7 +678,7 @@ mod tests {
     //! Every kernel on every path this CPU has, against a plain loop over the definition (f64 sums).
 
     use super::*;
-    use crate::simd::Isa;
+    use crate::kernels::simd::Isa;
 
     fn noise(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed;

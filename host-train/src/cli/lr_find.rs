@@ -4,11 +4,11 @@
 
 use crate::config::{Run, RunConfig};
 use crate::data::Dataset;
-use crate::model::{self, Backend, Target};
-use crate::net::Net;
+use crate::kernels::simd::{Isa, IsaFlag};
+use crate::nn::backend::{self, Backend, Target};
+use crate::nn::cpu::Net;
 use crate::optim::{ModelOptimizer, Optimizer, State};
-use crate::simd::{Isa, IsaFlag};
-use crate::store::{self, LrFindRecord, SuggestedLr};
+use crate::results::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
@@ -203,7 +203,7 @@ pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
     let net = setup.net.clone();
     let params = match setup.init {
         Some(p) => p.to_vec(),
-        None => model::init_params(&net, setup.seed),
+        None => backend::init_params(&net, setup.seed),
     };
     let optimizer = ModelOptimizer::new(setup.optimizer, State::default());
     let mut models = Backend::new(setup.target, net, vec![params], vec![optimizer])?;
@@ -409,7 +409,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     let raw = range_test(&setup, &mut finder)?;
     require_any(&finder, &raw)?;
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    store::write_atomic(&out.join("lr_find.csv"), csv_text(&finder, &raw).as_bytes())?;
+    results::write_atomic(&out.join("lr_find.csv"), csv_text(&finder, &raw).as_bytes())?;
     let record = record(&finder, &args.sweep, &raw);
     let file = LrFindFile {
         run: &run.name,
@@ -418,7 +418,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         train_images: data.train.len(),
         range_test: &record,
     };
-    store::write_atomic(
+    results::write_atomic(
         &out.join("lr_find.json"),
         serde_json::to_string_pretty(&file)?.as_bytes(),
     )?;

@@ -2,7 +2,9 @@
 //! run), final accuracy (runs sorted, seeds and the study's value marked), paired differences to the
 //! reference run. A run keeps one style (colour, marker, dash) in every plot of every set.
 
-use crate::store::Group;
+pub mod font;
+
+use crate::results::Group;
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::{RangedCoordf32, RangedCoordf64};
@@ -23,7 +25,7 @@ fn render(
     draw: impl Fn(&Area<'_, BitMapBackend>) -> Result<()>,
     draw_svg: impl Fn(&Area<'_, SVGBackend>) -> Result<()>,
 ) -> Result<()> {
-    crate::font::register();
+    crate::plot::font::register();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

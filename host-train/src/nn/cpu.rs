@@ -1,7 +1,7 @@
 //! The CPU trainer: K models of one network ([`Net`], a layer list) on plain f32 slices: forward,
 //! cross-entropy, backward and each model's optimizer ([`crate::optim`]), without a graph and without
-//! allocating per step, on the direct kernels of [`crate::direct`] for the vector path chosen at run time
-//! ([`crate::simd::Isa`]).
+//! allocating per step, on the direct kernels of [`crate::kernels::direct`] for the vector path chosen at run time
+//! ([`crate::kernels::simd::Isa`]).
 //!
 //! The network: 3x3 "same" convolutions with ReLU (`conv` output channels per layer, 1 input channel),
 //! flatten (PyTorch's NCHW order), a linear layer to the 10 classes; the study's is `[32, 16, 8]`. Its
@@ -14,9 +14,9 @@
 //! The arithmetic of model k is therefore the same whether it trains alone or among 13 others, on 1
 //! thread or 16: fused training is bit-identical to `--fuse 1`.
 
-use crate::direct::{self, Conv, Epilogue, WeightGrad};
+use crate::kernels::direct::{self, Conv, Epilogue, WeightGrad};
+use crate::kernels::simd::{Isa, Path, WithPath};
 use crate::optim::ModelOptimizer;
-use crate::simd::{Isa, Path, WithPath};
 use anyhow::{bail, Result};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -148,7 +148,7 @@ impl Net {
     }
 
     /// Floats in one model's flat parameter vector.
-    pub fn len(&self) -> usize {
+    pub fn param_count(&self) -> usize {
         *self.offsets.last().unwrap()
     }
 
@@ -554,7 +554,7 @@ impl Models {
     /// Bytes of memory one model needs for a batch of `batch` images (parameters, up to three
     /// optimizer buffers, packed weights, partial gradients).
     pub fn bytes_per_model(net: &Net, batch: usize) -> usize {
-        4 * net.len() * (5 + batch.div_ceil(CHUNK))
+        4 * net.param_count() * (5 + batch.div_ceil(CHUNK))
     }
 
     /// Changes model k's parameters in place (e.g. Schedule-Free's switch between `y` and `x`).
@@ -579,7 +579,7 @@ impl Models {
         let n = labels.len();
         let px = net.pixels();
         let k_models = self.params.len();
-        let plen = net.len();
+        let plen = net.param_count();
         let chunks = n.div_ceil(CHUNK);
         self.partial.resize(k_models * chunks * plen, 0.0);
         let scale = 1.0 / n as f32;

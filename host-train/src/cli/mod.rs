@@ -1,0 +1,5 @@
+//! The commands of the `host-train` binary: each parses its arguments and calls the library.
+
+pub mod bench;
+pub mod curve;
+pub mod lr_find;
