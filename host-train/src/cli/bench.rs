@@ -260,9 +260,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
     // Read and checked once, before anything is written; every pair starts from these parameters.
     let init = match &args.init {
         Some(path) => {
-            let tensors = results::load_tensors(path).context("--init")?;
+            let mut tensors = results::load_tensors(path).context("--init")?;
             let origin = format!("--init {}", path.display());
-            Some(crate::nn::backend::from_tensors(&net, tensors, &origin)?.0)
+            Some(crate::nn::backend::take_params(
+                &net,
+                &mut tensors,
+                "",
+                &origin,
+            )?)
         }
         None => None,
     };

@@ -3,7 +3,7 @@
 
 use crate::kernels::simd::Isa;
 use crate::nn::cpu::{Models, Net};
-use crate::optim::{Buffers, ModelOptimizer, Scalars, State, BUFFERS};
+use crate::optim::{Buffers, ModelOptimizer, Optimizer, Scalars};
 use crate::results::{take_tensor, Tensors};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
@@ -27,10 +27,10 @@ pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
 
 /// Parameters under their `state_dict` names, and the optimizer's buffers as `<buffer>.<name>`
 /// (`momentum_buffer.seq.0.weight`, `exp_avg.seq.0.weight`, `z.seq.0.weight`, ...).
-pub fn to_tensors(net: &Net, params: &[f32], state: &State) -> Tensors {
+pub fn to_tensors(net: &Net, params: &[f32], optimizer: &ModelOptimizer) -> Tensors {
     let mut out = Tensors::new();
     for (i, spec) in net.specs().into_iter().enumerate() {
-        for (buffer, flat) in state.named_buffers() {
+        for (buffer, flat) in optimizer.state.named_buffers(&optimizer.config) {
             out.insert(
                 format!("{buffer}.{}", spec.name),
                 (spec.shape.clone(), net.param(flat, i).to_vec()),
@@ -41,31 +41,40 @@ pub fn to_tensors(net: &Net, params: &[f32], state: &State) -> Tensors {
     out
 }
 
-/// The flat parameters in `tensors`, and each optimizer buffer that is there for every parameter;
-/// errors name `origin` and the missing or mis-shaped tensor.
-pub fn from_tensors(net: &Net, mut tensors: Tensors, origin: &str) -> Result<(Vec<f32>, Buffers)> {
+/// The tensors `<prefix><parameter name>` of every parameter, as one flat vector; errors name
+/// `origin` and the missing or mis-shaped tensor.
+pub fn take_params(
+    net: &Net,
+    tensors: &mut Tensors,
+    prefix: &str,
+    origin: &str,
+) -> Result<Vec<f32>> {
+    let mut flat = Vec::with_capacity(net.param_count());
+    for spec in net.specs() {
+        let name = format!("{prefix}{}", spec.name);
+        flat.extend(take_tensor(tensors, &name, &spec.shape, origin)?);
+    }
+    Ok(flat)
+}
+
+/// The flat parameters in `tensors`, and each of `optimizer`'s buffers that is there for every
+/// parameter; errors name `origin` and the missing or mis-shaped tensor.
+pub fn from_tensors(
+    net: &Net,
+    mut tensors: Tensors,
+    optimizer: &Optimizer,
+    origin: &str,
+) -> Result<(Vec<f32>, Buffers)> {
+    let params = take_params(net, &mut tensors, "", origin)?;
     let specs = net.specs();
-    let take_all = |tensors: &mut Tensors, prefix: &str| -> Result<Vec<f32>> {
-        let mut flat = Vec::with_capacity(net.param_count());
-        for spec in &specs {
-            flat.extend(take_tensor(
-                tensors,
-                &format!("{prefix}{}", spec.name),
-                &spec.shape,
-                origin,
-            )?);
-        }
-        Ok(flat)
-    };
-    let params = take_all(&mut tensors, "")?;
     let mut buffers = Buffers::default();
-    for (slot, name) in buffers.iter_mut().zip(BUFFERS) {
+    for (slot, name) in buffers.iter_mut().zip(optimizer.buffer_names()) {
         let prefix = format!("{name}.");
         let present = specs
             .iter()
             .all(|s| tensors.contains_key(&format!("{prefix}{}", s.name)));
         if present {
-            *slot = Some(take_all(&mut tensors, &prefix)?);
+            *slot = Some(take_params(net, &mut tensors, &prefix, origin)?);
         }
     }
     Ok((params, buffers))
@@ -164,8 +173,8 @@ impl Backend {
             Engine::Cpu(m) => (&m.net, &m.params[k]),
             Engine::Candle(m) => (&m.net, &m.params[k]),
         };
-        let state = &self.optimizers[k].state;
-        (to_tensors(net, params, state), state.scalars)
+        let optimizer = &self.optimizers[k];
+        (to_tensors(net, params, optimizer), optimizer.state.scalars)
     }
 }
 

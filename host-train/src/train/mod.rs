@@ -55,8 +55,12 @@ fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec
     if let Some(st) = results::read_state(&m.dir)? {
         let path = m.dir.join(&st.model_file);
         let tensors = results::load_tensors(&path)?;
-        let (p, buffers) =
-            backend::from_tensors(net, tensors, &format!("checkpoint {}", path.display()))?;
+        let (p, buffers) = backend::from_tensors(
+            net,
+            tensors,
+            &m.run.optimizer(),
+            &format!("checkpoint {}", path.display()),
+        )?;
         let state = State {
             scalars: st.optimizer,
             buffers,
