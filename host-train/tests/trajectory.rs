@@ -55,11 +55,26 @@ fn optimizers_follow_their_references_step_by_step() {
     on_every_path(&fixture_of("trajectory-optimizers"));
 }
 
+/// PyTorch's RMSprop (plain, with momentum and weight decay, centered, under OneCycleLR cycling its
+/// momentum) against torch.optim.RMSprop (`trajectory-rmsprop`).
+#[test]
+fn rmsprop_follows_pytorch_step_by_step() {
+    on_every_path(&fixture_of("trajectory-rmsprop"));
+}
+
+/// PyTorch's RAdam (plain, with L2 and with decoupled weight decay, under OneCycleLR cycling beta1;
+/// its first five steps unrectified, then rectified) against torch.optim.RAdam (`trajectory-radam`).
+#[test]
+fn radam_follows_pytorch_step_by_step() {
+    on_every_path(&fixture_of("trajectory-radam"));
+}
+
 /// candle's path (what `--device cuda` trains with: candle's conv2d and autograd, the shared
 /// optimizers) on the CPU (`HOST_TRAIN_CANDLE_ON_CPU`), against the same references: checked on
 /// every machine, not only on one with a GPU.
 #[test]
 fn candle_path_follows_the_references_on_the_cpu() {
+    // (RMSprop's and RAdam's fixtures check the optimizers, which both paths share: on the CPU path.)
     for fx in ["trajectory", "trajectory-optimizers"] {
         follows_pytorch(&fixture_of(fx), CANDLE_ON_CPU, None);
     }
@@ -109,12 +124,18 @@ fn cuda_training_follows_pytorch_step_by_step() {
         eprintln!("no CUDA device: skipped");
         return;
     }
-    let failed: Vec<&str> = ["trajectory", "trajectory-64-32-16", "trajectory-optimizers"]
-        .into_iter()
-        .filter(|fx| {
-            std::panic::catch_unwind(|| follows_pytorch(&fixture_of(fx), "cuda", None)).is_err()
-        })
-        .collect();
+    let failed: Vec<&str> = [
+        "trajectory",
+        "trajectory-64-32-16",
+        "trajectory-optimizers",
+        "trajectory-rmsprop",
+        "trajectory-radam",
+    ]
+    .into_iter()
+    .filter(|fx| {
+        std::panic::catch_unwind(|| follows_pytorch(&fixture_of(fx), "cuda", None)).is_err()
+    })
+    .collect();
     assert!(
         failed.is_empty(),
         "on the GPU, off PyTorch's trajectory: {failed:?}"

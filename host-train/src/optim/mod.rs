@@ -62,6 +62,8 @@ optimizers! {
     adamw::AdamW = "AdamW",
     sgd_schedule_free::SgdScheduleFree = "SGDScheduleFree",
     adamw_schedule_free::AdamWScheduleFree = "AdamWScheduleFree",
+    rmsprop::RmsProp = "RMSprop",
+    radam::RAdam = "RAdam",
 }
 
 /// What an optimizer is: the rules of its parameters, its per-step scalars and its element-wise

@@ -29,7 +29,7 @@ fn bad_optimizers_name_the_field_and_the_rule() {
     let err = |t: &str| parse(t).unwrap_err().to_string();
     assert_eq!(
         err("kind = \"Adam\""),
-        "`optimizer.kind` = \"Adam\": unknown optimizer; expected one of SGD, AdamW, SGDScheduleFree, AdamWScheduleFree"
+        "`optimizer.kind` = \"Adam\": unknown optimizer; expected one of SGD, AdamW, SGDScheduleFree, AdamWScheduleFree, RMSprop, RAdam"
     );
     assert!(err("kind = \"AdamW\"\nbeta = [0.9, 0.99]").contains(
         "unknown field `beta`, expected one of `betas`, `eps`, `weight_decay`, `amsgrad`"

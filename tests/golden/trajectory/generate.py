@@ -17,9 +17,24 @@ with nesterov and weight decay, and with dampening, and the `schedulefree` packa
 AdamWScheduleFree (with warmup; optimizer.train() before each epoch's training, optimizer.eval() before its
 test, as the package asks).
 
+`--set rmsprop` (into tests/golden/trajectory-rmsprop, on this folder's data): torch.optim.RMSprop plain (alpha
+0.99, eps 1e-8), with momentum and weight decay, centered (alpha 0.9), and with momentum and eps 1e-6 under
+OneCycleLR, which overwrites the group's `momentum` (0.95 at construction, cycled 0.95 -> 0.85 -> 0.95) since
+RMSprop has a `momentum` default. RMSprop's first step is a sign step of lr / sqrt(1 - alpha) per element (10 lr
+at alpha 0.99), so its lrs are small (3e-5 to 1e-4): at 5e-4 to 1e-3, and for some of these runs at 2e-4, the
+runs are chaotic (their f32 and f64 runs part by 1e-3 to 3e-2).
+
+`--set radam` (into tests/golden/trajectory-radam, on this folder's data): torch.optim.RAdam plain, with L2
+weight decay (added to the gradient), with decoupled weight decay (the parameter scaled by 1 - lr * wd) and betas
+(0.9, 0.99), and with eps 1e-6 under OneCycleLR (which cycles betas[0]). RAdam's rectification is off while
+rho_t <= 5, i.e. for steps 1-5 (an SGD-with-momentum step of lr times the bias-corrected first moment) and on
+from step 6 (for beta2 0.999 and 0.99 alike), so the 40 steps cover both branches.
+
     /root/torch-venv/bin/pip install torch numpy safetensors schedulefree
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set optimizers \
         --out tests/golden/trajectory-optimizers
+    /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set rmsprop --out tests/golden/trajectory-rmsprop
+    /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set radam --out tests/golden/trajectory-radam
 
     /root/torch-venv/bin/pip install torch numpy safetensors
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py [--data /usr/share/datasets/fashion-mnist]
@@ -58,7 +73,29 @@ OPTIMIZER_RUNS = [
      "optimizer": {"kind": "AdamWScheduleFree", "warmup_steps": 10, "weight_decay": 0.01, "r": 0.5},
      "schedule": FIXED},
 ]
-RUN_SETS = {"sgd": RUNS, "optimizers": OPTIMIZER_RUNS}
+RMSPROP_RUNS = [
+    {"name": "rmsprop", "lr": 5e-05, "optimizer": {"kind": "RMSprop"}, "schedule": FIXED},
+    {"name": "rmsprop-momentum-weight-decay", "lr": 3e-05,
+     "optimizer": {"kind": "RMSprop", "momentum": 0.9, "weight_decay": 0.01}, "schedule": FIXED},
+    {"name": "rmsprop-centered", "lr": 0.0001, "optimizer": {"kind": "RMSprop", "alpha": 0.9, "centered": True},
+     "schedule": FIXED},
+    # OneCycleLR sets the group's momentum to 0.95 at construction and cycles it: the 0.9 here is never used.
+    {"name": "rmsprop-momentum-one-cycle", "lr": 8e-05,
+     "optimizer": {"kind": "RMSprop", "momentum": 0.9, "eps": 1e-06},
+     "schedule": {"kind": "OneCycleLR", "max_lr": 8e-05, "total_steps": EPOCHS * TRAIN // BATCH}},
+]
+RADAM_RUNS = [
+    {"name": "radam", "lr": 0.003, "optimizer": {"kind": "RAdam"}, "schedule": FIXED},
+    {"name": "radam-weight-decay", "lr": 0.004, "optimizer": {"kind": "RAdam", "weight_decay": 0.1},
+     "schedule": FIXED},
+    {"name": "radam-decoupled-weight-decay", "lr": 0.001,
+     "optimizer": {"kind": "RAdam", "betas": [0.9, 0.99], "weight_decay": 0.1, "decoupled_weight_decay": True},
+     "schedule": FIXED},
+    # OneCycleLR cycles betas[0] (0.95 -> 0.85 -> 0.95); RAdam's bias correction takes the current beta1 ** step.
+    {"name": "radam-one-cycle", "lr": 0.005, "optimizer": {"kind": "RAdam", "eps": 1e-06},
+     "schedule": {"kind": "OneCycleLR", "max_lr": 0.005, "total_steps": EPOCHS * TRAIN // BATCH}},
+]
+RUN_SETS = {"sgd": RUNS, "optimizers": OPTIMIZER_RUNS, "rmsprop": RMSPROP_RUNS, "radam": RADAM_RUNS}
 
 
 def make_optimizer(run, params):
@@ -162,7 +199,8 @@ def main():
                     help="channels of each convolution, e.g. 64,32,16 (default: the study's)")
     ap.add_argument("--out", default=HERE, help="the fixture's folder (default: this one, with data/)")
     ap.add_argument("--set", default="sgd", choices=sorted(RUN_SETS),
-                    help="which runs: sgd (the study's optimizer; default) or optimizers (the others)")
+                    help="which runs: sgd (the study's optimizer; default), optimizers (AdamW, SGD's options, "
+                         "Schedule-Free), rmsprop or radam")
     ap.add_argument("--lr-scale", default="1",
                     help="scales the runs' lr (and max_lr): one factor, or one per run (comma-separated); a "
                          "wider network at the study's lrs is chaotic (its f32 and f64 runs part by more than "
