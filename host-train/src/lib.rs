@@ -2,18 +2,20 @@
 //! run of a run config, run the LR range test, read and merge results sets, print a schedule's curve.
 //! The `host-train` binary ([`cli`]) parses arguments and calls these.
 //!
-//! Data flows one way, and each module imports only those below it in this list:
+//! Data flows one way (config -> data -> network -> optimizer -> train -> results -> report and
+//! plots), and each module imports only those below it in this table: no import circles.
 //!
 //! | layer | what it holds |
 //! |---|---|
-//! | [`cli`] | the commands: argument parsing and the shared set-up (`bench`, `lr-find`, `curve`, `report`) |
+//! | [`cli`] | the commands: argument parsing and the set-up they share (`bench`, `lr-find`, `curve`) |
 //! | [`report`], [`plot`] | the tables and figures of a results set |
-//! | [`train`] | the batch and epoch loop of a group of fused models, checkpoints |
-//! | [`results`] | the typed results set, its files, checkpoints' tensors |
-//! | [`nn`] | the network (a layer list), its CPU trainer and candle (CUDA) path |
+//! | [`train`] | the batch and epoch loop of a group of fused models, their checkpoints |
+//! | [`results`] | the results set's types and files, its statistics, the study's own numbers |
+//! | [`config`] | run configs: runs, schedules, optimizers, the network's layer list |
+//! | [`nn`] | the network, its CPU trainer, candle's (CUDA) path, `state_dict` tensors |
 //! | [`optim`] | the optimizers, one file each, and the block-parallel driver they share |
-//! | [`kernels`] | the SIMD paths and the direct 3x3 convolution |
-//! | [`config`], [`data`] | run configs; the Fashion-MNIST data set |
+//! | [`kernels`] | the SIMD paths and the direct 3x3 convolutions |
+//! | [`data`] | the Fashion-MNIST data set |
 
 pub mod cli;
 pub mod config;

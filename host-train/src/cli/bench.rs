@@ -260,7 +260,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     // Read and checked once, before anything is written; every pair starts from these parameters.
     let init = match &args.init {
         Some(path) => {
-            let mut tensors = results::load_tensors(path).context("--init")?;
+            let mut tensors = crate::nn::tensors::load_tensors(path).context("--init")?;
             let origin = format!("--init {}", path.display());
             Some(crate::nn::backend::take_params(
                 &net,

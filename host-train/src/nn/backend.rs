@@ -3,8 +3,8 @@
 
 use crate::kernels::simd::Isa;
 use crate::nn::cpu::{Models, Net};
+use crate::nn::tensors::{take_tensor, Tensors};
 use crate::optim::{Buffers, ModelOptimizer, Optimizer, Scalars};
-use crate::results::{take_tensor, Tensors};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::{Rng, SeedableRng};

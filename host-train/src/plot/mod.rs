@@ -406,7 +406,7 @@ pub fn integer_ticks(lo: i32, hi: i32, max: usize) -> Vec<i32> {
 
 /// Whether a run is one of the study's own (else an ablation or an addition): drawn as a group.
 fn in_study(g: &Group) -> bool {
-    crate::report::study_accuracy(&g.name).is_some()
+    crate::results::study::study_accuracy(&g.name).is_some()
 }
 
 /// The order every plot lists runs in: the study's runs by mean final accuracy, best first, then
@@ -546,12 +546,12 @@ fn accuracy_panels<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Re
             .filter(|p| p.0 >= from)
             .map(|p| p.1),
     );
-    let refs = crate::report::references(groups);
+    let refs = crate::results::stats::references(groups);
     let cols = panel_columns(groups.len());
     let rows = groups.len().div_ceil(cols);
     let seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
     let mut caption = format!("bold: mean over {seeds} seed(s); faint: each seed");
-    match crate::report::one_reference(&refs) {
+    match crate::results::stats::one_reference(&refs) {
         Some(r) => caption += &format!("; grey: {}", groups[r].name),
         None if refs.iter().any(Option::is_some) => {
             caption += "; grey: the constant-lr run of the panel's optimizer"
@@ -756,7 +756,7 @@ fn final_accuracy<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Res
         .collect();
     let study: Vec<Option<f64>> = groups
         .iter()
-        .map(|g| crate::report::study_accuracy(&g.name).map(f64::from))
+        .map(|g| crate::results::study::study_accuracy(&g.name).map(f64::from))
         .collect();
     let values = stats
         .iter()
@@ -830,15 +830,15 @@ fn forest_range(rows: &[(f64, f64)]) -> (f64, f64) {
 }
 
 /// Paired differences of final accuracy to each run's reference run
-/// ([`crate::report::references`]), with 95% t intervals (needs >= 2 seeds).
+/// ([`crate::results::stats::references`]), with 95% t intervals (needs >= 2 seeds).
 fn paired_differences<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
     let styles = run_styles(groups);
-    let refs = crate::report::references(groups);
-    let rows: Vec<(usize, crate::report::PairedDiff)> = display_order(groups)
+    let refs = crate::results::stats::references(groups);
+    let rows: Vec<(usize, crate::results::stats::PairedDiff)> = display_order(groups)
         .into_iter()
         .filter_map(|i| {
             let r = refs[i].filter(|&r| r != i)?;
-            crate::report::paired_diff(&groups[i], &groups[r], |p| p.final_accuracy as f64)
+            crate::results::stats::paired_diff(&groups[i], &groups[r], |p| p.final_accuracy as f64)
                 .filter(|d| d.half_width.is_some())
                 .map(|d| (i, d))
         })
@@ -854,7 +854,7 @@ fn paired_differences<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) ->
     let order: Vec<usize> = rows.iter().map(|(i, _)| *i).collect();
     let rule = study_rows(groups, &order);
     let seeds = rows.iter().map(|(_, d)| d.n).max().unwrap_or(0);
-    let minus = match crate::report::one_reference(&refs) {
+    let minus = match crate::results::stats::one_reference(&refs) {
         Some(r) => short_name(&groups[r].name),
         None => "the constant-lr run of its optimizer (Schedule-Free: of SGD or AdamW)".to_string(),
     };
@@ -899,7 +899,7 @@ pub const FORMAT: &str = "png";
 /// Whether a set gets the paired differences: some run has a reference run and some run 2 or more
 /// seeds.
 fn has_paired(groups: &[Group]) -> bool {
-    crate::report::references(groups)
+    crate::results::stats::references(groups)
         .iter()
         .enumerate()
         .any(|(i, r)| r.is_some_and(|r| r != i))

@@ -6,8 +6,9 @@ use crate::config::{Run, Stepping};
 use crate::data::Dataset;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::cpu::Net;
+use crate::nn::tensors::{self, Tensors};
 use crate::optim::{ModelOptimizer, Scalars, State};
-use crate::results::{self, EpochRecord, PairResult, PairState, Tensors};
+use crate::results::{self, EpochRecord, PairResult, PairState};
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -54,7 +55,7 @@ fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec
         .with_context(|| format!("cannot create {}", m.dir.display()))?;
     if let Some(st) = results::read_state(&m.dir)? {
         let path = m.dir.join(&st.model_file);
-        let tensors = results::load_tensors(&path)?;
+        let tensors = tensors::load_tensors(&path)?;
         let (p, buffers) = backend::from_tensors(
             net,
             tensors,
@@ -116,7 +117,7 @@ fn save_checkpoint(
         &mut st.model_file,
         format!("model-epoch{:03}.safetensors", st.epochs_done),
     );
-    results::save_tensors(tensors, &m.dir.join(&st.model_file))?;
+    tensors::save_tensors(tensors, &m.dir.join(&st.model_file))?;
     results::write_atomic(
         &results::state_path(&m.dir),
         serde_json::to_string(&st)?.as_bytes(),
