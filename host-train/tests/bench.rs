@@ -456,6 +456,61 @@ fn killed_and_resumed_is_bit_identical() {
     assert!(!String::from_utf8_lossy(&log).contains("epoch"));
 }
 
+/// A last checkpoint that cannot be read (a truncated model file; a state file of garbage) is set
+/// aside as `.corrupt` with a warning naming it, and its pair resumes from the checkpoint before: the
+/// bench still ends bit-identical to one never interrupted.
+#[test]
+fn corrupt_last_checkpoint_resumes_from_the_one_before() {
+    let f = Fixture::new();
+    f.bench("full", &["--no-plots"]).assert().success();
+    f.bench("cut", &["--no-plots"])
+        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2")
+        .assert()
+        .failure();
+    let pair = |p: &str, file: &str| f.path(&format!("cut/runs/{p}/{file}"));
+    for p in TINY_PAIRS {
+        assert!(
+            pair(p, "state-previous.json").exists(),
+            "{p}: two checkpoints kept"
+        );
+        assert!(pair(p, "model-epoch001.safetensors").exists(), "{p}");
+    }
+    let model = pair("step-seed7", "model-epoch002.safetensors");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(
+        pair("plateau-seed7", "state.json"),
+        "{\"version\": 1, \"name",
+    )
+    .unwrap();
+    let err = f
+        .bench("cut", &["--resume", "--no-plots"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    for (p, file) in [
+        ("step-seed7", "model-epoch002.safetensors"),
+        ("plateau-seed7", "state.json"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with("warning:")
+                && l.contains(&format!("{p}/{file}"))
+                && l.contains("resuming from the one before (epoch 1)")),
+            "{err}"
+        );
+        let mut aside = pair(p, file).into_os_string();
+        aside.push(".corrupt");
+        assert!(
+            std::path::Path::new(&aside).exists(),
+            "{p}/{file} set aside"
+        );
+    }
+    f.assert_same_results("full", "cut", 3);
+}
+
 #[test]
 fn shards_merge_into_the_unsharded_results() {
     let f = Fixture::new();

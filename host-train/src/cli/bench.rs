@@ -303,7 +303,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let fuse = args.fuse.unwrap_or_else(|| {
         (args.fuse_memory << 20) / Models::bytes_per_model(&net, config.batch_size).max(1)
     });
-    let groups = plan_groups(&out, &mine, fuse.max(1))?;
+    let groups = plan_groups(&out, &net, &mine, fuse.max(1))?;
     eprintln!(
         "host-train bench: {} unfinished pair(s) in {} group(s) of up to {} trained together (--fuse)",
         groups.iter().map(Vec::len).sum::<usize>(),
@@ -452,6 +452,7 @@ fn find_lrs(
 /// weights and the data order; a pair killed between two members' checkpoints trains apart until done.)
 fn plan_groups(
     out: &std::path::Path,
+    net: &Net,
     mine: &[(&Run, u64)],
     fuse: usize,
 ) -> Result<Vec<Vec<usize>>> {
@@ -462,7 +463,8 @@ fn plan_groups(
             let _ = results::read_pair(&dir)?;
             continue;
         }
-        let done = results::read_state(&dir)?.map_or(0, |s| s.epochs_done);
+        let found = crate::train::checkpoint::find(&dir, net, &run.optimizer())?;
+        let done = found.map_or(0, |c| c.state.epochs_done);
         match keyed.iter_mut().find(|(key, _)| *key == (seed, done)) {
             Some((_, v)) => v.push(k),
             None => keyed.push(((seed, done), vec![k])),

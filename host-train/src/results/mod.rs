@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! OUT/bench.json                       the Plan (what the bench was started with)
-//! OUT/runs/<slug>-seed<S>/state.json   a pair's checkpoint: epochs done, scheduler, records, traces
-//! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   its parameters and optimizer buffers
+//! OUT/runs/<slug>-seed<S>/state.json   a pair's last checkpoint: epochs done, scheduler, records, traces
+//! OUT/runs/<slug>-seed<S>/state-previous.json   the checkpoint before it (crate::train::checkpoint)
+//! OUT/runs/<slug>-seed<S>/model-epochNNN.safetensors   their parameters and optimizer buffers
 //! OUT/runs/<slug>-seed<S>/result.json  the finished pair's PairResult
 //! OUT/runs/<slug>-seed<S>/lr_find.json the LR range test of a run that finds its lr (LrFindRecord)
 //! OUT/runs/<slug>-seed<S>/builds.json  the builds of host-train that trained it ([Build], in order)
-//! OUT/results.{json,csv,md}, trace.csv, plots/   the report (report.rs)
+//! OUT/results.{json,csv,md}, trace.csv, plots/   the report (crate::report)
 //! ```
 
 pub mod stats;
@@ -379,17 +380,4 @@ pub fn read_pair(dir: &Path) -> Result<PairResult> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("corrupt result {}", path.display()))
-}
-
-/// The pair's checkpoint, if it has one.
-pub fn read_state(dir: &Path) -> Result<Option<PairState>> {
-    let path = state_path(dir);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let st = serde_json::from_str(&text)
-        .with_context(|| format!("corrupt checkpoint {}", path.display()))?;
-    Ok(Some(st))
 }

@@ -2,12 +2,13 @@
 //! step of all the group's models, each with the lr and momentum of its own scheduler. Checkpoints after
 //! every epoch, per pair, resumable bit for bit.
 
+pub mod checkpoint;
+
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::cpu::Net;
-use crate::nn::tensors::{self, Tensors};
-use crate::optim::{ModelOptimizer, Scalars, State};
+use crate::optim::{ModelOptimizer, State};
 use crate::results::{self, EpochRecord, PairResult, PairState};
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -53,20 +54,16 @@ fn sched_err(run: &Run) -> impl Fn(sched_core::Error) -> anyhow::Error + '_ {
 fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec<f32>, State)> {
     std::fs::create_dir_all(&m.dir)
         .with_context(|| format!("cannot create {}", m.dir.display()))?;
-    if let Some(st) = results::read_state(&m.dir)? {
-        let path = m.dir.join(&st.model_file);
-        let tensors = tensors::load_tensors(&path)?;
-        let (p, buffers) = backend::from_tensors(
-            net,
-            tensors,
-            &m.run.optimizer(),
-            &format!("checkpoint {}", path.display()),
-        )?;
-        let state = State {
-            scalars: st.optimizer,
-            buffers,
-        };
-        return Ok((st, p, state));
+    if let Some(found) = checkpoint::find(&m.dir, net, &m.run.optimizer())? {
+        if let Some(unreadable) = &found.fell_back {
+            checkpoint::set_aside(unreadable)?;
+            let file = unreadable.files[unreadable.files.len() - 1].display();
+            eprintln!(
+                "warning: {}: the last checkpoint ({file}) cannot be read ({}); set aside as .corrupt, resuming from the one before (epoch {})",
+                m.label, unreadable.why, found.state.epochs_done
+            );
+        }
+        return Ok((found.state, found.params, found.optimizer));
     }
     let params = match job.init {
         Some(p) => p.to_vec(),
@@ -103,29 +100,6 @@ pub fn epoch_order(order: &mut [usize], seed: u64, epoch: u32, file_order: bool)
         rng.set_stream(epoch as u64 + 1);
         order.shuffle(&mut rng);
     }
-}
-
-/// Saves a member's checkpoint: a new model file, then the state naming it (atomic renames), then
-/// drops the old model file.
-fn save_checkpoint(
-    m: &Member,
-    st: &mut PairState,
-    (tensors, optimizer): &(Tensors, Scalars),
-) -> Result<()> {
-    st.optimizer = *optimizer;
-    let old = std::mem::replace(
-        &mut st.model_file,
-        format!("model-epoch{:03}.safetensors", st.epochs_done),
-    );
-    tensors::save_tensors(tensors, &m.dir.join(&st.model_file))?;
-    results::write_atomic(
-        &results::state_path(&m.dir),
-        serde_json::to_string(&st)?.as_bytes(),
-    )?;
-    if !old.is_empty() && old != st.model_file {
-        let _ = std::fs::remove_file(m.dir.join(old));
-    }
-    Ok(())
 }
 
 fn progress_bar(
@@ -359,7 +333,7 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         let wall_secs = wall.elapsed().as_secs_f64();
         for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
             st.wall_seconds += wall_secs;
-            save_checkpoint(m, st, &models.checkpoint(k))?;
+            checkpoint::save(&m.dir, st, &models.checkpoint(k))?;
             abort_hook(epoch + 1, k + 1, k_models);
         }
     }

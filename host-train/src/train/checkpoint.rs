@@ -1,0 +1,143 @@
+//! A pair's checkpoints: after every epoch its parameters and optimizer buffers (a safetensors file
+//! per epoch) and its state (`state.json`: epochs done, scheduler, records, traces, optimizer scalars).
+//! The last two are kept: `state.json` and `state-previous.json`, each naming its model file. A last
+//! checkpoint that cannot be read (a truncated file, a disk that filled up) is set aside as
+//! `*.corrupt` and the pair resumes from the one before, with a warning naming the file.
+
+use crate::nn::backend;
+use crate::nn::cpu::Net;
+use crate::nn::tensors::{self, Tensors};
+use crate::optim::{Optimizer, Scalars, State};
+use crate::results::{self, PairState};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// The checkpoint before the last (`state.json` is the last: [`results::state_path`]).
+pub fn previous_state_path(pair: &Path) -> PathBuf {
+    pair.join("state-previous.json")
+}
+
+/// A checkpoint read back whole: the pair's state, its parameters and its optimizer's state.
+pub struct Checkpoint {
+    pub state: PairState,
+    pub params: Vec<f32>,
+    pub optimizer: State,
+    /// Where the last checkpoint could not be read: its files and why; this one is the one before.
+    pub fell_back: Option<Unreadable>,
+}
+
+/// A checkpoint that could not be read.
+pub struct Unreadable {
+    /// Its state file and, where the state named one, its model file.
+    pub files: Vec<PathBuf>,
+    pub why: String,
+}
+
+/// The checkpoint whose state file is `state_file`, read whole (state, model file, tensor shapes).
+fn read(pair: &Path, state_file: &Path, net: &Net, optimizer: &Optimizer) -> Result<Checkpoint> {
+    let text = std::fs::read_to_string(state_file)
+        .with_context(|| format!("cannot read {}", state_file.display()))?;
+    let state: PairState = serde_json::from_str(&text)
+        .with_context(|| format!("corrupt checkpoint {}", state_file.display()))?;
+    let model = pair.join(&state.model_file);
+    let origin = format!("checkpoint {}", model.display());
+    let tensors = tensors::load_tensors(&model)?;
+    let (params, buffers) = backend::from_tensors(net, tensors, optimizer, &origin)?;
+    let optimizer = State {
+        scalars: state.optimizer,
+        buffers,
+    };
+    Ok(Checkpoint {
+        state,
+        params,
+        optimizer,
+        fell_back: None,
+    })
+}
+
+/// The pair's last readable checkpoint: the last, else the one before it (saying why); `None` for a
+/// pair that has none. An error only where neither can be read.
+pub fn find(pair: &Path, net: &Net, optimizer: &Optimizer) -> Result<Option<Checkpoint>> {
+    let (last, previous) = (results::state_path(pair), previous_state_path(pair));
+    if !last.exists() && !previous.exists() {
+        return Ok(None);
+    }
+    let err = match last.exists().then(|| read(pair, &last, net, optimizer)) {
+        Some(Ok(checkpoint)) => return Ok(Some(checkpoint)),
+        Some(Err(err)) => Some(err),
+        None => None,
+    };
+    let mut checkpoint = read(pair, &previous, net, optimizer).with_context(|| match &err {
+        Some(err) => format!("the last checkpoint cannot be read ({err:#}), nor the one before it"),
+        None => "no last checkpoint, and the one before it cannot be read".to_string(),
+    })?;
+    if let Some(err) = err {
+        let mut files = vec![last.clone()];
+        if let Ok(st) = std::fs::read_to_string(&last)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| Ok(serde_json::from_str::<PairState>(&t)?))
+        {
+            files.push(pair.join(st.model_file));
+        }
+        checkpoint.fell_back = Some(Unreadable {
+            files,
+            why: format!("{err:#}"),
+        });
+    }
+    Ok(Some(checkpoint))
+}
+
+/// Sets an unreadable checkpoint's files aside as `<file>.corrupt` (kept for a look, out of the way
+/// of the next checkpoint).
+pub fn set_aside(unreadable: &Unreadable) -> Result<()> {
+    for file in unreadable.files.iter().filter(|f| f.exists()) {
+        let mut aside = file.clone().into_os_string();
+        aside.push(".corrupt");
+        std::fs::rename(file, &aside)
+            .with_context(|| format!("cannot rename {}", file.display()))?;
+    }
+    Ok(())
+}
+
+/// Saves a checkpoint: the new model file, then the last state becomes the previous one, then the new
+/// state (each write atomic), then the model files neither state names are dropped. A crash at any
+/// point leaves two readable checkpoints (or one, before the second epoch).
+pub fn save(
+    pair: &Path,
+    st: &mut PairState,
+    (tensors, optimizer): &(Tensors, Scalars),
+) -> Result<()> {
+    st.optimizer = *optimizer;
+    st.model_file = format!("model-epoch{:03}.safetensors", st.epochs_done);
+    tensors::save_tensors(tensors, &pair.join(&st.model_file))?;
+    let last = results::state_path(pair);
+    if last.exists() {
+        let bytes =
+            std::fs::read(&last).with_context(|| format!("cannot read {}", last.display()))?;
+        results::write_atomic(&previous_state_path(pair), &bytes)?;
+    }
+    results::write_atomic(&last, serde_json::to_string(&st)?.as_bytes())?;
+    drop_unnamed_models(pair)
+}
+
+/// Removes the model files (`model-epoch*.safetensors`) that neither kept state names.
+fn drop_unnamed_models(pair: &Path) -> Result<()> {
+    let named: Vec<String> = [results::state_path(pair), previous_state_path(pair)]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|t| serde_json::from_str::<PairState>(&t).ok())
+        .map(|st| st.model_file)
+        .collect();
+    for entry in
+        std::fs::read_dir(pair).with_context(|| format!("cannot list {}", pair.display()))?
+    {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("model-epoch")
+            && name.ends_with(".safetensors")
+            && !named.contains(&name)
+        {
+            let _ = std::fs::remove_file(pair.join(name));
+        }
+    }
+    Ok(())
+}
