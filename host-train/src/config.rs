@@ -225,14 +225,56 @@ pub struct RunConfig {
     pub runs: Vec<Run>,
 }
 
+/// Values a command line gives (`--epochs`, `--seed`) for the settings a run config may then leave
+/// out; where the config has one too, the command line's wins.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fill {
+    pub epochs: Option<u32>,
+    pub seed: Option<u64>,
+}
+
+impl Fill {
+    /// Puts the command line's values into `table`; a setting that neither gives is an error naming
+    /// both places.
+    fn apply(&self, table: &mut toml::Table) -> Result<()> {
+        let settings = [
+            ("epochs", "--epochs", self.epochs.map(i64::from)),
+            (
+                "seed",
+                "--seed",
+                self.seed.and_then(|s| i64::try_from(s).ok()),
+            ),
+            ("batch_size", "", None),
+        ];
+        for (key, flag, value) in settings {
+            match value {
+                Some(v) => {
+                    table.insert(key.into(), toml::Value::Integer(v));
+                }
+                None if table.contains_key(key) => {}
+                None if flag.is_empty() => bail!("`{key}` is missing: the run config must set it"),
+                None => bail!("`{key}` is missing: set it in the run config or give {flag}"),
+            }
+        }
+        Ok(())
+    }
+}
+
 impl RunConfig {
     /// Parses and checks a run config from TOML text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        Self::parse_filled(text, origin, Fill::default())
+    }
+
+    /// [`RunConfig::parse`], with the command line's values for the settings it gives.
+    pub fn parse_filled(text: &str, origin: &str, fill: Fill) -> Result<Self> {
         let invalid = || format!("invalid run config {origin}");
         let mut table: toml::Table = toml::from_str(text).with_context(invalid)?;
         let finds = take_finds(&mut table).with_context(invalid)?;
         check_optimizers(&table).with_context(invalid)?;
-        let mut config: RunConfig = if finds.iter().any(Option::is_some) {
+        let before = table.clone();
+        fill.apply(&mut table).with_context(invalid)?;
+        let mut config: RunConfig = if finds.iter().any(Option::is_some) || table != before {
             table.try_into().with_context(invalid)?
         } else {
             // Straight from the text: the errors then give the line.
@@ -249,9 +291,16 @@ impl RunConfig {
 
     /// Reads a run config file.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_filled(path, Fill::default()).map(|(config, _)| config)
+    }
+
+    /// Reads a run config file, with the command line's values for the settings it gives; returns
+    /// the file's text too (for the record).
+    pub fn load_filled(path: &Path, fill: Fill) -> Result<(Self, String)> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read run config {}", path.display()))?;
-        Self::parse(&text, &path.display().to_string())
+        let config = Self::parse_filled(&text, &path.display().to_string(), fill)?;
+        Ok((config, text))
     }
 
     /// The study's 14 runs and "LR finder + One Cycle".
@@ -261,8 +310,14 @@ impl RunConfig {
 
     /// Loads a named preset.
     pub fn preset(name: &str) -> Result<Self> {
+        Self::preset_text(name)?;
+        Ok(Self::tutorial())
+    }
+
+    /// A named preset's TOML text.
+    pub fn preset_text(name: &str) -> Result<&'static str> {
         match name {
-            "tutorial" => Ok(Self::tutorial()),
+            "tutorial" => Ok(TUTORIAL_PRESET),
             other => bail!("unknown --preset `{other}`: the presets are: tutorial"),
         }
     }
@@ -369,5 +424,40 @@ mod tests {
             RunConfig::parse(&format!("{head}model = {{ conv = [64, 32, 16] }}"), "x").unwrap();
         assert_eq!(ok.model.conv, [64, 32, 16]);
         assert_eq!(RunConfig::tutorial().model.conv, [32, 16, 8]);
+    }
+
+    /// `--epochs` and `--seed` fill what a config leaves out (and win over what it sets); a setting
+    /// neither gives is one line naming both places.
+    #[test]
+    fn command_line_fills_missing_settings() {
+        let runs =
+            "[[run]]\nname = \"a\"\nlr = 0.1\nstep = \"batch\"\nschedule = { kind = \"Fixed\" }\n";
+        let text = format!("batch_size = 8\n{runs}");
+        let fill = Fill {
+            epochs: Some(3),
+            seed: Some(5),
+        };
+        let config = RunConfig::parse_filled(&text, "t.toml", fill).unwrap();
+        assert_eq!((config.epochs, config.seed, config.batch_size), (3, 5, 8));
+        let err = |text: &str, fill: Fill| {
+            format!(
+                "{:#}",
+                RunConfig::parse_filled(text, "t.toml", fill).unwrap_err()
+            )
+        };
+        let no_seed = Fill {
+            epochs: Some(3),
+            seed: None,
+        };
+        assert_eq!(
+            err(&text, no_seed),
+            "invalid run config t.toml: `seed` is missing: set it in the run config or give --seed"
+        );
+        assert!(err(&text, Fill::default())
+            .contains("`epochs` is missing: set it in the run config or give --epochs"));
+        assert!(err(runs, fill).contains("`batch_size` is missing: the run config must set it"));
+        let set = format!("epochs = 9\nseed = 1\n{text}");
+        let config = RunConfig::parse_filled(&set, "t.toml", fill).unwrap();
+        assert_eq!((config.epochs, config.seed), (3, 5));
     }
 }

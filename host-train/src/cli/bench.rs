@@ -1,8 +1,9 @@
 //! `host-train bench`: trains the study's CNN under every run of a run config.
 
 use crate::cli::lr_find;
-use crate::config::{Run, RunConfig};
-use crate::kernels::simd::{Isa, IsaFlag};
+use crate::cli::setup::{ConfigSource, Machine};
+use crate::config::{Fill, Run, RunConfig};
+use crate::data::Dataset;
 use crate::nn::backend::Target;
 use crate::nn::cpu::{Models, Net};
 use crate::results::LrFindRecord;
@@ -23,16 +24,12 @@ use std::path::PathBuf;
   host-train bench --preset tutorial --isa avx2          # force a kernel path (default: the fastest this CPU has)
   host-train bench --preset tutorial --shard 0/4 --out runs/sweep/shard0   # then: host-train report runs/sweep/shard* --out runs/sweep/all")]
 pub struct BenchArgs {
-    /// A shipped run config (`tutorial`: the study's 14 runs and "LR finder + One Cycle").
-    #[arg(long, conflicts_with = "config")]
-    preset: Option<String>,
-    /// A run config TOML file.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    source: ConfigSource,
     /// Only these runs (exact names; repeat the flag or give several).
     #[arg(long, num_args = 1..)]
     runs: Vec<String>,
-    /// Epochs per run (default: the config's).
+    /// Epochs per run (default: the config's; a config without `epochs` needs it).
     #[arg(long)]
     epochs: Option<u32>,
     /// Train on the first N training images only.
@@ -44,17 +41,14 @@ pub struct BenchArgs {
     /// Repeat each run with K seeds (seed, seed+1, ...).
     #[arg(long, default_value_t = 1)]
     seeds: u32,
-    /// First seed (default: the config's `seed`).
+    /// First seed (default: the config's `seed`; a config without `seed` needs it).
     #[arg(long)]
     seed: Option<u64>,
     /// cpu (default) or cuda (needs a build with `--features cuda`).
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
-    /// CPU threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
     #[command(flatten)]
-    isa: IsaFlag,
+    machine: Machine,
     /// Output folder (default: runs/<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -72,9 +66,6 @@ pub struct BenchArgs {
     /// exit without training or writing anything.
     #[arg(long)]
     dry_run: bool,
-    /// Fashion-MNIST folder (default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).
-    #[arg(long)]
-    data: Option<PathBuf>,
     /// Train at most K (run, seed) pairs of the same seed together, in one pass over each batch
     /// (default: all that fit in --fuse-memory; 1: one after another).
     #[arg(long, value_name = "K")]
@@ -129,181 +120,41 @@ pub fn make_device(cuda: bool) -> Result<Device> {
     Device::new_cuda(0).context("--device cuda: no usable CUDA device")
 }
 
+/// What a bench trains, checked and read before anything is written.
+struct Bench<'a> {
+    args: &'a BenchArgs,
+    config: RunConfig,
+    epochs: u32,
+    target: Target,
+    data: Dataset,
+    net: Net,
+    /// `--init`: every pair's initial parameters.
+    init: Option<Vec<f32>>,
+    plan: Plan,
+    out: PathBuf,
+}
+
 pub fn run(args: BenchArgs) -> Result<()> {
-    // Input checks first: all are one-line errors (exit 2).
-    let (config, text) = match (&args.preset, &args.config) {
-        (Some(p), None) => {
-            let c = RunConfig::preset(p)?;
-            (c, crate::config::TUTORIAL_PRESET.to_string())
-        }
-        (None, Some(path)) => {
-            let c = RunConfig::load(path)?;
-            (c, std::fs::read_to_string(path)?)
-        }
-        (None, None) => bail!("give --preset tutorial or --config FILE"),
-        (Some(_), Some(_)) => bail!("give --preset or --config, not both"),
-    };
-    for name in &args.runs {
-        config.run(name)?;
-    }
-    let runs: Vec<&crate::config::Run> = if args.runs.is_empty() {
-        config.runs.iter().collect()
-    } else {
-        config
-            .runs
-            .iter()
-            .filter(|r| args.runs.contains(&r.name))
-            .collect()
-    };
-    if runs.is_empty() {
-        bail!("the run config has no runs");
-    }
-    if args.subset == Some(0) {
-        bail!("--subset must be >= 1");
-    }
-    if args.test_subset == Some(0) {
-        bail!("--test-subset must be >= 1");
-    }
-    if args.epochs == Some(0) {
-        bail!("--epochs must be >= 1");
-    }
-    if args.seeds == 0 {
-        bail!("--seeds must be >= 1");
-    }
-    if args.threads == Some(0) {
-        bail!("--threads must be >= 1");
-    }
-    if args.fuse == Some(0) {
-        bail!("--fuse must be >= 1");
-    }
-    if args.fuse_memory == 0 {
-        bail!("--fuse-memory must be >= 1");
-    }
-    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let target = Target {
-        device: make_device(args.device == DeviceArg::Cuda)?,
-        isa: Isa::select(args.isa.isa)?,
-    };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    // Ignore "already built" (tests call run() more than once in-process).
-    crate::nn::cpu::keep_freed_memory();
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
-
-    let epochs = args.epochs.unwrap_or(config.epochs);
-    let first_seed = args.seed.unwrap_or(config.seed);
-    let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| first_seed + k).collect();
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(chrono::Local::now().format("%Y%m%d-%H%M%S").to_string())
-    });
-    let data_dir = crate::data::resolve_dir(args.data.as_deref());
-    let mut data = crate::data::load(&data_dir)?;
-    // Before --subset: the validation images are the same whatever the subset.
-    data.hold_out(config.validation)?;
-    if let Some(n) = args.subset {
-        data.train.truncate(n);
-    }
-    if let Some(n) = args.test_subset {
-        data.test.truncate(n);
-    }
-    let plan = Plan {
-        config: RunConfigText(text),
-        runs: runs.iter().map(|r| r.name.clone()).collect(),
-        epochs,
-        subset: args.subset,
-        test_subset: args.test_subset,
-        seeds: seeds.clone(),
-        shard,
-        device: format!("{:?}", args.device).to_lowercase(),
-        init: args.init.clone(),
-        file_order: args.order == Order::File,
-        data: Some(DataId {
-            name: data_dir
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            sha256: data.sha256.clone(),
-            note: None,
-        }),
-    };
-    let plan_path = results::plan_path(&out);
-    if args.resume {
-        let old: Plan =
-            serde_json::from_str(&std::fs::read_to_string(&plan_path).with_context(|| {
-                format!(
-                    "--resume: {} has no bench to resume (no bench.json)",
-                    out.display()
-                )
-            })?)
-            .with_context(|| format!("--resume: corrupt {}", plan_path.display()))?;
-        // Benches started before data checksums were recorded resume without that check.
-        let mut same = plan.clone();
-        if old.data.is_none() {
-            same.data = None;
-        }
-        if old != same {
-            bail!(
-                "--resume: the arguments differ from those {} was started with; give the same ones",
-                out.display()
-            );
-        }
-    } else if plan_path.exists() {
-        bail!(
-            "{} already holds a bench: pass --resume to continue it, or another --out",
-            out.display()
-        );
-    }
-
-    let net = Net::new(&config.model.conv, data.train.rows, data.train.cols)?;
-    // Read and checked once, before anything is written; every pair starts from these parameters.
-    let init = match &args.init {
-        Some(path) => {
-            let mut tensors = crate::nn::tensors::load_tensors(path).context("--init")?;
-            let origin = format!("--init {}", path.display());
-            Some(crate::nn::backend::take_params(
-                &net,
-                &mut tensors,
-                "",
-                &origin,
-            )?)
-        }
-        None => None,
-    };
-
+    let bench = Bench::prepare(&args)?;
+    let runs = selected_runs(&bench.config, &args.runs)?;
+    let seeds = &bench.plan.seeds;
     // Every (run, seed) pair, then this shard's share.
-    let pairs: Vec<(&crate::config::Run, u64)> = runs
+    let pairs: Vec<(&Run, u64)> = runs
         .iter()
         .flat_map(|r| seeds.iter().map(move |&s| (*r, s)))
         .collect();
     let mine: Vec<_> = pairs
         .iter()
         .enumerate()
-        .filter(|(j, _)| shard.is_none_or(|(i, n)| j % n == i))
+        .filter(|(j, _)| bench.plan.shard.is_none_or(|(i, n)| j % n == i))
         .map(|(_, p)| *p)
         .collect();
-    eprintln!(
-        "host-train bench: {} pair(s) of {} (runs x seeds), {} epochs, {} train / {} test images from {}, batch {}, {} thread(s), device {}, out {}",
-        mine.len(),
-        pairs.len(),
-        epochs,
-        data.train.len(),
-        data.test.len(),
-        data.dir.display(),
-        config.batch_size,
-        threads,
-        if target.device.is_cpu() {
-            format!("cpu ({} kernels)", target.isa.name())
-        } else {
-            plan.device.clone()
-        },
-        out.display()
-    );
+    bench.announce(mine.len(), pairs.len());
+    let batch_size = bench.config.batch_size;
     let fuse = args.fuse.unwrap_or_else(|| {
-        (args.fuse_memory << 20) / Models::bytes_per_model(&net, config.batch_size).max(1)
+        (args.fuse_memory << 20) / Models::bytes_per_model(&bench.net, batch_size).max(1)
     });
-    let groups = plan_groups(&out, &net, &mine, fuse.max(1))?;
+    let groups = plan_groups(&bench.out, &bench.net, &mine, fuse.max(1))?;
     eprintln!(
         "host-train bench: {} unfinished pair(s) in {} group(s) of up to {} trained together (--fuse)",
         groups.iter().map(Vec::len).sum::<usize>(),
@@ -313,66 +164,233 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.dry_run {
         return Ok(());
     }
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    if !args.resume {
-        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
-            .with_context(|| format!("cannot write {}", plan_path.display()))?;
-    }
-    let found = find_lrs(
-        &out,
-        &mine,
-        &data,
-        config.batch_size,
-        (&target, &net),
-        init.as_deref(),
-        args.order == Order::File,
-    )?;
-    let progress = indicatif::MultiProgress::new();
-    let total = mine.len();
-    let label = |k: usize| {
-        let (run, seed) = mine[k];
-        format!("[{}/{}] {} (seed {})", k + 1, total, run.name, seed)
-    };
-    for (k, &(run, seed)) in mine.iter().enumerate() {
-        if results::result_path(&results::pair_dir(&out, &run.name, seed)).exists() {
-            eprintln!("{}: already finished, kept", label(k));
+    bench.start()?;
+    bench.train(&mine, groups)?;
+    crate::report::write_all(std::slice::from_ref(&bench.out), &bench.out, !args.no_plots)?;
+    eprintln!("results: {}", bench.out.join("results.md").display());
+    Ok(())
+}
+
+impl<'a> Bench<'a> {
+    /// Checks the arguments, reads the run config, the data and `--init`, and checks `--resume`
+    /// against the bench folder: all one-line errors (exit 2), nothing written.
+    fn prepare(args: &'a BenchArgs) -> Result<Self> {
+        let fill = Fill {
+            epochs: args.epochs,
+            seed: args.seed,
+        };
+        let (config, text) = args.source.load(fill)?;
+        let runs = selected_runs(&config, &args.runs)?;
+        check_counts(args)?;
+        let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+        let target = Target {
+            device: make_device(args.device == DeviceArg::Cuda)?,
+            isa: args.machine.start()?,
+        };
+        let epochs = config.epochs;
+        let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| config.seed + k).collect();
+        let out = args.out.clone().unwrap_or_else(|| {
+            PathBuf::from("runs").join(chrono::Local::now().format("%Y%m%d-%H%M%S").to_string())
+        });
+        let mut data = args.machine.load_data(config.validation, args.subset)?;
+        if let Some(n) = args.test_subset {
+            data.test.truncate(n);
         }
+        let data_dir = args.machine.data_dir();
+        let plan = Plan {
+            config: RunConfigText(text),
+            runs: runs.iter().map(|r| r.name.clone()).collect(),
+            epochs,
+            subset: args.subset,
+            test_subset: args.test_subset,
+            seeds,
+            shard,
+            device: format!("{:?}", args.device).to_lowercase(),
+            init: args.init.clone(),
+            file_order: args.order == Order::File,
+            data: Some(DataId {
+                name: data_dir
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                sha256: data.sha256.clone(),
+                note: None,
+            }),
+        };
+        let net = Net::new(&config.model.conv, data.train.rows, data.train.cols)?;
+        let init = args
+            .init
+            .as_deref()
+            .map(|path| read_init(&net, path))
+            .transpose()?;
+        let bench = Self {
+            args,
+            config,
+            epochs,
+            target,
+            data,
+            net,
+            init,
+            plan,
+            out,
+        };
+        bench.check_resume()?;
+        Ok(bench)
     }
-    let n_groups = groups.len();
-    for (g, group) in groups.into_iter().enumerate() {
-        let seed = mine[group[0]].1;
-        let job = GroupJob {
-            members: group
+
+    /// `--resume` needs the bench folder started with the same arguments; without it, the folder
+    /// must hold no bench.
+    fn check_resume(&self) -> Result<()> {
+        let plan_path = results::plan_path(&self.out);
+        let out = self.out.display();
+        if !self.args.resume {
+            if plan_path.exists() {
+                bail!(
+                    "{out} already holds a bench: pass --resume to continue it, or another --out"
+                );
+            }
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&plan_path)
+            .with_context(|| format!("--resume: {out} has no bench to resume (no bench.json)"))?;
+        let old: Plan = serde_json::from_str(&text)
+            .with_context(|| format!("--resume: corrupt {}", plan_path.display()))?;
+        // Benches started before data checksums were recorded resume without that check.
+        let mut same = self.plan.clone();
+        if old.data.is_none() {
+            same.data = None;
+        }
+        if old != same {
+            bail!("--resume: the arguments differ from those {out} was started with; give the same ones");
+        }
+        Ok(())
+    }
+
+    /// The first line of what it will do.
+    fn announce(&self, mine: usize, pairs: usize) {
+        let device = if self.target.device.is_cpu() {
+            format!("cpu ({} kernels)", self.target.isa.name())
+        } else {
+            self.plan.device.clone()
+        };
+        eprintln!(
+            "host-train bench: {mine} pair(s) of {pairs} (runs x seeds), {} epochs, {} train / {} test images from {}, batch {}, {} thread(s), device {device}, out {}",
+            self.epochs,
+            self.data.train.len(),
+            self.data.test.len(),
+            self.data.dir.display(),
+            self.config.batch_size,
+            rayon::current_num_threads(),
+            self.out.display()
+        );
+    }
+
+    /// Creates the bench folder and records the plan (a resumed bench keeps its own).
+    fn start(&self) -> Result<()> {
+        let out = &self.out;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        if !self.args.resume {
+            let plan_path = results::plan_path(out);
+            std::fs::write(&plan_path, serde_json::to_string_pretty(&self.plan)?)
+                .with_context(|| format!("cannot write {}", plan_path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Runs the range tests the runs need, then trains each group of `mine` (pairs by index).
+    fn train(&self, mine: &[(&Run, u64)], groups: Vec<Vec<usize>>) -> Result<()> {
+        let file_order = self.args.order == Order::File;
+        let machine = (&self.target, &self.net);
+        let batch_size = self.config.batch_size;
+        let init = self.init.as_deref();
+        let found = find_lrs(
+            &self.out, mine, &self.data, batch_size, machine, init, file_order,
+        )?;
+        let progress = indicatif::MultiProgress::new();
+        let label = |k: usize| {
+            let (run, seed) = mine[k];
+            format!("[{}/{}] {} (seed {})", k + 1, mine.len(), run.name, seed)
+        };
+        for (k, &(run, seed)) in mine.iter().enumerate() {
+            if results::result_path(&results::pair_dir(&self.out, &run.name, seed)).exists() {
+                eprintln!("{}: already finished, kept", label(k));
+            }
+        }
+        let n_groups = groups.len();
+        for (g, group) in groups.into_iter().enumerate() {
+            let seed = mine[group[0]].1;
+            let members = group
                 .iter()
                 .map(|&k| Member {
                     run: &found[k].0,
                     lr_find: found[k].1.as_ref(),
-                    dir: results::pair_dir(&out, &mine[k].0.name, seed),
+                    dir: results::pair_dir(&self.out, &mine[k].0.name, seed),
                     label: label(k),
                 })
-                .collect(),
-            seed,
-            epochs,
-            batch_size: config.batch_size,
-            data: &data,
-            target: &target,
-            net: &net,
-            init: init.as_deref(),
-            file_order: args.order == Order::File,
-            label: format!(
-                "group {}/{n_groups} ({} models, seed {seed})",
-                g + 1,
-                group.len()
-            ),
-        };
-        for m in &job.members {
-            results::record_build(&m.dir)?;
+                .collect();
+            let job = GroupJob {
+                members,
+                seed,
+                epochs: self.epochs,
+                batch_size,
+                data: &self.data,
+                target: &self.target,
+                net: &self.net,
+                init,
+                file_order,
+                label: format!(
+                    "group {}/{n_groups} ({} models, seed {seed})",
+                    g + 1,
+                    group.len()
+                ),
+            };
+            for m in &job.members {
+                results::record_build(&m.dir)?;
+            }
+            train::train_group(&job, &progress)?;
         }
-        train::train_group(&job, &progress)?;
+        Ok(())
     }
-    crate::report::write_all(std::slice::from_ref(&out), &out, !args.no_plots)?;
-    eprintln!("results: {}", out.join("results.md").display());
+}
+
+/// The runs to train: all, or those `--runs` names (each must exist).
+fn selected_runs<'c>(config: &'c RunConfig, names: &[String]) -> Result<Vec<&'c Run>> {
+    for name in names {
+        config.run(name)?;
+    }
+    let runs: Vec<&Run> = config
+        .runs
+        .iter()
+        .filter(|r| names.is_empty() || names.contains(&r.name))
+        .collect();
+    if runs.is_empty() {
+        bail!("the run config has no runs");
+    }
+    Ok(runs)
+}
+
+/// The counts a bench takes are each >= 1.
+fn check_counts(args: &BenchArgs) -> Result<()> {
+    let counts = [
+        ("--test-subset", args.test_subset),
+        ("--epochs", args.epochs.map(|e| e as usize)),
+        ("--seeds", Some(args.seeds as usize)),
+        ("--fuse", args.fuse),
+        ("--fuse-memory", Some(args.fuse_memory)),
+    ];
+    for (flag, value) in counts {
+        if value == Some(0) {
+            bail!("{flag} must be >= 1");
+        }
+    }
     Ok(())
+}
+
+/// `--init`: the parameters of a safetensors file with PyTorch's `state_dict` names, read and checked
+/// once, before anything is written.
+fn read_init(net: &Net, path: &std::path::Path) -> Result<Vec<f32>> {
+    let mut tensors = crate::nn::tensors::load_tensors(path).context("--init")?;
+    let origin = format!("--init {}", path.display());
+    crate::nn::backend::take_params(net, &mut tensors, "", &origin)
 }
 
 /// Each pair's run as it trains: a run that finds its lr (`"find"` in the config) gets the

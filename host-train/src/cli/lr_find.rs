@@ -2,9 +2,10 @@
 //! sched-core's [`LrFinder`]; `lr-find suggest` analyses a curve recorded anywhere. `bench` runs
 //! the same test for runs whose config says `lr = "find"` or `max_lr = "find"`.
 
-use crate::config::{Run, RunConfig};
+use crate::cli::setup::{ConfigSource, Machine};
+use crate::config::{Fill, Run};
 use crate::data::Dataset;
-use crate::kernels::simd::{Isa, IsaFlag};
+
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::cpu::Net;
 use crate::optim::{ModelOptimizer, Optimizer, State};
@@ -36,18 +37,15 @@ test first, per seed, and train at its valley suggestion (`\"find:steep\"` etc. 
 pub struct LrFindArgs {
     #[command(subcommand)]
     command: Option<LrFindCommand>,
-    /// A shipped run config (`tutorial`: the study's runs).
-    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-    preset: Option<String>,
-    /// A run config TOML file.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    source: ConfigSource,
     /// The run whose model, batch size and momentum the test trains with (its exact name).
     #[arg(long, required = true)]
     run: Option<String>,
     #[command(flatten)]
     sweep: SweepArgs,
-    /// The seed of the initial weights and of the data order (default: the config's `seed`).
+    /// The seed of the initial weights and of the data order (default: the config's `seed`; a
+    /// config without `seed` needs it).
     #[arg(long)]
     seed: Option<u64>,
     /// Train on the first N training images only.
@@ -56,14 +54,8 @@ pub struct LrFindArgs {
     /// Output folder (default: runs/lr-find-<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Fashion-MNIST folder (default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// CPU threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
     #[command(flatten)]
-    isa: IsaFlag,
+    machine: Machine,
 }
 
 /// The sweep's arguments, fastai's defaults.
@@ -341,25 +333,19 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     if let Some(LrFindCommand::Suggest(s)) = args.command {
         return suggest(s);
     }
-    let config = match (&args.preset, &args.config) {
-        (Some(p), None) => RunConfig::preset(p)?,
-        (None, Some(path)) => RunConfig::load(path)?,
-        _ => bail!("give --preset tutorial or --config FILE"),
+    let fill = Fill {
+        epochs: None,
+        seed: args.seed,
     };
+    let (config, _) = args.source.load(fill)?;
     let run = config.run(args.run.as_deref().unwrap_or_default())?;
-    if args.subset == Some(0) {
-        bail!("--subset must be >= 1");
-    }
-    if args.threads == Some(0) {
-        bail!("--threads must be >= 1");
-    }
     let target = Target {
         device: Device::Cpu,
-        isa: Isa::select(args.isa.isa)?,
+        isa: args.machine.start()?,
     };
     let momentum = start_momentum(run)?;
     let mut finder = new_finder(&args.sweep, momentum)?;
-    let seed = args.seed.unwrap_or(config.seed);
+    let seed = config.seed;
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(
             chrono::Local::now()
@@ -373,17 +359,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
             out.display()
         );
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
-    let mut data = crate::data::load(&crate::data::resolve_dir(args.data.as_deref()))?;
-    data.hold_out(config.validation)?;
-    if let Some(n) = args.subset {
-        data.train.truncate(n);
-    }
+    let data = args.machine.load_data(config.validation, args.subset)?;
     // The report's header, on stdout with it (stderr is for the one line of an error).
     println!(
         "host-train lr-find: `{}` (seed {seed}), {} steps of batch {} from lr {:e} to {:e} ({:?}), {} with momentum {momentum}, {} train images",

@@ -3,3 +3,4 @@
 pub mod bench;
 pub mod curve;
 pub mod lr_find;
+pub mod setup;

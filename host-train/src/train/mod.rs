@@ -247,10 +247,10 @@ fn end_epoch(
             val_accuracy: val.map(|v| v.1),
         };
         let val_text = val.map_or_else(String::new, |(loss, acc)| {
-            format!("  Holdout CategoricalCrossEntropy {loss:.3}  Holdout Accuracy {acc:.4}")
+            format!("  Validation CategoricalCrossEntropy {loss:.3}  Validation Accuracy {acc:.4}")
         });
         let line = format!(
-            "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Valid CategoricalCrossEntropy {:.3}  Valid Accuracy {:.4}{val_text}  lr {:.3e}  momentum {:.3}  {:.1} s",
+            "{} epoch {:>2}/{}: Train CategoricalCrossEntropy {:.3}  Test CategoricalCrossEntropy {:.3}  Test Accuracy {:.4}{val_text}  lr {:.3e}  momentum {:.3}  {:.1} s",
             m.label,
             epoch + 1,
             job.epochs,
