@@ -2,13 +2,13 @@
 //! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
 
 use crate::optim::Optimizer;
+use crate::results::set::{Machine, Missing, Protocol, ResultsSet, RunEntry, SCHEMA_VERSION};
 use crate::results::stats::{one_reference, paired_diff, references, PairedDiff};
 use crate::results::study::study_accuracy;
 use crate::results::{self, read_pair, read_plan, Group, PairResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -93,36 +93,6 @@ fn source_in_repo(dir: &Path, out: &Path) -> Option<String> {
     (repo(&dir_abs) == repo(&out_abs)).then(|| relative_to(dir, out))
 }
 
-fn machine() -> serde_json::Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    json!({
-        "cpu": cpu,
-        "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
-        "threads": rayon::current_num_threads(),
-        "os": std::env::consts::OS,
-        "arch": std::env::consts::ARCH,
-        "avx512f": is_x86_feature_detected_avx512(),
-    })
-}
-
-fn is_x86_feature_detected_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// What a source folder contributes to a report: its plan (or the plan's facts a results set keeps)
 /// and its finished pairs.
 struct Source {
@@ -132,11 +102,11 @@ struct Source {
     device: String,
     data: Option<results::DataId>,
     /// The machine a results set was trained on (a bench folder: this one).
-    machine: Option<serde_json::Value>,
+    machine: Option<Machine>,
     /// A results set's `versions` (a bench folder: this binary's).
-    versions: Option<serde_json::Value>,
+    versions: Option<BTreeMap<String, String>>,
     /// A results set's `provenance`: what is known and unknown about how it was made.
-    provenance: Option<serde_json::Value>,
+    provenance: Option<String>,
     pairs: Vec<PairResult>,
     /// The builds that trained each pair (by name and seed), where they were recorded.
     builds: Vec<((String, u64), Vec<results::Build>)>,
@@ -182,49 +152,46 @@ fn read_results_set(dir: &Path) -> Result<Source> {
     let path = dir.join("results.json");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let corrupt = || format!("corrupt results set {}", path.display());
-    let doc: serde_json::Value = serde_json::from_str(&text).with_context(corrupt)?;
-    let mut pairs: Vec<PairResult> =
-        serde_json::from_value(doc["runs"].clone()).with_context(corrupt)?;
+    let set: ResultsSet = serde_json::from_str(&text)
+        .with_context(|| format!("corrupt results set {}", path.display()))?;
+    if set.schema_version > SCHEMA_VERSION {
+        bail!(
+            "{}: schema version {} is newer than this host-train reads ({SCHEMA_VERSION})",
+            path.display(),
+            set.schema_version
+        );
+    }
+    let mut pairs = Vec::new();
     let mut builds = Vec::new();
-    for (pair, run) in pairs
-        .iter()
-        .zip(doc["runs"].as_array().into_iter().flatten())
-    {
-        if !run["builds"].is_null() {
-            let b: Vec<results::Build> =
-                serde_json::from_value(run["builds"].clone()).with_context(corrupt)?;
-            builds.push(((pair.name.clone(), pair.seed), b));
+    for entry in set.runs {
+        if let Some(b) = entry.builds {
+            builds.push(((entry.result.name.clone(), entry.result.seed), b));
         }
+        pairs.push(entry.result);
     }
     let trace = dir.join("trace.csv");
     if let Ok(csv) = std::fs::read_to_string(&trace) {
         read_trace(&csv, &mut pairs).with_context(|| format!("corrupt {}", trace.display()))?;
     }
     let mut runs: Vec<String> = Vec::new();
-    for name in pairs.iter().map(|p| &p.name).chain(
-        doc["missing"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m["name"].as_str().map(String::from))
-            .collect::<Vec<_>>()
-            .iter(),
-    ) {
+    for name in pairs
+        .iter()
+        .map(|p| &p.name)
+        .chain(set.missing.iter().map(|m| &m.name))
+    {
         if !runs.contains(name) {
             runs.push(name.clone());
         }
     }
-    let p = &doc["protocol"];
     Ok(Source {
         runs,
-        seeds: serde_json::from_value(p["seeds"].clone()).with_context(corrupt)?,
-        epochs: p["epochs"].as_u64().unwrap_or(0) as u32,
-        device: doc["device"].as_str().unwrap_or("cpu").to_string(),
-        data: serde_json::from_value(doc["data"].clone()).unwrap_or(None),
-        machine: Some(doc["machine"].clone()).filter(|m| !m.is_null()),
-        versions: Some(doc["versions"].clone()).filter(|m| !m.is_null()),
-        provenance: Some(doc["provenance"].clone()).filter(|m| !m.is_null()),
+        seeds: set.protocol.seeds.into_iter().collect(),
+        epochs: set.protocol.epochs,
+        device: set.device,
+        data: set.data,
+        machine: Some(set.machine),
+        versions: Some(set.versions),
+        provenance: set.provenance,
         pairs,
         builds,
     })
@@ -356,55 +323,59 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
 
     // results.json (without the per-step traces: trace.csv has them).
-    let lean: Vec<PairResult> = results
+    let runs = results
         .iter()
-        .map(|r| PairResult {
-            trace_lr: Vec::new(),
-            trace_momentum: Vec::new(),
-            trace_loss: Vec::new(),
-            ..r.clone()
+        .map(|r| RunEntry {
+            result: PairResult {
+                trace_lr: Vec::new(),
+                trace_momentum: Vec::new(),
+                trace_loss: Vec::new(),
+                ..r.clone()
+            },
+            builds: plans
+                .iter()
+                .flat_map(|p| &p.builds)
+                .find(|(k, b)| *k == (r.name.clone(), r.seed) && !b.is_empty())
+                .map(|(_, b)| b.clone()),
         })
         .collect();
     let plan0 = &plans[0];
-    let mut runs = shortest_f32(serde_json::to_value(&lean)?);
-    for run in runs.as_array_mut().into_iter().flatten() {
-        let key = (
-            run["name"].as_str().unwrap_or_default().to_string(),
-            run["seed"].as_u64().unwrap_or_default(),
-        );
-        let builds = plans
-            .iter()
-            .flat_map(|p| &p.builds)
-            .find(|(k, b)| *k == key && !b.is_empty());
-        if let (Some((_, b)), Some(obj)) = (builds, run.as_object_mut()) {
-            obj.insert("builds".into(), serde_json::to_value(b)?);
-        }
-    }
-    let mut doc = json!({
-        "runs": runs,
-        "machine": plan0.machine.clone().unwrap_or_else(machine),
-        "device": plan0.device,
-        "versions": plan0.versions.clone().unwrap_or_else(
-            || json!({"host-train": env!("CARGO_PKG_VERSION"), "candle": "0.11"})
-        ),
-        "protocol": {
-            "epochs": plan0.epochs,
-            "train_images": results.first().map(|r| r.train_images),
-            "test_images": results.first().map(|r| r.test_images),
-            "batch_size": results.first().map(|r| r.batch_size),
-            "seeds": plans.iter().flat_map(|p| p.seeds.clone()).collect::<BTreeSet<_>>(),
+    let set = ResultsSet {
+        schema_version: SCHEMA_VERSION,
+        runs,
+        machine: plan0.machine.clone().unwrap_or_else(Machine::this),
+        device: plan0.device.clone(),
+        versions: plan0.versions.clone().unwrap_or_else(|| {
+            [
+                ("host-train", env!("CARGO_PKG_VERSION")),
+                ("candle", "0.11"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into()
+        }),
+        protocol: Protocol {
+            epochs: plan0.epochs,
+            train_images: results.first().map(|r| r.train_images),
+            test_images: results.first().map(|r| r.test_images),
+            batch_size: results.first().map(|r| r.batch_size),
+            seeds: plans.iter().flat_map(|p| p.seeds.clone()).collect(),
         },
         // Relative to the results folder, and only those a reader of its repository can open.
-        "sources": dirs.iter().filter_map(|d| source_in_repo(d, out)).collect::<Vec<_>>(),
-        "data": plan0.data,
-        "missing": missing.iter().map(|(n, s)| json!({"name": n, "seed": s})).collect::<Vec<_>>(),
-    });
-    if let Some(p) = plans.iter().find_map(|p| p.provenance.clone()) {
-        doc["provenance"] = p;
-    }
+        sources: dirs.iter().filter_map(|d| source_in_repo(d, out)).collect(),
+        data: plan0.data.clone(),
+        missing: missing
+            .iter()
+            .map(|(name, seed)| Missing {
+                name: name.clone(),
+                seed: *seed,
+            })
+            .collect(),
+        provenance: plans.iter().find_map(|p| p.provenance.clone()),
+    };
+    let value = shortest_f32(serde_json::to_value(&set)?);
     std::fs::write(
         out.join("results.json"),
-        serde_json::to_string_pretty(&doc)?,
+        serde_json::to_string_pretty(&value)?,
     )?;
 
     let mut csv = String::from("name,seed,epoch,train_loss,test_loss,test_accuracy,lr,momentum\n");
@@ -439,7 +410,7 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
             }),
         }
     }
-    std::fs::write(out.join("results.md"), markdown(&groups, &doc, &missing))?;
+    std::fs::write(out.join("results.md"), markdown(&groups, &set))?;
     if plots && !groups.is_empty() {
         crate::plot::all(&out.join("plots"), &groups)?;
     }
@@ -453,15 +424,20 @@ fn pm(mean: f64, std: Option<f64>, digits: usize) -> String {
     }
 }
 
-fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]) -> String {
-    let p = &doc["protocol"];
+/// A value as JSON text (`null` for `None`, `[42,43]` for seeds), as results.md has always shown them.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn markdown(groups: &[Group], set: &ResultsSet) -> String {
+    let p = &set.protocol;
     let mut s = String::new();
     let _ = writeln!(s, "# Fashion-MNIST LR-schedule benchmark (host-train)\n");
     let _ = writeln!(
         s,
         "Protocol: {} epochs, {} training / {} test images, batch {}, seeds {}; device {}, {} ({} threads).\n",
-        p["epochs"], p["train_images"], p["test_images"], p["batch_size"], p["seeds"], doc["device"].as_str().unwrap_or("?"),
-        doc["machine"]["cpu"].as_str().unwrap_or("?"), doc["machine"]["threads"]
+        p.epochs, json_text(&p.train_images), json_text(&p.test_images), json_text(&p.batch_size), json_text(&p.seeds), set.device,
+        set.machine.cpu, set.machine.threads
     );
     let refs = references(groups);
     let has_reference = refs.iter().any(Option::is_some);
@@ -590,13 +566,13 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         "\nTotal training + evaluation time: {:.1} min. A fused group of K models trains K times the images per second of one column entry.",
         wall / 60.0
     );
-    if !missing.is_empty() {
+    if !set.missing.is_empty() {
         let _ = writeln!(
             s,
             "\nNot finished (yet): {}.",
-            missing
+            set.missing
                 .iter()
-                .map(|(n, sd)| format!("{n} (seed {sd})"))
+                .map(|m| format!("{} (seed {})", m.name, m.seed))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -629,23 +605,18 @@ fn markdown(groups: &[Group], doc: &serde_json::Value, missing: &[(String, u64)]
         }
     }
     let mut builds: Vec<String> = Vec::new();
-    for run in doc["runs"].as_array().into_iter().flatten() {
-        for b in run["builds"].as_array().into_iter().flatten() {
-            let text = format!(
-                "{}{}",
-                b["commit"].as_str().unwrap_or("unknown"),
-                if b["dirty"].as_bool() == Some(false) {
-                    ""
-                } else {
-                    " (with uncommitted changes)"
-                }
-            );
-            if !builds.contains(&text) {
-                builds.push(text);
-            }
+    for b in set.runs.iter().flat_map(|r| r.builds.iter().flatten()) {
+        let dirty = if b.dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        };
+        let text = format!("{}{dirty}", b.commit);
+        if !builds.contains(&text) {
+            builds.push(text);
         }
     }
-    let _ = match (builds.is_empty(), doc["provenance"].as_str()) {
+    let _ = match (builds.is_empty(), set.provenance.as_deref()) {
         (false, _) => writeln!(
             s,
             "\nTrained by host-train at commit {}.",

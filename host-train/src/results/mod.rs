@@ -11,6 +11,7 @@
 //! OUT/results.{json,csv,md}, trace.csv, plots/   the report (crate::report)
 //! ```
 
+pub mod set;
 pub mod stats;
 pub mod study;
 
