@@ -1,10 +1,9 @@
 //! `host-train report`: merges result folders (e.g. shards) into one results set, and writes the
 //! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
 
-use crate::optim::Optimizer;
+mod markdown;
+
 use crate::results::set::{Machine, Missing, Protocol, ResultsSet, RunEntry, SCHEMA_VERSION};
-use crate::results::stats::{one_reference, paired_diff, references, PairedDiff};
-use crate::results::study::study_accuracy;
 use crate::results::{self, read_pair, read_plan, Group, PairResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -279,10 +278,16 @@ fn read_trace(csv: &str, pairs: &mut [PairResult]) -> Result<()> {
     Ok(())
 }
 
-/// Reads every finished pair under `dirs` (bench folders or results sets) and writes the results set
-/// to `out`; returns the pair count.
-pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
-    let mut plans = Vec::new();
+/// The finished pairs of every source, each (name, seed) once, in the config's run order, then by
+/// seed; the sources; and the pairs of their plans without a result.
+struct Merged {
+    sources: Vec<Source>,
+    results: Vec<PairResult>,
+    missing: Vec<Missing>,
+}
+
+fn merge(dirs: &[PathBuf]) -> Result<Merged> {
+    let mut sources = Vec::new();
     let mut results: Vec<PairResult> = Vec::new();
     let mut seen = BTreeSet::new();
     for dir in dirs {
@@ -297,32 +302,41 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
                 );
             }
         }
-        plans.push(source);
+        sources.push(source);
     }
-    // The config's run order, then seed.
-    let mut order: Vec<String> = Vec::new();
-    for p in &plans {
-        for r in &p.runs {
-            if !order.contains(r) {
-                order.push(r.clone());
-            }
+    let mut order: Vec<&String> = Vec::new();
+    for r in sources.iter().flat_map(|p| &p.runs) {
+        if !order.contains(&r) {
+            order.push(r);
         }
     }
-    let pos = |n: &str| order.iter().position(|o| o == n).unwrap_or(usize::MAX);
+    let pos = |n: &str| order.iter().position(|o| *o == n).unwrap_or(usize::MAX);
     results.sort_by(|a, b| (pos(&a.name), &a.name, a.seed).cmp(&(pos(&b.name), &b.name, b.seed)));
-    let mut missing = Vec::new();
-    for p in &plans {
-        for r in &p.runs {
-            for s in &p.seeds {
-                if !seen.contains(&(r.clone(), *s)) && !missing.contains(&(r.clone(), *s)) {
-                    missing.push((r.clone(), *s));
+    let mut missing: Vec<Missing> = Vec::new();
+    for p in &sources {
+        for name in &p.runs {
+            for &seed in &p.seeds {
+                let m = Missing {
+                    name: name.clone(),
+                    seed,
+                };
+                if !seen.contains(&(name.clone(), seed)) && !missing.contains(&m) {
+                    missing.push(m);
                 }
             }
         }
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    Ok(Merged {
+        sources,
+        results,
+        missing,
+    })
+}
 
-    // results.json (without the per-step traces: trace.csv has them).
+/// The results set of merged sources written to `out` (results.json's relative `sources`).
+fn results_set(merged: &Merged, dirs: &[PathBuf], out: &Path) -> ResultsSet {
+    let (plans, results) = (&merged.sources, &merged.results);
+    // Without the per-step traces: trace.csv has them.
     let runs = results
         .iter()
         .map(|r| RunEntry {
@@ -340,7 +354,7 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
         })
         .collect();
     let plan0 = &plans[0];
-    let set = ResultsSet {
+    ResultsSet {
         schema_version: SCHEMA_VERSION,
         runs,
         machine: plan0.machine.clone().unwrap_or_else(Machine::this),
@@ -363,24 +377,16 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
         // Relative to the results folder, and only those a reader of its repository can open.
         sources: dirs.iter().filter_map(|d| source_in_repo(d, out)).collect(),
         data: plan0.data.clone(),
-        missing: missing
-            .iter()
-            .map(|(name, seed)| Missing {
-                name: name.clone(),
-                seed: *seed,
-            })
-            .collect(),
+        missing: merged.missing.clone(),
         provenance: plans.iter().find_map(|p| p.provenance.clone()),
-    };
-    let value = shortest_f32(serde_json::to_value(&set)?);
-    std::fs::write(
-        out.join("results.json"),
-        serde_json::to_string_pretty(&value)?,
-    )?;
+    }
+}
 
+/// results.csv (every epoch of every pair) and trace.csv (the lr and momentum of every step).
+fn write_csvs(out: &Path, results: &[PairResult]) -> Result<()> {
     let mut csv = String::from("name,seed,epoch,train_loss,test_loss,test_accuracy,lr,momentum\n");
     let mut trace = String::from("name,seed,step,lr,momentum\n");
-    for r in &results {
+    for r in results {
         for e in &r.epochs {
             writeln!(
                 csv,
@@ -396,12 +402,28 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
             )?;
         }
     }
-    write_trace(&mut trace, &results)?;
+    write_trace(&mut trace, results)?;
     std::fs::write(out.join("results.csv"), csv)?;
     std::fs::write(out.join("trace.csv"), trace)?;
 
+    Ok(())
+}
+
+/// Reads every finished pair under `dirs` (bench folders or results sets) and writes the results set
+/// to `out`; returns the pair count.
+pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
+    let merged = merge(dirs)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let set = results_set(&merged, dirs, out);
+    let value = shortest_f32(serde_json::to_value(&set)?);
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&value)?,
+    )?;
+    let results = &merged.results;
+    write_csvs(out, results)?;
     let mut groups: Vec<Group> = Vec::new();
-    for r in &results {
+    for r in results {
         match groups.iter_mut().find(|g| g.name == r.name) {
             Some(g) => g.pairs.push(r),
             None => groups.push(Group {
@@ -410,230 +432,9 @@ pub fn write_all(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<usize> {
             }),
         }
     }
-    std::fs::write(out.join("results.md"), markdown(&groups, &set))?;
+    std::fs::write(out.join("results.md"), markdown::markdown(&groups, &set))?;
     if plots && !groups.is_empty() {
         crate::plot::all(&out.join("plots"), &groups)?;
     }
     Ok(results.len())
-}
-
-fn pm(mean: f64, std: Option<f64>, digits: usize) -> String {
-    match std {
-        Some(s) => format!("{mean:.digits$} ± {s:.digits$}"),
-        None => format!("{mean:.digits$}"),
-    }
-}
-
-/// A value as JSON text (`null` for `None`, `[42,43]` for seeds), as results.md has always shown them.
-fn json_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_default()
-}
-
-fn markdown(groups: &[Group], set: &ResultsSet) -> String {
-    let p = &set.protocol;
-    let mut s = String::new();
-    let _ = writeln!(s, "# Fashion-MNIST LR-schedule benchmark (host-train)\n");
-    let _ = writeln!(
-        s,
-        "Protocol: {} epochs, {} training / {} test images, batch {}, seeds {}; device {}, {} ({} threads).\n",
-        p.epochs, json_text(&p.train_images), json_text(&p.test_images), json_text(&p.batch_size), json_text(&p.seeds), set.device,
-        set.machine.cpu, set.machine.threads
-    );
-    let refs = references(groups);
-    let has_reference = refs.iter().any(Option::is_some);
-    let max_seeds = groups.iter().map(|g| g.pairs.len()).max().unwrap_or(0);
-    let has_study = groups.iter().any(|g| study_accuracy(&g.name).is_some());
-    let _ = writeln!(
-        s,
-        "Final test accuracy is the mean ± sample standard deviation over the seeds{}.\n",
-        if has_study {
-            "; \"study\" is the study's single run (PyTorch, 15 epochs, full data)"
-        } else {
-            ""
-        }
-    );
-    if has_reference {
-        let interval = if max_seeds >= 2 {
-            "mean and 95% t interval"
-        } else {
-            "one seed, so no interval"
-        };
-        let to = match one_reference(&refs) {
-            Some(r) => format!("the run \"{}\"", groups[r].name),
-            None => "the run with a constant lr of the same optimizer (a Schedule-Free run: of its base optimizer, SGD or AdamW)".to_string(),
-        };
-        let _ = writeln!(s, "\"Δ vs Constant\" is the paired difference of final test accuracy to {to} over the seeds both have (a seed fixes the initial weights and the batches), {interval}.\n");
-    }
-    let optimizers = groups.iter().any(|g| {
-        g.pairs
-            .iter()
-            .any(|p| p.optimizer.is_some_and(|o| !matches!(o, Optimizer::Sgd(_))))
-    });
-    let validation = groups
-        .iter()
-        .any(|g| g.pairs.iter().any(|p| p.final_val_accuracy().is_some()));
-    // Columns with nothing to say for this set are left out.
-    let mut header = vec!["#", "run"];
-    if optimizers {
-        header.extend(["optimizer", "lr"]);
-    }
-    header.extend(["steps per", "seeds", "final test accuracy"]);
-    if has_reference {
-        header.push(if max_seeds >= 2 {
-            "Δ vs Constant (95% CI)"
-        } else {
-            "Δ vs Constant"
-        });
-    }
-    header.extend(["best epoch accuracy", "final test loss"]);
-    if validation {
-        header.push("final validation accuracy");
-    }
-    if has_study {
-        header.push("study");
-    }
-    header.extend([
-        "train img/s per model",
-        "eval img/s per model",
-        "trained with",
-    ]);
-    let _ = writeln!(s, "| {} |", header.join(" | "));
-    let _ = writeln!(s, "|{}", "---|".repeat(header.len()));
-    for (i, g) in groups.iter().enumerate() {
-        let (acc, acc_sd) = g.mean_std(|r| r.final_accuracy as f64);
-        let (best, best_sd) = g.mean_std(|r| {
-            r.epochs
-                .iter()
-                .map(|e| e.test_accuracy)
-                .fold(0f32, f32::max) as f64
-        });
-        let (loss, loss_sd) = g.mean_std(|r| r.final_test_loss as f64);
-        let (tr, _) = g.mean_std(|r| r.train_images_per_sec);
-        let (ev, _) = g.mean_std(|r| r.eval_images_per_sec);
-        let study = study_accuracy(&g.name).map_or("-".to_string(), |a| format!("{a:.4}"));
-        let step = format!("{:?}", g.pairs[0].step).to_lowercase();
-        let reference = refs[i].map(|r| &groups[r]);
-        let diff = match reference.and_then(|r| paired_diff(g, r, |p| p.final_accuracy as f64)) {
-            _ if refs[i] == Some(i) => "(reference)".to_string(),
-            Some(PairedDiff {
-                mean,
-                half_width: Some(h),
-                ..
-            }) => format!("{mean:+.4} [{:+.4}, {:+.4}]", mean - h, mean + h),
-            Some(d) => format!("{:+.4}", d.mean),
-            None => "-".to_string(),
-        };
-        let mut row = vec![(i + 1).to_string(), g.name.clone()];
-        if optimizers {
-            row.extend([
-                g.optimizer().kind().to_string(),
-                format!("{}", g.pairs[0].lr),
-            ]);
-        }
-        row.extend([step, g.pairs.len().to_string(), pm(acc, acc_sd, 4)]);
-        if has_reference {
-            row.push(diff);
-        }
-        row.extend([pm(best, best_sd, 4), pm(loss, loss_sd, 3)]);
-        if validation {
-            let (val, val_sd) = g.mean_std(|r| r.final_val_accuracy().map_or(f64::NAN, f64::from));
-            row.push(pm(val, val_sd, 4));
-        }
-        if has_study {
-            row.push(study);
-        }
-        row.extend([
-            format!("{tr:.0}"),
-            format!("{ev:.0}"),
-            match g.pairs.iter().map(|p| p.fused).max().unwrap_or(1) {
-                1 => "alone".to_string(),
-                k => format!("{k} models fused"),
-            },
-        ]);
-        let _ = writeln!(s, "| {} |", row.join(" | "));
-    }
-    // The pairs of a fused group share its wall time: each counts 1/K of it.
-    let wall: f64 = groups
-        .iter()
-        .flat_map(|g| {
-            g.pairs
-                .iter()
-                .map(|p| p.wall_seconds / p.fused.max(1) as f64)
-        })
-        .sum();
-    let _ = writeln!(
-        s,
-        "\nTotal training + evaluation time: {:.1} min. A fused group of K models trains K times the images per second of one column entry.",
-        wall / 60.0
-    );
-    if !set.missing.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nNot finished (yet): {}.",
-            set.missing
-                .iter()
-                .map(|m| format!("{} (seed {})", m.name, m.seed))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let found: Vec<&PairResult> = groups
-        .iter()
-        .flat_map(|g| g.pairs.iter().copied())
-        .filter(|p| p.lr_find.is_some())
-        .collect();
-    if !found.is_empty() {
-        let _ = writeln!(s, "\n## LR range test\n\nRuns with `lr = \"find\"` or `max_lr = \"find\"` trained at the suggestion of an LR range test (fastai's `lr_find`) from their seed's initial weights and first batches (the curves are in results.json).\n");
-        let _ = writeln!(s, "| run | seed | set | rule | found lr | range test | valley | steep | minimum | slide | lightning | final test accuracy |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
-        for p in found {
-            let Some(f) = &p.lr_find else { continue };
-            let t = &f.range_test;
-            let rule = |name: &str| {
-                t.suggestions
-                    .get(name)
-                    .copied()
-                    .flatten()
-                    .map_or("-".to_string(), |s| format!("{:.3e}", s.lr))
-            };
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {:.3e} | {} steps, {:e} to {:e}, momentum {}, {} | {} | {} | {} | {} | {} | {:.4} |",
-                p.name, p.seed, f.target, f.rule, f.lr, t.lr.len(), t.start_lr, t.end_lr, t.momentum, t.stopped,
-                rule("valley"), rule("steep"), rule("minimum"), rule("slide"), rule("lightning"), p.final_accuracy
-            );
-        }
-    }
-    let mut builds: Vec<String> = Vec::new();
-    for b in set.runs.iter().flat_map(|r| r.builds.iter().flatten()) {
-        let dirty = if b.dirty {
-            " (with uncommitted changes)"
-        } else {
-            ""
-        };
-        let text = format!("{}{dirty}", b.commit);
-        if !builds.contains(&text) {
-            builds.push(text);
-        }
-    }
-    let _ = match (builds.is_empty(), set.provenance.as_deref()) {
-        (false, _) => writeln!(
-            s,
-            "\nTrained by host-train at commit {}.",
-            builds.join(", ")
-        ),
-        (true, Some(p)) => writeln!(s, "\nProvenance: {p}"),
-        (true, None) => writeln!(s, "\nThe commit that trained these runs was not recorded."),
-    };
-    let _ = writeln!(
-        s,
-        "\nPlots ({}): {}.",
-        crate::plot::FORMAT,
-        crate::plot::names(groups)
-            .iter()
-            .map(|n| format!("`plots/{n}.{}`", crate::plot::FORMAT))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    s
 }
