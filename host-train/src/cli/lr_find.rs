@@ -420,8 +420,7 @@ fn plot(path: &Path, title: &str, finder: &Finder, raw: &[f32]) -> Result<()> {
         path,
         title,
         finder.lrs(),
-        raw,
-        finder.smoothed_losses(),
+        (raw, finder.smoothed_losses()),
         &marks,
         // What `lr = "find"` trains at.
         sched_core::Suggestion::Valley.name(),

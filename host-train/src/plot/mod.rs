@@ -6,7 +6,6 @@ pub mod font;
 
 use crate::results::Group;
 use anyhow::{anyhow, bail, Context, Result};
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::{RangedCoordf32, RangedCoordf64};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -62,9 +61,13 @@ fn render(
 /// Both formats through one generic drawing function.
 macro_rules! render_both {
     ($path:expr, $size:expr, $f:expr) => {
-        render($path, $size, |a| $f(a), |a| $f(a))
+        $crate::plot::render($path, $size, |a| $f(a), |a| $f(a))
     };
 }
+
+mod lr_find;
+
+pub use lr_find::lr_find;
 
 fn range(v: impl Iterator<Item = f32>) -> (f32, f32) {
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
@@ -1072,160 +1075,6 @@ pub fn all(dir: &Path, groups: &[Group]) -> Result<()> {
         })?;
     }
     Ok(())
-}
-
-/// The LR range test: raw and smoothed loss against the lr (log axis), every suggestion marked
-/// (`marks`: name, step, suggested lr) and `chosen` (the rule a run would train at) ringed. The
-/// loss axis holds every finite raw loss; it is logarithmic when they span more than a factor of 3.
-pub fn lr_find(
-    path: &Path,
-    title: &str,
-    lrs: &[f32],
-    raw: &[f32],
-    smoothed: &[f32],
-    marks: &[(&str, usize, f32)],
-    chosen: &str,
-) -> Result<()> {
-    let points = |v: &[f32]| -> Vec<(f32, f32)> {
-        lrs.iter()
-            .zip(v)
-            .filter(|(x, y)| x.is_finite() && **x > 0.0 && y.is_finite() && **y > 0.0)
-            .map(|(&x, &y)| (x, y))
-            .collect()
-    };
-    let (smooth, raw) = (points(smoothed), points(raw));
-    if smooth.len() < 2 {
-        bail!("cannot plot {}: fewer than 2 finite points", path.display());
-    }
-    let x_lo = smooth[0].0.min(raw.first().map_or(f32::INFINITY, |p| p.0));
-    let x_hi = smooth[smooth.len() - 1]
-        .0
-        .max(raw.last().map_or(0.0, |p| p.0))
-        .max(x_lo * 1.01);
-    let (lo, hi) = smooth
-        .iter()
-        .chain(&raw)
-        .fold((f32::INFINITY, 0f32), |(lo, hi), p| {
-            (lo.min(p.1), hi.max(p.1))
-        });
-    let log_y = hi / lo > 3.0;
-    let frame = (x_lo, x_hi, lo, hi);
-    #[allow(clippy::too_many_arguments)]
-    fn f<DB: DrawingBackend, Y: AsRangedCoord<Value = f32>>(
-        a: &Area<'_, DB>,
-        title: &str,
-        y: Y,
-        (x_lo, x_hi, _, _): (f32, f32, f32, f32),
-        smooth: &[(f32, f32)],
-        raw: &[(f32, f32)],
-        marks: &[(&str, usize, f32)],
-        smoothed: &[f32],
-        chosen: &str,
-    ) -> Result<()>
-    where
-        Y::CoordDescType: ValueFormatter<f32>,
-    {
-        let caption = format!(
-            "grey dots: loss of each step; blue: smoothed (fastai, beta 0.98); ringed: {chosen}, the suggestion `lr = \"find\"` trains at"
-        );
-        let body = heading(a, title, &caption)?;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(10)
-            .margin_right(24)
-            .x_label_area_size(TICK_PX * 3 + 10)
-            .y_label_area_size(TICK_PX * 5)
-            .build_cartesian_2d((x_lo..x_hi).log_scale(), y)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("learning rate (log scale)")
-            .y_desc("training loss")
-            .light_line_style(WHITE)
-            .x_label_formatter(&|v| format!("{v:.0e}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
-            .label_style(("sans-serif", TICK_PX))
-            .axis_desc_style(("sans-serif", TICK_PX))
-            .draw()
-            .map_err(err)?;
-        // Dots, not a line: a line would bridge the steps whose loss was not finite.
-        chart
-            .draw_series(
-                raw.iter()
-                    .map(|&p| Circle::new(p, 2, RGBColor(0x90, 0x90, 0x90).filled())),
-            )
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(
-                smooth.iter().copied(),
-                PALETTE[1].stroke_width(3),
-            ))
-            .map_err(err)?;
-        for (k, &(name, step, lr)) in marks.iter().enumerate() {
-            let colour = PALETTE[[2, 3, 4, 5, 0][k % 5]];
-            // On the smoothed curve at the suggested lr (minimum suggests a tenth of its point's).
-            let x = lr.clamp(x_lo, x_hi);
-            let level = smooth
-                .iter()
-                .min_by(|a, b| {
-                    (a.0.ln() - x.ln())
-                        .abs()
-                        .total_cmp(&(b.0.ln() - x.ln()).abs())
-                })
-                .map_or(smoothed.get(step).copied().unwrap_or(1.0), |p| p.1);
-            chart
-                .draw_series(std::iter::once(Circle::new((x, level), 7, colour.filled())))
-                .map_err(err)?
-                .label(format!("{name}: {lr:.2e}"))
-                .legend(move |(x, y)| Circle::new((x + 7, y), 6, colour.filled()));
-            if name == chosen {
-                chart
-                    .draw_series(std::iter::once(Circle::new(
-                        (x, level),
-                        13,
-                        BLACK.stroke_width(3),
-                    )))
-                    .map_err(err)?;
-            }
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-        Ok(())
-    }
-    let (pad_lo, pad_hi) = if log_y {
-        (lo / 1.1, hi * 1.1)
-    } else {
-        let p = (hi - lo).max(1e-6) * 0.05;
-        (lo - p, hi + p)
-    };
-    if log_y {
-        // Ticks at 1, 1.5, 2, 3, 4, 5, 6 and 8 times powers of ten: a loss axis rarely spans a decade.
-        let ticks: Vec<f32> = (-3..=3)
-            .flat_map(|e| [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0].map(|m| m * 10f32.powi(e)))
-            .filter(|t| (pad_lo..=pad_hi).contains(t))
-            .collect();
-        render_both!(path, (1000, 640), |a| f(
-            a,
-            title,
-            (pad_lo..pad_hi).log_scale().with_key_points(ticks.clone()),
-            frame,
-            &smooth,
-            &raw,
-            marks,
-            smoothed,
-            chosen
-        ))
-    } else {
-        render_both!(path, (1000, 640), |a| f(
-            a,
-            title,
-            pad_lo..pad_hi,
-            frame,
-            &smooth,
-            &raw,
-            marks,
-            smoothed,
-            chosen
-        ))
-    }
 }
 
 #[cfg(test)]
