@@ -403,45 +403,15 @@ fn backward<P: Path>(
         dw,
         ..
     } = s;
-    for (d, &v) in grad[2 * layers + 1].iter_mut().zip(dl) {
-        *d += v;
-    }
-    // Linear layer: dW += dl (x) y, straight into the chunk's gradient in PyTorch's order (y is
-    // reordered, 10x less than dW); dy = W^T dl (NHWC order), masked by the ReLU.
-    let (y, c_last) = (&act[last], net.conv[last]);
-    let flat = y.len();
-    direct::hwc_to_chw(y, c_last, h * w, y_chw);
-    for c in 0..CLASSES {
-        let d = dl[c];
-        for (gw, &v) in grad[2 * layers][c * flat..(c + 1) * flat]
-            .iter_mut()
-            .zip(&*y_chw)
-        {
-            *gw += d * v;
-        }
-    }
-    // Row by row: a padded row's interior and the same pixels of the flat input are contiguous.
-    let row = w * c_last;
-    for yy in 0..h {
-        let at = if last > 0 {
-            ((yy + 1) * (w + 2) + 1) * c_last
-        } else {
-            yy * row
-        };
-        let out = &mut g[last][at..][..row];
-        // Each element's 10 products summed in a register (class order, from 0.0), not 10 passes over
-        // the row through memory; then the ReLU's gradient.
-        let wrows: [&[f32]; CLASSES] =
-            std::array::from_fn(|c| &packed.linear[c * flat + yy * row..][..row]);
-        let y_row = &y[yy * row..(yy + 1) * row];
-        for (i, (gv, &o)) in out.iter_mut().zip(y_row).enumerate() {
-            let mut sum = 0f32;
-            for (&d, wrow) in dl.iter().zip(&wrows) {
-                sum += d * wrow[i];
-            }
-            *gv = if o > 0.0 { sum } else { 0.0 };
-        }
-    }
+    let (linear_w, rest) = grad[2 * layers..].split_at_mut(1);
+    linear_backward(
+        net,
+        packed,
+        dl,
+        (&act[last], y_chw),
+        &mut g[last],
+        (linear_w[0], rest[0]),
+    );
     for l in (0..layers).rev() {
         let (cin, cout, g_padded) = (net.cin(l), net.conv[l], l > 0);
         let (before, from_l) = g.split_at_mut(l);
@@ -475,6 +445,56 @@ fn backward<P: Path>(
             cout: cin,
             out_padded: l > 1,
         });
+    }
+}
+
+/// The linear layer's backward pass: its weight and bias gradients (`dw`, `db`: dW += dl (x) y,
+/// straight into the chunk's gradient in PyTorch's order, y reordered to CHW in `y_chw`, 10x less
+/// than dW), and dy = W^T dl in NHWC order, masked by the last convolution's ReLU, into `dy` (padded
+/// when that convolution is not the first).
+#[inline(always)]
+fn linear_backward(
+    net: &Net,
+    packed: &Packed,
+    dl: &[f32; CLASSES],
+    (y, y_chw): (&[f32], &mut [f32]),
+    dy: &mut [f32],
+    (dw, db): (&mut [f32], &mut [f32]),
+) {
+    let (h, w, last) = (net.rows, net.cols, net.layers() - 1);
+    for (d, &v) in db.iter_mut().zip(dl) {
+        *d += v;
+    }
+    let c_last = net.conv[last];
+    let flat = y.len();
+    direct::hwc_to_chw(y, c_last, h * w, y_chw);
+    for c in 0..CLASSES {
+        let d = dl[c];
+        for (gw, &v) in dw[c * flat..(c + 1) * flat].iter_mut().zip(&*y_chw) {
+            *gw += d * v;
+        }
+    }
+    // Row by row: a padded row's interior and the same pixels of the flat input are contiguous.
+    let row = w * c_last;
+    for yy in 0..h {
+        let at = if last > 0 {
+            ((yy + 1) * (w + 2) + 1) * c_last
+        } else {
+            yy * row
+        };
+        let out = &mut dy[at..][..row];
+        // Each element's 10 products summed in a register (class order, from 0.0), not 10 passes over
+        // the row through memory; then the ReLU's gradient.
+        let wrows: [&[f32]; CLASSES] =
+            std::array::from_fn(|c| &packed.linear[c * flat + yy * row..][..row]);
+        let y_row = &y[yy * row..(yy + 1) * row];
+        for (i, (gv, &o)) in out.iter_mut().zip(y_row).enumerate() {
+            let mut sum = 0f32;
+            for (&d, wrow) in dl.iter().zip(&wrows) {
+                sum += d * wrow[i];
+            }
+            *gv = if o > 0.0 { sum } else { 0.0 };
+        }
     }
 }
 

@@ -177,33 +177,46 @@ fn lr_panel<DB: DrawingBackend>(
             .draw_series(LineSeries::new(part, style.color.stroke_width(2)))
             .map_err(err)?;
     }
-    if let (Some(b), Some((mlo, mhi))) = (bottom, momentum_range) {
-        let mut m = ChartBuilder::on(&b)
-            .margin_left(8)
-            .margin_right(8)
-            .margin_bottom(8)
-            .x_label_area_size(tick_px * 2 + 14)
-            .y_label_area_size(tick_px * 5)
-            .build_cartesian_2d(0f32..(n - 1) as f32, mlo..mhi)
-            .map_err(err)?;
-        m.configure_mesh()
-            .x_desc("optimizer step")
-            .y_desc("momentum")
-            .light_line_style(WHITE)
-            .axis_desc_style(("sans-serif", tick_px))
-            .x_labels(5)
-            .y_labels(3)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
-            .label_style(("sans-serif", tick_px))
-            .draw()
-            .map_err(err)?;
-        m.draw_series(LineSeries::new(
-            momenta.iter().enumerate().map(|(i, &v)| (i as f32, v)),
-            style.color.stroke_width(2),
-        ))
-        .map_err(err)?;
+    if let (Some(b), Some(range)) = (bottom, momentum_range) {
+        momentum_panel(&b, momenta, style, range, tick_px)?;
     }
+    Ok(())
+}
+
+/// The momentum under an lr panel, on its own linear axis over `(lo, hi)`.
+fn momentum_panel<DB: DrawingBackend>(
+    area: &Area<'_, DB>,
+    momenta: &[f32],
+    style: RunStyle,
+    (lo, hi): (f32, f32),
+    tick_px: u32,
+) -> Result<()> {
+    let n = momenta.len().max(2);
+    let mut m = ChartBuilder::on(area)
+        .margin_left(8)
+        .margin_right(8)
+        .margin_bottom(8)
+        .x_label_area_size(tick_px * 2 + 14)
+        .y_label_area_size(tick_px * 5)
+        .build_cartesian_2d(0f32..(n - 1) as f32, lo..hi)
+        .map_err(err)?;
+    m.configure_mesh()
+        .x_desc("optimizer step")
+        .y_desc("momentum")
+        .light_line_style(WHITE)
+        .axis_desc_style(("sans-serif", tick_px))
+        .x_labels(5)
+        .y_labels(3)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .label_style(("sans-serif", tick_px))
+        .draw()
+        .map_err(err)?;
+    m.draw_series(LineSeries::new(
+        momenta.iter().enumerate().map(|(i, &v)| (i as f32, v)),
+        style.color.stroke_width(2),
+    ))
+    .map_err(err)?;
     Ok(())
 }
 
