@@ -384,29 +384,34 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     };
     let raw = range_test(&setup, &mut finder)?;
     require_any(&finder, &raw)?;
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    results::write_atomic(&out.join("lr_find.csv"), csv_text(&finder, &raw).as_bytes())?;
-    let record = record(&finder, &args.sweep, &raw);
     let file = LrFindFile {
         run: &run.name,
         seed,
         batch_size: config.batch_size,
         train_images: data.train.len(),
-        range_test: &record,
+        range_test: &record(&finder, &args.sweep, &raw),
     };
-    results::write_atomic(
-        &out.join("lr_find.json"),
-        serde_json::to_string_pretty(&file)?.as_bytes(),
-    )?;
-    let title = format!("LR range test: {} (seed {seed})", run.name);
-    let ext = crate::plot::FORMAT;
-    plot(&out.join(format!("lr_find.{ext}")), &title, &finder, &raw)?;
+    write_outputs(&out, &file, &finder, &raw)?;
     print!(
         "{} steps, {}\n{}",
         finder.lrs().len(),
         finder.status(),
         table(&finder)
     );
+    Ok(())
+}
+
+/// lr_find.csv, lr_find.json and the figure, into `out`.
+fn write_outputs(out: &Path, file: &LrFindFile, finder: &Finder, raw: &[f32]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    results::write_atomic(&out.join("lr_find.csv"), csv_text(finder, raw).as_bytes())?;
+    results::write_atomic(
+        &out.join("lr_find.json"),
+        serde_json::to_string_pretty(file)?.as_bytes(),
+    )?;
+    let title = format!("LR range test: {} (seed {})", file.run, file.seed);
+    let ext = crate::plot::FORMAT;
+    plot(&out.join(format!("lr_find.{ext}")), &title, finder, raw)?;
     eprintln!("written: {}/lr_find.{{csv,json,{ext}}}", out.display());
     Ok(())
 }
