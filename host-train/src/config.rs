@@ -202,7 +202,7 @@ impl Default for Model {
     /// The study's network.
     fn default() -> Self {
         Self {
-            conv: crate::nn::cpu::STUDY_CONV.to_vec(),
+            conv: crate::nn::net::STUDY_CONV.to_vec(),
         }
     }
 }
@@ -329,7 +329,7 @@ impl RunConfig {
         if self.batch_size == 0 {
             bail!("`batch_size` must be >= 1");
         }
-        crate::nn::cpu::check_conv(&self.model.conv)?;
+        crate::nn::net::check_conv(&self.model.conv)?;
         let mut names = std::collections::HashSet::new();
         for run in &self.runs {
             if !names.insert(run.name.as_str()) {

@@ -7,7 +7,7 @@ use crate::config::{Fill, Run};
 use crate::data::Dataset;
 
 use crate::nn::backend::{self, Backend, Target};
-use crate::nn::cpu::Net;
+use crate::nn::net::Net;
 use crate::optim::{ModelOptimizer, Optimizer, State};
 use crate::results::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};

@@ -2,7 +2,8 @@
 //! backends: the fused CPU trainer ([`crate::nn::cpu`]) and candle's (for `--device cuda`).
 
 use crate::kernels::simd::Isa;
-use crate::nn::cpu::{Models, Net};
+use crate::nn::cpu::Models;
+use crate::nn::net::Net;
 use crate::nn::tensors::{take_tensor, Tensors};
 use crate::optim::{Buffers, ModelOptimizer, Optimizer, Scalars};
 use anyhow::Result;
@@ -29,14 +30,17 @@ pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
 /// (`momentum_buffer.seq.0.weight`, `exp_avg.seq.0.weight`, `z.seq.0.weight`, ...).
 pub fn to_tensors(net: &Net, params: &[f32], optimizer: &ModelOptimizer) -> Tensors {
     let mut out = Tensors::new();
-    for (i, spec) in net.specs().into_iter().enumerate() {
+    for (i, spec) in net.specs().iter().enumerate() {
         for (buffer, flat) in optimizer.state.named_buffers(&optimizer.config) {
             out.insert(
                 format!("{buffer}.{}", spec.name),
                 (spec.shape.clone(), net.param(flat, i).to_vec()),
             );
         }
-        out.insert(spec.name, (spec.shape, net.param(params, i).to_vec()));
+        out.insert(
+            spec.name.clone(),
+            (spec.shape.clone(), net.param(params, i).to_vec()),
+        );
     }
     out
 }
@@ -195,7 +199,7 @@ pub struct CandleModels {
 
 impl CandleModels {
     fn new(net: Net, params: Vec<Vec<f32>>, device: &Device) -> Result<Self> {
-        let shapes = net.specs().into_iter().map(|s| s.shape).collect();
+        let shapes = net.specs().iter().map(|s| s.shape.clone()).collect();
         let mut models = Self {
             net,
             shapes,
@@ -245,16 +249,11 @@ impl CandleModels {
             }
         };
         let mut h = x.clone();
-        let layers = self.net.conv().len();
-        for layer in 0..layers {
-            h = h
-                .conv2d(&p(2 * layer), 1, 1, 1, 1)?
-                .broadcast_add(&p(2 * layer + 1).reshape((1, (), 1, 1))?)?
-                .relu()?;
+        for (l, layer) in self.net.layers().iter().enumerate() {
+            let params: Vec<Tensor> = self.net.layer_params(l).map(p).collect();
+            h = layer.kind().forward(&h, &params)?;
         }
-        Ok(h.flatten_from(1)?
-            .matmul(&p(2 * layers).t()?)?
-            .broadcast_add(&p(2 * layers + 1))?)
+        Ok(h)
     }
 
     fn batch(&self, x: &[f32], labels: &[u32]) -> Result<(Tensor, Tensor)> {

@@ -1,12 +1,11 @@
-//! The CPU trainer: K models of one network ([`Net`], a layer list) on plain f32 slices: forward,
-//! cross-entropy, backward and each model's optimizer ([`crate::optim`]), without a graph and without
-//! allocating per step, on the direct kernels of [`crate::kernels::direct`] for the vector path chosen at run time
+//! The CPU trainer: K models of one network ([`Net`]) on plain f32 slices: forward, cross-entropy,
+//! backward and each model's optimizer ([`crate::optim`]), without a graph and without allocating per
+//! step, on the direct kernels of [`crate::kernels::direct`] for the vector path chosen at run time
 //! ([`crate::kernels::simd::Isa`]).
 //!
-//! The network: 3x3 "same" convolutions with ReLU (`conv` output channels per layer, 1 input channel),
-//! flatten (PyTorch's NCHW order), a linear layer to the 10 classes; the study's is `[32, 16, 8]`. Its
-//! parameters are named as the `nn.Sequential` PyTorch scripts build from the same list
-//! (`seq.0.weight`, `seq.0.bias`, `seq.2.weight`, ..., the linear layer last).
+//! Its passes are written for the layer lists [`Net::new`] makes: 3x3 "same" convolutions with ReLU,
+//! then a linear layer on their flattened output. A layer's parameters are found by its index and
+//! slot ([`Net::param_index`]), not by position arithmetic.
 //!
 //! A batch is cut into fixed chunks of [`CHUNK`] images. One task runs forward and backward for one
 //! (model, chunk) pair, image by image, keeping only that image's activations (they stay in cache), and
@@ -14,10 +13,10 @@
 //! The arithmetic of model k is therefore the same whether it trains alone or among 13 others, on 1
 //! thread or 16: fused training is bit-identical to `--fuse 1`.
 
+use super::net::{Net, BIAS, CLASSES, WEIGHT};
 use crate::kernels::direct::{self, Conv, Epilogue, WeightGrad};
 use crate::kernels::simd::{Isa, Path, WithPath};
 use crate::optim::ModelOptimizer;
-use anyhow::{bail, Result};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -25,13 +24,6 @@ use std::cell::RefCell;
 pub const CHUNK: usize = 8;
 /// Test images per evaluation task.
 const EVAL_CHUNK: usize = 64;
-/// Output classes.
-pub const CLASSES: usize = 10;
-/// The study's network: output channels of its three convolutions.
-pub const STUDY_CONV: [usize; 3] = [32, 16, 8];
-/// Most convolutions in a network.
-pub const MAX_LAYERS: usize = 8;
-
 /// Keeps freed buffers in the process instead of returning them to the kernel: with glibc's defaults
 /// every large buffer is a fresh mmap whose pages the kernel zeroes again.
 pub fn keep_freed_memory() {
@@ -41,139 +33,6 @@ pub fn keep_freed_memory() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
-    }
-}
-
-/// Checks a layer list (`model.conv` of a run config): the error names the key and the rule.
-pub fn check_conv(conv: &[usize]) -> Result<()> {
-    let widths = direct::CHANNELS.map(|c| c.to_string()).join(", ");
-    if conv.is_empty() || conv.len() > MAX_LAYERS {
-        bail!(
-            "`model.conv` must list 1 to {MAX_LAYERS} convolutions, got {}",
-            conv.len()
-        );
-    }
-    if let Some(c) = conv.iter().find(|c| !direct::CHANNELS.contains(c)) {
-        bail!("`model.conv`: {c} channels: every layer must have one of {widths} (the kernels' widths)");
-    }
-    Ok(())
-}
-
-/// One parameter: its `state_dict` name, shape and fan-in (PyTorch's default init draws from it).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamSpec {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub fan_in: usize,
-}
-
-/// The network's shapes for `rows x cols` images, and where each parameter lies in one flat vector.
-#[derive(Clone, Debug)]
-pub struct Net {
-    pub rows: usize,
-    pub cols: usize,
-    /// Output channels of each convolution ([`check_conv`]).
-    conv: Vec<usize>,
-    /// Start of each parameter in the flat vector, and the total length last.
-    offsets: Vec<usize>,
-}
-
-impl Net {
-    /// The network with convolutions of `conv` channels ([`check_conv`]'s rules) for `rows x cols`
-    /// images.
-    pub fn new(conv: &[usize], rows: usize, cols: usize) -> Result<Self> {
-        check_conv(conv)?;
-        let mut net = Self {
-            rows,
-            cols,
-            conv: conv.to_vec(),
-            offsets: vec![0],
-        };
-        for spec in net.specs() {
-            let end = net.offsets.last().unwrap() + spec.shape.iter().product::<usize>();
-            net.offsets.push(end);
-        }
-        Ok(net)
-    }
-
-    /// Output channels of each convolution.
-    pub fn conv(&self) -> &[usize] {
-        &self.conv
-    }
-
-    /// Input channels of convolution `l`.
-    fn cin(&self, l: usize) -> usize {
-        if l == 0 {
-            1
-        } else {
-            self.conv[l - 1]
-        }
-    }
-
-    fn layers(&self) -> usize {
-        self.conv.len()
-    }
-
-    /// Every parameter in `state_dict` order: each convolution's weight and bias (`seq.{2l}`, a ReLU
-    /// between), then the linear layer's (`seq.{2L+1}`, after the flatten at `seq.{2L}`).
-    pub fn specs(&self) -> Vec<ParamSpec> {
-        let mut specs = Vec::new();
-        for (l, &cout) in self.conv.iter().enumerate() {
-            let cin = self.cin(l);
-            let name = |p: &str| format!("seq.{}.{p}", 2 * l);
-            specs.push(ParamSpec {
-                name: name("weight"),
-                shape: vec![cout, cin, 3, 3],
-                fan_in: cin * 9,
-            });
-            specs.push(ParamSpec {
-                name: name("bias"),
-                shape: vec![cout],
-                fan_in: cin * 9,
-            });
-        }
-        let flat = self.conv[self.layers() - 1] * self.pixels();
-        let linear = 2 * self.layers() + 1;
-        specs.push(ParamSpec {
-            name: format!("seq.{linear}.weight"),
-            shape: vec![CLASSES, flat],
-            fan_in: flat,
-        });
-        specs.push(ParamSpec {
-            name: format!("seq.{linear}.bias"),
-            shape: vec![CLASSES],
-            fan_in: flat,
-        });
-        specs
-    }
-
-    /// Floats in one model's flat parameter vector.
-    pub fn param_count(&self) -> usize {
-        *self.offsets.last().unwrap()
-    }
-
-    /// Parameter `i` (in `state_dict` order) of a flat vector.
-    pub fn param<'a>(&self, flat: &'a [f32], i: usize) -> &'a [f32] {
-        &flat[self.offsets[i]..self.offsets[i + 1]]
-    }
-
-    fn pixels(&self) -> usize {
-        self.rows * self.cols
-    }
-
-    fn padded(&self) -> usize {
-        (self.rows + 2) * (self.cols + 2)
-    }
-
-    /// Splits a flat vector into its parameters.
-    fn split<'a>(&self, mut flat: &'a mut [f32]) -> Vec<&'a mut [f32]> {
-        let mut out = Vec::with_capacity(self.offsets.len() - 1);
-        for i in 0..self.offsets.len() - 1 {
-            let (a, b) = flat.split_at_mut(self.offsets[i + 1] - self.offsets[i]);
-            out.push(a);
-            flat = b;
-        }
-        out
     }
 }
 
@@ -201,21 +60,21 @@ thread_local! {
 
 impl Scratch {
     fn fit(&mut self, net: &Net) {
-        let key = (net.conv.clone(), net.rows, net.cols);
+        let key = (net.conv().to_vec(), net.rows, net.cols);
         if self.fitted.as_ref() == Some(&key) {
             return;
         }
-        let (hw, padded, last) = (net.pixels(), net.padded(), net.layers() - 1);
+        let (hw, padded, last) = (net.pixels(), net.padded(), net.convs() - 1);
         self.xp = vec![0.0; padded];
         self.act = (0..=last)
-            .map(|l| vec![0.0; net.conv[l] * if l < last { padded } else { hw }])
+            .map(|l| vec![0.0; net.conv()[l] * if l < last { padded } else { hw }])
             .collect();
         self.grad = (0..=last)
-            .map(|l| vec![0.0; net.conv[l] * if l > 0 { padded } else { hw }])
+            .map(|l| vec![0.0; net.conv()[l] * if l > 0 { padded } else { hw }])
             .collect();
-        self.y_chw = vec![0.0; net.conv[last] * hw];
+        self.y_chw = vec![0.0; net.conv()[last] * hw];
         self.dw = (0..=last)
-            .map(|l| vec![0.0; 9 * net.cin(l) * net.conv[l]])
+            .map(|l| vec![0.0; 9 * net.cin(l) * net.conv()[l]])
             .collect();
         self.fitted = Some(key);
     }
@@ -232,32 +91,36 @@ struct Packed {
 
 impl Packed {
     fn new(net: &Net, p: &[f32]) -> Self {
-        let n = |l: usize| vec![0.0; 9 * net.cin(l) * net.conv[l]];
+        let n = |l: usize| vec![0.0; 9 * net.cin(l) * net.conv()[l]];
         let mut k = Self {
-            w: (0..net.layers()).map(n).collect(),
-            flipped: (0..net.layers())
+            w: (0..net.convs()).map(n).collect(),
+            flipped: (0..net.convs())
                 .map(|l| if l == 0 { Vec::new() } else { n(l) })
                 .collect(),
-            linear: vec![0.0; CLASSES * net.conv[net.layers() - 1] * net.pixels()],
+            linear: vec![0.0; CLASSES * net.conv()[net.convs() - 1] * net.pixels()],
         };
         k.update(net, p);
         k
     }
 
     fn update(&mut self, net: &Net, p: &[f32]) {
-        for l in 0..net.layers() {
-            let (cin, cout, wt) = (net.cin(l), net.conv[l], net.param(p, 2 * l));
+        for l in 0..net.convs() {
+            let (cin, cout, wt) = (
+                net.cin(l),
+                net.conv()[l],
+                net.param(p, net.param_index(l, WEIGHT)),
+            );
             direct::oihw_to_hwio(wt, cin, cout, &mut self.w[l]);
             if l > 0 {
                 direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.flipped[l]);
             }
         }
-        let last = net.layers() - 1;
-        let linear = net.param(p, 2 * net.layers());
+        let last = net.convs() - 1;
+        let linear = net.param(p, net.param_index(net.convs(), WEIGHT));
         direct::linear_chw_to_hwc(
             linear,
             CLASSES,
-            net.conv[last],
+            net.conv()[last],
             net.pixels(),
             &mut self.linear,
         );
@@ -285,7 +148,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Forward pass of one image: fills `s.logits`, and the activations the backward pass needs.
 #[inline(always)]
 fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
-    let (h, w, last) = (net.rows, net.cols, net.layers() - 1);
+    let (h, w, last) = (net.rows, net.cols, net.convs() - 1);
     let Scratch {
         xp, act, logits, ..
     } = s;
@@ -298,14 +161,14 @@ fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Sc
             h,
             w,
             wt: &packed.w[l],
-            bias: Some(net.param(p, 2 * l + 1)),
+            bias: Some(net.param(p, net.param_index(l, BIAS))),
             epilogue: Epilogue::Relu,
             out: &mut rest[0],
-            cout: net.conv[l],
+            cout: net.conv()[l],
             out_padded: l < last,
         });
     }
-    let (y, b) = (&act[last], net.param(p, 2 * net.layers() + 1));
+    let (y, b) = (&act[last], net.param(p, net.param_index(net.convs(), BIAS)));
     let flat = y.len();
     for c in 0..CLASSES {
         logits[c] = b[c] + dot(&packed.linear[c * flat..(c + 1) * flat], y);
@@ -393,7 +256,7 @@ fn backward<P: Path>(
     s: &mut Scratch,
     grad: &mut [&mut [f32]],
 ) {
-    let (h, w, layers) = (net.rows, net.cols, net.layers());
+    let (h, w, layers) = (net.rows, net.cols, net.convs());
     let last = layers - 1;
     let Scratch {
         xp,
@@ -403,7 +266,7 @@ fn backward<P: Path>(
         dw,
         ..
     } = s;
-    let (linear_w, rest) = grad[2 * layers..].split_at_mut(1);
+    let (linear_w, rest) = grad[net.param_index(layers, WEIGHT)..].split_at_mut(1);
     linear_backward(
         net,
         packed,
@@ -413,10 +276,10 @@ fn backward<P: Path>(
         (linear_w[0], rest[0]),
     );
     for l in (0..layers).rev() {
-        let (cin, cout, g_padded) = (net.cin(l), net.conv[l], l > 0);
+        let (cin, cout, g_padded) = (net.cin(l), net.conv()[l], l > 0);
         let (before, from_l) = g.split_at_mut(l);
         let gl = &from_l[0];
-        bias_grad(gl, h, w, cout, g_padded, grad[2 * l + 1]);
+        bias_grad(gl, h, w, cout, g_padded, grad[net.param_index(l, BIAS)]);
         let inp = if l == 0 { &xp[..] } else { &act[l - 1][..] };
         direct::weight_grad::<P>(WeightGrad {
             inp,
@@ -461,11 +324,11 @@ fn linear_backward(
     dy: &mut [f32],
     (dw, db): (&mut [f32], &mut [f32]),
 ) {
-    let (h, w, last) = (net.rows, net.cols, net.layers() - 1);
+    let (h, w, last) = (net.rows, net.cols, net.convs() - 1);
     for (d, &v) in db.iter_mut().zip(dl) {
         *d += v;
     }
-    let c_last = net.conv[last];
+    let c_last = net.conv()[last];
     let flat = y.len();
     direct::hwc_to_chw(y, c_last, h * w, y_chw);
     for c in 0..CLASSES {
@@ -535,7 +398,12 @@ fn bias_grad_sums<const C: usize>(g: &[f32], h: usize, w: usize, padded: bool, d
 /// them for the next chunk.
 fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [&mut [f32]]) {
     for (l, dw) in s.dw.iter_mut().enumerate() {
-        direct::add_hwio_to_oihw(dw, net.cin(l), net.conv[l], grad[2 * l]);
+        direct::add_hwio_to_oihw(
+            dw,
+            net.cin(l),
+            net.conv()[l],
+            grad[net.param_index(l, WEIGHT)],
+        );
         dw.fill(0.0);
     }
 }

@@ -5,7 +5,7 @@
 //! `*.corrupt` and the pair resumes from the one before, with a warning naming the file.
 
 use crate::nn::backend;
-use crate::nn::cpu::Net;
+use crate::nn::net::Net;
 use crate::nn::tensors::{self, Tensors};
 use crate::optim::{Optimizer, Scalars, State};
 use crate::results::{self, PairState};

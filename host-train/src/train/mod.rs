@@ -7,7 +7,7 @@ pub mod checkpoint;
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
 use crate::nn::backend::{self, Backend, Target};
-use crate::nn::cpu::Net;
+use crate::nn::net::Net;
 use crate::optim::{ModelOptimizer, State};
 use crate::results::{self, EpochRecord, PairResult, PairState};
 use anyhow::{bail, Context, Result};
