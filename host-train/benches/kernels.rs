@@ -41,34 +41,40 @@ enum What {
 impl WithPath for Kernel<'_> {
     type Output = ();
     #[inline(always)]
-    fn run<P: Path>(self) {
+    fn run<P: Path>(self, path: P) {
         let (h, w) = (SIDE, SIDE);
         match self.what {
-            What::Forward | What::InputGrad => direct::conv::<P>(Conv {
-                inp: self.inp,
-                cin: self.cin,
-                h,
-                w,
-                wt: self.wt,
-                bias: matches!(self.what, What::Forward).then_some(self.bias),
-                epilogue: match self.what {
-                    What::Forward => Epilogue::Relu,
-                    _ => Epilogue::ReluGrad(self.relu_out),
+            What::Forward | What::InputGrad => direct::conv(
+                path,
+                Conv {
+                    inp: self.inp,
+                    cin: self.cin,
+                    h,
+                    w,
+                    wt: self.wt,
+                    bias: matches!(self.what, What::Forward).then_some(self.bias),
+                    epilogue: match self.what {
+                        What::Forward => Epilogue::Relu,
+                        _ => Epilogue::ReluGrad(self.relu_out),
+                    },
+                    out: self.out,
+                    cout: self.cout,
+                    out_padded: true,
                 },
-                out: self.out,
-                cout: self.cout,
-                out_padded: true,
-            }),
-            What::WeightGrad => direct::weight_grad::<P>(WeightGrad {
-                inp: self.inp,
-                cin: self.cin,
-                h,
-                w,
-                g: self.wt,
-                cout: self.cout,
-                g_padded: true,
-                dw: self.out,
-            }),
+            ),
+            What::WeightGrad => direct::weight_grad(
+                path,
+                WeightGrad {
+                    inp: self.inp,
+                    cin: self.cin,
+                    h,
+                    w,
+                    g: self.wt,
+                    cout: self.cout,
+                    g_padded: true,
+                    dw: self.out,
+                },
+            ),
         }
     }
 }

@@ -215,20 +215,18 @@ pub struct WeightGrad<'a> {
     pub dw: &'a mut [f32],
 }
 
-/// Runs `c` on the path's widest register type that divides its output channels. Only inside
-/// [`crate::kernels::simd::Isa::dispatch`] of `P`.
+/// Runs `c` on the path's widest register type that divides its output channels; `path` is the
+/// capability [`crate::kernels::simd::Isa::dispatch`] hands out.
 #[inline(always)]
-pub fn conv<P: Path>(c: Conv) {
-    // SAFETY: inside P's dispatch the CPU has P's features.
-    unsafe { P::call(ConvOp(c, None)) }
+pub fn conv<P: Path>(path: P, c: Conv) {
+    path.call(ConvOp(c, None))
 }
 
-/// Runs `g` on the path's widest register type that divides its output channels. Only inside
-/// [`crate::kernels::simd::Isa::dispatch`] of `P`.
+/// Runs `g` on the path's widest register type that divides its output channels; `path` as in
+/// [`conv`].
 #[inline(always)]
-pub fn weight_grad<P: Path>(g: WeightGrad) {
-    // SAFETY: as in conv.
-    unsafe { P::call(WeightGradOp(g, None)) }
+pub fn weight_grad<P: Path>(path: P, g: WeightGrad) {
+    path.call(WeightGradOp(g, None))
 }
 
 /// [`conv`] compiled once per path (through [`Path::call`]), not at every call site; with the output
@@ -238,7 +236,7 @@ struct ConvOp<'a>(Conv<'a>, Option<usize>);
 impl WithPath for ConvOp<'_> {
     type Output = ();
     #[inline(always)]
-    fn run<P: Path>(self) {
+    fn run<P: Path>(self, _: P) {
         if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
             conv_on::<P::Wide>(self.0, self.1)
         } else {
@@ -254,7 +252,7 @@ struct WeightGradOp<'a>(WeightGrad<'a>, Option<GradBlock>);
 impl WithPath for WeightGradOp<'_> {
     type Output = ();
     #[inline(always)]
-    fn run<P: Path>(self) {
+    fn run<P: Path>(self, _: P) {
         if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
             weight_grad_on::<P::Wide>(self.0, self.1)
         } else {
@@ -790,13 +788,13 @@ mod tests {
     impl WithPath for CheckAll {
         type Output = ();
         #[inline(always)]
-        fn run<P: Path>(self) {
+        fn run<P: Path>(self, path: P) {
             // 17 = 14 + 3: full blocks and remainders for every block size; 17, 18 and 19: every
             // remainder of the weight gradient's rows in threes; 1: its row too short to slide.
             for (h, w) in [(4, 17), (3, 18), (2, 19), (3, 1)] {
                 for cin in [1, 8, 16, 32, 64] {
                     for cout in CHANNELS {
-                        check::<P>(cin, cout, h, w);
+                        check(path, cin, cout, h, w);
                     }
                 }
             }
@@ -812,7 +810,7 @@ mod tests {
         }
     }
 
-    fn check<P: Path>(cin: usize, cout: usize, h: usize, w: usize) {
+    fn check<P: Path>(path: P, cin: usize, cout: usize, h: usize, w: usize) {
         let hw = h * w;
         let x = pad(&noise(hw * cin, 1 + cin as u32), cin, h, w);
         let wt = noise(9 * cin * cout, 2 + cout as u32);
@@ -853,8 +851,7 @@ mod tests {
                     cout,
                     out_padded: padded,
                 };
-                // SAFETY: inside P's dispatch.
-                unsafe { P::call(ConvOp(c, vb)) }
+                path.call(ConvOp(c, vb))
             };
             let fresh = out.clone();
             run(&mut out, None);
@@ -901,8 +898,7 @@ mod tests {
                     g_padded: padded,
                     dw,
                 };
-                // SAFETY: inside P's dispatch.
-                unsafe { P::call(WeightGradOp(g, block)) }
+                path.call(WeightGradOp(g, block))
             };
             let mut dw = vec![0.5; 9 * cin * cout];
             wg(&mut dw, None);

@@ -139,8 +139,9 @@ impl Isa {
         }
     }
 
-    /// Runs `op` with the register types of this path, inside a function compiled with its target
-    /// features. Panics if the CPU lacks them ([`Isa::select`] rules that out for the CLI).
+    /// Runs `op` with the capability of this path (its [`Path`] value, which only this function
+    /// creates, after checking the CPU), inside a function compiled with its target features. Panics
+    /// if the CPU lacks them ([`Isa::select`] rules that out for the CLI).
     #[inline]
     pub fn dispatch<W: WithPath>(self, op: W) -> W::Output {
         assert!(
@@ -149,39 +150,41 @@ impl Isa {
             self.name()
         );
         match self {
-            // SAFETY: the CPU has the features (asserted above).
+            // SAFETY: run_avx512's features (AVX-512F/VL, AVX2, FMA) are this CPU's: asserted above.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => unsafe { x86::run_avx512(op) },
-            // SAFETY: as above.
+            // SAFETY: run_avx2's features (AVX2, FMA) are this CPU's: asserted above.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { x86::run_avx2(op) },
-            // SAFETY: as above.
+            // SAFETY: run_neon's feature (NEON) is this CPU's: asserted above.
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => unsafe { arm::run_neon(op) },
-            Isa::Portable => op.run::<Portable>(),
+            Isa::Portable => op.run(Portable(())),
             #[allow(unreachable_patterns)]
             _ => unreachable!("unsupported paths are rejected above"),
         }
     }
 }
 
-/// Code generic over the path it runs on; `run` must be `#[inline(always)]` (so that it is compiled with
-/// the features of the function [`Isa::dispatch`] calls it from).
+/// Code generic over the path it runs on, given the path's capability `path`; `run` must be
+/// `#[inline(always)]` (so that it is compiled with the features of the function [`Isa::dispatch`]
+/// calls it from).
 pub trait WithPath {
     type Output;
-    fn run<P: Path>(self) -> Self::Output;
+    fn run<P: Path>(self, path: P) -> Self::Output;
 }
 
-/// The register types of one ISA: `Wide` for layers whose channels fill its widest registers, `Narrow`
-/// for the others (AVX-512's 8-channel layers run on 256-bit registers, all 32 of them).
-pub trait Path: Sized {
+/// One ISA's capability and register types: `Wide` for layers whose channels fill its widest
+/// registers, `Narrow` for the others (AVX-512's 8-channel layers run on 256-bit registers, all 32
+/// of them). A value of a `Path` type exists only where this CPU has the ISA: [`Isa::dispatch`]
+/// creates it after checking, and nothing else can (its field is private), so a kernel that takes
+/// one cannot run on a CPU without its instructions.
+pub trait Path: Copy {
     type Wide: Simd;
     type Narrow: Simd;
     /// Runs `op` in this path's target-feature function, as [`Isa::dispatch`] does: a kernel called
     /// this way from generic code is compiled once per path, not once per call site.
-    /// # Safety
-    /// The CPU has this path's features (true inside [`Isa::dispatch`] of this path).
-    unsafe fn call<W: WithPath>(op: W) -> W::Output;
+    fn call<W: WithPath>(self, op: W) -> W::Output;
 }
 
 /// One vector register type. Every function must be `#[inline(always)]`, and may only run inside a
@@ -217,14 +220,14 @@ pub trait Simd: Copy {
 /// The portable path: 4-float arrays, `a * b + c` rounded twice (a fused `mul_add` would be a libm call
 /// on CPUs without FMA).
 #[derive(Clone, Copy)]
-pub struct Portable;
+pub struct Portable(());
 
 impl Path for Portable {
     type Wide = Portable;
     type Narrow = Portable;
     #[inline(never)]
-    unsafe fn call<W: WithPath>(op: W) -> W::Output {
-        op.run::<Portable>()
+    fn call<W: WithPath>(self, op: W) -> W::Output {
+        op.run(self)
     }
 }
 
@@ -271,42 +274,43 @@ mod x86 {
 
     /// AVX-512: 16-lane registers, and 256-bit ones (all 32, through AVX-512VL) for 8-channel layers.
     #[derive(Clone, Copy)]
-    pub struct Avx512;
+    pub struct Avx512(());
     impl Path for Avx512 {
         type Wide = Zmm;
         type Narrow = Ymm<32>;
         #[inline]
-        unsafe fn call<W: WithPath>(op: W) -> W::Output {
-            // SAFETY: the caller's contract.
+        fn call<W: WithPath>(self, op: W) -> W::Output {
+            // SAFETY: `self` exists only on a CPU with AVX-512F/VL, AVX2 and FMA (run_avx512 made it).
             unsafe { run_avx512(op) }
         }
     }
 
     /// AVX2 + FMA: 8-lane registers, 16 of them.
     #[derive(Clone, Copy)]
-    pub struct Avx2;
+    pub struct Avx2(());
     impl Path for Avx2 {
         type Wide = Ymm<16>;
         type Narrow = Ymm<16>;
         #[inline]
-        unsafe fn call<W: WithPath>(op: W) -> W::Output {
-            // SAFETY: the caller's contract.
+        fn call<W: WithPath>(self, op: W) -> W::Output {
+            // SAFETY: `self` exists only on a CPU with AVX2 and FMA (run_avx2 made it).
             unsafe { run_avx2(op) }
         }
     }
 
+    /// # Safety
+    /// The CPU has AVX-512F, AVX-512VL, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     pub(super) unsafe fn run_avx512<W: WithPath>(op: W) -> W::Output {
-        op.run::<Avx512>()
+        op.run(Avx512(()))
     }
 
+    /// # Safety
+    /// The CPU has AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn run_avx2<W: WithPath>(op: W) -> W::Output {
-        op.run::<Avx2>()
+        op.run(Avx2(()))
     }
-
-    // SAFETY (every `unsafe` block below): these functions only run inside `run_avx512` / `run_avx2`,
-    // whose features include the intrinsics' (the `Simd` contract), on a CPU that has them.
 
     /// A 512-bit register (AVX-512F).
     #[derive(Clone, Copy)]
@@ -317,30 +321,37 @@ mod x86 {
         const REGISTERS: usize = 32;
         #[inline(always)]
         fn zero() -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_setzero_ps() }
         }
         #[inline(always)]
         fn splat(x: f32) -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_set1_ps(x) }
         }
         #[inline(always)]
         unsafe fn load(p: *const f32) -> __m512 {
+            // SAFETY: the caller guarantees LANES readable floats at p (Simd::load's contract); Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_loadu_ps(p) }
         }
         #[inline(always)]
         unsafe fn store(p: *mut f32, v: __m512) {
+            // SAFETY: the caller guarantees LANES writable floats at p (Simd::store's contract); Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_storeu_ps(p, v) }
         }
         #[inline(always)]
         fn mul_add(a: __m512, b: __m512, c: __m512) -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_fmadd_ps(a, b, c) }
         }
         #[inline(always)]
         fn relu(a: __m512) -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_max_ps(a, _mm512_setzero_ps()) }
         }
         #[inline(always)]
         fn keep_where_positive(a: __m512, y: __m512) -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe {
                 _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(y, _mm512_setzero_ps()), a)
             }
@@ -356,30 +367,37 @@ mod x86 {
         const REGISTERS: usize = R;
         #[inline(always)]
         fn zero() -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_setzero_ps() }
         }
         #[inline(always)]
         fn splat(x: f32) -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_set1_ps(x) }
         }
         #[inline(always)]
         unsafe fn load(p: *const f32) -> __m256 {
+            // SAFETY: the caller guarantees LANES readable floats at p (Simd::load's contract); Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_loadu_ps(p) }
         }
         #[inline(always)]
         unsafe fn store(p: *mut f32, v: __m256) {
+            // SAFETY: the caller guarantees LANES writable floats at p (Simd::store's contract); Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_storeu_ps(p, v) }
         }
         #[inline(always)]
         fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_fmadd_ps(a, b, c) }
         }
         #[inline(always)]
         fn relu(a: __m256) -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_max_ps(a, _mm256_setzero_ps()) }
         }
         #[inline(always)]
         fn keep_where_positive(a: __m256, y: __m256) -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_and_ps(a, _mm256_cmp_ps::<_CMP_GT_OQ>(y, _mm256_setzero_ps())) }
         }
     }
@@ -392,54 +410,60 @@ mod arm {
 
     /// NEON: 4-lane registers, 32 of them.
     #[derive(Clone, Copy)]
-    pub struct Neon;
+    pub struct Neon(());
     impl Path for Neon {
         type Wide = Neon;
         type Narrow = Neon;
         #[inline]
-        unsafe fn call<W: WithPath>(op: W) -> W::Output {
-            // SAFETY: the caller's contract.
+        fn call<W: WithPath>(self, op: W) -> W::Output {
+            // SAFETY: `self` exists only on a CPU with NEON (run_neon made it).
             unsafe { run_neon(op) }
         }
     }
 
+    /// # Safety
+    /// The CPU has NEON.
     #[target_feature(enable = "neon")]
     pub(super) unsafe fn run_neon<W: WithPath>(op: W) -> W::Output {
-        op.run::<Neon>()
+        op.run(Neon(()))
     }
-
-    // SAFETY (every `unsafe` block below): NEON is part of every aarch64 target this builds for, and
-    // these functions run inside `run_neon`.
     impl Simd for Neon {
         type V = float32x4_t;
         const LANES: usize = 4;
         const REGISTERS: usize = 32;
         #[inline(always)]
         fn zero() -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vdupq_n_f32(0.0) }
         }
         #[inline(always)]
         fn splat(x: f32) -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vdupq_n_f32(x) }
         }
         #[inline(always)]
         unsafe fn load(p: *const f32) -> float32x4_t {
+            // SAFETY: the caller guarantees LANES readable floats at p (Simd::load's contract); Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vld1q_f32(p) }
         }
         #[inline(always)]
         unsafe fn store(p: *mut f32, v: float32x4_t) {
+            // SAFETY: the caller guarantees LANES writable floats at p (Simd::store's contract); Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vst1q_f32(p, v) }
         }
         #[inline(always)]
         fn mul_add(a: float32x4_t, b: float32x4_t, c: float32x4_t) -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vfmaq_f32(c, a, b) }
         }
         #[inline(always)]
         fn relu(a: float32x4_t) -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vmaxq_f32(a, vdupq_n_f32(0.0)) }
         }
         #[inline(always)]
         fn keep_where_positive(a: float32x4_t, y: float32x4_t) -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe {
                 let keep = vcgtq_f32(y, vdupq_n_f32(0.0));
                 vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), keep))

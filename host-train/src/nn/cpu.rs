@@ -147,7 +147,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Forward pass of one image: fills `s.logits`, and the activations the backward pass needs.
 #[inline(always)]
-fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
+fn forward<P: Path>(path: P, net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
     let (h, w, last) = (net.rows, net.cols, net.convs() - 1);
     let Scratch {
         xp, act, logits, ..
@@ -155,18 +155,21 @@ fn forward<P: Path>(net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Sc
     direct::chw_to_padded_hwc(x, 1, h, w, xp);
     for l in 0..=last {
         let (done, rest) = act.split_at_mut(l);
-        direct::conv::<P>(Conv {
-            inp: if l == 0 { xp } else { &done[l - 1] },
-            cin: net.cin(l),
-            h,
-            w,
-            wt: &packed.w[l],
-            bias: Some(net.param(p, net.param_index(l, BIAS))),
-            epilogue: Epilogue::Relu,
-            out: &mut rest[0],
-            cout: net.conv()[l],
-            out_padded: l < last,
-        });
+        direct::conv(
+            path,
+            Conv {
+                inp: if l == 0 { xp } else { &done[l - 1] },
+                cin: net.cin(l),
+                h,
+                w,
+                wt: &packed.w[l],
+                bias: Some(net.param(p, net.param_index(l, BIAS))),
+                epilogue: Epilogue::Relu,
+                out: &mut rest[0],
+                cout: net.conv()[l],
+                out_padded: l < last,
+            },
+        );
     }
     let (y, b) = (&act[last], net.param(p, net.param_index(net.convs(), BIAS)));
     let flat = y.len();
@@ -205,8 +208,8 @@ struct Forward<'a> {
 impl WithPath for Forward<'_> {
     type Output = ();
     #[inline(always)]
-    fn run<P: Path>(self) {
-        forward::<P>(self.net, self.p, self.packed, self.x, self.s)
+    fn run<P: Path>(self, path: P) {
+        forward(path, self.net, self.p, self.packed, self.x, self.s)
     }
 }
 
@@ -227,7 +230,7 @@ struct TrainImage<'a, 'g> {
 impl WithPath for TrainImage<'_, '_> {
     type Output = f32;
     #[inline(always)]
-    fn run<P: Path>(self) -> f32 {
+    fn run<P: Path>(self, path: P) -> f32 {
         let TrainImage {
             net,
             p,
@@ -238,10 +241,10 @@ impl WithPath for TrainImage<'_, '_> {
             s,
             grad,
         } = self;
-        forward::<P>(net, p, packed, x, s);
+        forward(path, net, p, packed, x, s);
         let mut dl = [0f32; CLASSES];
         let loss = cross_entropy(&s.logits, label, Some((scale, &mut dl)));
-        backward::<P>(net, packed, &dl, s, grad);
+        backward(path, net, packed, &dl, s, grad);
         loss
     }
 }
@@ -250,6 +253,7 @@ impl WithPath for TrainImage<'_, '_> {
 /// convolutions' weight gradients into `s.dw`.
 #[inline(always)]
 fn backward<P: Path>(
+    path: P,
     net: &Net,
     packed: &Packed,
     dl: &[f32; CLASSES],
@@ -281,33 +285,39 @@ fn backward<P: Path>(
         let gl = &from_l[0];
         bias_grad(gl, h, w, cout, g_padded, grad[net.param_index(l, BIAS)]);
         let inp = if l == 0 { &xp[..] } else { &act[l - 1][..] };
-        direct::weight_grad::<P>(WeightGrad {
-            inp,
-            cin,
-            h,
-            w,
-            g: gl,
-            cout,
-            g_padded,
-            dw: &mut dw[l],
-        });
+        direct::weight_grad(
+            path,
+            WeightGrad {
+                inp,
+                cin,
+                h,
+                w,
+                g: gl,
+                cout,
+                g_padded,
+                dw: &mut dw[l],
+            },
+        );
         if l == 0 {
             break;
         }
         // The gradient with respect to the previous layer's output: the transposed convolution
         // through that layer's ReLU.
-        direct::conv::<P>(Conv {
-            inp: gl,
-            cin: cout,
-            h,
-            w,
-            wt: &packed.flipped[l],
-            bias: None,
-            epilogue: Epilogue::ReluGrad(&act[l - 1]),
-            out: &mut before[l - 1],
-            cout: cin,
-            out_padded: l > 1,
-        });
+        direct::conv(
+            path,
+            Conv {
+                inp: gl,
+                cin: cout,
+                h,
+                w,
+                wt: &packed.flipped[l],
+                bias: None,
+                epilogue: Epilogue::ReluGrad(&act[l - 1]),
+                out: &mut before[l - 1],
+                cout: cin,
+                out_padded: l > 1,
+            },
+        );
     }
 }
 
