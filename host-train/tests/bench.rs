@@ -69,7 +69,6 @@ impl Fixture {
     fn bench(&self, out: &str, extra: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("host-train").unwrap();
         cmd.env("HOST_TRAIN_NO_PROGRESS", "1")
-            .env_remove("HOST_TRAIN_ABORT_AFTER_EPOCH")
             .arg("bench")
             .arg("--config")
             .arg(self.path("tiny.toml"))
@@ -399,7 +398,7 @@ fn killed_mid_group_checkpoint_splits_the_group_and_stays_bit_identical() {
     let f = Fixture::new();
     f.bench("full", &["--no-plots"]).assert().success();
     f.bench("cut", &["--no-plots"])
-        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2/2")
+        .args(["--abort-after-epoch", "2/2"])
         .assert()
         .failure();
     let err = f
@@ -423,12 +422,12 @@ fn killed_and_resumed_is_bit_identical() {
     f.bench("full", &["--no-plots"]).assert().success();
     // Die right after the first checkpoint, then after the second, then finish.
     f.bench("cut", &["--no-plots"])
-        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "1")
+        .args(["--abort-after-epoch", "1"])
         .assert()
         .failure();
     assert!(!f.path("cut/results.json").exists());
     f.bench("cut", &["--resume", "--no-plots"])
-        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2")
+        .args(["--abort-after-epoch", "2"])
         .assert()
         .failure();
     let log = f
@@ -464,7 +463,7 @@ fn corrupt_last_checkpoint_resumes_from_the_one_before() {
     let f = Fixture::new();
     f.bench("full", &["--no-plots"]).assert().success();
     f.bench("cut", &["--no-plots"])
-        .env("HOST_TRAIN_ABORT_AFTER_EPOCH", "2")
+        .args(["--abort-after-epoch", "2"])
         .assert()
         .failure();
     let pair = |p: &str, file: &str| f.path(&format!("cut/runs/{p}/{file}"));
@@ -773,7 +772,6 @@ fn sigkill_anywhere_then_resume_is_bit_identical() {
         let out = f.path("cut");
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("host-train"));
         cmd.env("HOST_TRAIN_NO_PROGRESS", "1")
-            .env_remove("HOST_TRAIN_ABORT_AFTER_EPOCH")
             .args([
                 "bench",
                 "--no-plots",

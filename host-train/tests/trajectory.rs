@@ -70,7 +70,7 @@ fn radam_follows_pytorch_step_by_step() {
 }
 
 /// candle's path (what `--device cuda` trains with: candle's conv2d and autograd, the shared
-/// optimizers) on the CPU (`HOST_TRAIN_CANDLE_ON_CPU`), against the same references: checked on
+/// optimizers) on the CPU (`--engine candle`), against the same references: checked on
 /// every machine, not only on one with a GPU.
 #[test]
 fn candle_path_follows_the_references_on_the_cpu() {
@@ -152,11 +152,12 @@ fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let mut cmd = Command::cargo_bin("host-train").unwrap();
+    let mut extra = Vec::new();
     if let Some(isa) = isa {
-        cmd.env("HOST_TRAIN_ISA", isa);
+        extra.extend(["--isa", isa]);
     }
     let device_arg = if device == CANDLE_ON_CPU {
-        cmd.env("HOST_TRAIN_CANDLE_ON_CPU", "1");
+        extra.extend(["--engine", "candle"]);
         "cpu"
     } else {
         device
@@ -173,6 +174,7 @@ fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
             "--config",
         ])
         .arg(fx.join("config.toml"))
+        .args(&extra)
         .arg("--data")
         .arg(fixture().join("data"))
         .arg("--init")

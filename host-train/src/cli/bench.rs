@@ -1,7 +1,7 @@
 //! `host-train bench`: trains the study's CNN under every run of a run config.
 
 use crate::cli::lr_find;
-use crate::cli::setup::{ConfigSource, Machine};
+use crate::cli::setup::{ConfigSource, Engine, Machine};
 use crate::config::{Fill, Run, RunConfig};
 use crate::data::Dataset;
 use crate::nn::backend::Target;
@@ -9,7 +9,7 @@ use crate::nn::cpu::Models;
 use crate::nn::net::Net;
 use crate::results::LrFindRecord;
 use crate::results::{self, DataId, Plan, RunConfigText};
-use crate::train::{self, GroupJob, Member};
+use crate::train::{self, AbortAt, GroupJob, Member};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
@@ -78,6 +78,10 @@ pub struct BenchArgs {
     /// `seq.0.weight` ... `seq.7.bias`, f32) instead of the seed's PyTorch-style init.
     #[arg(long, value_name = "FILE.safetensors")]
     init: Option<PathBuf>,
+    /// Die like a killed process right after every pair's checkpoint of epoch N (`N/M`: after the
+    /// first M pairs' of a group), to test --resume.
+    #[arg(long, value_name = "N[/M]", hide = true, value_parser = parse_abort_at)]
+    abort_after_epoch: Option<AbortAt>,
     /// The order of the training images: a seeded shuffle every epoch, or the file's order.
     #[arg(long, value_enum, default_value_t = Order::Shuffle)]
     order: Order,
@@ -187,6 +191,7 @@ impl<'a> Bench<'a> {
         let target = Target {
             device: make_device(args.device == DeviceArg::Cuda)?,
             isa: args.machine.start()?,
+            candle: args.machine.engine == Engine::Candle,
         };
         let epochs = config.epochs;
         let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| config.seed + k).collect();
@@ -343,6 +348,7 @@ impl<'a> Bench<'a> {
                     g + 1,
                     group.len()
                 ),
+                abort_at: self.args.abort_after_epoch,
             };
             for m in &job.members {
                 results::record_build(&m.dir)?;
@@ -367,6 +373,10 @@ fn selected_runs<'c>(config: &'c RunConfig, names: &[String]) -> Result<Vec<&'c 
         bail!("the run config has no runs");
     }
     Ok(runs)
+}
+
+fn parse_abort_at(text: &str) -> Result<AbortAt, String> {
+    AbortAt::parse(text).ok_or_else(|| format!("expected N or N/M, got `{text}`"))
 }
 
 /// The counts a bench takes are each >= 1.

@@ -2,7 +2,7 @@
 //! sched-core's [`LrFinder`]; `lr-find suggest` analyses a curve recorded anywhere. `bench` runs
 //! the same test for runs whose config says `lr = "find"` or `max_lr = "find"`.
 
-use crate::cli::setup::{ConfigSource, Machine};
+use crate::cli::setup::{ConfigSource, Engine, Machine};
 use crate::config::{Fill, Run};
 use crate::data::Dataset;
 
@@ -342,6 +342,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
     let target = Target {
         device: Device::Cpu,
         isa: args.machine.start()?,
+        candle: args.machine.engine == Engine::Candle,
     };
     let momentum = start_momentum(run)?;
     let mut finder = new_finder(&args.sweep, momentum)?;

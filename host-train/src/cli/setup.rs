@@ -50,6 +50,19 @@ pub struct Machine {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub isa: IsaFlag,
+    /// What computes the gradients: host-train's CPU kernels, or candle's tensors and autograd (what
+    /// `--device cuda` trains with; on the CPU, to check that path where there is no GPU).
+    #[arg(long, value_enum, default_value_t = Engine::Kernels)]
+    pub engine: Engine,
+}
+
+/// `--engine`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// host-train's own CPU kernels (`--isa` chooses the path).
+    Kernels,
+    /// candle's conv2d and autograd.
+    Candle,
 }
 
 impl Machine {

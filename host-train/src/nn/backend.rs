@@ -89,6 +89,8 @@ pub fn from_tensors(
 pub struct Target {
     pub device: Device,
     pub isa: Isa,
+    /// candle's tensors and autograd (what CUDA trains with) even on the CPU (`--engine candle`).
+    pub candle: bool,
 }
 
 /// What computes the gradients of K models trained together on the same batches.
@@ -113,9 +115,7 @@ impl Backend {
         optimizers: Vec<ModelOptimizer>,
     ) -> Result<Self> {
         assert_eq!(params.len(), optimizers.len());
-        // Test hook: candle's path (CUDA's) on the CPU, so it is checked where there is no GPU.
-        let candle_on_cpu = std::env::var_os("HOST_TRAIN_CANDLE_ON_CPU").is_some();
-        let engine = if target.device.is_cpu() && !candle_on_cpu {
+        let engine = if target.device.is_cpu() && !target.candle {
             Engine::Cpu(Models::new(net, params, target.isa))
         } else {
             Engine::Candle(CandleModels::new(net, params, &target.device)?)

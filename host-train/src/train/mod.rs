@@ -43,6 +43,8 @@ pub struct GroupJob<'a> {
     pub file_order: bool,
     /// Shown on the progress bar, e.g. `group 1/2 (14 models, seed 1)`.
     pub label: String,
+    /// Die after a checkpoint (the resume tests).
+    pub abort_at: Option<AbortAt>,
 }
 
 /// A member's scheduler error, naming its run.
@@ -122,18 +124,34 @@ fn progress_bar(
     pb
 }
 
-/// Test hook: `HOST_TRAIN_ABORT_AFTER_EPOCH=N` dies like a killed process right after every member's
-/// checkpoint of epoch N; `N/M` right after the first M members' (the others are still at N - 1).
-fn abort_hook(epoch: u32, saved: usize, members: usize) {
-    let Ok(v) = std::env::var("HOST_TRAIN_ABORT_AFTER_EPOCH") else {
-        return;
-    };
-    let (n, m) = match v.split_once('/') {
-        Some((n, m)) => (n.parse::<u32>().ok(), m.parse::<usize>().ok()),
-        None => (v.parse::<u32>().ok(), Some(members)),
-    };
-    if n == Some(epoch) && m == Some(saved) {
-        std::process::abort();
+/// Where a group dies like a killed process (`bench --abort-after-epoch`, for the resume tests):
+/// right after the checkpoint of epoch `epoch` of its first `members` members (all: `None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbortAt {
+    pub epoch: u32,
+    pub members: Option<usize>,
+}
+
+impl AbortAt {
+    /// `N` or `N/M`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (n, m) = match text.split_once('/') {
+            Some((n, m)) => (n, Some(m.parse().ok()?)),
+            None => (text, None),
+        };
+        Some(Self {
+            epoch: n.parse().ok()?,
+            members: m,
+        })
+    }
+
+    /// Aborts the process if `saved` of the group's `members` have saved epoch `epoch`.
+    fn check(at: Option<AbortAt>, epoch: u32, saved: usize, members: usize) {
+        if let Some(at) = at {
+            if at.epoch == epoch && at.members.unwrap_or(members) == saved {
+                std::process::abort();
+            }
+        }
     }
 }
 
@@ -334,7 +352,7 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         for (k, (st, m)) in states.iter_mut().zip(&job.members).enumerate() {
             st.wall_seconds += wall_secs;
             checkpoint::save(&m.dir, st, &models.checkpoint(k))?;
-            abort_hook(epoch + 1, k + 1, k_models);
+            AbortAt::check(job.abort_at, epoch + 1, k + 1, k_models);
         }
     }
     pb.finish_and_clear();

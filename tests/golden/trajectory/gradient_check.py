@@ -9,7 +9,7 @@ the gradient), and prints how far each gradient lands from float64's at the same
 |g - g64| / |g64| per tensor, the worst tensor per step.
 
     /root/torch-venv/bin/python tests/golden/trajectory/gradient_check.py --bin target/release/host-train
-    ... --env HOST_TRAIN_CANDLE_ON_CPU=1          candle's path on the CPU
+    ... --engine candle                            candle's path on the CPU
     ... --bin <--features cuda build> --device cuda   candle's CUDA path (scripts/gpu-check.sh's binary)
     ... --fixture trajectory-optimizers --run adamw   another fixture's run (its own optimizer's trajectory)
 
@@ -42,6 +42,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="the host-train binary")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--engine", default="kernels", help="host-train's --engine: kernels or candle")
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for host-train (repeatable)")
     ap.add_argument("--fixture", default="trajectory", help="a folder of tests/golden")
     ap.add_argument("--run", default="sgd-momentum", help="the fixture run whose trajectory is followed")
@@ -66,7 +67,7 @@ def main():
     getattr(opt, "train", lambda: None)()
     model_line = f"model = {{ conv = [{', '.join(map(str, conv))}] }}" if conv != g.STUDY_CONV else ""
     env = dict(os.environ, HOST_TRAIN_NO_PROGRESS="1", **dict(e.split("=", 1) for e in a.env))
-    print(f"{a.fixture} {a.run}, {a.bin} --device {a.device} {' '.join(a.env)}: |g - g64| / |g64|, worst tensor per step")
+    print(f"{a.fixture} {a.run}, {a.bin} --device {a.device} --engine {a.engine} {' '.join(a.env)}: |g - g64| / |g64|, worst tensor per step")
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(a.steps):
             i = k % (len(ytr) // batch) * batch
@@ -85,7 +86,7 @@ def main():
             at.load_state_dict({n: p.double() for n, p in f32.items()})
             torch.nn.functional.cross_entropy(at(xtr[i : i + batch]), ytr[i : i + batch]).backward()
             ref = {n: p.grad for n, p in at.named_parameters()}
-            out = subprocess.run([a.bin, "bench", "--no-plots", "--order", "file", "--device", a.device,
+            out = subprocess.run([a.bin, "bench", "--no-plots", "--order", "file", "--device", a.device, "--engine", a.engine,
                                   "--config", f"{step}/config.toml", "--data", f"{step}/data",
                                   "--init", f"{step}/init.safetensors", "--test-subset", str(batch),
                                   "--out", f"{step}/out"], env=env, capture_output=True, text=True)
