@@ -36,6 +36,7 @@ cargo clippy -p sched-adapters --all-targets --all-features -- -D warnings
 step "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p sched-core --no-deps --all-features
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p sched-adapters --no-deps --all-features
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p host-train --no-deps
 
 step "host tests (sched-adapters: burn and candle training loops)"
 cargo test --workspace --features sched-adapters/burn,sched-adapters/candle

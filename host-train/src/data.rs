@@ -78,7 +78,7 @@ pub struct Dataset {
 }
 
 /// The seed of the validation split's choice: one split for every run and seed of every config.
-const VALIDATION_SEED: u64 = 0x7661_6c69_6461_7465;
+pub const VALIDATION_SEED: u64 = 0x7661_6c69_6461_7465;
 
 impl Dataset {
     /// Moves `n` training images, chosen by a fixed seeded shuffle (ChaCha8, [`VALIDATION_SEED`]),

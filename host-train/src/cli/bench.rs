@@ -50,7 +50,7 @@ pub struct BenchArgs {
     device: DeviceArg,
     #[command(flatten)]
     machine: Machine,
-    /// Output folder (default: runs/<timestamp>).
+    /// Output folder (default: `runs/<timestamp>`).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue an interrupted bench in --out: finished pairs are kept, unfinished ones continue from

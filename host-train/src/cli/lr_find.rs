@@ -51,7 +51,7 @@ pub struct LrFindArgs {
     /// Train on the first N training images only.
     #[arg(long)]
     subset: Option<usize>,
-    /// Output folder (default: runs/lr-find-<timestamp>).
+    /// Output folder (default: `runs/lr-find-<timestamp>`).
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]

@@ -6,7 +6,7 @@
 //! HWIO, `w[((ky*3 + kx)*cin + ci)*cout + co]`. Each output vector is a register accumulator fed by
 //! FMAs with a broadcast input value, in a fixed order (kernel rows, input channels, kernel columns),
 //! so a pixel's result does not depend on the block it is computed in or on the thread. Block sizes
-//! follow the register count of the type ([`conv_block_registers`], [`grad_block`]).
+//! follow the register count of the type (`conv_block_registers`, `grad_block`).
 //!
 //! Every function here is `#[inline(always)]`: it runs inside [`crate::kernels::simd::Isa::dispatch`], compiled
 //! with the path's target features.

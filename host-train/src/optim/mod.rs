@@ -1,5 +1,5 @@
 //! The optimizers a run trains with, under their references' names, parameters and defaults: one file
-//! each, registered in one line of [`optimizers!`] below.
+//! each, registered in one line of `optimizers!` below.
 //!
 //! An optimizer is a parameters struct (its reference's keyword arguments, with their defaults) that
 //! implements [`Algorithm`]: the rules of its constructor, the scalars of one step (computed once, in
@@ -13,7 +13,7 @@
 //!
 //! **Adding an optimizer**: a file here with its parameters struct (`Default` = the reference's
 //! defaults, `#[serde(default, deny_unknown_fields)]`) and its `impl Algorithm`, and one line in
-//! [`optimizers!`] naming the module, the type and the reference's class name (a run config's `kind`).
+//! `optimizers!` naming the module, the type and the reference's class name (a run config's `kind`).
 
 use anyhow::{bail, Result};
 use rayon::iter::Either;

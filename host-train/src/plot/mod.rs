@@ -922,7 +922,7 @@ fn has_paired(groups: &[Group]) -> bool {
         && groups.iter().any(|g| g.pairs.len() >= 2)
 }
 
-/// The file stems of a results set's plots: the paired differences where [`has_paired`], the
+/// The file stems of a results set's plots: the paired differences where `has_paired`, the
 /// tuning curves for an lr grid ([`tuning_points`]).
 pub fn names(groups: &[Group]) -> Vec<&'static str> {
     let mut n = vec!["final_accuracy", "test_accuracy", "lr_grid"];

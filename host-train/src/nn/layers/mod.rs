@@ -1,11 +1,11 @@
 //! The layer kinds a network is a list of, each in its own file, registered in one line of
-//! [`layer_kinds!`] below. A kind names its parameter slots (PyTorch's `weight`, `bias`, with their
+//! `layer_kinds!` below. A kind names its parameter slots (PyTorch's `weight`, `bias`, with their
 //! shapes and fan-in for PyTorch's default init), says which entries of PyTorch's `nn.Sequential` it
 //! stands for (their index names its parameters: `seq.<index>.<slot>`), its output shape, and its
 //! forward pass in candle (what the CUDA path trains with).
 //!
 //! **Adding a layer kind**: a file here with its struct and `impl LayerKind`, and one line in
-//! [`layer_kinds!`]. The candle path, parameter names, init, checkpoints and `--init` checks then
+//! `layer_kinds!`. The candle path, parameter names, init, checkpoints and `--init` checks then
 //! take it; the fused CPU trainer ([`crate::nn::cpu`]) runs the lists its kernels are written for
 //! (3x3 convolutions with ReLU, then one linear layer) and [`crate::nn::net::Net::new`] says so for
 //! any other.
