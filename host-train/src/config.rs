@@ -10,7 +10,7 @@ use std::path::Path;
 pub const TUTORIAL_PRESET: &str = include_str!("../presets/tutorial.toml");
 
 /// Images in the Fashion-MNIST training set.
-pub const TRAIN_IMAGES: usize = 60_000;
+pub const FASHION_MNIST_TRAIN_IMAGES: usize = 60_000;
 
 /// When a run calls `scheduler.step()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,11 +194,11 @@ fn check_optimizers(table: &toml::Table) -> Result<()> {
 /// channels each, then a linear layer to the 10 classes (`model = { conv = [64, 32, 16] }`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Model {
+pub struct Network {
     pub conv: Vec<usize>,
 }
 
-impl Default for Model {
+impl Default for Network {
     /// The study's network.
     fn default() -> Self {
         Self {
@@ -216,7 +216,7 @@ pub struct RunConfig {
     pub seed: u64,
     /// The network (default: the study's).
     #[serde(default)]
-    pub model: Model,
+    pub model: Network,
     /// Training images held out as a validation set (a fixed, seeded choice; 0: none), evaluated
     /// after every epoch (`val_loss`, `val_accuracy`).
     #[serde(default)]
@@ -387,7 +387,7 @@ mod tests {
             })
         );
         assert_eq!(config.epochs, 15);
-        assert_eq!(config.batches_per_epoch(TRAIN_IMAGES), 469);
+        assert_eq!(config.batches_per_epoch(FASHION_MNIST_TRAIN_IMAGES), 469);
         assert!(config.run("One Cycle LR Scheduler Batches").is_ok());
         let err = config.run("nope").unwrap_err().to_string();
         assert!(err.contains("Constant Learning Rate"), "{err}");

@@ -12,10 +12,11 @@ pub const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
 pub const INSTALL_HINT: &str =
     "install the Debian package with `apt-get install -y dataset-fashion-mnist`, or pass --data DIR / set FASHION_MNIST_DIR";
 
-pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
-pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
-pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte.gz";
-pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte.gz";
+/// The four IDX files of the data set.
+pub const TRAIN_IMAGES_FILE: &str = "train-images-idx3-ubyte.gz";
+pub const TRAIN_LABELS_FILE: &str = "train-labels-idx1-ubyte.gz";
+pub const TEST_IMAGES_FILE: &str = "t10k-images-idx3-ubyte.gz";
+pub const TEST_LABELS_FILE: &str = "t10k-labels-idx1-ubyte.gz";
 
 /// Images (pixels / 255, NCHW with C = 1, row-major) and labels.
 #[derive(Clone, Debug)]
@@ -120,11 +121,15 @@ pub fn resolve_dir(arg: Option<&Path>) -> PathBuf {
 pub fn load(dir: &Path) -> Result<Dataset> {
     let mut sha256 = BTreeMap::new();
     let train = load_split(
-        &dir.join(TRAIN_IMAGES),
-        &dir.join(TRAIN_LABELS),
+        &dir.join(TRAIN_IMAGES_FILE),
+        &dir.join(TRAIN_LABELS_FILE),
         &mut sha256,
     )?;
-    let test = load_split(&dir.join(TEST_IMAGES), &dir.join(TEST_LABELS), &mut sha256)?;
+    let test = load_split(
+        &dir.join(TEST_IMAGES_FILE),
+        &dir.join(TEST_LABELS_FILE),
+        &mut sha256,
+    )?;
     if train.rows != test.rows || train.cols != test.cols {
         bail!(
             "Fashion-MNIST in {}: train and test images differ in size",
@@ -281,8 +286,8 @@ mod tests {
         let imgs: Vec<u8> = (0..3 * 4 * 5).map(|i| i as u8).collect();
         write_idx(
             dir.path(),
-            TRAIN_IMAGES,
-            TRAIN_LABELS,
+            TRAIN_IMAGES_FILE,
+            TRAIN_LABELS_FILE,
             &imgs,
             &[1, 2, 9],
             4,
@@ -291,8 +296,8 @@ mod tests {
         .unwrap();
         write_idx(
             dir.path(),
-            TEST_IMAGES,
-            TEST_LABELS,
+            TEST_IMAGES_FILE,
+            TEST_LABELS_FILE,
             &imgs[..20],
             &[0],
             4,
@@ -305,8 +310,8 @@ mod tests {
         assert_eq!(d.train.images[5], 5.0 / 255.0);
         write_idx(
             dir.path(),
-            TEST_IMAGES,
-            TEST_LABELS,
+            TEST_IMAGES_FILE,
+            TEST_LABELS_FILE,
             &imgs[..20],
             &[10],
             4,
@@ -314,10 +319,10 @@ mod tests {
         )
         .unwrap();
         let e = format!("{:#}", load(dir.path()).unwrap_err());
-        assert!(e.contains(TEST_LABELS) && e.contains("apt-get"), "{e}");
-        std::fs::write(dir.path().join(TRAIN_IMAGES), b"garbage").unwrap();
+        assert!(e.contains(TEST_LABELS_FILE) && e.contains("apt-get"), "{e}");
+        std::fs::write(dir.path().join(TRAIN_IMAGES_FILE), b"garbage").unwrap();
         let e = format!("{:#}", load(dir.path()).unwrap_err());
-        assert!(e.contains(TRAIN_IMAGES), "{e}");
+        assert!(e.contains(TRAIN_IMAGES_FILE), "{e}");
         let e = format!("{:#}", load(&dir.path().join("missing")).unwrap_err());
         assert!(
             e.contains("cannot open") && e.contains("dataset-fashion-mnist"),
@@ -328,7 +333,7 @@ mod tests {
     #[test]
     fn real_files_when_present() {
         let dir = resolve_dir(None);
-        if !dir.join(TRAIN_IMAGES).exists() {
+        if !dir.join(TRAIN_IMAGES_FILE).exists() {
             eprintln!("skipped: no Fashion-MNIST in {}", dir.display());
             return;
         }

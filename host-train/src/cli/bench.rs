@@ -5,7 +5,7 @@ use crate::cli::setup::{ConfigSource, Engine, Machine};
 use crate::config::{Fill, Run, RunConfig};
 use crate::data::Dataset;
 use crate::nn::backend::Target;
-use crate::nn::cpu::Models;
+use crate::nn::cpu::CpuModels;
 use crate::nn::net::Net;
 use crate::results::LrFindRecord;
 use crate::results::{self, DataId, Plan, RunConfigText};
@@ -157,7 +157,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     bench.announce(mine.len(), pairs.len());
     let batch_size = bench.config.batch_size;
     let fuse = args.fuse.unwrap_or_else(|| {
-        (args.fuse_memory << 20) / Models::bytes_per_model(&bench.net, batch_size).max(1)
+        (args.fuse_memory << 20) / CpuModels::bytes_per_model(&bench.net, batch_size).max(1)
     });
     let groups = plan_groups(&bench.out, &bench.net, &mine, fuse.max(1))?;
     eprintln!(

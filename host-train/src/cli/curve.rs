@@ -1,6 +1,6 @@
 //! `host-train curve`: the lr and momentum in effect for every optimizer step of a schedule.
 
-use crate::config::{RunConfig, Stepping, TRAIN_IMAGES};
+use crate::config::{RunConfig, Stepping, FASHION_MNIST_TRAIN_IMAGES};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sched_core::{Curve, Scheduler, Spec};
@@ -160,7 +160,7 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
             find.target.key()
         );
     }
-    let batches = config.batches_per_epoch(TRAIN_IMAGES);
+    let batches = config.batches_per_epoch(FASHION_MNIST_TRAIN_IMAGES);
     Ok(CurveRequest {
         title: run.name.clone(),
         spec: run.schedule.clone(),

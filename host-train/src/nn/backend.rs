@@ -2,7 +2,7 @@
 //! backends: the fused CPU trainer ([`crate::nn::cpu`]) and candle's (for `--device cuda`).
 
 use crate::kernels::simd::Isa;
-use crate::nn::cpu::Models;
+use crate::nn::cpu::CpuModels;
 use crate::nn::net::Net;
 use crate::nn::tensors::{take_tensor, Tensors};
 use crate::optim::{Buffers, ModelOptimizer, Optimizer, Scalars};
@@ -96,7 +96,7 @@ pub struct Target {
 /// What computes the gradients of K models trained together on the same batches.
 enum Engine {
     /// The fused CPU trainer.
-    Cpu(Models),
+    Cpu(CpuModels),
     /// candle's tensors and autograd, one model after the other (CUDA).
     Candle(CandleModels),
 }
@@ -116,7 +116,7 @@ impl Backend {
     ) -> Result<Self> {
         assert_eq!(params.len(), optimizers.len());
         let engine = if target.device.is_cpu() && !target.candle {
-            Engine::Cpu(Models::new(net, params, target.isa))
+            Engine::Cpu(CpuModels::new(net, params, target.isa))
         } else {
             Engine::Candle(CandleModels::new(net, params, &target.device)?)
         };

@@ -420,7 +420,7 @@ fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [&mut [f32]]) {
 
 /// K models of one network, trained together on the same batches; their optimizers (and their
 /// state) are the caller's ([`crate::optim`]).
-pub struct Models {
+pub struct CpuModels {
     pub net: Net,
     /// Flat parameters per model.
     pub params: Vec<Vec<f32>>,
@@ -434,7 +434,7 @@ pub struct Models {
     chunk_losses: Vec<f64>,
 }
 
-impl Models {
+impl CpuModels {
     /// Models with the given flat parameters, trained on the `isa` kernels (one this CPU has:
     /// [`Isa::select`]).
     pub fn new(net: Net, params: Vec<Vec<f32>>, isa: Isa) -> Self {

@@ -170,7 +170,7 @@ pub struct PairResult {
     pub lr_find: Option<FoundLr>,
     /// The network trained (results before this field: the study's).
     #[serde(default)]
-    pub model: crate::config::Model,
+    pub model: crate::config::Network,
     /// What computed it: the CPU kernels' path (`avx512`, `avx2`, `neon`, `portable`) or `cuda`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernels: Option<String>,

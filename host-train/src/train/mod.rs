@@ -385,7 +385,7 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
             test_images: data.test.len(),
             batch_size: bs,
             fused: k_models,
-            model: crate::config::Model {
+            model: crate::config::Network {
                 conv: job.net.conv().to_vec(),
             },
             kernels: Some(if job.target.device.is_cpu() {
