@@ -27,7 +27,7 @@ start=$SECONDS
 cargo test -q -p host-train --target "$TARGET" --no-run
 log "cross-build: $((SECONDS - start)) s"
 start=$SECONDS
-cargo test -q -p host-train --target "$TARGET" --bin host-train -- --nocapture
+cargo test -q -p host-train --target "$TARGET" --lib -- --nocapture
 log "unit tests (kernels on neon and portable) under qemu: $((SECONDS - start)) s"
 start=$SECONDS
 HOST_TRAIN_TEST_ISAS=neon cargo test -q -p host-train --target "$TARGET" --test trajectory \
