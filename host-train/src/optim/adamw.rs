@@ -1,6 +1,7 @@
 //! `torch.optim.AdamW(betas, eps, weight_decay, amsgrad)`.
 
-use super::{check, lerp, Algorithm, BlockBuffers, State};
+use super::adam::{self, Moments};
+use super::{Algorithm, BlockBuffers, State};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
@@ -25,16 +26,12 @@ impl Default for AdamW {
     }
 }
 
-const EXP_AVG: usize = 0;
-const EXP_AVG_SQ: usize = 1;
 const MAX_EXP_AVG_SQ: usize = 2;
 
 /// One step's scalars.
 pub struct Step {
     decay: f32,
-    one_minus_beta1: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
+    moments: Moments,
     bias_correction2_sqrt: f32,
     eps: f32,
     neg_step_size: f32,
@@ -46,9 +43,7 @@ impl Algorithm for AdamW {
     type Step = Step;
 
     fn check(&self) -> Result<()> {
-        check::betas(self.betas)?;
-        check::non_negative("eps", self.eps)?;
-        check::non_negative("weight_decay", self.weight_decay)
+        adam::check(self.betas, self.eps, self.weight_decay)
     }
 
     fn momentum(&self) -> f32 {
@@ -57,23 +52,16 @@ impl Algorithm for AdamW {
 
     fn begin_step(&self, state: &mut State, p: &[f32], lr: f32, m: f32) -> Step {
         let n = p.len();
-        state.buffer(EXP_AVG, || vec![0.0; n]);
-        state.buffer(EXP_AVG_SQ, || vec![0.0; n]);
+        let (moments, bias) = Moments::begin(state, n, m as f64, self.betas[1] as f64);
         if self.amsgrad {
             state.buffer(MAX_EXP_AVG_SQ, || vec![0.0; n]);
         }
-        let (beta1, beta2) = (m as f64, self.betas[1] as f64);
-        let step = (state.scalars.step + 1) as f64;
-        let bias_correction1 = 1.0 - beta1.powf(step);
-        let bias_correction2 = 1.0 - beta2.powf(step);
         Step {
             decay: (1.0 - lr as f64 * self.weight_decay as f64) as f32,
-            one_minus_beta1: (1.0 - beta1) as f32,
-            beta2: beta2 as f32,
-            one_minus_beta2: (1.0 - beta2) as f32,
-            bias_correction2_sqrt: bias_correction2.sqrt() as f32,
+            moments,
+            bias_correction2_sqrt: bias.second.sqrt() as f32,
             eps: self.eps,
-            neg_step_size: (-(lr as f64) / bias_correction1) as f32,
+            neg_step_size: (-(lr as f64) / bias.first) as f32,
             amsgrad: self.amsgrad,
         }
     }
@@ -84,8 +72,7 @@ impl Algorithm for AdamW {
         let mut max2 = max_exp_avg_sq.filter(|_| s.amsgrad);
         for i in 0..p.len() {
             p[i] *= s.decay;
-            m1[i] = lerp(m1[i], g[i], s.one_minus_beta1);
-            m2[i] = m2[i] * s.beta2 + s.one_minus_beta2 * g[i] * g[i];
+            s.moments.update(&mut m1[i], &mut m2[i], g[i]);
             let v = match max2.as_deref_mut() {
                 Some(mx) => {
                     mx[i] = mx[i].max(m2[i]);

@@ -1,7 +1,7 @@
 //! `schedulefree.AdamWScheduleFree(betas, eps, weight_decay, warmup_steps, r, weight_lr_power)`.
 
 use super::schedule_free::{self, Averaging, Interpolation};
-use super::{check, Algorithm, BlockBuffers, State};
+use super::{adam, Algorithm, BlockBuffers, State};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
@@ -50,9 +50,7 @@ impl Algorithm for AdamWScheduleFree {
     type Step = Step;
 
     fn check(&self) -> Result<()> {
-        check::betas(self.betas)?;
-        check::non_negative("eps", self.eps)?;
-        check::non_negative("weight_decay", self.weight_decay)?;
+        adam::check(self.betas, self.eps, self.weight_decay)?;
         schedule_free::check_average(self.r, self.weight_lr_power)
     }
 

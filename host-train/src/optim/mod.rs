@@ -20,6 +20,7 @@ use rayon::iter::Either;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod adam;
 mod check;
 mod schedule_free;
 

@@ -6,7 +6,8 @@
 //!
 //! The momentum slot is `betas[0]`, which OneCycleLR and CyclicLR cycle.
 
-use super::{check, lerp, Algorithm, BlockBuffers, State};
+use super::adam::{self, Moments};
+use super::{Algorithm, BlockBuffers, State};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
@@ -33,9 +34,6 @@ impl Default for RAdam {
     }
 }
 
-const EXP_AVG: usize = 0;
-const EXP_AVG_SQ: usize = 1;
-
 /// One step's scalars: PyTorch computes them as Python floats (f64); each becomes f32 where a tensor
 /// op takes it.
 pub struct Step {
@@ -43,9 +41,7 @@ pub struct Step {
     decay: f32,
     /// The L2 term's factor (not decoupled), else 0.
     l2: f32,
-    one_minus_beta1: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
+    moments: Moments,
     bias_correction1: f32,
     lr: f32,
     /// `(sqrt(1 - beta2^t), rect)` once the rectification applies (`rho_t > 5`).
@@ -58,9 +54,7 @@ impl Algorithm for RAdam {
     type Step = Step;
 
     fn check(&self) -> Result<()> {
-        check::betas(self.betas)?;
-        check::non_negative("eps", self.eps)?;
-        check::non_negative("weight_decay", self.weight_decay)
+        adam::check(self.betas, self.eps, self.weight_decay)
     }
 
     fn momentum(&self) -> f32 {
@@ -68,13 +62,10 @@ impl Algorithm for RAdam {
     }
 
     fn begin_step(&self, state: &mut State, p: &[f32], lr: f32, m: f32) -> Step {
-        let n = p.len();
-        state.buffer(EXP_AVG, || vec![0.0; n]);
-        state.buffer(EXP_AVG_SQ, || vec![0.0; n]);
-        let (beta1, beta2) = (m as f64, self.betas[1] as f64);
+        let beta2 = self.betas[1] as f64;
         let t = (state.scalars.step + 1) as f64;
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
+        let (moments, bias) = Moments::begin(state, p.len(), m as f64, beta2);
+        let (bias_correction1, bias_correction2) = (bias.first, bias.second);
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * beta2.powf(t) / bias_correction2;
         let adaptive = (rho_t > 5.0).then(|| {
@@ -92,9 +83,7 @@ impl Algorithm for RAdam {
                 1.0
             },
             l2: if decoupled { 0.0 } else { self.weight_decay },
-            one_minus_beta1: (1.0 - beta1) as f32,
-            beta2: beta2 as f32,
-            one_minus_beta2: (1.0 - beta2) as f32,
+            moments,
             bias_correction1: bias_correction1 as f32,
             lr,
             adaptive,
@@ -113,8 +102,7 @@ impl Algorithm for RAdam {
             if s.l2 != 0.0 {
                 g += s.l2 * p[i];
             }
-            m1[i] = lerp(m1[i], g, s.one_minus_beta1);
-            m2[i] = m2[i] * s.beta2 + s.one_minus_beta2 * g * g;
+            s.moments.update(&mut m1[i], &mut m2[i], g);
             let m_hat = m1[i] / s.bias_correction1;
             p[i] -= match s.adaptive {
                 Some((bias_correction2_sqrt, rect)) => {
