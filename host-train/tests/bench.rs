@@ -83,6 +83,23 @@ impl Fixture {
         cmd
     }
 
+    /// A bench into `out` that dies like a killed process after epoch `at` (`N` or `N/M`: see
+    /// `--abort-after-epoch`).
+    fn killed_after(&self, out: &str, at: &str) {
+        self.bench(out, &["--no-plots", "--abort-after-epoch", at])
+            .assert()
+            .failure();
+    }
+
+    /// `--resume` of the bench in `out`, which must succeed; its stderr.
+    fn resumed(&self, out: &str) -> String {
+        let run = self
+            .bench(out, &["--resume", "--no-plots"])
+            .assert()
+            .success();
+        String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+    }
+
     /// Two bench folders of the tiny config agree on everything deterministic: the learned
     /// results of both runs, each run's final model file byte for byte, and the lr/momentum trace.
     fn assert_same_results(&self, a: &str, b: &str, epochs: u32) {
@@ -397,18 +414,8 @@ fn results_file(path: &Path) -> Value {
 fn killed_mid_group_checkpoint_splits_the_group_and_stays_bit_identical() {
     let f = Fixture::new();
     f.bench("full", &["--no-plots"]).assert().success();
-    f.bench("cut", &["--no-plots"])
-        .args(["--abort-after-epoch", "2/2"])
-        .assert()
-        .failure();
-    let err = f
-        .bench("cut", &["--resume", "--no-plots"])
-        .assert()
-        .success()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    f.killed_after("cut", "2/2");
+    let err = f.resumed("cut");
     assert!(
         err.contains("4 unfinished pair(s) in 2 group(s) of up to 2"),
         "{err}"
@@ -421,10 +428,7 @@ fn killed_and_resumed_is_bit_identical() {
     let f = Fixture::new();
     f.bench("full", &["--no-plots"]).assert().success();
     // Die right after the first checkpoint, then after the second, then finish.
-    f.bench("cut", &["--no-plots"])
-        .args(["--abort-after-epoch", "1"])
-        .assert()
-        .failure();
+    f.killed_after("cut", "1");
     assert!(!f.path("cut/results.json").exists());
     f.bench("cut", &["--resume", "--no-plots"])
         .args(["--abort-after-epoch", "2"])
@@ -462,10 +466,7 @@ fn killed_and_resumed_is_bit_identical() {
 fn corrupt_last_checkpoint_resumes_from_the_one_before() {
     let f = Fixture::new();
     f.bench("full", &["--no-plots"]).assert().success();
-    f.bench("cut", &["--no-plots"])
-        .args(["--abort-after-epoch", "2"])
-        .assert()
-        .failure();
+    f.killed_after("cut", "2");
     let pair = |p: &str, file: &str| f.path(&format!("cut/runs/{p}/{file}"));
     for p in TINY_PAIRS {
         assert!(
@@ -482,14 +483,7 @@ fn corrupt_last_checkpoint_resumes_from_the_one_before() {
         "{\"version\": 1, \"name",
     )
     .unwrap();
-    let err = f
-        .bench("cut", &["--resume", "--no-plots"])
-        .assert()
-        .success()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    let err = f.resumed("cut");
     for (p, file) in [
         ("step-seed7", "model-epoch002.safetensors"),
         ("plateau-seed7", "state.json"),
