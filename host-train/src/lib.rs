@@ -2,6 +2,24 @@
 //! run of a run config, run the LR range test, read and merge results sets, print a schedule's curve.
 //! The `host-train` binary ([`cli`]) parses arguments and calls these.
 //!
+//! From Rust, a command runs as on the command line, and a results set reads back typed:
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! host_train::cli::run(["bench", "--config", "runs.toml", "--epochs", "2", "--out", "runs/a"])?;
+//! let set = host_train::results::set::ResultsSet::read("runs/a".as_ref())?;
+//! for run in &set.runs {
+//!     println!("{} seed {}: {:.4}", run.result.name, run.result.seed, run.result.final_accuracy);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The pieces underneath are public too: a run config ([`config::RunConfig`]), the data set
+//! ([`data`]), a network ([`nn::net::Net`]) trained by [`nn::backend::Backend`] with the optimizers of
+//! [`optim`], a group of fused runs ([`train::train_group`]), the range test
+//! ([`cli::lr_find::range_test`]), merging and writing results sets ([`report::write_all`]).
+//!
 //! Data flows one way (config -> data -> network -> optimizer -> train -> results -> report and
 //! plots), and each module imports only those below it in this table: no import circles.
 //!

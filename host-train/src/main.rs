@@ -1,32 +1,12 @@
-//! `host-train`: the Fashion-MNIST LR-schedule benchmark (`bench`, `report`) and `curve`, which prints
-//! or plots the learning rate and momentum any schedule gives, step by step.
+//! `host-train`: the Fashion-MNIST LR-schedule benchmark (`bench`, `report`), the LR range test
+//! (`lr-find`) and `curve`, which prints or plots the learning rate and momentum any schedule gives,
+//! step by step. The commands are the library's ([`host_train::cli`]); this parses the command line
+//! and turns errors into one line and exit status 2.
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use std::process::ExitCode;
 
-use host_train::{
-    cli::{bench, curve, lr_find},
-    report,
-};
-
-#[derive(Parser)]
-#[command(name = "host-train", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Print (CSV or JSON) or plot the lr and momentum a schedule gives at every optimizer step.
-    Curve(curve::CurveArgs),
-    /// Train the study's CNN on Fashion-MNIST under every run of a run config.
-    Bench(bench::BenchArgs),
-    /// Merge result folders (e.g. shards) into one results set with tables and plots.
-    Report(report::ReportArgs),
-    /// The LR range test (fastai's lr_find) on a run's model, or `lr-find suggest` for a recorded curve.
-    LrFind(lr_find::LrFindArgs),
-}
+use host_train::cli::Cli;
 
 /// clap's own errors, folded onto one line like ours: scripts read the first line of stderr.
 fn parse_args() -> Result<Cli, ExitCode> {
@@ -58,12 +38,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    let result = match cli.command {
-        Command::Curve(args) => curve::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::Report(args) => report::run(args),
-        Command::LrFind(args) => lr_find::run(args),
-    };
+    let result = cli.command.run();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -1,49 +1,15 @@
-//! `host-train report`: merges result folders (e.g. shards) into one results set, and writes the
-//! results files `bench` writes: results.json, results.csv, trace.csv, results.md and plots.
+//! A results set's files from result folders (bench folders, shards, other results sets): merged,
+//! then written as results.json, results.csv, trace.csv, results.md and plots (what `host-train
+//! report` and the end of `bench` write).
 
 mod markdown;
 
 use crate::results::set::{Machine, Missing, Protocol, ResultsSet, RunEntry, SCHEMA_VERSION};
 use crate::results::{self, read_pair, read_plan, Group, PairResult};
 use anyhow::{bail, Context, Result};
-use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-#[derive(Args, Debug)]
-#[command(after_help = "Examples:
-  host-train report runs/sweep/shard0 runs/sweep/shard1 --out runs/sweep/all
-  host-train report docs/results/tutorial-3ep-2seeds          # redraw a results set in place")]
-pub struct ReportArgs {
-    /// Bench output folders (bench.json and runs/), or results sets a report wrote (results.json and
-    /// trace.csv).
-    #[arg(required = true)]
-    dirs: Vec<PathBuf>,
-    /// Where to write the merged results (default: the folder itself when there is one).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Skip the plots (tables only).
-    #[arg(long)]
-    no_plots: bool,
-}
-
-pub fn run(args: ReportArgs) -> Result<()> {
-    let out = match (&args.out, args.dirs.len()) {
-        (Some(o), _) => o.clone(),
-        (None, 1) => args.dirs[0].clone(),
-        (None, _) => bail!(
-            "report: give --out DIR to merge {} folders",
-            args.dirs.len()
-        ),
-    };
-    let n = write_all(&args.dirs, &out, !args.no_plots)?;
-    eprintln!(
-        "report: {n} result(s) -> {}",
-        out.join("results.md").display()
-    );
-    Ok(())
-}
 
 /// Numbers that are exactly an f32 value as the shortest decimal that reads back to that f32: `0.001`,
 /// not `0.0010000000474974513` (a `serde_json::Value` holds every number as f64). An f64 result is
@@ -148,18 +114,7 @@ fn read_source(dir: &Path) -> Result<Source> {
 }
 
 fn read_results_set(dir: &Path) -> Result<Source> {
-    let path = dir.join("results.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let set: ResultsSet = serde_json::from_str(&text)
-        .with_context(|| format!("corrupt results set {}", path.display()))?;
-    if set.schema_version > SCHEMA_VERSION {
-        bail!(
-            "{}: schema version {} is newer than this host-train reads ({SCHEMA_VERSION})",
-            path.display(),
-            set.schema_version
-        );
-    }
+    let set = ResultsSet::read(dir)?;
     let mut pairs = Vec::new();
     let mut builds = Vec::new();
     for entry in set.runs {

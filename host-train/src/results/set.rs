@@ -6,8 +6,10 @@
 //! the same fields, plus `schema_version`). Both read.
 
 use super::{Build, DataId, PairResult};
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// The schema this build writes.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -39,6 +41,26 @@ pub struct ResultsSet {
     /// What is known of how a set made before builds were recorded was trained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<String>,
+}
+
+impl ResultsSet {
+    /// The results set in folder `dir` (its results.json; the per-step traces are in its trace.csv,
+    /// which `report` reads back).
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let set: Self = serde_json::from_str(&text)
+            .with_context(|| format!("corrupt results set {}", path.display()))?;
+        if set.schema_version > SCHEMA_VERSION {
+            bail!(
+                "{}: schema version {} is newer than this host-train reads ({SCHEMA_VERSION})",
+                path.display(),
+                set.schema_version
+            );
+        }
+        Ok(set)
+    }
 }
 
 /// One finished pair and the builds of host-train that trained it.
