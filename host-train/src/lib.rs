@@ -18,7 +18,7 @@
 //! The pieces underneath are public too: a run config ([`config::RunConfig`]), the data set
 //! ([`data`]), a network ([`nn::net::Net`]) trained by [`nn::backend::Backend`] with the optimizers of
 //! [`optim`], a group of fused runs ([`train::train_group`]), the range test
-//! ([`cli::lr_find::range_test`]), merging and writing results sets ([`report::write_all`]).
+//! ([`train::range_test`]), merging and writing results sets ([`report::write_all`]).
 //!
 //! Data flows one way (config -> data -> network -> optimizer -> train -> results -> report and
 //! plots), and each module imports only those below it in this table: no import circles.

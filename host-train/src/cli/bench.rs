@@ -9,7 +9,7 @@ use crate::nn::cpu::CpuModels;
 use crate::nn::net::Net;
 use crate::results::LrFindRecord;
 use crate::results::{self, DataId, Plan, RunConfigText};
-use crate::train::{self, AbortAt, GroupJob, Member};
+use crate::train::{self, range_test, AbortAt, GroupJob, Member};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
@@ -427,7 +427,7 @@ fn find_lrs(
             continue;
         };
         let dir = results::pair_dir(out, &run.name, seed);
-        let momentum = lr_find::start_momentum(run)?;
+        let momentum = range_test::start_momentum(run)?;
         let key = (seed, run.optimizer(), momentum.to_bits());
         let record = match results::read_lr_find(&dir)? {
             Some(record) => record,
@@ -437,7 +437,7 @@ fn find_lrs(
                     None => {
                         let sweep = lr_find::SweepArgs::default();
                         let mut finder = lr_find::new_finder(&sweep, momentum)?;
-                        let setup = lr_find::Setup {
+                        let setup = range_test::Setup {
                             data,
                             batch_size,
                             seed,
@@ -447,7 +447,7 @@ fn find_lrs(
                             init,
                             optimizer: run.optimizer(),
                         };
-                        let raw = lr_find::range_test(&setup, &mut finder)?;
+                        let raw = range_test::range_test(&setup, &mut finder)?;
                         lr_find::record(&finder, &sweep, &raw)
                     }
                 };

@@ -1,26 +1,20 @@
 //! `host-train lr-find`: the LR range test (fastai's `lr_find`) on the study's CNN, with
-//! sched-core's [`LrFinder`]; `lr-find suggest` analyses a curve recorded anywhere. `bench` runs
+//! sched-core's [`sched_core::LrFinder`] ([`crate::train::range_test`]); `lr-find suggest` analyses a curve recorded anywhere. `bench` runs
 //! the same test for runs whose config says `lr = "find"` or `max_lr = "find"`.
 
 use crate::cli::setup::{ConfigSource, Engine, Machine};
-use crate::config::{Fill, Run};
-use crate::data::Dataset;
+use crate::config::Fill;
 
-use crate::nn::backend::{self, Backend, Target};
+use crate::nn::backend::Target;
 use crate::nn::net::Net;
-use crate::optim::{ModelOptimizer, Optimizer, State};
 use crate::results::{self, LrFindRecord, SuggestedLr};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
-use sched_core::{LrFinder, Suggested, Suggestion, SweepMode};
+use sched_core::{Suggested, Suggestion, SweepMode};
 use std::path::{Path, PathBuf};
 
-/// The longest range test `host-train` runs (`--iters`).
-pub const MAX_ITERS: usize = 10_000;
-
-/// The range test as host-train holds it (about 80 KB: boxed).
-pub type Finder = LrFinder<MAX_ITERS>;
+use crate::train::range_test::{range_test, start_momentum, Finder, Setup, MAX_ITERS};
 
 #[derive(Args, Debug)]
 #[command(
@@ -167,70 +161,6 @@ fn cli_error(e: sched_core::Error) -> anyhow::Error {
         return anyhow::anyhow!("{flag} {rule}");
     }
     anyhow::anyhow!("{e}")
-}
-
-/// What a range test trains on.
-pub struct Setup<'a> {
-    pub data: &'a Dataset,
-    pub batch_size: usize,
-    pub seed: u64,
-    pub file_order: bool,
-    pub target: &'a Target,
-    pub net: &'a Net,
-    /// `--init` weights (else the seed's init).
-    pub init: Option<&'a [f32]>,
-    /// The run's optimizer (fastai runs `lr_find` with the learner's).
-    pub optimizer: Optimizer,
-}
-
-/// The momentum a run's first step trains at (OneCycleLR's `max_momentum` when it cycles).
-pub fn start_momentum(run: &Run) -> Result<f32> {
-    Ok(run.scheduler()?.momentum())
-}
-
-/// Trains the run's model from its initial weights, one batch per step at the finder's lr, until
-/// the finder stops. Returns the raw loss of every step. Writes nothing.
-pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
-    let train = &setup.data.train;
-    let net = setup.net.clone();
-    let params = match setup.init {
-        Some(p) => p.to_vec(),
-        None => backend::init_params(&net, setup.seed),
-    };
-    let optimizer = ModelOptimizer::new(setup.optimizer, State::default());
-    let mut models = Backend::new(setup.target, net, vec![params], vec![optimizer])?;
-    let (n, bs) = (train.len(), setup.batch_size);
-    let batches = n.div_ceil(bs);
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut x = vec![0.0; bs * train.pixels()];
-    let mut labels = vec![0; bs];
-    let mut raw = Vec::new();
-    let momentum = finder.momentum_value().unwrap_or(0.0);
-    let mut loss = [0.0f32];
-    models.train_mode(&[momentum])?;
-    // The same batches, in the same order, that training with this seed starts with.
-    for step in 0.. {
-        if finder.status().is_done() {
-            break;
-        }
-        let (epoch, b) = (step / batches, step % batches);
-        if b == 0 {
-            crate::train::epoch_order(&mut order, setup.seed, epoch as u32, setup.file_order);
-        }
-        let idx = &order[b * bs..((b + 1) * bs).min(n)];
-        train.fill_batch(idx, &mut x, &mut labels);
-        let lr = finder.lr();
-        models.step(
-            &x[..idx.len() * train.pixels()],
-            &labels[..idx.len()],
-            &[lr],
-            &[momentum],
-            &mut loss,
-        )?;
-        raw.push(loss[0]);
-        finder.observe(loss[0]);
-    }
-    Ok(raw)
 }
 
 /// The record of a finished range test (`lr_find.json`, results.json).

@@ -2,7 +2,11 @@
 //! step of all the group's models, each with the lr and momentum of its own scheduler. Checkpoints after
 //! every epoch, per pair, resumable bit for bit.
 
+pub mod batches;
 pub mod checkpoint;
+pub mod range_test;
+
+use batches::Batches;
 
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
@@ -12,9 +16,6 @@ use crate::optim::{ModelOptimizer, State};
 use crate::results::{self, EpochRecord, PairResult, PairState};
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -94,16 +95,6 @@ fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec
     Ok((st, params, state))
 }
 
-/// The order of the training images in epoch `epoch` (0-based): ChaCha8(seed), stream epoch + 1.
-pub fn epoch_order(order: &mut [usize], seed: u64, epoch: u32, file_order: bool) {
-    order.iter_mut().enumerate().for_each(|(i, v)| *v = i);
-    if !file_order {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(epoch as u64 + 1);
-        order.shuffle(&mut rng);
-    }
-}
-
 fn progress_bar(
     progress: &MultiProgress,
     job: &GroupJob,
@@ -157,8 +148,6 @@ impl AbortAt {
 
 /// The per-batch buffers of a group (allocated once).
 struct Batch {
-    x: Vec<f32>,
-    labels: Vec<u32>,
     lr: Vec<f32>,
     momentum: Vec<f32>,
     losses: Vec<f32>,
@@ -172,32 +161,23 @@ fn train_epoch(
     job: &GroupJob,
     models: &mut Backend,
     states: &mut [PairState],
-    order: &[usize],
+    (batches, epoch): (&mut Batches, u32),
     buf: &mut Batch,
     pb: &ProgressBar,
 ) -> Result<f64> {
-    let train = &job.data.train;
-    let px = train.pixels();
-    let (n_train, bs) = (train.len(), job.batch_size);
-    let batches = n_train.div_ceil(bs);
+    let bs = job.batch_size;
+    let per_epoch = batches.per_epoch();
     buf.loss_sums.fill(0.0);
     let t0 = Instant::now();
-    for b in 0..batches {
-        let idx = &order[b * bs..((b + 1) * bs).min(n_train)];
-        let n = idx.len();
-        train.fill_batch(idx, &mut buf.x, &mut buf.labels);
+    for b in 0..per_epoch {
+        let (x, labels) = batches.get(epoch, b);
+        let n = labels.len();
         for (k, st) in states.iter_mut().enumerate() {
             (buf.lr[k], buf.momentum[k]) = (st.scheduler.lr(), st.scheduler.momentum());
             st.trace_lr.push(buf.lr[k]);
             st.trace_momentum.push(buf.momentum[k]);
         }
-        models.step(
-            &buf.x[..n * px],
-            &buf.labels[..n],
-            &buf.lr,
-            &buf.momentum,
-            &mut buf.losses,
-        )?;
+        models.step(x, labels, &buf.lr, &buf.momentum, &mut buf.losses)?;
         for ((st, m), (&loss, sum)) in states
             .iter_mut()
             .zip(&job.members)
@@ -210,7 +190,7 @@ fn train_epoch(
             }
         }
         pb.inc(1);
-        if b % 8 == 7 || b + 1 == batches {
+        if b % 8 == 7 || b + 1 == per_epoch {
             let secs = states[0].train_seconds + t0.elapsed().as_secs_f64();
             let imgs = states[0].train_images as f64 + (b * bs + n) as f64;
             let models = states.len() as f64;
@@ -313,8 +293,6 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         bail!("internal: a fused group's checkpoints are at different epochs");
     }
     let mut buf = Batch {
-        x: vec![0.0; bs * net.rows * net.cols],
-        labels: vec![0; bs],
         lr: vec![0.0; k_models],
         momentum: vec![0.0; k_models],
         losses: vec![0.0; k_models],
@@ -325,17 +303,23 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
         states.iter().map(|s| s.scheduler.momentum()).collect()
     };
     let pb = progress_bar(progress, job, n_train.div_ceil(bs), start_epoch);
-    let mut order: Vec<usize> = (0..n_train).collect();
+    let mut batches = Batches::new(&job.data.train, bs, job.seed, job.file_order);
     for epoch in start_epoch..job.epochs {
         let wall = Instant::now();
-        epoch_order(&mut order, job.seed, epoch, job.file_order);
         let first: Vec<(f32, f32)> = states
             .iter()
             .map(|s| (s.scheduler.lr(), s.scheduler.momentum()))
             .collect();
         // Schedule-Free trains at y and evaluates and saves x, as its reference's train()/eval().
         models.train_mode(&momenta(&states))?;
-        let train_secs = train_epoch(job, &mut models, &mut states, &order, &mut buf, &pb)?;
+        let train_secs = train_epoch(
+            job,
+            &mut models,
+            &mut states,
+            (&mut batches, epoch),
+            &mut buf,
+            &pb,
+        )?;
         models.eval_mode(&momenta(&states))?;
         end_epoch(
             job,
