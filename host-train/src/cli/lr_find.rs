@@ -1,6 +1,7 @@
-//! `host-train lr-find`: the LR range test (fastai's `lr_find`) on the study's CNN, with
-//! sched-core's [`sched_core::LrFinder`] ([`crate::train::range_test`]); `lr-find suggest` analyses a curve recorded anywhere. `bench` runs
-//! the same test for runs whose config says `lr = "find"` or `max_lr = "find"`.
+//! `host-train lr-find`: the LR range test (fastai's `lr_find`, [`crate::train::range_test`]) on
+//! the study's CNN, with sched-core's [`sched_core::LrFinder`]; `lr-find suggest` analyses a curve
+//! recorded anywhere. `bench` runs the same test for runs whose config says `lr = "find"` or
+//! `max_lr = "find"`.
 
 use crate::cli::setup::{ConfigSource, Engine, Machine};
 use crate::config::Fill;
