@@ -32,37 +32,12 @@ pub fn style(k: usize) -> RunStyle {
     }
 }
 
-/// Runs with a fixed style number, so that a run looks the same in every results set: the study's
-/// 14 runs in the preset's order, its ablations, and the LR range test runs.
-pub(super) const KNOWN_RUNS: [&str; 20] = [
-    "Constant Learning Rate",
-    "Step LR Scheduler Epochs",
-    "Step LR Scheduler Batches",
-    "MultiStep LR Scheduler Epochs",
-    "Multiplicative LR Scheduler Epochs",
-    "Lambda LR Scheduler Epochs",
-    "Exponential LR Scheduler Epochs",
-    "One Cycle LR Scheduler Batches",
-    "Cyclic LR Scheduler Batches",
-    "Cosine Annealing LR Scheduler Epochs",
-    "Cosine Annealing With Warm Restarts Scheduler Epochs",
-    "Reduce LR On Plateau Scheduler",
-    "Combining Multiple LR Schedulers Epochs V1",
-    "Combining Multiple LR Schedulers Epochs V2",
-    "One Cycle LR Scheduler Batches, cycle_momentum = false",
-    "Cyclic LR Scheduler Batches, cycle_momentum = false",
-    "Constant Learning Rate, SGD momentum 0.9",
-    "LR finder + One Cycle",
-    "LR finder (minimum) + One Cycle",
-    "LR finder (steep) + One Cycle",
-];
-
 /// Each group's style: a known run's own; other runs take the lowest style numbers no run of this
 /// set uses, in config order (distinct within the set for up to 21 runs).
 pub fn run_styles(groups: &[Group]) -> Vec<RunStyle> {
     let known: Vec<Option<usize>> = groups
         .iter()
-        .map(|g| KNOWN_RUNS.iter().position(|k| *k == g.name))
+        .map(|g| crate::results::study::position(&g.name))
         .collect();
     let mut free = (0..).filter(|k| !known.contains(&Some(*k)));
     known

@@ -3,8 +3,7 @@
 
 use super::{Group, PairResult};
 
-/// The run the paired differences are taken against: the study's baseline when present.
-pub const REFERENCE_RUN: &str = "Constant Learning Rate";
+use super::study::REFERENCE_RUN;
 
 /// The run each run's paired differences are taken against (by index; a reference run is its own):
 /// [`REFERENCE_RUN`] when the set has it; else the first run with a constant lr (`Fixed`) of the
