@@ -504,6 +504,26 @@ fn corrupt_last_checkpoint_resumes_from_the_one_before() {
     f.assert_same_results("full", "cut", 3);
 }
 
+/// A first checkpoint that cannot be read, with none before it, starts its pair over (with the
+/// warning), and the bench still ends bit-identical.
+#[test]
+fn corrupt_first_checkpoint_starts_the_pair_over() {
+    let f = Fixture::new();
+    f.bench("full", &["--no-plots"]).assert().success();
+    f.killed_after("cut", "1");
+    let state = f.path("cut/runs/cosine-seed7/state.json");
+    assert!(!f.path("cut/runs/cosine-seed7/state-previous.json").exists());
+    std::fs::write(&state, "{").unwrap();
+    let err = f.resumed("cut");
+    assert!(
+        err.lines().any(|l| l.starts_with("warning:")
+            && l.contains("cosine-seed7/state.json")
+            && l.contains("resuming from the start")),
+        "{err}"
+    );
+    f.assert_same_results("full", "cut", 3);
+}
+
 #[test]
 fn shards_merge_into_the_unsharded_results() {
     let f = Fixture::new();

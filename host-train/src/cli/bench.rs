@@ -493,7 +493,7 @@ fn plan_groups(
             continue;
         }
         let found = crate::train::checkpoint::find(&dir, net, &run.optimizer())?;
-        let done = found.map_or(0, |c| c.state.epochs_done);
+        let done = found.checkpoint.map_or(0, |c| c.state.epochs_done);
         match keyed.iter_mut().find(|(key, _)| *key == (seed, done)) {
             Some((_, v)) => v.push(k),
             None => keyed.push(((seed, done), vec![k])),

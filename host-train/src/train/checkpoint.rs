@@ -2,7 +2,8 @@
 //! per epoch) and its state (`state.json`: epochs done, scheduler, records, traces, optimizer scalars).
 //! The last two are kept: `state.json` and `state-previous.json`, each naming its model file. A last
 //! checkpoint that cannot be read (a truncated file, a disk that filled up) is set aside as
-//! `*.corrupt` and the pair resumes from the one before, with a warning naming the file.
+//! `*.corrupt` and the pair resumes from the one before (from the start where there is none before
+//! it), with a warning naming the file.
 
 use crate::nn::backend;
 use crate::nn::net::Net;
@@ -22,8 +23,13 @@ pub struct Checkpoint {
     pub state: PairState,
     pub params: Vec<f32>,
     pub optimizer: State,
-    /// Where the last checkpoint could not be read: its files and why; this one is the one before.
-    pub fell_back: Option<Unreadable>,
+}
+
+/// Where a pair resumes: its last readable checkpoint (`None`: from the start), and the last
+/// checkpoint when it could not be read.
+pub struct Found {
+    pub checkpoint: Option<Checkpoint>,
+    pub unreadable: Option<Unreadable>,
 }
 
 /// A checkpoint that could not be read.
@@ -51,27 +57,36 @@ fn read(pair: &Path, state_file: &Path, net: &Net, optimizer: &Optimizer) -> Res
         state,
         params,
         optimizer,
-        fell_back: None,
     })
 }
 
-/// The pair's last readable checkpoint: the last, else the one before it (saying why); `None` for a
-/// pair that has none. An error only where neither can be read.
-pub fn find(pair: &Path, net: &Net, optimizer: &Optimizer) -> Result<Option<Checkpoint>> {
+/// The pair's last readable checkpoint: the last, else the one before it; where the last cannot
+/// be read and there is none before it (a pair killed in its first epochs), the pair starts over.
+/// An error only where the last and the one before both exist and neither can be read.
+pub fn find(pair: &Path, net: &Net, optimizer: &Optimizer) -> Result<Found> {
     let (last, previous) = (results::state_path(pair), previous_state_path(pair));
-    if !last.exists() && !previous.exists() {
-        return Ok(None);
-    }
     let err = match last.exists().then(|| read(pair, &last, net, optimizer)) {
-        Some(Ok(checkpoint)) => return Ok(Some(checkpoint)),
+        Some(Ok(checkpoint)) => {
+            return Ok(Found {
+                checkpoint: Some(checkpoint),
+                unreadable: None,
+            })
+        }
         Some(Err(err)) => Some(err),
         None => None,
     };
-    let mut checkpoint = read(pair, &previous, net, optimizer).with_context(|| match &err {
-        Some(err) => format!("the last checkpoint cannot be read ({err:#}), nor the one before it"),
-        None => "no last checkpoint, and the one before it cannot be read".to_string(),
-    })?;
-    if let Some(err) = err {
+    let checkpoint = match (previous.exists(), &err) {
+        (false, _) => None,
+        (true, _) => Some(
+            read(pair, &previous, net, optimizer).with_context(|| match &err {
+                Some(err) => {
+                    format!("the last checkpoint cannot be read ({err:#}), nor the one before it")
+                }
+                None => "no last checkpoint, and the one before it cannot be read".to_string(),
+            })?,
+        ),
+    };
+    let unreadable = err.map(|err| {
         let mut files = vec![last.clone()];
         if let Ok(st) = std::fs::read_to_string(&last)
             .map_err(anyhow::Error::from)
@@ -79,12 +94,15 @@ pub fn find(pair: &Path, net: &Net, optimizer: &Optimizer) -> Result<Option<Chec
         {
             files.push(pair.join(st.model_file));
         }
-        checkpoint.fell_back = Some(Unreadable {
+        Unreadable {
             files,
             why: format!("{err:#}"),
-        });
-    }
-    Ok(Some(checkpoint))
+        }
+    });
+    Ok(Found {
+        checkpoint,
+        unreadable,
+    })
 }
 
 /// Sets an unreadable checkpoint's files aside as `<file>.corrupt` (kept for a look, out of the way

@@ -57,16 +57,21 @@ fn sched_err(run: &Run) -> impl Fn(sched_core::Error) -> anyhow::Error + '_ {
 fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec<f32>, State)> {
     std::fs::create_dir_all(&m.dir)
         .with_context(|| format!("cannot create {}", m.dir.display()))?;
-    if let Some(found) = checkpoint::find(&m.dir, net, &m.run.optimizer())? {
-        if let Some(unreadable) = &found.fell_back {
-            checkpoint::set_aside(unreadable)?;
-            let file = unreadable.files[unreadable.files.len() - 1].display();
-            eprintln!(
-                "warning: {}: the last checkpoint ({file}) cannot be read ({}); set aside as .corrupt, resuming from the one before (epoch {})",
-                m.label, unreadable.why, found.state.epochs_done
-            );
-        }
-        return Ok((found.state, found.params, found.optimizer));
+    let found = checkpoint::find(&m.dir, net, &m.run.optimizer())?;
+    if let Some(unreadable) = &found.unreadable {
+        checkpoint::set_aside(unreadable)?;
+        let file = unreadable.files[unreadable.files.len() - 1].display();
+        let from = match &found.checkpoint {
+            Some(c) => format!("the one before (epoch {})", c.state.epochs_done),
+            None => "the start (there is none before it)".to_string(),
+        };
+        eprintln!(
+            "warning: {}: the last checkpoint ({file}) cannot be read ({}); set aside as .corrupt, resuming from {from}",
+            m.label, unreadable.why
+        );
+    }
+    if let Some(c) = found.checkpoint {
+        return Ok((c.state, c.params, c.optimizer));
     }
     let params = match job.init {
         Some(p) => p.to_vec(),
