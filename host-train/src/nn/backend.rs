@@ -5,6 +5,7 @@ use crate::kernels::simd::Isa;
 use crate::nn::cpu::CpuModels;
 use crate::nn::net::Net;
 use crate::nn::tensors::{take_tensor, Tensors};
+use crate::nn::StepInput;
 use crate::optim::{Buffers, ModelOptimizer, Optimizer, Scalars};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
@@ -124,18 +125,11 @@ impl Backend {
     }
 
     /// One optimizer step of every model; writes each model's mean batch loss into `losses`.
-    pub fn step(
-        &mut self,
-        x: &[f32],
-        labels: &[u32],
-        lr: &[f32],
-        momentum: &[f32],
-        losses: &mut [f32],
-    ) -> Result<()> {
+    pub fn step(&mut self, input: StepInput, losses: &mut [f32]) -> Result<()> {
         let opts = &mut self.optimizers;
         match &mut self.engine {
-            Engine::Cpu(m) => m.step(x, labels, lr, momentum, losses, opts),
-            Engine::Candle(m) => m.step(x, labels, lr, momentum, losses, opts)?,
+            Engine::Cpu(m) => m.step(input, losses, opts),
+            Engine::Candle(m) => m.step(input, losses, opts)?,
         }
         Ok(())
     }
@@ -266,14 +260,17 @@ impl CandleModels {
 
     fn step(
         &mut self,
-        x: &[f32],
-        labels: &[u32],
-        lr: &[f32],
-        momentum: &[f32],
+        input: StepInput,
         losses: &mut [f32],
         optimizers: &mut [ModelOptimizer],
     ) -> Result<()> {
-        let (x, y) = self.batch(x, labels)?;
+        let StepInput {
+            lr,
+            momentum,
+            labels,
+            ..
+        } = input;
+        let (x, y) = self.batch(input.x, labels)?;
         let mut grad = Vec::with_capacity(self.net.param_count());
         for k in 0..self.vars.len() {
             let loss = candle_nn::loss::cross_entropy(&self.forward(k, &x, true)?, &y)?;

@@ -14,6 +14,7 @@
 //! thread or 16: fused training is bit-identical to `--fuse 1`.
 
 use super::net::{Net, BIAS, CLASSES, WEIGHT};
+use super::StepInput;
 use crate::kernels::direct::{self, Conv, Epilogue, WeightGrad};
 use crate::kernels::simd::{Isa, Path, WithPath};
 use crate::optim::ModelOptimizer;
@@ -466,13 +467,16 @@ impl CpuModels {
     /// batch into `losses`.
     pub fn step(
         &mut self,
-        x: &[f32],
-        labels: &[u32],
-        lr: &[f32],
-        momentum: &[f32],
+        input: StepInput,
         losses: &mut [f32],
         optimizers: &mut [ModelOptimizer],
     ) {
+        let StepInput {
+            x,
+            labels,
+            lr,
+            momentum,
+        } = input;
         let net = &self.net;
         let n = labels.len();
         let px = net.pixels();

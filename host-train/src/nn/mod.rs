@@ -7,3 +7,13 @@ pub mod cpu;
 pub mod layers;
 pub mod net;
 pub mod tensors;
+
+/// One fused step's inputs: a batch (`x`, NCHW, and its `labels`), and each model's lr and momentum
+/// slot from its own schedule.
+#[derive(Clone, Copy, Debug)]
+pub struct StepInput<'a> {
+    pub x: &'a [f32],
+    pub labels: &'a [u32],
+    pub lr: &'a [f32],
+    pub momentum: &'a [f32],
+}

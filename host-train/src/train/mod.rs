@@ -12,6 +12,7 @@ use crate::config::{Run, Stepping};
 use crate::data::Dataset;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::net::Net;
+use crate::nn::StepInput;
 use crate::optim::{ModelOptimizer, State};
 use crate::results::{self, EpochRecord, PairResult, PairState};
 use anyhow::{bail, Context, Result};
@@ -182,7 +183,13 @@ fn train_epoch(
             st.trace_lr.push(buf.lr[k]);
             st.trace_momentum.push(buf.momentum[k]);
         }
-        models.step(x, labels, &buf.lr, &buf.momentum, &mut buf.losses)?;
+        let input = StepInput {
+            x,
+            labels,
+            lr: &buf.lr,
+            momentum: &buf.momentum,
+        };
+        models.step(input, &mut buf.losses)?;
         for ((st, m), (&loss, sum)) in states
             .iter_mut()
             .zip(&job.members)

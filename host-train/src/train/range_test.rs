@@ -6,6 +6,7 @@ use crate::config::Run;
 use crate::data::Dataset;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::net::Net;
+use crate::nn::StepInput;
 use crate::optim::{ModelOptimizer, Optimizer, State};
 use anyhow::Result;
 use sched_core::LrFinder;
@@ -58,7 +59,13 @@ pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
             break;
         }
         let (x, labels) = batches.get((step / per_epoch) as u32, step % per_epoch);
-        models.step(x, labels, &[finder.lr()], &[momentum], &mut loss)?;
+        let input = StepInput {
+            x,
+            labels,
+            lr: &[finder.lr()],
+            momentum: &[momentum],
+        };
+        models.step(input, &mut loss)?;
         raw.push(loss[0]);
         finder.observe(loss[0]);
     }
