@@ -234,29 +234,36 @@ pub struct Fill {
 }
 
 impl Fill {
-    /// Puts the command line's values into `table`; a setting that neither gives is an error naming
-    /// both places.
-    fn apply(&self, table: &mut toml::Table) -> Result<()> {
+    /// Checks that every setting is in `table` or given here; where only the command line gives
+    /// one, puts a placeholder in `table` (so that it deserializes) for [`Fill::set`] to replace.
+    /// Returns whether it added any.
+    fn complete(&self, table: &mut toml::Table) -> Result<bool> {
         let settings = [
-            ("epochs", "--epochs", self.epochs.map(i64::from)),
-            (
-                "seed",
-                "--seed",
-                self.seed.and_then(|s| i64::try_from(s).ok()),
-            ),
-            ("batch_size", "", None),
+            ("epochs", Some("--epochs"), self.epochs.is_some()),
+            ("seed", Some("--seed"), self.seed.is_some()),
+            ("batch_size", None, false),
         ];
-        for (key, flag, value) in settings {
-            match value {
-                Some(v) => {
-                    table.insert(key.into(), toml::Value::Integer(v));
+        let mut added = false;
+        for (key, flag, given) in settings {
+            if table.contains_key(key) {
+                continue;
+            }
+            match flag {
+                _ if given => {
+                    table.insert(key.into(), toml::Value::Integer(1));
+                    added = true;
                 }
-                None if table.contains_key(key) => {}
-                None if flag.is_empty() => bail!("`{key}` is missing: the run config must set it"),
-                None => bail!("`{key}` is missing: set it in the run config or give {flag}"),
+                Some(flag) => bail!("`{key}` is missing: set it in the run config or give {flag}"),
+                None => bail!("`{key}` is missing: the run config must set it"),
             }
         }
-        Ok(())
+        Ok(added)
+    }
+
+    /// The command line's values over the config's.
+    fn set(&self, config: &mut RunConfig) {
+        config.epochs = self.epochs.unwrap_or(config.epochs);
+        config.seed = self.seed.unwrap_or(config.seed);
     }
 }
 
@@ -272,9 +279,8 @@ impl RunConfig {
         let mut table: toml::Table = toml::from_str(text).with_context(invalid)?;
         let finds = take_finds(&mut table).with_context(invalid)?;
         check_optimizers(&table).with_context(invalid)?;
-        let before = table.clone();
-        fill.apply(&mut table).with_context(invalid)?;
-        let mut config: RunConfig = if finds.iter().any(Option::is_some) || table != before {
+        let placeholders = fill.complete(&mut table).with_context(invalid)?;
+        let mut config: RunConfig = if finds.iter().any(Option::is_some) || placeholders {
             table.try_into().with_context(invalid)?
         } else {
             // Straight from the text: the errors then give the line.
@@ -283,6 +289,7 @@ impl RunConfig {
         for (run, find) in config.runs.iter_mut().zip(finds) {
             run.find = find;
         }
+        fill.set(&mut config);
         config
             .check()
             .with_context(|| format!("invalid run config {origin}"))?;
@@ -459,5 +466,12 @@ mod tests {
         let set = format!("epochs = 9\nseed = 1\n{text}");
         let config = RunConfig::parse_filled(&set, "t.toml", fill).unwrap();
         assert_eq!((config.epochs, config.seed), (3, 5));
+        // A seed is a u64, beyond TOML's integers.
+        let big = Fill {
+            epochs: None,
+            seed: Some(u64::MAX),
+        };
+        let config = RunConfig::parse_filled(&set, "t.toml", big).unwrap();
+        assert_eq!((config.epochs, config.seed), (9, u64::MAX));
     }
 }
