@@ -468,14 +468,19 @@ test("bench results: results.json plots each run's test accuracy and loss beside
   await done();
 });
 
-test("the page's run styles are the report plots' (host-train/src/plot.rs)", async () => {
+test("the page's run styles are the report plots' (host-train/src/plot/style.rs, results/study.rs)", async () => {
   const { PALETTE, runStyles } = await import('../www/plot.js');
-  const rs = fs.readFileSync(path.join(here, '..', '..', 'host-train', 'src', 'plot.rs'), 'utf8');
-  const pal = rs.match(/pub const PALETTE: \[RGBColor; \d+\] = \[([^\]]*)\]/)[1];
+  const src = path.join(here, '..', '..', 'host-train', 'src');
+  const style = fs.readFileSync(path.join(src, 'plot', 'style.rs'), 'utf8');
+  const pal = style.match(/pub const PALETTE: \[RGBColor; \d+\] = \[([^\]]*)\]/)[1];
   const rust = [...pal.matchAll(/RGBColor\(0x(\w\w), 0x(\w\w), 0x(\w\w)\)/g)].map((m) => `#${m[1]}${m[2]}${m[3]}`.toLowerCase());
   assert.deepEqual(PALETTE, rust);
-  // The page keys styles by the presets' order; the report by KNOWN_RUNS, which starts with them.
-  const known = [...rs.match(/const KNOWN_RUNS: \[&str; \d+\] = \[([^\]]*)\]/)[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  // The page keys styles by the presets' order; the report by the known runs' table (RUNS), which
+  // starts with them.
+  const study = fs.readFileSync(path.join(src, 'results', 'study.rs'), 'utf8');
+  const runs = study.match(/pub const RUNS: \[[^\]]*\] = \[([\s\S]*?)\n\];/)[1];
+  const known = [...runs.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  assert.equal(known.length, Number(study.match(/pub const RUNS: \[\(&str, Option<f32>\); (\d+)\]/)[1]));
   const { page, problems, close: done } = await open();
   const presets = (await page.locator('#preset option').allTextContents()).slice(1);
   assert.deepEqual(problems, []);

@@ -3,7 +3,7 @@
 
 export const PAD = { l: 64, r: 12, t: 10, b: 24 };
 
-// The report plots' run styles (host-train/src/plot.rs: PALETTE, style, run_styles), so that a run
+// The report plots' run styles (host-train/src/plot/style.rs: PALETTE, style, run_styles), so that a run
 // looks the same on the page as in docs/results: style k is colour k mod 7 (each >= 3:1 contrast on
 // white), then solid, dashed, dotted by k / 7.
 export const PALETTE = ['#000000', '#0072b2', '#d55e00', '#009e73', '#b0408a', '#a66a00', '#6a3d9a'];
