@@ -1,6 +1,8 @@
-//! Time of each direct 3x3 kernel of the CPU trainer (`src/kernels/direct.rs`) on one 28x28 image, per layer of
-//! a network and per kernel path this CPU has, with its rate in FLOP/s (criterion's "elem/s" here count
-//! floating-point operations: 2 per multiply-add). One training image runs, per layer, the forward pass,
+//! Time of each 3x3 kernel of the CPU trainer on one 28x28 image, direct (`src/kernels/direct.rs`) and
+//! Winograd F(2x2, 3x3) (`src/kernels/winograd.rs`, where it applies), per layer of a network and per
+//! kernel path this CPU has, with its rate in FLOP/s (criterion's "elem/s" here count
+//! floating-point operations of the direct convolution: 2 per multiply-add, for both, so that the
+//! rates compare as speeds). One training image runs, per layer, the forward pass,
 //! the weight gradient and (but the first layer) the input gradient; `scripts/fma-peak.sh` gives the
 //! machine's peak to compare with.
 //!
@@ -10,7 +12,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use direct::{Conv, Epilogue, WeightGrad};
-use host_train::kernels::{direct, simd};
+use host_train::kernels::{direct, lines::Lines, simd, winograd};
 use simd::{Isa, Path, WithPath};
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ const SIDE: usize = 28;
 /// One kernel call on buffers of the right sizes.
 struct Kernel<'a> {
     what: What,
+    /// The Winograd kernels' buffers, or `None` for the direct kernels.
+    winograd: Option<&'a mut winograd::Workspace>,
     cin: usize,
     cout: usize,
     /// Padded input (`cin` channels).
@@ -44,9 +48,8 @@ impl WithPath for Kernel<'_> {
     fn run<P: Path>(self, path: P) {
         let (h, w) = (SIDE, SIDE);
         match self.what {
-            What::Forward | What::InputGrad => direct::conv(
-                path,
-                Conv {
+            What::Forward | What::InputGrad => {
+                let c = Conv {
                     inp: self.inp,
                     cin: self.cin,
                     h,
@@ -60,11 +63,14 @@ impl WithPath for Kernel<'_> {
                     out: self.out,
                     cout: self.cout,
                     out_padded: true,
-                },
-            ),
-            What::WeightGrad => direct::weight_grad(
-                path,
-                WeightGrad {
+                };
+                match self.winograd {
+                    Some(work) => winograd::conv(path, c, work),
+                    None => direct::conv(path, c),
+                }
+            }
+            What::WeightGrad => {
+                let g = WeightGrad {
                     inp: self.inp,
                     cin: self.cin,
                     h,
@@ -73,8 +79,12 @@ impl WithPath for Kernel<'_> {
                     cout: self.cout,
                     g_padded: true,
                     dw: self.out,
-                },
-            ),
+                };
+                match self.winograd {
+                    Some(work) => winograd::weight_grad(path, g, work),
+                    None => direct::weight_grad(path, g),
+                }
+            }
         }
     }
 }
@@ -96,10 +106,13 @@ fn conv_list() -> Vec<usize> {
 fn kernels(c: &mut Criterion) {
     let conv = conv_list();
     let padded = (SIDE + 2) * (SIDE + 2);
+    // On cache lines, as the trainer's buffers.
     let values = |n: usize| {
-        (0..n)
-            .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
-            .collect::<Vec<f32>>()
+        let mut v = Lines::zeros(n);
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = ((i * 7919) % 2001) as f32 / 1000.0 - 1.0;
+        }
+        v
     };
     for isa in Isa::ALL {
         if let Some(f) = isa.missing_feature() {
@@ -130,25 +143,35 @@ fn kernels(c: &mut Criterion) {
                 let inp = values(padded * kin);
                 let wt = match what {
                     What::WeightGrad => values(padded * kout),
-                    _ => values(9 * kin * kout),
+                    _ => values(winograd::domain_len(kin, kout)),
                 };
                 let bias = values(kout);
                 let relu_out = values(padded * kout);
-                let mut out = vec![0.0; (padded * kout).max(9 * kin * kout)];
-                group.bench_function(format!("layer{} {cin}->{cout} {name}", l + 1), |b| {
-                    b.iter(|| {
-                        isa.dispatch(Kernel {
-                            what,
-                            cin: kin,
-                            cout: kout,
-                            inp: &inp,
-                            wt: &wt,
-                            bias: &bias,
-                            relu_out: &relu_out,
-                            out: &mut out,
+                let mut out = Lines::zeros((padded * kout).max(winograd::domain_len(kin, kout)));
+                let mut work = winograd::Workspace::default();
+                let algos = if winograd::applies(kin, kout, SIDE, SIDE) {
+                    &["direct", "winograd"][..]
+                } else {
+                    &["direct"][..]
+                };
+                for &algo in algos {
+                    let id = format!("layer{} {cin}->{cout} {name} {algo}", l + 1);
+                    group.bench_function(id, |b| {
+                        b.iter(|| {
+                            isa.dispatch(Kernel {
+                                what,
+                                winograd: (algo == "winograd").then_some(&mut work),
+                                cin: kin,
+                                cout: kout,
+                                inp: &inp,
+                                wt: &wt,
+                                bias: &bias,
+                                relu_out: &relu_out,
+                                out: &mut out,
+                            })
                         })
-                    })
-                });
+                    });
+                }
             }
         }
         group.finish();

@@ -18,23 +18,7 @@ pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
 
 /// Most output pixels per block.
 const MAX_BLOCK: usize = 14;
-
-/// `for $j in 0..$n $body` for a constant `$n` of at most `MAX_BLOCK + 2`, written out step by step, so
-/// every index into a block's accumulators is a constant and they stay in registers. (LLVM leaves the
-/// 16-step pixel loop of a 14-pixel block rolled, with its accumulators on the stack: AVX-512's
-/// 16- and 8-channel layers ran at 39-41% of the FMA peak of a Zen 4 core.)
-macro_rules! unrolled {
-    ($j:ident in 0..$n:expr, $body:block) => {
-        const { assert!($n <= MAX_BLOCK + 2) };
-        unrolled!(@ $j, $n, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
-    };
-    (@ $j:ident, $n:expr, $body:block, $($k:literal)*) => {
-        $(if $k < $n {
-            let $j: usize = $k;
-            $body
-        })*
-    };
-}
+const _: () = assert!(MAX_BLOCK + 2 <= super::UNROLLED_MAX, "a block's input pixels are unrolled");
 
 /// Output pixels per block of [`conv`] for `vb` output registers per pixel: `n * vb` accumulators, the
 /// `3 * vb` weights of one kernel row and a broadcast input fit the register file (at least 1).
@@ -677,111 +661,7 @@ mod tests {
 
     use super::*;
     use crate::kernels::simd::Isa;
-
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2000) as f32 / 1000.0 - 1.0
-            })
-            .collect()
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
-
-    /// The padded input value `inp[y+ky, x+kx, ci]` (padded coordinates).
-    fn at(inp: &[f32], w: usize, c: usize, y: usize, x: usize, ci: usize) -> f64 {
-        inp[(y * (w + 2) + x) * c + ci] as f64
-    }
-
-    /// The definition of [`Conv`] without its epilogue, unpadded `h x w x cout` output.
-    fn conv_reference(
-        inp: &[f32],
-        cin: usize,
-        h: usize,
-        w: usize,
-        wt: &[f32],
-        bias: &[f32],
-        cout: usize,
-    ) -> Vec<f32> {
-        let mut out = vec![0.0; h * w * cout];
-        for y in 0..h {
-            for x in 0..w {
-                for co in 0..cout {
-                    let mut s = bias[co] as f64;
-                    for ky in 0..3 {
-                        for kx in 0..3 {
-                            for ci in 0..cin {
-                                let wv = wt[((ky * 3 + kx) * cin + ci) * cout + co] as f64;
-                                s += wv * at(inp, w, cin, y + ky, x + kx, ci);
-                            }
-                        }
-                    }
-                    out[(y * w + x) * cout + co] = s as f32;
-                }
-            }
-        }
-        out
-    }
-
-    /// The definition of [`WeightGrad`] for an unpadded gradient.
-    fn weight_grad_reference(
-        inp: &[f32],
-        cin: usize,
-        h: usize,
-        w: usize,
-        g: &[f32],
-        cout: usize,
-    ) -> Vec<f32> {
-        let mut dw = vec![0.0; 9 * cin * cout];
-        for ky in 0..3 {
-            for kx in 0..3 {
-                for ci in 0..cin {
-                    for co in 0..cout {
-                        let mut s = 0f64;
-                        for y in 0..h {
-                            for x in 0..w {
-                                s += at(inp, w, cin, y + ky, x + kx, ci)
-                                    * g[(y * w + x) * cout + co] as f64;
-                            }
-                        }
-                        dw[((ky * 3 + kx) * cin + ci) * cout + co] = s as f32;
-                    }
-                }
-            }
-        }
-        dw
-    }
-
-    fn pad(src: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
-        let mut p = vec![0.0; (h + 2) * (w + 2) * c];
-        for y in 0..h {
-            for x in 0..w {
-                let d = ((y + 1) * (w + 2) + x + 1) * c;
-                p[d..d + c].copy_from_slice(&src[(y * w + x) * c..][..c]);
-            }
-        }
-        p
-    }
-
-    fn interior(p: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
-        let mut out = vec![0.0; h * w * c];
-        for y in 0..h {
-            for x in 0..w {
-                let s = ((y + 1) * (w + 2) + x + 1) * c;
-                out[(y * w + x) * c..][..c].copy_from_slice(&p[s..s + c]);
-            }
-        }
-        out
-    }
+    use crate::kernels::testing::*;
 
     /// Every layer shape of the supported channel counts, on every path this CPU has.
     struct CheckAll;

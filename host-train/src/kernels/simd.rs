@@ -209,8 +209,15 @@ pub trait Simd: Copy {
     /// # Safety
     /// `p` is valid for writing `LANES` floats.
     unsafe fn store(p: *mut f32, v: Self::V);
+    /// Whether [`Simd::mul_add`] rounds once (a fused multiply-add): then every path with it gives the
+    /// same bits.
+    const FUSED: bool;
     /// `a * b + c` (fused where the ISA has it).
     fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a + b`.
+    fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// `a - b`.
+    fn sub(a: Self::V, b: Self::V) -> Self::V;
     /// `max(a, 0)`.
     fn relu(a: Self::V) -> Self::V;
     /// `a` where `y > 0`, else `+0.0` (the ReLU's gradient; `a`'s bits are kept).
@@ -253,9 +260,18 @@ impl Simd for Portable {
         // SAFETY: the caller guarantees 4 writable floats.
         unsafe { p.cast::<[f32; 4]>().write_unaligned(v) }
     }
+    const FUSED: bool = false;
     #[inline(always)]
     fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V {
         std::array::from_fn(|i| a[i] * b[i] + c[i])
+    }
+    #[inline(always)]
+    fn add(a: Self::V, b: Self::V) -> Self::V {
+        std::array::from_fn(|i| a[i] + b[i])
+    }
+    #[inline(always)]
+    fn sub(a: Self::V, b: Self::V) -> Self::V {
+        std::array::from_fn(|i| a[i] - b[i])
     }
     #[inline(always)]
     fn relu(a: Self::V) -> Self::V {
@@ -339,10 +355,21 @@ mod x86 {
             // SAFETY: the caller guarantees LANES writable floats at p (Simd::store's contract); Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_storeu_ps(p, v) }
         }
+        const FUSED: bool = true;
         #[inline(always)]
         fn mul_add(a: __m512, b: __m512, c: __m512) -> __m512 {
             // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
             unsafe { _mm512_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        fn add(a: __m512, b: __m512) -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
+            unsafe { _mm512_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn sub(a: __m512, b: __m512) -> __m512 {
+            // SAFETY: a register-only intrinsic; Zmm's functions run only inlined into run_avx512 (AVX-512F enabled, checked on this CPU).
+            unsafe { _mm512_sub_ps(a, b) }
         }
         #[inline(always)]
         fn relu(a: __m512) -> __m512 {
@@ -385,10 +412,21 @@ mod x86 {
             // SAFETY: the caller guarantees LANES writable floats at p (Simd::store's contract); Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_storeu_ps(p, v) }
         }
+        const FUSED: bool = true;
         #[inline(always)]
         fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
             // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
             unsafe { _mm256_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        fn add(a: __m256, b: __m256) -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
+            unsafe { _mm256_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn sub(a: __m256, b: __m256) -> __m256 {
+            // SAFETY: a register-only intrinsic; Ymm's functions run only inlined into run_avx2 or run_avx512 (AVX2 and FMA enabled, checked on this CPU).
+            unsafe { _mm256_sub_ps(a, b) }
         }
         #[inline(always)]
         fn relu(a: __m256) -> __m256 {
@@ -451,10 +489,21 @@ mod arm {
             // SAFETY: the caller guarantees LANES writable floats at p (Simd::store's contract); Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vst1q_f32(p, v) }
         }
+        const FUSED: bool = true;
         #[inline(always)]
         fn mul_add(a: float32x4_t, b: float32x4_t, c: float32x4_t) -> float32x4_t {
             // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
             unsafe { vfmaq_f32(c, a, b) }
+        }
+        #[inline(always)]
+        fn add(a: float32x4_t, b: float32x4_t) -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
+            unsafe { vaddq_f32(a, b) }
+        }
+        #[inline(always)]
+        fn sub(a: float32x4_t, b: float32x4_t) -> float32x4_t {
+            // SAFETY: a register-only intrinsic; Neon's functions run only inlined into run_neon (NEON enabled, checked on this CPU).
+            unsafe { vsubq_f32(a, b) }
         }
         #[inline(always)]
         fn relu(a: float32x4_t) -> float32x4_t {
