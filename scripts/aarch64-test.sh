@@ -30,6 +30,6 @@ start=$SECONDS
 cargo test -q -p host-train --target "$TARGET" --lib -- --nocapture
 log "unit tests (kernels on neon and portable) under qemu: $((SECONDS - start)) s"
 start=$SECONDS
-HOST_TRAIN_TEST_ISAS=neon cargo test -q -p host-train --target "$TARGET" --test trajectory \
+HOST_TRAIN_TEST_ISAS=neon HOST_TRAIN_TEST_CONVOLUTIONS=winograd cargo test -q -p host-train --target "$TARGET" --test trajectory \
   training_follows_pytorch_step_by_step -- --nocapture
 log "PyTorch trajectory test (neon) under qemu: $((SECONDS - start)) s"

@@ -15,14 +15,15 @@ use direct::{Conv, Epilogue, WeightGrad};
 use host_train::kernels::{direct, lines::Lines, simd, winograd};
 use simd::{Isa, Path, WithPath};
 use std::time::Duration;
+use winograd::Tiling;
 
 const SIDE: usize = 28;
 
 /// One kernel call on buffers of the right sizes.
 struct Kernel<'a> {
     what: What,
-    /// The Winograd kernels' buffers, or `None` for the direct kernels.
-    winograd: Option<&'a mut winograd::Workspace>,
+    /// The Winograd tiling and its buffers, or `None` for the direct kernels.
+    winograd: Option<(Tiling, &'a mut winograd::Workspace)>,
     cin: usize,
     cout: usize,
     /// Padded input (`cin` channels).
@@ -65,7 +66,7 @@ impl WithPath for Kernel<'_> {
                     out_padded: true,
                 };
                 match self.winograd {
-                    Some(work) => winograd::conv(path, c, work),
+                    Some((tiling, work)) => winograd::conv(path, tiling, c, work),
                     None => direct::conv(path, c),
                 }
             }
@@ -81,7 +82,7 @@ impl WithPath for Kernel<'_> {
                     dw: self.out,
                 };
                 match self.winograd {
-                    Some(work) => winograd::weight_grad(path, g, work),
+                    Some((tiling, work)) => winograd::weight_grad(path, tiling, g, work),
                     None => direct::weight_grad(path, g),
                 }
             }
@@ -143,24 +144,24 @@ fn kernels(c: &mut Criterion) {
                 let inp = values(padded * kin);
                 let wt = match what {
                     What::WeightGrad => values(padded * kout),
-                    _ => values(winograd::domain_len(kin, kout)),
+                    _ => values(Tiling::F4.domain_len(kin, kout)),
                 };
                 let bias = values(kout);
                 let relu_out = values(padded * kout);
-                let mut out = Lines::zeros((padded * kout).max(winograd::domain_len(kin, kout)));
+                let mut out = Lines::zeros((padded * kout).max(Tiling::F4.domain_len(kin, kout)));
                 let mut work = winograd::Workspace::default();
-                let algos = if winograd::applies(kin, kout, SIDE, SIDE) {
-                    &["direct", "winograd"][..]
-                } else {
-                    &["direct"][..]
-                };
-                for &algo in algos {
+                let mut algos = vec![None];
+                if Tiling::for_layer(kin, kout, SIDE, SIDE).is_some() {
+                    algos.extend([Some(Tiling::F2), Some(Tiling::F4)]);
+                }
+                for tiling in algos {
+                    let algo = tiling.map_or("direct", Tiling::name);
                     let id = format!("layer{} {cin}->{cout} {name} {algo}", l + 1);
                     group.bench_function(id, |b| {
                         b.iter(|| {
                             isa.dispatch(Kernel {
                                 what,
-                                winograd: (algo == "winograd").then_some(&mut work),
+                                winograd: tiling.map(|t| (t, &mut work)),
                                 cin: kin,
                                 cout: kout,
                                 inp: &inp,

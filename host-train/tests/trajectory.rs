@@ -84,7 +84,24 @@ fn candle_path_follows_the_references_on_the_cpu() {
 /// is ~100 times slower (scripts/aarch64-test.sh).
 const ONLY_ENV: &str = "HOST_TRAIN_TEST_ISAS";
 
+/// `--convolution` values each path is checked with (`HOST_TRAIN_TEST_CONVOLUTIONS=winograd` for
+/// only those).
+const CONVOLUTIONS: [&str; 2] = ["winograd", "direct"];
+const CONVOLUTIONS_ENV: &str = "HOST_TRAIN_TEST_CONVOLUTIONS";
+
 fn on_every_path(fx: &Path) {
+    let only = std::env::var(CONVOLUTIONS_ENV).ok();
+    for convolution in CONVOLUTIONS {
+        if only
+            .as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w == convolution))
+        {
+            on_every_path_with(fx, convolution);
+        }
+    }
+}
+
+fn on_every_path_with(fx: &Path, convolution: &str) {
     let only = std::env::var(ONLY_ENV).ok();
     let wanted = |isa: &&str| {
         only.as_deref()
@@ -99,9 +116,9 @@ fn on_every_path(fx: &Path) {
     let checked: Vec<&str> = PATHS
         .into_iter()
         .filter(wanted)
-        .filter(|isa| follows_pytorch(fx, "cpu", Some(isa)))
+        .filter(|isa| follows_pytorch(fx, "cpu", Some((isa, convolution))))
         .collect();
-    eprintln!("checked on: {}", checked.join(", "));
+    eprintln!("{convolution}: checked on: {}", checked.join(", "));
     assert!(!checked.is_empty(), "no path checked");
     if only.is_none() {
         assert!(
@@ -145,16 +162,18 @@ fn cuda_training_follows_pytorch_step_by_step() {
 /// The `device` of [`follows_pytorch`] that means candle's path on the CPU.
 const CANDLE_ON_CPU: &str = "candle-cpu";
 
-/// Trains the fixture's config on `device` (on the CPU, with the kernel path `isa`) and compares every
-/// step with PyTorch's; false where this CPU lacks `isa` (skipped, and said so).
-fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
+/// Trains the fixture's config on `device` (on the CPU, with the kernel path `isa` and
+/// `--convolution`) and compares every step with PyTorch's; false where this CPU lacks `isa`
+/// (skipped, and said so).
+fn follows_pytorch(fx: &Path, device: &str, kernels: Option<(&str, &str)>) -> bool {
+    let isa = kernels.map(|k| k.0);
     let expected = json(&fx.join("expected.json"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let mut cmd = Command::cargo_bin("host-train").unwrap();
     let mut extra = Vec::new();
-    if let Some(isa) = isa {
-        extra.extend(["--isa", isa]);
+    if let Some((isa, convolution)) = kernels {
+        extra.extend(["--isa", isa, "--convolution", convolution]);
     }
     let device_arg = if device == CANDLE_ON_CPU {
         extra.extend(["--engine", "candle"]);
@@ -194,7 +213,7 @@ fn follows_pytorch(fx: &Path, device: &str, isa: Option<&str>) -> bool {
     let label = format!(
         "{} {}",
         fx.file_name().unwrap().to_string_lossy(),
-        isa.unwrap_or(device)
+        kernels.map_or(device.to_string(), |(isa, conv)| format!("{isa} {conv}"))
     );
     let test_images = expected["test_images"].as_f64().unwrap();
     for run in expected["runs"].as_array().unwrap() {

@@ -192,6 +192,7 @@ impl<'a> Bench<'a> {
             device: make_device(args.device == DeviceArg::Cuda)?,
             isa: args.machine.start()?,
             candle: args.machine.engine == Engine::Candle,
+            convolution: args.machine.convolution,
         };
         let epochs = config.epochs;
         let seeds: Vec<u64> = (0..args.seeds as u64).map(|k| config.seed + k).collect();
@@ -221,6 +222,9 @@ impl<'a> Bench<'a> {
                 sha256: data.sha256.clone(),
                 note: None,
             }),
+            convolution: target
+                .on_kernels()
+                .then(|| target.convolution.name().to_string()),
         };
         let net = Net::new(&config.model.conv, data.train.rows, data.train.cols)?;
         let init = args
@@ -265,6 +269,16 @@ impl<'a> Bench<'a> {
         if old.data.is_none() {
             same.data = None;
         }
+        // Benches started before the Winograd kernels trained on the direct ones.
+        let old_convolution = old.convolution.as_deref().unwrap_or("direct");
+        if let Some(now) = same.convolution.as_deref() {
+            if now != old_convolution {
+                bail!("--resume: {out} was trained with --convolution {old_convolution}; give it again");
+            }
+            if old.convolution.is_none() {
+                same.convolution = None;
+            }
+        }
         if old != same {
             bail!("--resume: the arguments differ from those {out} was started with; give the same ones");
         }
@@ -273,8 +287,14 @@ impl<'a> Bench<'a> {
 
     /// The first line of what it will do.
     fn announce(&self, mine: usize, pairs: usize) {
-        let device = if self.target.device.is_cpu() {
-            format!("cpu ({} kernels)", self.target.isa.name())
+        let device = if self.target.on_kernels() {
+            let conv = self.target.convolution.name();
+            format!(
+                "cpu ({} kernels, {conv} convolutions)",
+                self.target.isa.name()
+            )
+        } else if self.target.device.is_cpu() {
+            "cpu (candle)".to_string()
         } else {
             self.plan.device.clone()
         };

@@ -274,6 +274,7 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         device: Device::Cpu,
         isa: args.machine.start()?,
         candle: args.machine.engine == Engine::Candle,
+        convolution: args.machine.convolution,
     };
     let momentum = start_momentum(run)?;
     let mut finder = new_finder(&args.sweep, momentum)?;

@@ -4,6 +4,7 @@
 use crate::config::{Fill, RunConfig};
 use crate::data::Dataset;
 use crate::kernels::simd::{Isa, IsaFlag};
+use crate::kernels::Convolution;
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -50,6 +51,12 @@ pub struct Machine {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub isa: IsaFlag,
+    /// How the CPU kernels compute the 3x3 convolutions: `winograd` (Winograd F(4x4,3x3) on every
+    /// layer but the first, 2.2-4x fewer multiplications; docs/kernels.md) or `direct` (the direct
+    /// kernels everywhere: the bits of results trained before Winograd). Every vector path gives the
+    /// same bits with either.
+    #[arg(long, value_enum, default_value_t = Convolution::Winograd)]
+    pub convolution: Convolution,
     /// What computes the gradients: host-train's CPU kernels, or candle's tensors and autograd (what
     /// `--device cuda` trains with; on the CPU, to check that path where there is no GPU).
     #[arg(long, value_enum, default_value_t = Engine::Kernels)]

@@ -18,7 +18,10 @@ pub const CHANNELS: [usize; 4] = [8, 16, 32, 64];
 
 /// Most output pixels per block.
 const MAX_BLOCK: usize = 14;
-const _: () = assert!(MAX_BLOCK + 2 <= super::UNROLLED_MAX, "a block's input pixels are unrolled");
+const _: () = assert!(
+    MAX_BLOCK + 2 <= super::UNROLLED_MAX,
+    "a block's input pixels are unrolled"
+);
 
 /// Output pixels per block of [`conv`] for `vb` output registers per pixel: `n * vb` accumulators, the
 /// `3 * vb` weights of one kernel row and a broadcast input fit the register file (at least 1).

@@ -1,5 +1,6 @@
 //! The CPU trainer's kernels: the vector paths chosen at run time ([`simd`]), and the 3x3 convolutions
-//! written once over them: direct ([`direct`]) and with fewer multiplications ([`winograd`]).
+//! written once over them: direct ([`direct`]) and with fewer multiplications ([`winograd`]), chosen
+//! per layer by [`Convolution`].
 
 /// Most steps [`unrolled!`] writes out.
 const UNROLLED_MAX: usize = 16;
@@ -25,6 +26,45 @@ pub mod direct;
 pub mod lines;
 pub mod simd;
 pub mod winograd;
+
+use winograd::Tiling;
+
+/// How the CPU kernels compute a 3x3 convolution (`--convolution`): the same choice on every vector
+/// path, so that every path gives the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Convolution {
+    /// Winograd F(4x4, 3x3) where it applies (both channel counts in `direct::CHANNELS`: every layer
+    /// but a first one with one input channel; 4 divides the image's sides), else F(2x2, 3x3) (2
+    /// divides them), else direct.
+    #[default]
+    Winograd,
+    /// The direct kernels everywhere (the bits of every result trained before Winograd).
+    Direct,
+}
+
+impl Convolution {
+    /// Its `--convolution` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Convolution::Winograd => "winograd",
+            Convolution::Direct => "direct",
+        }
+    }
+
+    /// The tiling of a convolution of `cin` to `cout` channels on `h x w` images (`None`: direct). The
+    /// input gradient of a layer, a convolution of `cout` to `cin` channels, takes the same.
+    pub fn tiling(self, cin: usize, cout: usize, h: usize, w: usize) -> Option<Tiling> {
+        match self {
+            Convolution::Winograd => Tiling::for_layer(cin, cout, h, w),
+            Convolution::Direct => None,
+        }
+    }
+}
+
+/// What results record of a layer's kernels: "direct", "winograd-f2" or "winograd-f4".
+pub fn tiling_name(tiling: Option<Tiling>) -> &'static str {
+    tiling.map_or("direct", Tiling::name)
+}
 
 #[cfg(test)]
 mod testing;

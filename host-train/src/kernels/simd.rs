@@ -520,3 +520,68 @@ mod arm {
         }
     }
 }
+
+/// One-lane scalar "registers", for tests: the kernels' own code on them is the reference their vector
+/// paths must match bit for bit (`F`: whether `mul_add` rounds once, as on AVX2, AVX-512 and NEON, or
+/// twice, as on the portable path).
+#[cfg(test)]
+#[derive(Clone, Copy)]
+pub struct Scalar<const F: bool>;
+
+#[cfg(test)]
+impl<const F: bool> Path for Scalar<F> {
+    type Wide = Self;
+    type Narrow = Self;
+    fn call<W: WithPath>(self, op: W) -> W::Output {
+        op.run(self)
+    }
+}
+
+#[cfg(test)]
+impl<const F: bool> Simd for Scalar<F> {
+    type V = f32;
+    const LANES: usize = 1;
+    const REGISTERS: usize = 16;
+    const FUSED: bool = F;
+    fn zero() -> f32 {
+        0.0
+    }
+    fn splat(x: f32) -> f32 {
+        x
+    }
+    unsafe fn load(p: *const f32) -> f32 {
+        // SAFETY: the caller guarantees one readable float.
+        unsafe { p.read_unaligned() }
+    }
+    unsafe fn store(p: *mut f32, v: f32) {
+        // SAFETY: the caller guarantees one writable float.
+        unsafe { p.write_unaligned(v) }
+    }
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        if F {
+            a.mul_add(b, c)
+        } else {
+            a * b + c
+        }
+    }
+    fn add(a: f32, b: f32) -> f32 {
+        a + b
+    }
+    fn sub(a: f32, b: f32) -> f32 {
+        a - b
+    }
+    fn relu(a: f32) -> f32 {
+        if a > 0.0 {
+            a
+        } else {
+            0.0
+        }
+    }
+    fn keep_where_positive(a: f32, y: f32) -> f32 {
+        if y > 0.0 {
+            a
+        } else {
+            0.0
+        }
+    }
+}

@@ -105,4 +105,3 @@ pub fn interior(p: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
     }
     out
 }
-

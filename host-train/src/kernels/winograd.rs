@@ -1,42 +1,40 @@
-//! 3x3 "same" convolutions with 2.25x fewer multiplications: Winograd's minimal filtering F(2x2, 3x3)
-//! (Lavin and Gray, 2016), the forward pass, the input gradient and the weight gradient, NHWC, written
-//! once over the vector register type ([`Simd`]) as [`crate::kernels::direct`] is, and taking the same
-//! [`Conv`] and [`WeightGrad`] (with weights and weight gradients in the Winograd domain).
+//! 3x3 "same" convolutions with fewer multiplications: Winograd's minimal filtering F(m x m, 3 x 3)
+//! (Lavin and Gray, 2016) for m = 4 ([`Tiling::F4`], 4x fewer) and m = 2 ([`Tiling::F2`], 2.25x
+//! fewer): the forward pass, the input gradient and the weight gradient, NHWC, written once over the
+//! vector register type ([`Simd`]) and the tiling ([`Tile`]), taking the direct kernels' [`Conv`] and
+//! [`WeightGrad`] (with weights and weight gradients in the Winograd domain).
 //!
-//! A 2x2 block of output pixels ("tile") is computed from the 4x4 input pixels around it. Per channel,
-//! the input tile `d` becomes `V = Bt d B`, the weights `g` become `U = G g Gt`, and the output is
-//! `Y = At (sum over input channels of U . V) A`, where `.` multiplies the 16 positions elementwise:
-//! 16 multiplications per tile and channel pair where the direct kernels do 36.
+//! An m x m block of output pixels ("tile") is computed from the a x a input pixels around it (a = m +
+//! 2). Per channel, the input tile `d` becomes `V = Bt d B`, the weights `g` become `U = G g Gt`, and the
+//! output is `Y = At (sum over input channels of U . V) A`, where `.` multiplies the a x a positions
+//! elementwise: a^2 multiplications per tile and channel pair where the direct kernels do 9 m^2 (F4:
+//! 36 for 144; F2: 16 for 36). The matrices are in `F4`'s and `F2`'s documentation (points 0, 1, -1,
+//! 2, -2 and infinity for F4; 0, 1, -1, infinity for F2).
 //!
-//! ```text
-//!      | 1  0 -1  0 |        | 1    0    0   |
-//! Bt = | 0  1  1  0 |    G = | 1/2  1/2  1/2 |    At = | 1  1  1  0 |
-//!      | 0 -1  1  0 |        | 1/2 -1/2  1/2 |         | 0  1 -1 -1 |
-//!      | 0  1  0 -1 |        | 0    0    1   |
-//! ```
-//!
-//! The transforms are additions and subtractions (`Bt`, `At`) or halvings (`G`, applied once per weight
-//! update in scalar code): exact or one rounding each, in a fixed order. The only multiplications are
-//! the sums over input channels (forward, input gradient) or over tiles (weight gradient), each a chain
-//! of fused multiply-adds in a fixed order. So every path with fused multiply-adds (AVX-512, AVX2,
-//! NEON) gives the same bits, whatever the block sizes, threads or models fused: the tests check every
-//! path bit for bit against a scalar model of these steps.
+//! Rounding and bits: `Bt`, `At` and `A` are additions and multiply-adds by small integers (exact
+//! multipliers), each in one fixed order; `G` and `Gt` (1/4, 1/6, 1/12, 1/24 for F4) run in f64 in
+//! scalar code, once per weight update and once per chunk's weight gradient, rounded to f32 once. The
+//! sums over input channels (forward, input gradient) and over tiles (weight gradient) are chains of
+//! fused multiply-adds in a fixed order. So every path with fused multiply-adds (AVX-512, AVX2, NEON)
+//! gives the same bits, whatever the block sizes, threads or models fused: the tests check each path
+//! bit for bit against the same code on one-lane scalar "registers".
 //!
 //! The weight gradient is `dU = sum over tiles of V . (A dY At)` per position (for every input and
-//! output channel pair), kept in the Winograd domain while a chunk's images add to it; [`weight_grad_to_hwio`]
-//! turns it into the 3x3 gradient `Gt dU G` when the chunk's gradients are flushed.
+//! output channel pair), kept in the Winograd domain while a chunk's images add to it;
+//! [`add_weight_grad_to_oihw`] turns it into the 3x3 gradient `Gt dU G` when the chunk's gradients are
+//! flushed.
 //!
-//! Applies where the image has an even height and width and both channel counts are in
-//! [`CHANNELS`] ([`applies`]); the first layer (one input channel) stays direct.
+//! Tiles are taken in row-major order in bands of up to [`MAX_TILES`]: a band's transformed inputs and
+//! GEMM outputs stay in the core's caches.
+
+// The transforms walk a tile's lines by index (`cols[x][y]`: the line y of every column x).
+#![allow(clippy::needless_range_loop)]
 
 use crate::kernels::direct::{Conv, Epilogue, WeightGrad, CHANNELS};
 use crate::kernels::lines::Lines;
 use crate::kernels::simd::{Path, Simd, WithPath};
 
-/// Positions of a transformed tile (4 x 4).
-pub const POSITIONS: usize = 16;
-
-/// Most tiles per block of the forward GEMM (their accumulators stay in registers).
+/// Most tiles per band (and per block of the forward GEMM, whose accumulators stay in registers).
 const MAX_TILES: usize = 14;
 
 /// Floats between two tiles' transformed inputs, whatever the channels: the GEMM's broadcasts then
@@ -45,89 +43,302 @@ const MAX_TILES: usize = 14;
 const V_STRIDE: usize = 64;
 const _: () = assert!(CHANNELS[CHANNELS.len() - 1] <= V_STRIDE);
 
-/// Whether the Winograd kernels compute a convolution of `cin` to `cout` channels on `h x w` images:
-/// whole 2x2 tiles, and channel counts the vector types divide.
-pub fn applies(cin: usize, cout: usize, h: usize, w: usize) -> bool {
-    h.is_multiple_of(2)
-        && w.is_multiple_of(2)
-        && h > 0
-        && w > 0
-        && CHANNELS.contains(&cin)
-        && CHANNELS.contains(&cout)
+/// Largest input tile side (F4's).
+const MAX_SIDE: usize = 6;
+
+/// Which Winograd algorithm: the output tile's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tiling {
+    /// F(2x2, 3x3): 4x4 input tiles, 16 positions.
+    F2,
+    /// F(4x4, 3x3): 6x6 input tiles, 36 positions.
+    F4,
 }
 
-/// Floats of the Winograd-domain weights (or weight gradient) of a `cin` to `cout` convolution.
-pub const fn domain_len(cin: usize, cout: usize) -> usize {
-    POSITIONS * cin * cout
-}
-
-/// `G g Gt` of three by three values, rows first (one fixed order of the roundings).
-fn weight_tile(g: [[f32; 3]; 3]) -> [[f32; 4]; 4] {
-    let col = |a: f32, b: f32, c: f32| [a, ((a + b) + c) * 0.5, ((a - b) + c) * 0.5, c];
-    let t: [[f32; 4]; 3] = std::array::from_fn(|ky| col(g[ky][0], g[ky][1], g[ky][2]));
-    let mut u = [[0.0; 4]; 4];
-    for x in 0..4 {
-        let c = col(t[0][x], t[1][x], t[2][x]);
-        for y in 0..4 {
-            u[y][x] = c[y];
+impl Tiling {
+    /// The tiling for a convolution of `cin` to `cout` channels on `h x w` images: F4 where 4 divides
+    /// both sides, else F2 where 2 does, else none (direct); both channel counts in [`CHANNELS`].
+    pub fn for_layer(cin: usize, cout: usize, h: usize, w: usize) -> Option<Tiling> {
+        if !(CHANNELS.contains(&cin) && CHANNELS.contains(&cout)) || h == 0 || w == 0 {
+            None
+        } else if h.is_multiple_of(4) && w.is_multiple_of(4) {
+            Some(Tiling::F4)
+        } else if h.is_multiple_of(2) && w.is_multiple_of(2) {
+            Some(Tiling::F2)
+        } else {
+            None
         }
     }
-    u
+
+    /// Output pixels along a tile's side.
+    pub fn m(self) -> usize {
+        match self {
+            Tiling::F2 => F2::M,
+            Tiling::F4 => F4::M,
+        }
+    }
+
+    /// Positions of a transformed tile.
+    pub fn positions(self) -> usize {
+        (self.m() + 2) * (self.m() + 2)
+    }
+
+    /// Floats of the Winograd-domain weights (or weight gradient) of a `cin` to `cout` convolution.
+    pub fn domain_len(self, cin: usize, cout: usize) -> usize {
+        self.positions() * cin * cout
+    }
+
+    /// The name results record: "winograd-f2" or "winograd-f4".
+    pub fn name(self) -> &'static str {
+        match self {
+            Tiling::F2 => "winograd-f2",
+            Tiling::F4 => "winograd-f4",
+        }
+    }
 }
 
-/// HWIO weights (`9 * cin * cout`) into the Winograd domain: `u[(pos * cin + ci) * cout + co]`.
-pub fn weights_from_hwio(hwio: &[f32], cin: usize, cout: usize, u: &mut [f32]) {
-    assert!(hwio.len() >= 9 * cin * cout && u.len() >= domain_len(cin, cout));
+/// One Winograd algorithm's transforms, each on one line of a tile (applied to columns, then rows).
+/// Arrays hold up to [`MAX_SIDE`] values; the first `M` or `A` count.
+pub trait Tile {
+    /// Output pixels along a tile's side.
+    const M: usize;
+    /// Input pixels along a tile's side.
+    const A: usize = Self::M + 2;
+    /// `Bt d`: `A` values to `A`.
+    fn input<S: Simd>(d: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE];
+    /// `At m`: `A` values to `M`.
+    fn output<S: Simd>(m: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE];
+    /// `A g`: `M` values to `A` (the output gradient's transform).
+    fn gradient<S: Simd>(g: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE];
+    /// `G g`: 3 weights to `A` values.
+    fn weight(g: [f64; 3]) -> [f64; MAX_SIDE];
+    /// `Gt d`: `A` values of a weight gradient to 3.
+    fn weight_grad(d: [f64; MAX_SIDE]) -> [f64; 3];
+}
+
+/// F(2x2, 3x3):
+///
+/// ```text
+///      | 1  0 -1  0 |        | 1    0    0   |
+/// Bt = | 0  1  1  0 |    G = | 1/2  1/2  1/2 |    At = | 1  1  1  0 |
+///      | 0 -1  1  0 |        | 1/2 -1/2  1/2 |         | 0  1 -1 -1 |
+///      | 0  1  0 -1 |        | 0    0    1   |
+/// ```
+pub struct F2;
+
+impl Tile for F2 {
+    const M: usize = 2;
+    #[inline(always)]
+    fn input<S: Simd>(d: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE] {
+        let z = S::zero();
+        [
+            S::sub(d[0], d[2]),
+            S::add(d[1], d[2]),
+            S::sub(d[2], d[1]),
+            S::sub(d[1], d[3]),
+            z,
+            z,
+        ]
+    }
+    #[inline(always)]
+    fn output<S: Simd>(m: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE] {
+        let z = S::zero();
+        let y0 = S::add(S::add(m[0], m[1]), m[2]);
+        let y1 = S::sub(S::sub(m[1], m[2]), m[3]);
+        [y0, y1, z, z, z, z]
+    }
+    #[inline(always)]
+    fn gradient<S: Simd>(g: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE] {
+        let z = S::zero();
+        [
+            g[0],
+            S::add(g[0], g[1]),
+            S::sub(g[0], g[1]),
+            S::sub(z, g[1]),
+            z,
+            z,
+        ]
+    }
+    fn weight(g: [f64; 3]) -> [f64; MAX_SIDE] {
+        [
+            g[0],
+            (g[0] + g[1] + g[2]) / 2.0,
+            (g[0] - g[1] + g[2]) / 2.0,
+            g[2],
+            0.0,
+            0.0,
+        ]
+    }
+    fn weight_grad(d: [f64; MAX_SIDE]) -> [f64; 3] {
+        let (s, t) = ((d[1] + d[2]) / 2.0, (d[1] - d[2]) / 2.0);
+        [d[0] + s, t, s + d[3]]
+    }
+}
+
+/// F(4x4, 3x3):
+///
+/// ```text
+///      | 4  0 -5  0  1  0 |        |  1/4     0     0   |
+///      | 0 -4 -4  1  1  0 |        | -1/6  -1/6  -1/6  |         | 1  1  1  1  1  0 |
+/// Bt = | 0  4 -4 -1  1  0 |    G = | -1/6   1/6  -1/6  |    At = | 0  1 -1  2 -2  0 |
+///      | 0 -2 -1  2  1  0 |        |  1/24  1/12  1/6  |         | 0  1  1  4  4  0 |
+///      | 0  2 -1 -2  1  0 |        |  1/24 -1/12  1/6  |         | 0  1 -1  8 -8  1 |
+///      | 0  4  0 -5  0  1 |        |  0     0     1    |
+/// ```
+pub struct F4;
+
+impl Tile for F4 {
+    const M: usize = 4;
+    #[inline(always)]
+    fn input<S: Simd>(d: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE] {
+        let c = S::splat;
+        let (p, q) = (S::sub(d[4], d[2]), S::sub(d[3], d[1]));
+        [
+            S::mul_add(c(4.0), d[0], S::mul_add(c(-5.0), d[2], d[4])),
+            S::mul_add(c(-4.0), S::add(d[1], d[2]), S::add(d[3], d[4])),
+            S::mul_add(c(4.0), S::sub(d[1], d[2]), S::sub(d[4], d[3])),
+            S::mul_add(c(2.0), q, p),
+            S::mul_add(c(-2.0), q, p),
+            S::mul_add(c(4.0), d[1], S::mul_add(c(-5.0), d[3], d[5])),
+        ]
+    }
+    #[inline(always)]
+    fn output<S: Simd>(m: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE] {
+        let (c, z) = (S::splat, S::zero());
+        let (s12, d12) = (S::add(m[1], m[2]), S::sub(m[1], m[2]));
+        let (s34, d34) = (S::add(m[3], m[4]), S::sub(m[3], m[4]));
+        [
+            S::add(S::add(m[0], s12), s34),
+            S::mul_add(c(2.0), d34, d12),
+            S::mul_add(c(4.0), s34, s12),
+            S::add(S::mul_add(c(8.0), d34, d12), m[5]),
+            z,
+            z,
+        ]
+    }
+    #[inline(always)]
+    fn gradient<S: Simd>(g: [S::V; MAX_SIDE]) -> [S::V; MAX_SIDE] {
+        let c = S::splat;
+        let (e, o) = (S::add(g[0], g[2]), S::add(g[1], g[3]));
+        let e2 = S::mul_add(c(4.0), g[2], g[0]);
+        let t = S::mul_add(c(4.0), g[3], g[1]);
+        let o2 = S::add(t, t);
+        [
+            g[0],
+            S::add(e, o),
+            S::sub(e, o),
+            S::add(e2, o2),
+            S::sub(e2, o2),
+            g[3],
+        ]
+    }
+    fn weight(g: [f64; 3]) -> [f64; MAX_SIDE] {
+        [
+            g[0] / 4.0,
+            -(g[0] + g[1] + g[2]) / 6.0,
+            -(g[0] - g[1] + g[2]) / 6.0,
+            (g[0] + 2.0 * g[1] + 4.0 * g[2]) / 24.0,
+            (g[0] - 2.0 * g[1] + 4.0 * g[2]) / 24.0,
+            g[2],
+        ]
+    }
+    fn weight_grad(d: [f64; MAX_SIDE]) -> [f64; 3] {
+        let (s12, d12) = (d[1] + d[2], d[1] - d[2]);
+        let (s34, d34) = (d[3] + d[4], d[3] - d[4]);
+        [
+            d[0] / 4.0 - s12 / 6.0 + s34 / 24.0,
+            -d12 / 6.0 + d34 / 12.0,
+            -s12 / 6.0 + s34 / 6.0 + d[5],
+        ]
+    }
+}
+
+/// Runs `f` with the [`Tile`] of `tiling`.
+macro_rules! with_tile {
+    ($tiling:expr, $t:ident => $body:expr) => {
+        match $tiling {
+            Tiling::F2 => {
+                type $t = F2;
+                $body
+            }
+            Tiling::F4 => {
+                type $t = F4;
+                $body
+            }
+        }
+    };
+}
+
+/// HWIO weights (`9 * cin * cout`) into the Winograd domain: `u[(pos * cin + ci) * cout + co]`, `G g
+/// Gt` in f64 (rows first), rounded once.
+pub fn weights_from_hwio(tiling: Tiling, hwio: &[f32], cin: usize, cout: usize, u: &mut [f32]) {
+    with_tile!(tiling, T => weights_on::<T>(hwio, cin, cout, u))
+}
+
+fn weights_on<T: Tile>(hwio: &[f32], cin: usize, cout: usize, u: &mut [f32]) {
+    let a = T::A;
+    assert!(hwio.len() >= 9 * cin * cout && u.len() >= a * a * cin * cout);
     for ci in 0..cin {
         for co in 0..cout {
-            let g = std::array::from_fn(|ky| {
-                std::array::from_fn(|kx| hwio[((ky * 3 + kx) * cin + ci) * cout + co])
-            });
-            let t = weight_tile(g);
-            for pos in 0..POSITIONS {
-                u[(pos * cin + ci) * cout + co] = t[pos / 4][pos % 4];
+            let g = |ky: usize, kx: usize| hwio[((ky * 3 + kx) * cin + ci) * cout + co] as f64;
+            let rows: [[f64; MAX_SIDE]; 3] =
+                std::array::from_fn(|ky| T::weight([g(ky, 0), g(ky, 1), g(ky, 2)]));
+            for x in 0..a {
+                let col = T::weight([rows[0][x], rows[1][x], rows[2][x]]);
+                for (y, &v) in col.iter().take(a).enumerate() {
+                    u[((y * a + x) * cin + ci) * cout + co] = v as f32;
+                }
             }
         }
     }
-}
-
-/// `Gt dU G` of a 4 x 4 gradient, rows first.
-fn gradient_tile(d: [[f32; 4]; 4]) -> [[f32; 3]; 3] {
-    let col = |a: f32, b: f32, c: f32, e: f32| {
-        let (s, t) = ((b + c) * 0.5, (b - c) * 0.5);
-        [a + s, t, e + s]
-    };
-    let t: [[f32; 3]; 4] = std::array::from_fn(|y| col(d[y][0], d[y][1], d[y][2], d[y][3]));
-    let mut g = [[0.0; 3]; 3];
-    for x in 0..3 {
-        let c = col(t[0][x], t[1][x], t[2][x], t[3][x]);
-        for y in 0..3 {
-            g[y][x] = c[y];
-        }
-    }
-    g
 }
 
 /// Adds the 3x3 weight gradient of a Winograd-domain one (`du`, from [`weight_grad`]) to `oihw`
-/// (PyTorch's layout), and zeroes `du`.
-pub fn add_weight_grad_to_oihw(du: &mut [f32], cin: usize, cout: usize, oihw: &mut [f32]) {
-    assert!(du.len() >= domain_len(cin, cout) && oihw.len() >= 9 * cin * cout);
+/// (PyTorch's layout): `Gt dU G` in f64 (rows first), rounded once; zeroes `du`.
+pub fn add_weight_grad_to_oihw(
+    tiling: Tiling,
+    du: &mut [f32],
+    cin: usize,
+    cout: usize,
+    oihw: &mut [f32],
+) {
+    with_tile!(tiling, T => weight_grad_to_oihw::<T>(du, cin, cout, oihw))
+}
+
+fn weight_grad_to_oihw<T: Tile>(du: &mut [f32], cin: usize, cout: usize, oihw: &mut [f32]) {
+    let a = T::A;
+    let len = a * a * cin * cout;
+    assert!(du.len() >= len && oihw.len() >= 9 * cin * cout);
     for ci in 0..cin {
         for co in 0..cout {
-            let d = std::array::from_fn(|y| {
-                std::array::from_fn(|x| du[((y * 4 + x) * cin + ci) * cout + co])
+            let d = |y: usize, x: usize| du[((y * a + x) * cin + ci) * cout + co] as f64;
+            let rows: [[f64; 3]; MAX_SIDE] = std::array::from_fn(|y| {
+                if y >= a {
+                    return [0.0; 3];
+                }
+                let mut line = [0.0; MAX_SIDE];
+                for (x, l) in line.iter_mut().enumerate().take(a) {
+                    *l = d(y, x);
+                }
+                T::weight_grad(line)
             });
-            let g = gradient_tile(d);
-            for (k, o) in oihw[(co * cin + ci) * 9..][..9].iter_mut().enumerate() {
-                *o += g[k / 3][k % 3];
+            for kx in 0..3 {
+                let mut line = [0.0; MAX_SIDE];
+                for (y, l) in line.iter_mut().enumerate().take(a) {
+                    *l = rows[y][kx];
+                }
+                let col = T::weight_grad(line);
+                for ky in 0..3 {
+                    oihw[((co * cin + ci) * 3 + ky) * 3 + kx] += col[ky] as f32;
+                }
             }
         }
     }
-    du[..domain_len(cin, cout)].fill(0.0);
+    du[..len].fill(0.0);
 }
 
-/// The per-thread buffers of one tile row: its transformed input and the GEMM's output (or, for the
-/// weight gradient, the transformed output gradient).
+/// The per-thread buffers of one band of tiles: its transformed input and the GEMM's output (or, for
+/// the weight gradient, the transformed output gradient).
 #[derive(Default)]
 pub struct Workspace {
     v: Lines,
@@ -135,114 +346,158 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    fn fit(&mut self, tiles: usize, cin: usize, cout: usize) {
+    fn fit(&mut self, positions: usize, cin: usize, cout: usize) {
         debug_assert!(cin <= V_STRIDE);
-        self.v.fit(POSITIONS * tiles * V_STRIDE);
-        self.m.fit(POSITIONS * tiles * cout);
+        self.v.fit(positions * MAX_TILES * V_STRIDE);
+        self.m.fit(positions * MAX_TILES * cout);
     }
 }
 
-/// Runs `c` (its `wt` in the Winograd domain, [`weights_from_hwio`]) with the buffers `work`; `path` is
-/// the capability [`crate::kernels::simd::Isa::dispatch`] hands out.
+/// Runs `c` (its `wt` in the Winograd domain of `tiling`, [`weights_from_hwio`]) with the buffers
+/// `work`; `path` is the capability [`crate::kernels::simd::Isa::dispatch`] hands out.
 #[inline(always)]
-pub fn conv<P: Path>(path: P, c: Conv, work: &mut Workspace) {
-    path.call(ConvOp(c, work, None))
+pub fn conv<P: Path>(path: P, tiling: Tiling, c: Conv, work: &mut Workspace) {
+    path.call(ConvOp {
+        c,
+        tiling,
+        work,
+        forced: None,
+    })
 }
 
-/// Adds the weight gradient of `g` to `g.dw`, in the Winograd domain ([`add_weight_grad_to_oihw`]
-/// turns it into the 3x3 one); `path` as in [`conv`].
+/// Adds the weight gradient of `g` to `g.dw`, in the Winograd domain of `tiling`
+/// ([`add_weight_grad_to_oihw`] turns it into the 3x3 one); `path` as in [`conv`].
 #[inline(always)]
-pub fn weight_grad<P: Path>(path: P, g: WeightGrad, work: &mut Workspace) {
-    path.call(WeightGradOp(g, work, None))
+pub fn weight_grad<P: Path>(path: P, tiling: Tiling, g: WeightGrad, work: &mut Workspace) {
+    path.call(WeightGradOp {
+        g,
+        tiling,
+        work,
+        forced: None,
+    })
 }
 
 /// [`conv`] compiled once per path; with the GEMM block (output registers, tiles) forced (tests).
-struct ConvOp<'a, 'w>(Conv<'a>, &'w mut Workspace, Option<(usize, usize)>);
+struct ConvOp<'a, 'w> {
+    c: Conv<'a>,
+    tiling: Tiling,
+    work: &'w mut Workspace,
+    forced: Option<(usize, usize)>,
+}
 
 impl WithPath for ConvOp<'_, '_> {
     type Output = ();
     #[inline(always)]
     fn run<P: Path>(self, _: P) {
-        let ConvOp(c, work, forced) = self;
-        let wide_in = c.cin.is_multiple_of(<P::Wide as Simd>::LANES);
-        match (wide_in, c.cout.is_multiple_of(<P::Wide as Simd>::LANES)) {
-            (true, true) => conv_on::<P::Wide, P::Wide>(c, work, forced),
-            (true, false) => conv_on::<P::Wide, P::Narrow>(c, work, forced),
-            (false, true) => conv_on::<P::Narrow, P::Wide>(c, work, forced),
-            (false, false) => conv_on::<P::Narrow, P::Narrow>(c, work, forced),
-        }
+        let ConvOp {
+            c,
+            tiling,
+            work,
+            forced,
+        } = self;
+        let wide = |ch: usize| ch.is_multiple_of(<P::Wide as Simd>::LANES);
+        with_tile!(tiling, T => match (wide(c.cin), wide(c.cout)) {
+            (true, true) => conv_on::<T, P::Wide, P::Wide>(c, work, forced),
+            (true, false) => conv_on::<T, P::Wide, P::Narrow>(c, work, forced),
+            (false, true) => conv_on::<T, P::Narrow, P::Wide>(c, work, forced),
+            (false, false) => conv_on::<T, P::Narrow, P::Narrow>(c, work, forced),
+        })
     }
 }
 
 /// [`weight_grad`] compiled once per path; with the block (input channels, output registers) forced.
-struct WeightGradOp<'a, 'w>(WeightGrad<'a>, &'w mut Workspace, Option<(usize, usize)>);
+struct WeightGradOp<'a, 'w> {
+    g: WeightGrad<'a>,
+    tiling: Tiling,
+    work: &'w mut Workspace,
+    forced: Option<(usize, usize)>,
+}
 
 impl WithPath for WeightGradOp<'_, '_> {
     type Output = ();
     #[inline(always)]
     fn run<P: Path>(self, _: P) {
-        let WeightGradOp(g, work, forced) = self;
-        let wide_in = g.cin.is_multiple_of(<P::Wide as Simd>::LANES);
-        match (wide_in, g.cout.is_multiple_of(<P::Wide as Simd>::LANES)) {
-            (true, true) => weight_grad_on::<P::Wide, P::Wide>(g, work, forced),
-            (true, false) => weight_grad_on::<P::Wide, P::Narrow>(g, work, forced),
-            (false, true) => weight_grad_on::<P::Narrow, P::Wide>(g, work, forced),
-            (false, false) => weight_grad_on::<P::Narrow, P::Narrow>(g, work, forced),
-        }
+        let WeightGradOp {
+            g,
+            tiling,
+            work,
+            forced,
+        } = self;
+        let wide = |ch: usize| ch.is_multiple_of(<P::Wide as Simd>::LANES);
+        with_tile!(tiling, T => match (wide(g.cin), wide(g.cout)) {
+            (true, true) => weight_grad_on::<T, P::Wide, P::Wide>(g, work, forced),
+            (true, false) => weight_grad_on::<T, P::Wide, P::Narrow>(g, work, forced),
+            (false, true) => weight_grad_on::<T, P::Narrow, P::Wide>(g, work, forced),
+            (false, false) => weight_grad_on::<T, P::Narrow, P::Narrow>(g, work, forced),
+        })
     }
 }
 
-/// `Bt` on four values: `[d0 - d2, d1 + d2, d2 - d1, d1 - d3]`.
-#[inline(always)]
-fn bt<S: Simd>(d: [S::V; 4]) -> [S::V; 4] {
-    [
-        S::sub(d[0], d[2]),
-        S::add(d[1], d[2]),
-        S::sub(d[2], d[1]),
-        S::sub(d[1], d[3]),
-    ]
+/// The tiles of an image, `across` a row, taken in bands.
+#[derive(Clone, Copy)]
+struct Tiles {
+    across: usize,
+    total: usize,
 }
 
-/// `At` on four values: `[(m0 + m1) + m2, (m1 - m2) - m3]`.
-#[inline(always)]
-fn at<S: Simd>(m: [S::V; 4]) -> [S::V; 2] {
-    [
-        S::add(S::add(m[0], m[1]), m[2]),
-        S::sub(S::sub(m[1], m[2]), m[3]),
-    ]
+impl Tiles {
+    fn of<T: Tile>(h: usize, w: usize) -> Self {
+        Self {
+            across: w / T::M,
+            total: (h / T::M) * (w / T::M),
+        }
+    }
+
+    /// The bands: `(first tile, tiles)`, of even sizes up to [`MAX_TILES`].
+    fn bands(self) -> impl Iterator<Item = (usize, usize)> {
+        let size = self.total.div_ceil(self.total.div_ceil(MAX_TILES));
+        (0..self.total)
+            .step_by(size)
+            .map(move |t0| (t0, size.min(self.total - t0)))
+    }
+
+    /// Tile `t`'s top-left output pixel.
+    fn origin<T: Tile>(self, t: usize) -> (usize, usize) {
+        (t / self.across * T::M, t % self.across * T::M)
+    }
 }
 
-/// `A` on two values: `[g0, g0 + g1, g0 - g1, 0 - g1]`.
-#[inline(always)]
-fn a<S: Simd>(g: [S::V; 2]) -> [S::V; 4] {
-    [
-        g[0],
-        S::add(g[0], g[1]),
-        S::sub(g[0], g[1]),
-        S::sub(S::zero(), g[1]),
-    ]
-}
-
-/// Transforms the input tiles of tile row `ty` (`tiles` of them) into `v[(pos * tiles + t) * V_STRIDE + ci]`:
-/// `Bt d B`, columns first.
+/// Transforms the input tiles `t0 .. t0 + band` into `v[(pos * band + t) * V_STRIDE + ci]`: `Bt d B`,
+/// columns first.
 /// # Safety
-/// `inp` is a padded `(2 * tiles + 2)`-wide image of `cin` channels with rows `2 ty .. 2 ty + 3`; `v`
-/// holds `16 * tiles * V_STRIDE` floats; `S::LANES` divides `cin`, at most `V_STRIDE`.
+/// `inp` is the padded `w`-wide image of `cin` channels that `tiles` cover; `v` holds `A^2 * band *
+/// V_STRIDE` floats; `S::LANES` divides `cin`, at most `V_STRIDE`.
 #[inline(always)]
-unsafe fn input_row<S: Simd>(inp: *const f32, cin: usize, ty: usize, tiles: usize, v: *mut f32) {
-    let row = (2 * tiles + 2) * cin;
-    for t in 0..tiles {
+unsafe fn input_band<T: Tile, S: Simd>(
+    inp: *const f32,
+    (w, cin): (usize, usize),
+    tiles: Tiles,
+    (t0, band): (usize, usize),
+    v: *mut f32,
+) {
+    let (a, row) = (T::A, (w + 2) * cin);
+    for t in 0..band {
+        let (y0, x0) = tiles.origin::<T>(t0 + t);
         for c0 in (0..cin).step_by(S::LANES) {
-            // SAFETY: the caller's contract bounds rows 2ty..2ty+3, columns 2t..2t+3 and `v`.
+            // SAFETY: the caller's contract bounds the tile's input pixels (padded rows y0 .. y0 + A,
+            // columns x0 .. x0 + A) and `v`.
             unsafe {
-                let base = inp.add(2 * ty * row + 2 * t * cin + c0);
-                let d: [[S::V; 4]; 4] =
-                    std::array::from_fn(|y| std::array::from_fn(|x| S::load(base.add(y * row + x * cin))));
-                let cols: [[S::V; 4]; 4] = std::array::from_fn(|x| bt::<S>([d[0][x], d[1][x], d[2][x], d[3][x]]));
-                for y in 0..4 {
-                    let r = bt::<S>([cols[0][y], cols[1][y], cols[2][y], cols[3][y]]);
-                    for (x, &rv) in r.iter().enumerate() {
-                        S::store(v.add(((y * 4 + x) * tiles + t) * V_STRIDE + c0), rv);
+                let base = inp.add(y0 * row + x0 * cin + c0);
+                let mut cols = [[S::zero(); MAX_SIDE]; MAX_SIDE];
+                for (x, col) in cols.iter_mut().enumerate().take(a) {
+                    let d = std::array::from_fn(|y| {
+                        if y < a {
+                            S::load(base.add(y * row + x * cin))
+                        } else {
+                            S::zero()
+                        }
+                    });
+                    *col = T::input::<S>(d);
+                }
+                for y in 0..a {
+                    let r = T::input::<S>(std::array::from_fn(|x| cols[x][y]));
+                    for (x, &rv) in r.iter().enumerate().take(a) {
+                        S::store(v.add(((y * a + x) * band + t) * V_STRIDE + c0), rv);
                     }
                 }
             }
@@ -266,7 +521,10 @@ const fn gemm_block(registers: usize, cv: usize) -> (usize, usize) {
             let (fmas, loads) = (n * vb, n + vb);
             let cycles = max(max(fmas, loads), 8);
             let (rate, best_rate) = (fmas * best_cycles, best_fmas * cycles);
-            if best_fmas == 0 || rate > best_rate || (rate == best_rate && loads * best_fmas < best_loads * fmas) {
+            if best_fmas == 0
+                || rate > best_rate
+                || (rate == best_rate && loads * best_fmas < best_loads * fmas)
+            {
                 best = (vb, n);
                 (best_fmas, best_loads, best_cycles) = (fmas, loads, cycles);
             }
@@ -285,43 +543,64 @@ const fn max(a: usize, b: usize) -> usize {
 }
 
 #[inline(always)]
-fn conv_on<I: Simd, O: Simd>(c: Conv, work: &mut Workspace, forced: Option<(usize, usize)>) {
+fn conv_on<T: Tile, I: Simd, O: Simd>(
+    c: Conv,
+    work: &mut Workspace,
+    forced: Option<(usize, usize)>,
+) {
     let (h, w, cin, cout) = (c.h, c.w, c.cin, c.cout);
-    assert!(applies(cin, cout, h, w) && cin.is_multiple_of(I::LANES) && cout.is_multiple_of(O::LANES));
-    assert!(c.inp.len() >= (h + 2) * (w + 2) * cin && c.wt.len() >= domain_len(cin, cout));
+    assert!(CHANNELS.contains(&cin) && CHANNELS.contains(&cout));
+    assert!(h.is_multiple_of(T::M) && w.is_multiple_of(T::M));
+    assert!(cin.is_multiple_of(I::LANES) && cout.is_multiple_of(O::LANES));
+    let positions = T::A * T::A;
+    assert!(c.inp.len() >= (h + 2) * (w + 2) * cin && c.wt.len() >= positions * cin * cout);
     let (out_h, out_w) = if c.out_padded { (h + 2, w + 2) } else { (h, w) };
     assert!(c.out.len() >= out_h * out_w * cout && c.bias.is_none_or(|b| b.len() >= cout));
     if let Epilogue::ReluGrad(y) = c.epilogue {
         assert!(y.len() >= (h + 2) * (w + 2) * cout);
     }
-    let tiles = w / 2;
-    work.fit(tiles, cin, cout);
+    work.fit(positions, cin, cout);
     let (vb, n) = forced.unwrap_or(gemm_block(O::REGISTERS, cout / O::LANES));
+    let tiles = Tiles::of::<T>(h, w);
     let mut c = c;
-    for ty in 0..h / 2 {
-        // SAFETY: the asserts above bound the rows and the buffers (`work` fits `tiles`).
-        unsafe { input_row::<I>(c.inp.as_ptr(), cin, ty, tiles, work.v.as_mut_ptr()) };
-        for pos in 0..POSITIONS {
-            gemm_row::<O>(&c, work, pos, tiles, vb, n);
+    for (t0, band) in tiles.bands() {
+        // SAFETY: the asserts above bound the tiles and the buffers (`work` fits MAX_TILES).
+        unsafe {
+            input_band::<T, I>(
+                c.inp.as_ptr(),
+                (w, cin),
+                tiles,
+                (t0, band),
+                work.v.as_mut_ptr(),
+            )
+        };
+        for pos in 0..positions {
+            gemm_band::<O>(&c, work, (pos, band), vb, n);
         }
-        // SAFETY: as above; the output rows 2ty, 2ty + 1 are within `out` (and a ReluGrad's `y`).
-        unsafe { output_row::<O>(&mut c, &work.m, ty, tiles) };
+        // SAFETY: as above; the band's output pixels are within `out` (and a ReluGrad's `y`).
+        unsafe { output_band::<T, O>(&mut c, &work.m, tiles, (t0, band)) };
     }
 }
 
-/// `m[pos][t][co] = sum over ci (in order) of v[pos][t][ci] * u[pos][ci][co]` for one position of one
-/// tile row, in blocks of `vb` output registers by up to `n` tiles.
+/// `m[pos][t][co] = sum over ci (in order) of v[pos][t][ci] * u[pos][ci][co]` for one position of a
+/// band, in blocks of `vb` output registers by up to `n` tiles.
 #[inline(always)]
-fn gemm_row<O: Simd>(c: &Conv, work: &mut Workspace, pos: usize, tiles: usize, vb: usize, n: usize) {
+fn gemm_band<O: Simd>(
+    c: &Conv,
+    work: &mut Workspace,
+    (pos, band): (usize, usize),
+    vb: usize,
+    n: usize,
+) {
     let (cin, cout) = (c.cin, c.cout);
-    // Blocks of even size along the row (14 tiles in blocks of at most 6: 5, 5, 4).
-    let n_even = tiles.div_ceil(tiles.div_ceil(n));
-    let v = work.v[pos * tiles * V_STRIDE..].as_ptr();
-    let m = work.m[pos * tiles * cout..].as_mut_ptr();
+    // Blocks of even size along the band (14 tiles in blocks of at most 6: 5, 5, 4).
+    let n_even = band.div_ceil(band.div_ceil(n));
+    let v = work.v[pos * band * V_STRIDE..].as_ptr();
+    let m = work.m[pos * band * cout..].as_mut_ptr();
     let u = c.wt[pos * cin * cout..].as_ptr();
     let mut t0 = 0;
-    while t0 < tiles {
-        let nt = n_even.min(tiles - t0);
+    while t0 < band {
+        let nt = n_even.min(band - t0);
         for c0 in (0..cout).step_by(O::LANES * vb) {
             macro_rules! block {
                 ($vb:literal: $($n:literal)*) => {
@@ -349,7 +628,7 @@ fn gemm_row<O: Simd>(c: &Conv, work: &mut Workspace, pos: usize, tiles: usize, v
 
 /// One GEMM block: `N` tiles by `VB` output registers, accumulated over the input channels in order.
 /// # Safety
-/// `v` holds `N` tiles of `cin` values, `u` `cin` rows of `cout` (from the block's first channel), `m`
+/// `v` holds `N` tiles of `V_STRIDE` values (`cin` used), `u` `cin` rows of `cout` (from the block's first channel), `m`
 /// `N` rows of `cout`.
 #[inline(always)]
 unsafe fn gemm_block_at<O: Simd, const VB: usize, const N: usize>(
@@ -379,31 +658,44 @@ unsafe fn gemm_block_at<O: Simd, const VB: usize, const N: usize>(
     }
 }
 
-/// `At M A`, plus the bias, through the epilogue, into output rows `2 ty`, `2 ty + 1`.
+/// `At M A`, plus the bias, through the epilogue, into the band's output pixels.
 /// # Safety
-/// `m` holds the tile row's `16 * tiles * cout` sums; `c`'s buffers passed [`conv_on`]'s asserts.
+/// `m` holds the band's `A^2 * band * cout` sums; `c`'s buffers passed [`conv_on`]'s asserts.
 #[inline(always)]
-unsafe fn output_row<O: Simd>(c: &mut Conv, m: &[f32], ty: usize, tiles: usize) {
-    let (w, cout) = (c.w, c.cout);
+unsafe fn output_band<T: Tile, O: Simd>(
+    c: &mut Conv,
+    m: &[f32],
+    tiles: Tiles,
+    (t0, band): (usize, usize),
+) {
+    let (w, cout, a) = (c.w, c.cout, T::A);
     let off = usize::from(c.out_padded);
     let out_w = w + 2 * off;
     let m = m.as_ptr();
     let o = c.out.as_mut_ptr();
-    for t in 0..tiles {
+    for t in 0..band {
+        let (y0, x0) = tiles.origin::<T>(t0 + t);
         for c0 in (0..cout).step_by(O::LANES) {
-            // SAFETY: the caller's contract; pixels (2ty + y, 2t + x) of the output and of a
-            // ReluGrad's padded `y`.
+            // SAFETY: the caller's contract; the tile's pixels of the output and of a ReluGrad's
+            // padded `y`.
             unsafe {
-                let mv: [[O::V; 4]; 4] = std::array::from_fn(|y| {
-                    std::array::from_fn(|x| O::load(m.add(((y * 4 + x) * tiles + t) * cout + c0)))
-                });
-                let cols: [[O::V; 2]; 4] = std::array::from_fn(|x| at::<O>([mv[0][x], mv[1][x], mv[2][x], mv[3][x]]));
+                let mut cols = [[O::zero(); MAX_SIDE]; MAX_SIDE];
+                for (x, col) in cols.iter_mut().enumerate().take(a) {
+                    let mv = std::array::from_fn(|y| {
+                        if y < a {
+                            O::load(m.add(((y * a + x) * band + t) * cout + c0))
+                        } else {
+                            O::zero()
+                        }
+                    });
+                    *col = T::output::<O>(mv);
+                }
                 let bias = c.bias.map(|b| O::load(b.as_ptr().add(c0)));
-                for y in 0..2 {
-                    let r = at::<O>([cols[0][y], cols[1][y], cols[2][y], cols[3][y]]);
-                    for (x, &s) in r.iter().enumerate() {
+                for y in 0..T::M {
+                    let r = T::output::<O>(std::array::from_fn(|x| cols[x][y]));
+                    for (x, &s) in r.iter().enumerate().take(T::M) {
                         let s = bias.map_or(s, |b| O::add(s, b));
-                        let (py, px) = (2 * ty + y, 2 * t + x);
+                        let (py, px) = (y0 + y, x0 + x);
                         let v = match c.epilogue {
                             Epilogue::Relu => O::relu(s),
                             Epilogue::ReluGrad(relu_out) => {
@@ -419,35 +711,48 @@ unsafe fn output_row<O: Simd>(c: &mut Conv, m: &[f32], ty: usize, tiles: usize) 
     }
 }
 
-/// Transforms the output gradient's tiles of tile row `ty` into `gy[(pos * tiles + t) * cout + co]`:
+/// Transforms the output gradient's tiles `t0 .. t0 + band` into `gy[(pos * band + t) * cout + co]`:
 /// `A dY At`, columns first.
 /// # Safety
-/// `g` is a `2 * tiles`-wide gradient of `cout` channels (padded when `padded`) with rows `2 ty`,
-/// `2 ty + 1`; `gy` holds `16 * tiles * cout` floats; `S::LANES` divides `cout`.
+/// `g` is the `w`-wide gradient of `cout` channels (padded when `padded`) that `tiles` cover; `gy`
+/// holds `A^2 * band * cout` floats; `S::LANES` divides `cout`.
 #[inline(always)]
-unsafe fn gradient_row<S: Simd>(
+unsafe fn gradient_band<T: Tile, S: Simd>(
     g: *const f32,
-    cout: usize,
-    padded: bool,
-    ty: usize,
-    tiles: usize,
+    (w, cout, padded): (usize, usize, bool),
+    tiles: Tiles,
+    (t0, band): (usize, usize),
     gy: *mut f32,
 ) {
-    let off = usize::from(padded);
-    let row = (2 * tiles + 2 * off) * cout;
-    for t in 0..tiles {
+    let (a, off) = (T::A, usize::from(padded));
+    let row = (w + 2 * off) * cout;
+    for t in 0..band {
+        let (y0, x0) = tiles.origin::<T>(t0 + t);
         for c0 in (0..cout).step_by(S::LANES) {
             // SAFETY: the caller's contract bounds the tile's pixels and `gy`.
             unsafe {
-                let base = g.add((2 * ty + off) * row + (2 * t + off) * cout + c0);
-                let d: [[S::V; 2]; 2] = std::array::from_fn(|y| {
-                    std::array::from_fn(|x| S::load(base.add(y * row + x * cout)))
-                });
-                let cols: [[S::V; 4]; 2] = std::array::from_fn(|x| a::<S>([d[0][x], d[1][x]]));
-                for y in 0..4 {
-                    let r = a::<S>([cols[0][y], cols[1][y]]);
-                    for (x, &rv) in r.iter().enumerate() {
-                        S::store(gy.add(((y * 4 + x) * tiles + t) * cout + c0), rv);
+                let base = g.add((y0 + off) * row + (x0 + off) * cout + c0);
+                let mut cols = [[S::zero(); MAX_SIDE]; MAX_SIDE];
+                for (x, col) in cols.iter_mut().enumerate().take(T::M) {
+                    let d = std::array::from_fn(|y| {
+                        if y < T::M {
+                            S::load(base.add(y * row + x * cout))
+                        } else {
+                            S::zero()
+                        }
+                    });
+                    *col = T::gradient::<S>(d);
+                }
+                for y in 0..a {
+                    let r = T::gradient::<S>(std::array::from_fn(|x| {
+                        if x < T::M {
+                            cols[x][y]
+                        } else {
+                            S::zero()
+                        }
+                    }));
+                    for (x, &rv) in r.iter().enumerate().take(a) {
+                        S::store(gy.add(((y * a + x) * band + t) * cout + c0), rv);
                     }
                 }
             }
@@ -461,7 +766,10 @@ unsafe fn gradient_row<S: Simd>(
 fn grad_block(registers: usize, cv: usize, cin: usize) -> (usize, usize) {
     let mut best = (1, 1);
     for vb in [1, 2, 4].into_iter().filter(|&v| cv.is_multiple_of(v)) {
-        for cb in [1, 2, 4, 8, 16].into_iter().filter(|&c| cin.is_multiple_of(c)) {
+        for cb in [1, 2, 4, 8, 16]
+            .into_iter()
+            .filter(|&c| cin.is_multiple_of(c))
+        {
             let (fmas, best_fmas) = (cb * vb, best.0 * best.1);
             let fewer_loads = fmas == best_fmas && cb + vb < best.0 + best.1;
             if grad_block_fits(registers, cb, vb) && (fmas > best_fmas || fewer_loads) {
@@ -473,51 +781,63 @@ fn grad_block(registers: usize, cv: usize, cin: usize) -> (usize, usize) {
 }
 
 const fn grad_block_fits(registers: usize, cb: usize, vb: usize) -> bool {
-    cb * vb + vb + 1 <= registers
+    cb * vb + vb < registers
 }
 
 #[inline(always)]
-fn weight_grad_on<I: Simd, O: Simd>(
+fn weight_grad_on<T: Tile, I: Simd, O: Simd>(
     g: WeightGrad,
     work: &mut Workspace,
     forced: Option<(usize, usize)>,
 ) {
     let (h, w, cin, cout) = (g.h, g.w, g.cin, g.cout);
-    assert!(applies(cin, cout, h, w) && cin.is_multiple_of(I::LANES) && cout.is_multiple_of(O::LANES));
+    assert!(CHANNELS.contains(&cin) && CHANNELS.contains(&cout));
+    assert!(h.is_multiple_of(T::M) && w.is_multiple_of(T::M));
+    assert!(cin.is_multiple_of(I::LANES) && cout.is_multiple_of(O::LANES));
+    let positions = T::A * T::A;
     let (gh, gw) = if g.g_padded { (h + 2, w + 2) } else { (h, w) };
     assert!(g.inp.len() >= (h + 2) * (w + 2) * cin && g.g.len() >= gh * gw * cout);
-    assert!(g.dw.len() >= domain_len(cin, cout));
-    let tiles = w / 2;
-    work.fit(tiles, cin, cout);
+    assert!(g.dw.len() >= positions * cin * cout);
+    work.fit(positions, cin, cout);
     let (cb, vb) = forced.unwrap_or_else(|| grad_block(O::REGISTERS, cout / O::LANES, cin));
-    for ty in 0..h / 2 {
-        // SAFETY: the asserts above bound the rows and the buffers (`work` fits `tiles`).
+    let tiles = Tiles::of::<T>(h, w);
+    for (t0, band) in tiles.bands() {
+        // SAFETY: the asserts above bound the tiles and the buffers (`work` fits MAX_TILES).
         unsafe {
-            input_row::<I>(g.inp.as_ptr(), cin, ty, tiles, work.v.as_mut_ptr());
-            gradient_row::<O>(g.g.as_ptr(), cout, g.g_padded, ty, tiles, work.m.as_mut_ptr());
+            input_band::<T, I>(
+                g.inp.as_ptr(),
+                (w, cin),
+                tiles,
+                (t0, band),
+                work.v.as_mut_ptr(),
+            );
+            let shape = (w, cout, g.g_padded);
+            gradient_band::<T, O>(g.g.as_ptr(), shape, tiles, (t0, band), work.m.as_mut_ptr());
         }
-        for pos in 0..POSITIONS {
-            let v = work.v[pos * tiles * V_STRIDE..].as_ptr();
-            let gy = &work.m[pos * tiles * cout..].as_ptr();
+        for pos in 0..positions {
+            let v = work.v[pos * band * V_STRIDE..].as_ptr();
+            let gy = work.m[pos * band * cout..].as_ptr();
             let du = g.dw[pos * cin * cout..].as_mut_ptr();
             for ci in (0..cin).step_by(cb) {
                 for c0 in (0..cout).step_by(O::LANES * vb) {
                     macro_rules! blocks {
                         ($(($c:literal, $v:literal))*) => {
-                            // SAFETY: this position's rows of `v` and `gy` (tiles of `cin` and `cout`
-                            // values), and the block's `cb` rows of `du` from channel c0 (the asserts).
+                            // SAFETY: this position's rows of `v` and `gy` (the band's tiles), and the
+                            // block's `cb` rows of `du` from channel c0 (the asserts).
                             unsafe {
                                 let (v, gy, du) = (v.add(ci), gy.add(c0), du.add(ci * cout + c0));
                                 match (cb, vb) {
                                     $(($c, $v) if grad_block_fits(O::REGISTERS, $c, $v) => {
-                                        grad_block_at::<O, $c, $v>(v, gy, cout, tiles, du)
+                                        grad_block_at::<O, $c, $v>(v, gy, cout, band, du)
                                     })*
                                     _ => unreachable!("grad_block's sizes"),
                                 }
                             }
                         };
                     }
-                    blocks!((1, 1) (2, 1) (4, 1) (8, 1) (16, 1) (1, 2) (2, 2) (4, 2) (8, 2) (1, 4) (2, 4) (4, 4));
+                    blocks!((1, 1)(2, 1)(4, 1)(8, 1)(16, 1)(1, 2)(2, 2)(4, 2)(8, 2)(
+                        1, 4
+                    )(2, 4)(4, 4));
                 }
             }
         }
@@ -539,8 +859,9 @@ unsafe fn grad_block_at<O: Simd, const CB: usize, const VB: usize>(
 ) {
     // SAFETY (the loads and stores): the caller's contract.
     unsafe {
-        let mut acc: [[O::V; VB]; CB] =
-            std::array::from_fn(|i| std::array::from_fn(|r| O::load(du.add(i * cout + O::LANES * r))));
+        let mut acc: [[O::V; VB]; CB] = std::array::from_fn(|i| {
+            std::array::from_fn(|r| O::load(du.add(i * cout + O::LANES * r)))
+        });
         for t in 0..tiles {
             let gv: [O::V; VB] = std::array::from_fn(|r| O::load(gy.add(t * cout + O::LANES * r)));
             for (i, a) in acc.iter_mut().enumerate() {
@@ -560,247 +881,248 @@ unsafe fn grad_block_at<O: Simd, const CB: usize, const VB: usize>(
 
 #[cfg(test)]
 mod tests {
-    //! Every kernel on every path this CPU has: bit for bit against a scalar model of its steps (the
-    //! same additions and multiply-adds in the same order; fused as the path's), and within rounding
-    //! of the definition (f64 sums).
+    //! Every kernel on every path this CPU has, for both tilings: bit for bit against the same code on
+    //! one-lane scalar registers (fused or not, as the path), within rounding of the definition (f64
+    //! sums), and exactly the definition on small integers.
 
     use super::*;
-    use crate::kernels::direct::{oihw_to_hwio, Conv, Epilogue, WeightGrad};
-    use crate::kernels::simd::Isa;
+    use crate::kernels::direct::{add_hwio_to_oihw, oihw_to_hwio};
+    use crate::kernels::simd::{Isa, Scalar};
     use crate::kernels::testing::*;
 
-    /// `a * b + c` as a path computes it.
-    fn mul_add(fused: bool, a: f32, b: f32, c: f32) -> f32 {
-        if fused {
-            a.mul_add(b, c)
+    /// The same value: the same bits, or both zero (ReLU's zeros may carry either sign).
+    fn same(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.to_bits() == y.to_bits() || (*x == 0.0 && *y == 0.0))
+    }
+
+    /// (lanes, registers) of the type `P` runs `channels` on.
+    fn register_type<P: Path>(channels: usize) -> (usize, usize) {
+        if channels.is_multiple_of(<P::Wide as Simd>::LANES) {
+            (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
         } else {
-            a * b + c
+            (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
         }
     }
 
-    fn bt_scalar(d: [f32; 4]) -> [f32; 4] {
-        [d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]]
-    }
-
-    fn at_scalar(m: [f32; 4]) -> [f32; 2] {
-        [(m[0] + m[1]) + m[2], (m[1] - m[2]) - m[3]]
-    }
-
-    fn a_scalar(g: [f32; 2]) -> [f32; 4] {
-        [g[0], g[0] + g[1], g[0] - g[1], 0.0 - g[1]]
-    }
-
-    /// `V[pos]` of tile (ty, tx), channel ci, of a padded input: columns first, as `input_row`.
-    fn v_model(inp: &[f32], w: usize, cin: usize, ty: usize, tx: usize, ci: usize) -> [f32; 16] {
-        let d = |y: usize, x: usize| inp[((2 * ty + y) * (w + 2) + 2 * tx + x) * cin + ci];
-        let cols: [[f32; 4]; 4] =
-            std::array::from_fn(|x| bt_scalar([d(0, x), d(1, x), d(2, x), d(3, x)]));
-        let mut v = [0.0; 16];
-        for y in 0..4 {
-            let r = bt_scalar([cols[0][y], cols[1][y], cols[2][y], cols[3][y]]);
-            v[y * 4..][..4].copy_from_slice(&r);
-        }
-        v
-    }
-
-    /// The forward pass's model: unpadded `h x w x cout` sums plus bias, before the epilogue.
-    #[allow(clippy::too_many_arguments)]
-    fn conv_model(
-        fused: bool,
-        inp: &[f32],
+    /// One case's buffers.
+    struct Case {
+        tiling: Tiling,
         cin: usize,
+        cout: usize,
         h: usize,
         w: usize,
-        u: &[f32],
-        bias: Option<&[f32]>,
-        cout: usize,
-    ) -> Vec<f32> {
-        let mut out = vec![0.0; h * w * cout];
-        for ty in 0..h / 2 {
-            for tx in 0..w / 2 {
-                let v: Vec<[f32; 16]> = (0..cin).map(|ci| v_model(inp, w, cin, ty, tx, ci)).collect();
-                for co in 0..cout {
-                    let m: [f32; 16] = std::array::from_fn(|pos| {
-                        (0..cin).fold(0.0, |acc, ci| {
-                            mul_add(fused, v[ci][pos], u[(pos * cin + ci) * cout + co], acc)
-                        })
-                    });
-                    let cols: [[f32; 2]; 4] =
-                        std::array::from_fn(|x| at_scalar([m[x], m[4 + x], m[8 + x], m[12 + x]]));
-                    for y in 0..2 {
-                        let r = at_scalar([cols[0][y], cols[1][y], cols[2][y], cols[3][y]]);
-                        for (x, s) in r.into_iter().enumerate() {
-                            let s = bias.map_or(s, |b| s + b[co]);
-                            out[((2 * ty + y) * w + 2 * tx + x) * cout + co] = s;
-                        }
-                    }
-                }
+        x: Vec<f32>,
+        hwio: Vec<f32>,
+        u: Vec<f32>,
+        bias: Vec<f32>,
+        g: Vec<f32>,
+        relu_out: Vec<f32>,
+    }
+
+    impl Case {
+        fn new(tiling: Tiling, cin: usize, cout: usize, h: usize, w: usize) -> Self {
+            let oihw = noise(9 * cin * cout, 12 + cout as u32);
+            let mut hwio = vec![0.0; 9 * cin * cout];
+            oihw_to_hwio(&oihw, cin, cout, &mut hwio);
+            let mut u = vec![0.0; tiling.domain_len(cin, cout)];
+            weights_from_hwio(tiling, &hwio, cin, cout, &mut u);
+            Self {
+                tiling,
+                cin,
+                cout,
+                h,
+                w,
+                x: pad(&noise(h * w * cin, 11 + cin as u32), cin, h, w),
+                hwio,
+                u,
+                bias: noise(cout, 13),
+                g: noise(h * w * cout, 14),
+                relu_out: pad(&noise(h * w * cout, 15), cout, h, w),
             }
         }
-        out
-    }
 
-    /// The weight gradient's model: `du` after adding the image's tiles (unpadded gradient `g`).
-    #[allow(clippy::too_many_arguments)]
-    fn weight_grad_model(
-        fused: bool,
-        inp: &[f32],
-        cin: usize,
-        h: usize,
-        w: usize,
-        g: &[f32],
-        cout: usize,
-        du: &mut [f32],
-    ) {
-        for ty in 0..h / 2 {
-            for tx in 0..w / 2 {
-                for co in 0..cout {
-                    let d = |y: usize, x: usize| g[((2 * ty + y) * w + 2 * tx + x) * cout + co];
-                    let cols: [[f32; 4]; 2] = std::array::from_fn(|x| a_scalar([d(0, x), d(1, x)]));
-                    let gy: [f32; 16] =
-                        std::array::from_fn(|pos| a_scalar([cols[0][pos / 4], cols[1][pos / 4]])[pos % 4]);
-                    for ci in 0..cin {
-                        let v = v_model(inp, w, cin, ty, tx, ci);
-                        for pos in 0..16 {
-                            let at = (pos * cin + ci) * cout + co;
-                            du[at] = mul_add(fused, v[pos], gy[pos], du[at]);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn bits(v: &[f32]) -> Vec<u32> {
-        v.iter().map(|x| x.to_bits()).collect()
-    }
-
-    /// Whether the kernels of `P` for these channel counts fuse their multiply-adds.
-    fn fused<P: Path>() -> bool {
-        <P::Wide as Simd>::FUSED
-    }
-
-    fn check<P: Path>(path: P, cin: usize, cout: usize, h: usize, w: usize) {
-        let hw = h * w;
-        let fused = fused::<P>();
-        let x = pad(&noise(hw * cin, 11 + cin as u32), cin, h, w);
-        let oihw = noise(9 * cin * cout, 12 + cout as u32);
-        let mut hwio = vec![0.0; 9 * cin * cout];
-        oihw_to_hwio(&oihw, cin, cout, &mut hwio);
-        let mut u = vec![0.0; domain_len(cin, cout)];
-        weights_from_hwio(&hwio, cin, cout, &mut u);
-        let bias = noise(cout, 13);
-        let g = noise(hw * cout, 14);
-        let relu_out = pad(&noise(hw * cout, 15), cout, h, w);
-        let sums = conv_reference(&x, cin, h, w, &hwio, &bias, cout);
-        let model = conv_model(fused, &x, cin, h, w, &u, Some(&bias), cout);
-        let mut work = Workspace::default();
-        // Sums of up to 576 products of values in [-1, 1], through transforms that add up to 16 of
-        // them: f32 rounding is ~1e-5.
-        let tol = 5e-4;
-        for (name, epilogue, padded) in [
-            ("relu", Epilogue::Relu, true),
-            ("relu", Epilogue::Relu, false),
-            ("relu-grad", Epilogue::ReluGrad(&relu_out), true),
-            ("relu-grad", Epilogue::ReluGrad(&relu_out), false),
-        ] {
-            let len = if padded { (h + 2) * (w + 2) * cout } else { hw * cout };
-            let run = |work: &mut Workspace, forced| {
-                let mut out = vec![0.0; len];
-                let c = Conv {
-                    inp: &x,
-                    cin,
-                    h,
-                    w,
-                    wt: &u,
-                    bias: Some(&bias),
-                    epilogue,
-                    out: &mut out,
-                    cout,
-                    out_padded: padded,
-                };
-                path.call(ConvOp(c, work, forced));
+        /// The forward pass on `path` (epilogue ReLU or ReLU-gradient), the output's interior.
+        fn conv<P: Path>(
+            &self,
+            path: P,
+            grad: bool,
+            padded: bool,
+            forced: Option<(usize, usize)>,
+        ) -> Vec<f32> {
+            let (h, w, cout) = (self.h, self.w, self.cout);
+            let mut out = vec![
+                0.0;
                 if padded {
-                    assert!(out[..(w + 2) * cout].iter().all(|&v| v == 0.0), "border");
-                    interior(&out, cout, h, w)
+                    (h + 2) * (w + 2) * cout
                 } else {
-                    out
+                    h * w * cout
                 }
+            ];
+            let c = Conv {
+                inp: &self.x,
+                cin: self.cin,
+                h,
+                w,
+                wt: &self.u,
+                bias: Some(&self.bias),
+                epilogue: if grad {
+                    Epilogue::ReluGrad(&self.relu_out)
+                } else {
+                    Epilogue::Relu
+                },
+                out: &mut out,
+                cout,
+                out_padded: padded,
             };
-            let got = run(&mut work, None);
-            let keep = |s: f32, k: usize| match epilogue {
-                Epilogue::Relu => if s > 0.0 { s } else { 0.0 },
-                Epilogue::ReluGrad(y) => {
-                    let (py, px, c) = (k / cout / w, k / cout % w, k % cout);
-                    if y[((py + 1) * (w + 2) + px + 1) * cout + c] > 0.0 { s } else { 0.0 }
-                }
+            let mut work = Workspace::default();
+            path.call(ConvOp {
+                c,
+                tiling: self.tiling,
+                work: &mut work,
+                forced,
+            });
+            if padded {
+                assert!(out[..(w + 2) * cout].iter().all(|&v| v == 0.0), "border");
+                interior(&out, cout, h, w)
+            } else {
+                out
+            }
+        }
+
+        /// The weight gradient on `path`, added to `start`.
+        fn weight_grad<P: Path>(
+            &self,
+            path: P,
+            start: &[f32],
+            padded: bool,
+            forced: Option<(usize, usize)>,
+        ) -> Vec<f32> {
+            let (h, w, cout) = (self.h, self.w, self.cout);
+            let gp = if padded {
+                pad(&self.g, cout, h, w)
+            } else {
+                self.g.clone()
             };
-            let want_bits: Vec<f32> = model.iter().enumerate().map(|(k, &s)| keep(s, k)).collect();
-            assert!(bits(&got) == bits(&want_bits), "conv {cin}->{cout} {name}: not the model's bits");
-            let want: Vec<f32> = sums.iter().enumerate().map(|(k, &s)| keep(s, k)).collect();
-            let d = max_diff(&got, &want);
-            assert!(d < tol, "conv {cin}->{cout} {name} padded {padded}: {d}");
-            // Every other GEMM block gives the same bits.
-            for vb in [1, 2, 4] {
-                for n in [1, 3, MAX_TILES] {
-                    let lanes = if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-                        <P::Wide as Simd>::LANES
-                    } else {
-                        <P::Narrow as Simd>::LANES
-                    };
-                    if (cout / lanes).is_multiple_of(vb) && (vb < 4 || n <= 7) {
-                        assert!(run(&mut work, Some((vb, n))) == got, "conv {cin}->{cout} block {vb}x{n}");
+            let mut du = start.to_vec();
+            let g = WeightGrad {
+                inp: &self.x,
+                cin: self.cin,
+                h,
+                w,
+                g: &gp,
+                cout,
+                g_padded: padded,
+                dw: &mut du,
+            };
+            let mut work = Workspace::default();
+            path.call(WeightGradOp {
+                g,
+                tiling: self.tiling,
+                work: &mut work,
+                forced,
+            });
+            du
+        }
+
+        fn check<P: Path>(&self, path: P) {
+            let (tiling, cin, cout, h, w) = (self.tiling, self.cin, self.cout, self.h, self.w);
+            let fused = <P::Wide as Simd>::FUSED;
+            let label = format!("{tiling:?} {cin}->{cout} {h}x{w}");
+            let sums = conv_reference(&self.x, cin, h, w, &self.hwio, &self.bias, cout);
+            for grad in [false, true] {
+                let got = self.conv(path, grad, true, None);
+                assert!(
+                    same(&got, &self.conv(path, grad, false, None)),
+                    "{label}: padded or not"
+                );
+                let model = if fused {
+                    self.conv(Scalar::<true>, grad, false, None)
+                } else {
+                    self.conv(Scalar::<false>, grad, false, None)
+                };
+                assert!(
+                    same(&got, &model),
+                    "{label} (ReLU gradient {grad}): not the scalar code's bits"
+                );
+                let want: Vec<f32> = sums
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &s)| {
+                        let keep = if grad {
+                            let (p, c) = (k / cout, k % cout);
+                            self.relu_out[((p / w + 1) * (w + 2) + p % w + 1) * cout + c] > 0.0
+                        } else {
+                            s > 0.0
+                        };
+                        if keep {
+                            s
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                // Sums of up to 576 products of values in [-1, 1]: f32 rounding through F4's
+                // transforms (multipliers up to 8 on each side) is ~1e-4.
+                let d = max_diff(&got, &want);
+                assert!(d < 2e-3, "{label}: {d} from the definition");
+                let (lanes, registers) = register_type::<P>(cout);
+                for vb in [1, 2, 4] {
+                    for n in [1, 3, 7, MAX_TILES] {
+                        let fits = (cout / lanes).is_multiple_of(vb) && registers > 2 * vb + 1;
+                        if fits && (vb < 4 || n <= 7) {
+                            let other = self.conv(path, grad, true, Some((vb, n)));
+                            assert!(same(&other, &got), "{label}: block {vb}x{n}");
+                        }
                     }
                 }
             }
-        }
-        // The weight gradient, added to a gradient already there; padded or not.
-        let start = noise(domain_len(cin, cout), 16);
-        let mut model = start.clone();
-        weight_grad_model(fused, &x, cin, h, w, &g, cout, &mut model);
-        for padded in [false, true] {
-            let gp = if padded { pad(&g, cout, h, w) } else { g.clone() };
-            let run = |work: &mut Workspace, forced| {
-                let mut du = start.clone();
-                let wg = WeightGrad { inp: &x, cin, h, w, g: &gp, cout, g_padded: padded, dw: &mut du };
-                path.call(WeightGradOp(wg, work, forced));
-                du
+            let start = noise(tiling.domain_len(cin, cout), 16);
+            let du = self.weight_grad(path, &start, false, None);
+            let model = if fused {
+                self.weight_grad(Scalar::<true>, &start, false, None)
+            } else {
+                self.weight_grad(Scalar::<false>, &start, false, None)
             };
-            let du = run(&mut work, None);
-            assert!(bits(&du) == bits(&model), "weight grad {cin}->{cout}: not the model's bits");
+            assert!(
+                same(&du, &model),
+                "{label}: weight gradient not the scalar code's bits"
+            );
+            assert!(
+                same(&du, &self.weight_grad(path, &start, true, None)),
+                "{label}: padded gradient"
+            );
+            let (lanes, registers) = register_type::<P>(cout);
             for cb in [1, 2, 4, 8, 16] {
                 for vb in [1, 2, 4] {
-                    let lanes = if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-                        <P::Wide as Simd>::LANES
-                    } else {
-                        <P::Narrow as Simd>::LANES
-                    };
-                    let registers = if lanes == <P::Wide as Simd>::LANES {
-                        <P::Wide as Simd>::REGISTERS
-                    } else {
-                        <P::Narrow as Simd>::REGISTERS
-                    };
-                    let fits = cin.is_multiple_of(cb)
-                        && (cout / lanes).is_multiple_of(vb)
-                        && grad_block_fits(registers, cb, vb);
-                    if fits {
-                        assert!(bits(&run(&mut work, Some((cb, vb)))) == bits(&du), "weight grad block {cb}x{vb}");
+                    let fits = cin.is_multiple_of(cb) && (cout / lanes).is_multiple_of(vb);
+                    if fits && grad_block_fits(registers, cb, vb) {
+                        let other = self.weight_grad(path, &start, false, Some((cb, vb)));
+                        assert!(
+                            same(&other, &du),
+                            "{label}: weight-gradient block {cb}x{vb}"
+                        );
                     }
                 }
             }
+            // To PyTorch's layout, against the definition.
+            let zero = vec![0.0; tiling.domain_len(cin, cout)];
+            let mut du = self.weight_grad(path, &zero, false, None);
+            let mut got = vec![0.25; 9 * cin * cout];
+            add_weight_grad_to_oihw(tiling, &mut du, cin, cout, &mut got);
+            assert!(du.iter().all(|&v| v == 0.0), "zeroed");
+            let mut want = vec![0.25; 9 * cin * cout];
+            add_hwio_to_oihw(
+                &weight_grad_reference(&self.x, cin, h, w, &self.g, cout),
+                cin,
+                cout,
+                &mut want,
+            );
+            let d = max_diff(&got, &want);
+            assert!(d < 5e-3, "{label}: weight gradient {d} from the definition");
         }
-        // From the Winograd domain to PyTorch's layout, against the definition.
-        let mut du: Vec<f32> = vec![0.0; domain_len(cin, cout)];
-        let wg = WeightGrad { inp: &x, cin, h, w, g: &g, cout, g_padded: false, dw: &mut du };
-        weight_grad(path, wg, &mut work);
-        let mut got = vec![0.25; 9 * cin * cout];
-        add_weight_grad_to_oihw(&mut du, cin, cout, &mut got);
-        assert!(du.iter().all(|&v| v == 0.0), "zeroed");
-        let hwio_want = weight_grad_reference(&x, cin, h, w, &g, cout);
-        let mut want = vec![0.25; 9 * cin * cout];
-        crate::kernels::direct::add_hwio_to_oihw(&hwio_want, cin, cout, &mut want);
-        let d = max_diff(&got, &want);
-        assert!(d < 2e-3, "weight grad {cin}->{cout}: {d} from the definition");
     }
 
     /// Every supported shape on every path this CPU has.
@@ -809,11 +1131,19 @@ mod tests {
         type Output = ();
         #[inline(always)]
         fn run<P: Path>(self, path: P) {
-            // 30 wide: 15 tiles, blocks of every GEMM width and a remainder; 2 x 2: one tile.
-            for (h, w) in [(4, 30), (6, 8), (2, 2)] {
+            // F2: 15 tiles across (two bands), and a single tile; F4: 14 tiles (7 across, two rows:
+            // one band), 15 (three bands), and a single tile.
+            let shapes = [
+                (Tiling::F2, 4, 30),
+                (Tiling::F2, 2, 2),
+                (Tiling::F4, 8, 28),
+                (Tiling::F4, 12, 20),
+                (Tiling::F4, 4, 4),
+            ];
+            for (tiling, h, w) in shapes {
                 for cin in CHANNELS {
                     for cout in CHANNELS {
-                        check(path, cin, cout, h, w);
+                        Case::new(tiling, cin, cout, h, w).check(path);
                     }
                 }
             }
@@ -821,7 +1151,7 @@ mod tests {
     }
 
     #[test]
-    fn every_path_gives_the_models_bits_and_the_definitions_values() {
+    fn every_path_gives_the_scalar_bits_and_the_definitions_values() {
         for isa in Isa::ALL {
             match isa.missing_feature() {
                 Some(f) => eprintln!("{}: skipped (this CPU lacks {f})", isa.name()),
@@ -833,48 +1163,46 @@ mod tests {
         }
     }
 
-    /// On small integers every transform and sum is exact: the Winograd kernels give the definition's
-    /// values exactly (any slip in a transform shows as a whole number).
+    /// On small integers every transform and sum is exact: the kernels give the definition's values
+    /// exactly (any slip in a transform shows as a whole number). F2's `G` halves (weights are
+    /// integers); F4's divides by 2^k * 3 (weights are multiples of 9, so `U` is a short binary
+    /// fraction), and its `At` multiplies by up to 8 (inputs -1, 0, 1 keep every sum within f32's
+    /// exact integers).
     struct ExactOnIntegers;
     impl WithPath for ExactOnIntegers {
         type Output = ();
         #[inline(always)]
         fn run<P: Path>(self, path: P) {
-            let (h, w, cin, cout) = (6, 10, 16, 8);
-            let int = |n: usize, seed: u32| -> Vec<f32> {
-                noise(n, seed).iter().map(|v| (v * 4.0).round()).collect()
+            let int = |n: usize, seed: u32, range: f32, scale: f32| -> Vec<f32> {
+                noise(n, seed)
+                    .iter()
+                    .map(|v| (v * range).round() * scale)
+                    .collect()
             };
-            let x = pad(&int(h * w * cin, 21), cin, h, w);
-            let hwio = int(9 * cin * cout, 22);
-            let g = int(h * w * cout, 23);
-            let mut u = vec![0.0; domain_len(cin, cout)];
-            weights_from_hwio(&hwio, cin, cout, &mut u);
-            let mut out = vec![0.0; h * w * cout];
-            let y = pad(&vec![1.0; h * w * cout], cout, h, w);
-            let c = Conv {
-                inp: &x,
-                cin,
-                h,
-                w,
-                wt: &u,
-                bias: None,
-                epilogue: Epilogue::ReluGrad(&y),
-                out: &mut out,
-                cout,
-                out_padded: false,
-            };
-            conv(path, c, &mut Workspace::default());
-            let zero = vec![0.0; cout];
-            assert_eq!(out, conv_reference(&x, cin, h, w, &hwio, &zero, cout));
-            let mut du = vec![0.0; domain_len(cin, cout)];
-            let wg = WeightGrad { inp: &x, cin, h, w, g: &g, cout, g_padded: false, dw: &mut du };
-            weight_grad(path, wg, &mut Workspace::default());
-            let mut got = vec![0.0; 9 * cin * cout];
-            add_weight_grad_to_oihw(&mut du, cin, cout, &mut got);
-            let mut want = vec![0.0; 9 * cin * cout];
-            let reference = weight_grad_reference(&x, cin, h, w, &g, cout);
-            crate::kernels::direct::add_hwio_to_oihw(&reference, cin, cout, &mut want);
-            assert_eq!(got, want);
+            for (tiling, h, w, range, scale) in
+                [(Tiling::F2, 6, 10, 4.0, 1.0), (Tiling::F4, 8, 12, 1.0, 9.0)]
+            {
+                let (cin, cout) = (16, 8);
+                let mut case = Case::new(tiling, cin, cout, h, w);
+                case.x = pad(&int(h * w * cin, 21, range, 1.0), cin, h, w);
+                case.hwio = int(9 * cin * cout, 22, range, scale);
+                weights_from_hwio(tiling, &case.hwio, cin, cout, &mut case.u);
+                case.bias = vec![0.0; cout];
+                case.relu_out = pad(&vec![1.0; h * w * cout], cout, h, w);
+                case.g = int(h * w * cout, 23, range, 1.0);
+                let want = conv_reference(&case.x, cin, h, w, &case.hwio, &case.bias, cout);
+                assert_eq!(case.conv(path, true, false, None), want, "{tiling:?}");
+                let mut du =
+                    case.weight_grad(path, &vec![0.0; tiling.domain_len(cin, cout)], false, None);
+                let mut got = vec![0.0; 9 * cin * cout];
+                add_weight_grad_to_oihw(tiling, &mut du, cin, cout, &mut got);
+                let mut want = vec![0.0; 9 * cin * cout];
+                let reference = weight_grad_reference(&case.x, cin, h, w, &case.g, cout);
+                add_hwio_to_oihw(&reference, cin, cout, &mut want);
+                // F4's `Gt` divides by 3 in f64: a zero may come back as 1e-14.
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-9, "{tiling:?} weight gradient: {d}");
+            }
         }
     }
 
@@ -886,8 +1214,12 @@ mod tests {
     }
 
     #[test]
-    fn applies_and_block_choices() {
-        assert!(applies(8, 16, 28, 28) && !applies(1, 32, 28, 28) && !applies(8, 8, 27, 28));
+    fn tilings_and_block_choices() {
+        assert_eq!(Tiling::for_layer(32, 16, 28, 28), Some(Tiling::F4));
+        assert_eq!(Tiling::for_layer(32, 16, 30, 30), Some(Tiling::F2));
+        assert_eq!(Tiling::for_layer(1, 32, 28, 28), None);
+        assert_eq!(Tiling::for_layer(8, 8, 27, 28), None);
+        assert_eq!((Tiling::F2.positions(), Tiling::F4.positions()), (16, 36));
         // AVX-512's 16-channel output: 1 register x 14 tiles; AVX2's: 2 x 6 (12 FMAs for 8 loads).
         assert_eq!(gemm_block(32, 1), (1, 14));
         assert_eq!(gemm_block(16, 2), (2, 6));

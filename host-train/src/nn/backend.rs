@@ -2,6 +2,7 @@
 //! backends: the fused CPU trainer ([`crate::nn::cpu`]) and candle's (for `--device cuda`).
 
 use crate::kernels::simd::Isa;
+use crate::kernels::Convolution;
 use crate::nn::cpu::CpuModels;
 use crate::nn::net::Net;
 use crate::nn::tensors::{take_tensor, Tensors};
@@ -92,6 +93,15 @@ pub struct Target {
     pub isa: Isa,
     /// candle's tensors and autograd (what CUDA trains with) even on the CPU (`--engine candle`).
     pub candle: bool,
+    /// How the CPU kernels compute the convolutions.
+    pub convolution: Convolution,
+}
+
+impl Target {
+    /// Whether the fused CPU trainer (host-train's kernels) trains, not candle.
+    pub fn on_kernels(&self) -> bool {
+        self.device.is_cpu() && !self.candle
+    }
 }
 
 /// What computes the gradients of K models trained together on the same batches.
@@ -116,8 +126,8 @@ impl Backend {
         optimizers: Vec<ModelOptimizer>,
     ) -> Result<Self> {
         assert_eq!(params.len(), optimizers.len());
-        let engine = if target.device.is_cpu() && !target.candle {
-            Engine::Cpu(CpuModels::new(net, params, target.isa))
+        let engine = if target.on_kernels() {
+            Engine::Cpu(CpuModels::new(net, params, target.isa, target.convolution))
         } else {
             Engine::Candle(CandleModels::new(net, params, &target.device)?)
         };

@@ -1,7 +1,7 @@
 //! The CPU trainer: K models of one network ([`Net`]) on plain f32 slices: forward, cross-entropy,
 //! backward and each model's optimizer ([`crate::optim`]), without a graph and without allocating per
-//! step, on the direct kernels of [`crate::kernels::direct`] for the vector path chosen at run time
-//! ([`crate::kernels::simd::Isa`]).
+//! step, on the 3x3 kernels of [`crate::kernels::winograd`] or [`crate::kernels::direct`] (per layer,
+//! [`Convolution`]) for the vector path chosen at run time ([`crate::kernels::simd::Isa`]).
 //!
 //! Its passes are written for the layer lists [`Net::new`] makes: 3x3 "same" convolutions with ReLU,
 //! then a linear layer on their flattened output. A layer's parameters are found by its index and
@@ -16,7 +16,10 @@
 use super::net::{Net, BIAS, CLASSES, WEIGHT};
 use super::StepInput;
 use crate::kernels::direct::{self, Conv, Epilogue, WeightGrad};
+use crate::kernels::lines::Lines;
 use crate::kernels::simd::{Isa, Path, WithPath};
+use crate::kernels::winograd::{self, Tiling};
+use crate::kernels::Convolution;
 use crate::optim::ModelOptimizer;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -37,22 +40,39 @@ pub fn keep_freed_memory() {
     }
 }
 
-/// One image's activations and gradients, NHWC (kept per thread between calls).
+/// Each convolution's kernels for the forward pass and the input gradient: its [`Tiling`], or `None`
+/// for the direct kernels (the weight gradient is always direct).
+type Tilings = [Option<Tiling>];
+
+/// The kernels of each convolution of `net` under `convolution` (what results record).
+pub fn layer_tilings(net: &Net, convolution: Convolution) -> Vec<Option<Tiling>> {
+    (0..net.convs())
+        .map(|l| convolution.tiling(net.cin(l), net.conv()[l], net.rows, net.cols))
+        .collect()
+}
+
+/// What a [`Scratch`] is sized for: the convolutions' channels, the image's rows and columns, each
+/// convolution's kernels.
+type Fitted = (Vec<usize>, usize, usize, Vec<Option<Tiling>>);
+
+/// One image's activations and gradients, NHWC, on cache lines (kept per thread between calls).
 #[derive(Default)]
 struct Scratch {
-    /// The network this scratch is sized for.
-    fitted: Option<(Vec<usize>, usize, usize)>,
+    /// The network and kernels this scratch is sized for.
+    fitted: Option<Fitted>,
     /// The image with a zero border.
-    xp: Vec<f32>,
+    xp: Lines,
     /// Each convolution's output: padded, except the last (the linear layer's input).
-    act: Vec<Vec<f32>>,
+    act: Vec<Lines>,
     /// The gradient with respect to each convolution's output: padded, except the first.
-    grad: Vec<Vec<f32>>,
+    grad: Vec<Lines>,
     logits: [f32; CLASSES],
     /// The last convolution's output in PyTorch's CHW order (the linear layer's input as it sees it).
     y_chw: Vec<f32>,
     /// The chunk's weight gradients of each convolution, HWIO.
     dw: Vec<Vec<f32>>,
+    /// The Winograd kernels' buffers.
+    winograd: winograd::Workspace,
 }
 
 thread_local! {
@@ -60,18 +80,18 @@ thread_local! {
 }
 
 impl Scratch {
-    fn fit(&mut self, net: &Net) {
-        let key = (net.conv().to_vec(), net.rows, net.cols);
+    fn fit(&mut self, net: &Net, tilings: &Tilings) {
+        let key = (net.conv().to_vec(), net.rows, net.cols, tilings.to_vec());
         if self.fitted.as_ref() == Some(&key) {
             return;
         }
         let (hw, padded, last) = (net.pixels(), net.padded(), net.convs() - 1);
-        self.xp = vec![0.0; padded];
+        self.xp = Lines::zeros(padded);
         self.act = (0..=last)
-            .map(|l| vec![0.0; net.conv()[l] * if l < last { padded } else { hw }])
+            .map(|l| Lines::zeros(net.conv()[l] * if l < last { padded } else { hw }))
             .collect();
         self.grad = (0..=last)
-            .map(|l| vec![0.0; net.conv()[l] * if l > 0 { padded } else { hw }])
+            .map(|l| Lines::zeros(net.conv()[l] * if l > 0 { padded } else { hw }))
             .collect();
         self.y_chw = vec![0.0; net.conv()[last] * hw];
         self.dw = (0..=last)
@@ -81,39 +101,59 @@ impl Scratch {
     }
 }
 
+/// Floats of convolution `l`'s kernel weights: HWIO, or its Winograd domain.
+fn weights_len(net: &Net, tiling: Option<Tiling>, l: usize) -> usize {
+    let (cin, cout) = (net.cin(l), net.conv()[l]);
+    tiling.map_or(9 * cin * cout, |t| t.domain_len(cin, cout))
+}
+
 /// Weights derived from a model's parameters for the kernels, refreshed after every step: each
-/// convolution's HWIO, the input-gradient weights of every convolution but the first (HWIO, flipped;
-/// empty for the first), and the linear layer's in NHWC order.
+/// convolution's (HWIO, or in its Winograd domain), the input-gradient weights of every convolution
+/// but the first (flipped, then the same; empty for the first), and the linear layer's in NHWC order.
 struct Packed {
-    w: Vec<Vec<f32>>,
-    flipped: Vec<Vec<f32>>,
+    w: Vec<Lines>,
+    flipped: Vec<Lines>,
     linear: Vec<f32>,
+    /// HWIO weights on their way to the Winograd domain.
+    hwio: Vec<f32>,
 }
 
 impl Packed {
-    fn new(net: &Net, p: &[f32]) -> Self {
-        let n = |l: usize| vec![0.0; 9 * net.cin(l) * net.conv()[l]];
+    fn new(net: &Net, tilings: &Tilings, p: &[f32]) -> Self {
+        let n = |l: usize| Lines::zeros(weights_len(net, tilings[l], l));
         let mut k = Self {
             w: (0..net.convs()).map(n).collect(),
             flipped: (0..net.convs())
-                .map(|l| if l == 0 { Vec::new() } else { n(l) })
+                .map(|l| if l == 0 { Lines::default() } else { n(l) })
                 .collect(),
             linear: vec![0.0; CLASSES * net.conv()[net.convs() - 1] * net.pixels()],
+            hwio: Vec::new(),
         };
-        k.update(net, p);
+        k.update(net, tilings, p);
         k
     }
 
-    fn update(&mut self, net: &Net, p: &[f32]) {
-        for l in 0..net.convs() {
+    fn update(&mut self, net: &Net, tilings: &Tilings, p: &[f32]) {
+        for (l, &tiling) in tilings.iter().enumerate() {
             let (cin, cout, wt) = (
                 net.cin(l),
                 net.conv()[l],
                 net.param(p, net.param_index(l, WEIGHT)),
             );
-            direct::oihw_to_hwio(wt, cin, cout, &mut self.w[l]);
+            let Some(tiling) = tiling else {
+                direct::oihw_to_hwio(wt, cin, cout, &mut self.w[l]);
+                if l > 0 {
+                    direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.flipped[l]);
+                }
+                continue;
+            };
+            self.hwio.resize(9 * cin * cout, 0.0);
+            direct::oihw_to_hwio(wt, cin, cout, &mut self.hwio);
+            winograd::weights_from_hwio(tiling, &self.hwio, cin, cout, &mut self.w[l]);
             if l > 0 {
-                direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.flipped[l]);
+                // The input gradient convolves `cout` channels into `cin`.
+                direct::flip_oihw_to_hwio(wt, cin, cout, &mut self.hwio);
+                winograd::weights_from_hwio(tiling, &self.hwio, cout, cin, &mut self.flipped[l]);
             }
         }
         let last = net.convs() - 1;
@@ -146,31 +186,50 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// A convolution on the kernels `tiling` chooses.
+#[inline(always)]
+fn conv<P: Path>(path: P, tiling: Option<Tiling>, c: Conv, work: &mut winograd::Workspace) {
+    match tiling {
+        Some(t) => winograd::conv(path, t, c, work),
+        None => direct::conv(path, c),
+    }
+}
+
 /// Forward pass of one image: fills `s.logits`, and the activations the backward pass needs.
 #[inline(always)]
-fn forward<P: Path>(path: P, net: &Net, p: &[f32], packed: &Packed, x: &[f32], s: &mut Scratch) {
+fn forward<P: Path>(
+    path: P,
+    layers: Layers,
+    p: &[f32],
+    packed: &Packed,
+    x: &[f32],
+    s: &mut Scratch,
+) {
+    let net = layers.net;
     let (h, w, last) = (net.rows, net.cols, net.convs() - 1);
     let Scratch {
-        xp, act, logits, ..
+        xp,
+        act,
+        logits,
+        winograd,
+        ..
     } = s;
     direct::chw_to_padded_hwc(x, 1, h, w, xp);
     for l in 0..=last {
         let (done, rest) = act.split_at_mut(l);
-        direct::conv(
-            path,
-            Conv {
-                inp: if l == 0 { xp } else { &done[l - 1] },
-                cin: net.cin(l),
-                h,
-                w,
-                wt: &packed.w[l],
-                bias: Some(net.param(p, net.param_index(l, BIAS))),
-                epilogue: Epilogue::Relu,
-                out: &mut rest[0],
-                cout: net.conv()[l],
-                out_padded: l < last,
-            },
-        );
+        let c = Conv {
+            inp: if l == 0 { xp } else { &done[l - 1] },
+            cin: net.cin(l),
+            h,
+            w,
+            wt: &packed.w[l],
+            bias: Some(net.param(p, net.param_index(l, BIAS))),
+            epilogue: Epilogue::Relu,
+            out: &mut rest[0],
+            cout: net.conv()[l],
+            out_padded: l < last,
+        };
+        conv(path, layers.tilings[l], c, winograd);
     }
     let (y, b) = (&act[last], net.param(p, net.param_index(net.convs(), BIAS)));
     let flat = y.len();
@@ -197,9 +256,16 @@ fn cross_entropy(
     lse - logits[label]
 }
 
+/// The network and each convolution's kernels.
+#[derive(Clone, Copy)]
+struct Layers<'a> {
+    net: &'a Net,
+    tilings: &'a Tilings,
+}
+
 /// One image's forward pass ([`Isa::dispatch`]es it).
 struct Forward<'a> {
-    net: &'a Net,
+    layers: Layers<'a>,
     p: &'a [f32],
     packed: &'a Packed,
     x: &'a [f32],
@@ -210,7 +276,7 @@ impl WithPath for Forward<'_> {
     type Output = ();
     #[inline(always)]
     fn run<P: Path>(self, path: P) {
-        forward(path, self.net, self.p, self.packed, self.x, self.s)
+        forward(path, self.layers, self.p, self.packed, self.x, self.s)
     }
 }
 
@@ -218,7 +284,7 @@ impl WithPath for Forward<'_> {
 /// linear layer's gradients in `grad` and to the convolutions' weight gradients in the scratch (see
 /// [`flush_weight_grads`]); returns the loss.
 struct TrainImage<'a, 'g> {
-    net: &'a Net,
+    layers: Layers<'a>,
     p: &'a [f32],
     packed: &'a Packed,
     x: &'a [f32],
@@ -233,7 +299,7 @@ impl WithPath for TrainImage<'_, '_> {
     #[inline(always)]
     fn run<P: Path>(self, path: P) -> f32 {
         let TrainImage {
-            net,
+            layers,
             p,
             packed,
             x,
@@ -242,10 +308,10 @@ impl WithPath for TrainImage<'_, '_> {
             s,
             grad,
         } = self;
-        forward(path, net, p, packed, x, s);
+        forward(path, layers, p, packed, x, s);
         let mut dl = [0f32; CLASSES];
         let loss = cross_entropy(&s.logits, label, Some((scale, &mut dl)));
-        backward(path, net, packed, &dl, s, grad);
+        backward(path, layers, packed, &dl, s, grad);
         loss
     }
 }
@@ -255,7 +321,7 @@ impl WithPath for TrainImage<'_, '_> {
 #[inline(always)]
 fn backward<P: Path>(
     path: P,
-    net: &Net,
+    Layers { net, tilings }: Layers,
     packed: &Packed,
     dl: &[f32; CLASSES],
     s: &mut Scratch,
@@ -269,6 +335,7 @@ fn backward<P: Path>(
         grad: g,
         y_chw,
         dw,
+        winograd,
         ..
     } = s;
     let (linear_w, rest) = grad[net.param_index(layers, WEIGHT)..].split_at_mut(1);
@@ -286,39 +353,37 @@ fn backward<P: Path>(
         let gl = &from_l[0];
         bias_grad(gl, h, w, cout, g_padded, grad[net.param_index(l, BIAS)]);
         let inp = if l == 0 { &xp[..] } else { &act[l - 1][..] };
-        direct::weight_grad(
-            path,
-            WeightGrad {
-                inp,
-                cin,
-                h,
-                w,
-                g: gl,
-                cout,
-                g_padded,
-                dw: &mut dw[l],
-            },
-        );
+        let wg = WeightGrad {
+            inp,
+            cin,
+            h,
+            w,
+            g: gl,
+            cout,
+            g_padded,
+            dw: &mut dw[l],
+        };
+        // Direct whatever the tiling: F4's weight gradient (winograd::weight_grad) amplifies rounding
+        // (docs/kernels.md).
+        direct::weight_grad(path, wg);
         if l == 0 {
             break;
         }
         // The gradient with respect to the previous layer's output: the transposed convolution
         // through that layer's ReLU.
-        direct::conv(
-            path,
-            Conv {
-                inp: gl,
-                cin: cout,
-                h,
-                w,
-                wt: &packed.flipped[l],
-                bias: None,
-                epilogue: Epilogue::ReluGrad(&act[l - 1]),
-                out: &mut before[l - 1],
-                cout: cin,
-                out_padded: l > 1,
-            },
-        );
+        let c = Conv {
+            inp: gl,
+            cin: cout,
+            h,
+            w,
+            wt: &packed.flipped[l],
+            bias: None,
+            epilogue: Epilogue::ReluGrad(&act[l - 1]),
+            out: &mut before[l - 1],
+            cout: cin,
+            out_padded: l > 1,
+        };
+        conv(path, tilings[l], c, winograd);
     }
 }
 
@@ -429,6 +494,8 @@ pub struct CpuModels {
     packed: Vec<Packed>,
     /// The kernels' vector path.
     isa: Isa,
+    /// Each convolution's kernels.
+    tilings: Vec<Option<Tiling>>,
     /// Per (model, chunk) partial gradients of the current batch.
     partial: Vec<f32>,
     /// Per (model, chunk) sums of the batch's losses.
@@ -437,14 +504,19 @@ pub struct CpuModels {
 
 impl CpuModels {
     /// Models with the given flat parameters, trained on the `isa` kernels (one this CPU has:
-    /// [`Isa::select`]).
-    pub fn new(net: Net, params: Vec<Vec<f32>>, isa: Isa) -> Self {
-        let packed = params.iter().map(|p| Packed::new(&net, p)).collect();
+    /// [`Isa::select`]), each convolution as `convolution` chooses.
+    pub fn new(net: Net, params: Vec<Vec<f32>>, isa: Isa, convolution: Convolution) -> Self {
+        let tilings = layer_tilings(&net, convolution);
+        let packed = params
+            .iter()
+            .map(|p| Packed::new(&net, &tilings, p))
+            .collect();
         Self {
             net,
             params,
             packed,
             isa,
+            tilings,
             partial: Vec::new(),
             chunk_losses: Vec::new(),
         }
@@ -459,7 +531,7 @@ impl CpuModels {
     /// Changes model k's parameters in place (e.g. Schedule-Free's switch between `y` and `x`).
     pub fn update_params(&mut self, k: usize, f: impl FnOnce(&mut [f32])) {
         f(&mut self.params[k]);
-        self.packed[k].update(&self.net, &self.params[k]);
+        self.packed[k].update(&self.net, &self.tilings, &self.params[k]);
     }
 
     /// One optimizer step of every model on the batch `x` (`n` images) / `labels`, model k with
@@ -486,6 +558,8 @@ impl CpuModels {
         self.partial.resize(k_models * chunks * plen, 0.0);
         let scale = 1.0 / n as f32;
         let (params, packed, isa) = (&self.params, &self.packed, self.isa);
+        let tilings = &self.tilings;
+        let layers = Layers { net, tilings };
         self.chunk_losses.resize(k_models * chunks, 0.0);
         self.partial
             .par_chunks_mut(plen)
@@ -498,10 +572,10 @@ impl CpuModels {
                 let mut loss = 0f64;
                 SCRATCH.with(|s| {
                     let s = &mut *s.borrow_mut();
-                    s.fit(net);
+                    s.fit(net, tilings);
                     for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                         loss += isa.dispatch(TrainImage {
-                            net,
+                            layers,
                             p: &params[k],
                             packed: &packed[k],
                             x: &x[i * px..(i + 1) * px],
@@ -529,13 +603,17 @@ impl CpuModels {
             .for_each(|(k, ((p, opt), fl))| {
                 let parts = &partial[k * chunks * plen..(k + 1) * chunks * plen];
                 opt.step(p, parts, lr[k], momentum[k]);
-                fl.update(net, p);
+                fl.update(net, tilings, p);
             });
     }
 
     /// Mean test loss and accuracy of every model on `images` / `labels`.
     pub fn evaluate(&self, images: &[f32], labels: &[u32]) -> Vec<(f32, f32)> {
         let net = &self.net;
+        let layers = Layers {
+            net,
+            tilings: &self.tilings,
+        };
         let n = labels.len();
         let px = net.pixels();
         let chunks = n.div_ceil(EVAL_CHUNK);
@@ -546,11 +624,11 @@ impl CpuModels {
                 let (k, c) = (task / chunks, task % chunks);
                 SCRATCH.with(|s| {
                     let s = &mut *s.borrow_mut();
-                    s.fit(net);
+                    s.fit(net, &self.tilings);
                     let (mut loss, mut correct) = (0f64, 0usize);
                     for i in c * EVAL_CHUNK..((c + 1) * EVAL_CHUNK).min(n) {
                         self.isa.dispatch(Forward {
-                            net,
+                            layers,
                             p: &self.params[k],
                             packed: &self.packed[k],
                             x: &images[i * px..(i + 1) * px],

@@ -42,6 +42,10 @@ pub struct Plan {
     /// the machine's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataId>,
+    /// `--convolution` of host-train's CPU kernels (`None`: candle trains, or a bench started before
+    /// the Winograd kernels, which trained on the direct ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convolution: Option<String>,
 }
 
 /// Which data a bench trained on, comparable across machines.
@@ -174,6 +178,10 @@ pub struct PairResult {
     /// What computed it: the CPU kernels' path (`avx512`, `avx2`, `neon`, `portable`) or `cuda`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernels: Option<String>,
+    /// Each convolution's CPU kernels: `direct`, `winograd-f2` or `winograd-f4` (empty: candle
+    /// trained it, or it predates the Winograd kernels and trained on the direct ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub convolutions: Vec<String>,
 }
 
 impl PairResult {

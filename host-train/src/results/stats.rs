@@ -108,6 +108,7 @@ mod tests {
             lr_find: None,
             model: Default::default(),
             kernels: None,
+            convolutions: Vec::new(),
         }
     }
 

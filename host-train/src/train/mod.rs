@@ -10,6 +10,7 @@ use batches::Batches;
 
 use crate::config::{Run, Stepping};
 use crate::data::Dataset;
+use crate::kernels::tiling_name;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::net::Net;
 use crate::nn::StepInput;
@@ -389,6 +390,15 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
             } else {
                 "cuda".to_string()
             }),
+            convolutions: if job.target.on_kernels() {
+                let tilings = crate::nn::cpu::layer_tilings(job.net, job.target.convolution);
+                tilings
+                    .into_iter()
+                    .map(|t| tiling_name(t).to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             trace_lr: st.trace_lr,
             trace_momentum: st.trace_momentum,
             trace_loss: st.trace_loss,
