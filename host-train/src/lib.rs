@@ -32,7 +32,7 @@
 //! | [`config`] | run configs: runs, schedules, optimizers, the network's layer list |
 //! | [`nn`] | the network, its CPU trainer, candle's (CUDA) path, `state_dict` tensors |
 //! | [`optim`] | the optimizers, one file each, and the block-parallel driver they share |
-//! | [`kernels`] | the SIMD paths and the direct 3x3 convolutions |
+//! | [`kernels`] | the SIMD paths and the 3x3 convolutions: direct and Winograd |
 //! | [`data`] | the Fashion-MNIST data set |
 
 pub mod cli;

@@ -401,6 +401,12 @@ fn fma_paths_agree_bit_for_bit() {
             (a["kernels"].as_str(), b["kernels"].as_str()),
             (Some("avx512"), Some("avx2"))
         );
+        // The study's network on 28 x 28: layer 1 direct, layers 2 and 3 Winograd F(4x4, 3x3).
+        let convolutions = serde_json::json!(["direct", "winograd-f4", "winograd-f4"]);
+        assert_eq!(
+            (&a["convolutions"], &b["convolutions"]),
+            (&convolutions, &convolutions)
+        );
     }
 }
 
@@ -448,6 +454,16 @@ fn killed_and_resumed_is_bit_identical() {
         "{log}"
     );
     f.assert_same_results("full", "cut", 3);
+    // It trained on Winograd (the default): resuming it on the direct kernels would mix two
+    // arithmetics in one run.
+    let e = one_line_error(f.bench(
+        "cut",
+        &["--resume", "--no-plots", "--convolution", "direct"],
+    ));
+    assert!(
+        e.contains("was trained with --convolution winograd; give it again"),
+        "{e}"
+    );
     // Resuming a finished bench recomputes nothing.
     let log = f
         .bench("cut", &["--resume", "--no-plots"])

@@ -51,10 +51,10 @@ pub struct Machine {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub isa: IsaFlag,
-    /// How the CPU kernels compute the 3x3 convolutions: `winograd` (Winograd F(4x4,3x3) on every
-    /// layer but the first, 2.2-4x fewer multiplications; docs/kernels.md) or `direct` (the direct
-    /// kernels everywhere: the bits of results trained before Winograd). Every vector path gives the
-    /// same bits with either.
+    /// How the CPU kernels compute the 3x3 convolutions: `winograd` (Winograd F(4x4,3x3) for the
+    /// forward pass and input gradient of every layer but the first, 4x fewer multiplications there;
+    /// weight gradients stay direct; docs/kernels.md) or `direct` (the direct kernels everywhere: the
+    /// bits of results trained before Winograd). AVX-512, AVX2 and NEON give the same bits with either.
     #[arg(long, value_enum, default_value_t = Convolution::Winograd)]
     pub convolution: Convolution,
     /// What computes the gradients: host-train's CPU kernels, or candle's tensors and autograd (what

@@ -663,10 +663,10 @@ mod tests {
     //! Every kernel on every path this CPU has, against a plain loop over the definition (f64 sums).
 
     use super::*;
-    use crate::kernels::simd::Isa;
     use crate::kernels::testing::*;
 
     /// Every layer shape of the supported channel counts, on every path this CPU has.
+    #[derive(Clone, Copy)]
     struct CheckAll;
     impl WithPath for CheckAll {
         type Output = ();
@@ -801,15 +801,7 @@ mod tests {
 
     #[test]
     fn every_path_matches_the_definition() {
-        for isa in Isa::ALL {
-            match isa.missing_feature() {
-                Some(f) => eprintln!("{}: skipped (this CPU lacks {f})", isa.name()),
-                None => {
-                    isa.dispatch(CheckAll);
-                    eprintln!("{}: checked", isa.name());
-                }
-            }
-        }
+        on_every_path(CheckAll);
     }
 
     #[test]

@@ -33,9 +33,9 @@ use winograd::Tiling;
 /// path, so that every path gives the same bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Convolution {
-    /// Winograd F(4x4, 3x3) where it applies (both channel counts in `direct::CHANNELS`: every layer
-    /// but a first one with one input channel; 4 divides the image's sides), else F(2x2, 3x3) (2
-    /// divides them), else direct.
+    /// Winograd F(4x4, 3x3) for the forward pass and input gradient where it applies (both channel
+    /// counts in `direct::CHANNELS`: every layer but a first one with one input channel; 4 divides the
+    /// image's sides), else F(2x2, 3x3) (2 divides them), else direct; weight gradients direct.
     #[default]
     Winograd,
     /// The direct kernels everywhere (the bits of every result trained before Winograd).

@@ -1,5 +1,20 @@
 //! What the kernels' tests share: inputs, the definitions of the convolution and its weight gradient
-//! (f64 sums), padding.
+//! (f64 sums), padding, and running a check on every path.
+
+use super::simd::{Isa, WithPath};
+
+/// Runs `check` on every path this CPU has; prints the others as skipped.
+pub fn on_every_path<W: WithPath<Output = ()> + Copy>(check: W) {
+    for isa in Isa::ALL {
+        match isa.missing_feature() {
+            Some(f) => eprintln!("{}: skipped (this CPU lacks {f})", isa.name()),
+            None => {
+                isa.dispatch(check);
+                eprintln!("{}: checked", isa.name());
+            }
+        }
+    }
+}
 
 pub fn noise(n: usize, seed: u32) -> Vec<f32> {
     let mut s = seed;

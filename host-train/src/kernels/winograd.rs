@@ -24,7 +24,7 @@
 //! [`add_weight_grad_to_oihw`] turns it into the 3x3 gradient `Gt dU G` when the chunk's gradients are
 //! flushed.
 //!
-//! Tiles are taken in row-major order in bands of up to [`MAX_TILES`]: a band's transformed inputs and
+//! Tiles are taken in row-major order in bands of up to 14: a band's transformed inputs and
 //! GEMM outputs stay in the core's caches.
 
 // The transforms walk a tile's lines by index (`cols[x][y]`: the line y of every column x).
@@ -43,8 +43,8 @@ const MAX_TILES: usize = 14;
 const V_STRIDE: usize = 64;
 const _: () = assert!(CHANNELS[CHANNELS.len() - 1] <= V_STRIDE);
 
-/// Largest input tile side (F4's).
-const MAX_SIDE: usize = 6;
+/// Largest input tile side (F4's): the length of the arrays [`Tile`]'s transforms take.
+pub const MAX_SIDE: usize = 6;
 
 /// Which Winograd algorithm: the output tile's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -377,6 +377,20 @@ pub fn weight_grad<P: Path>(path: P, tiling: Tiling, g: WeightGrad, work: &mut W
     })
 }
 
+/// Calls `$f::<$t, I, O>(...)` with `I` and `O` the register types of path `$p` for `$cin` input and
+/// `$cout` output channels (its widest type that divides them).
+macro_rules! with_types {
+    ($p:ident, $cin:expr, $cout:expr, $f:ident::<$t:ident>($($arg:expr),*)) => {{
+        let wide = |ch: usize| ch.is_multiple_of(<$p::Wide as Simd>::LANES);
+        match (wide($cin), wide($cout)) {
+            (true, true) => $f::<$t, $p::Wide, $p::Wide>($($arg),*),
+            (true, false) => $f::<$t, $p::Wide, $p::Narrow>($($arg),*),
+            (false, true) => $f::<$t, $p::Narrow, $p::Wide>($($arg),*),
+            (false, false) => $f::<$t, $p::Narrow, $p::Narrow>($($arg),*),
+        }
+    }};
+}
+
 /// [`conv`] compiled once per path; with the GEMM block (output registers, tiles) forced (tests).
 struct ConvOp<'a, 'w> {
     c: Conv<'a>,
@@ -395,13 +409,7 @@ impl WithPath for ConvOp<'_, '_> {
             work,
             forced,
         } = self;
-        let wide = |ch: usize| ch.is_multiple_of(<P::Wide as Simd>::LANES);
-        with_tile!(tiling, T => match (wide(c.cin), wide(c.cout)) {
-            (true, true) => conv_on::<T, P::Wide, P::Wide>(c, work, forced),
-            (true, false) => conv_on::<T, P::Wide, P::Narrow>(c, work, forced),
-            (false, true) => conv_on::<T, P::Narrow, P::Wide>(c, work, forced),
-            (false, false) => conv_on::<T, P::Narrow, P::Narrow>(c, work, forced),
-        })
+        with_tile!(tiling, T => with_types!(P, c.cin, c.cout, conv_on::<T>(c, work, forced)))
     }
 }
 
@@ -423,13 +431,7 @@ impl WithPath for WeightGradOp<'_, '_> {
             work,
             forced,
         } = self;
-        let wide = |ch: usize| ch.is_multiple_of(<P::Wide as Simd>::LANES);
-        with_tile!(tiling, T => match (wide(g.cin), wide(g.cout)) {
-            (true, true) => weight_grad_on::<T, P::Wide, P::Wide>(g, work, forced),
-            (true, false) => weight_grad_on::<T, P::Wide, P::Narrow>(g, work, forced),
-            (false, true) => weight_grad_on::<T, P::Narrow, P::Wide>(g, work, forced),
-            (false, false) => weight_grad_on::<T, P::Narrow, P::Narrow>(g, work, forced),
-        })
+        with_tile!(tiling, T => with_types!(P, g.cin, g.cout, weight_grad_on::<T>(g, work, forced)))
     }
 }
 
@@ -887,7 +889,7 @@ mod tests {
 
     use super::*;
     use crate::kernels::direct::{add_hwio_to_oihw, oihw_to_hwio};
-    use crate::kernels::simd::{Isa, Scalar};
+    use crate::kernels::simd::Scalar;
     use crate::kernels::testing::*;
 
     /// The same value: the same bits, or both zero (ReLU's zeros may carry either sign).
@@ -1126,6 +1128,7 @@ mod tests {
     }
 
     /// Every supported shape on every path this CPU has.
+    #[derive(Clone, Copy)]
     struct CheckAll;
     impl WithPath for CheckAll {
         type Output = ();
@@ -1152,15 +1155,7 @@ mod tests {
 
     #[test]
     fn every_path_gives_the_scalar_bits_and_the_definitions_values() {
-        for isa in Isa::ALL {
-            match isa.missing_feature() {
-                Some(f) => eprintln!("{}: skipped (this CPU lacks {f})", isa.name()),
-                None => {
-                    isa.dispatch(CheckAll);
-                    eprintln!("{}: checked", isa.name());
-                }
-            }
-        }
+        on_every_path(CheckAll);
     }
 
     /// On small integers every transform and sum is exact: the kernels give the definition's values
@@ -1168,6 +1163,7 @@ mod tests {
     /// integers); F4's divides by 2^k * 3 (weights are multiples of 9, so `U` is a short binary
     /// fraction), and its `At` multiplies by up to 8 (inputs -1, 0, 1 keep every sum within f32's
     /// exact integers).
+    #[derive(Clone, Copy)]
     struct ExactOnIntegers;
     impl WithPath for ExactOnIntegers {
         type Output = ();
@@ -1208,9 +1204,7 @@ mod tests {
 
     #[test]
     fn exact_on_small_integers_on_every_path() {
-        for isa in Isa::ALL.into_iter().filter(|i| i.supported()) {
-            isa.dispatch(ExactOnIntegers);
-        }
+        on_every_path(ExactOnIntegers);
     }
 
     #[test]
