@@ -12,7 +12,8 @@
 # entry PATH/CONVOLUTION (e.g. avx512/direct) trains with --convolution CONVOLUTION (default winograd).
 # "share of peak" counts the direct convolution's 28.3 MFLOP per image: with Winograd's fewer
 # multiplications it is an effective rate, and may pass 100%.
-# AVX2_ONLY=1 stands in for an AVX2-only machine on an AVX-512 one: host-train runs --isa avx2 and PyTorch
+# AVX2_ONLY=1 stands in for an AVX2-only machine on an AVX-512 one: host-train runs --isa avx2 (ISAS may
+# add avx2/direct) and PyTorch
 # is held to AVX2 as well (ATEN_CPU_CAPABILITY=avx2 for ATen's kernels, ONEDNN_MAX_CPU_ISA=AVX2 for
 # oneDNN's convolutions), so neither side uses an AVX-512 instruction.
 # Needs: a release build of host-train (cargo build --release -p host-train), python3 with torch + numpy,
@@ -27,6 +28,7 @@ BIN=${HOST_TRAIN:-${CARGO_TARGET_DIR:-$HERE/../../target}/release/host-train}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 flags=$(grep -m1 -oE '^(flags|Features)\s*:.*' /proc/cpuinfo || true)
+USER_ISAS=${ISAS:-}
 if [ -z "${ISAS:-}" ]; then
   ISAS=""
   grep -qw avx512f <<< "$flags" && grep -qw avx512vl <<< "$flags" && ISAS+=" avx512"
@@ -35,7 +37,7 @@ if [ -z "${ISAS:-}" ]; then
 fi
 PT_ENV=()
 if [ -n "${AVX2_ONLY:-}" ]; then
-  ISAS=avx2
+  ISAS=${USER_ISAS:-avx2}
   PT_ENV=(ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
   echo "AVX2_ONLY: host-train --isa avx2 against PyTorch held to AVX2 (${PT_ENV[*]})"
 fi
