@@ -11,6 +11,7 @@
 //! Every function here is `#[inline(always)]`: it runs inside [`crate::kernels::simd::Isa::dispatch`], compiled
 //! with the path's target features.
 
+use crate::kernels::max;
 use crate::kernels::simd::{Path, Simd, WithPath};
 
 /// The channel counts the kernels support (a layer's output, and for the input gradient its input).
@@ -67,14 +68,6 @@ const fn conv_block_registers(registers: usize, cv: usize) -> usize {
         vb *= 2;
     }
     best.0
-}
-
-const fn max(a: usize, b: usize) -> usize {
-    if a > b {
-        a
-    } else {
-        b
-    }
 }
 
 /// A [`weight_grad`] block: `3 * cb * vb` accumulators `dw[ky, 0..3, cb input channels, vb output
@@ -681,15 +674,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    /// (lanes, registers) of the register type the kernels of `P` run `cout` output channels on.
-    fn register_type<P: Path>(cout: usize) -> (usize, usize) {
-        if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
-            (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
-        } else {
-            (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
         }
     }
 

@@ -22,6 +22,15 @@ macro_rules! unrolled {
     };
 }
 
+/// The larger of two counts, in the block-size choices' `const fn`s (`Ord::max` is not `const`).
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 pub mod direct;
 pub mod lines;
 pub mod simd;

@@ -1,7 +1,7 @@
 //! What the kernels' tests share: inputs, the definitions of the convolution and its weight gradient
 //! (f64 sums), padding, and running a check on every path.
 
-use super::simd::{Isa, WithPath};
+use super::simd::{Isa, Path, Simd, WithPath};
 
 /// Runs `check` on every path this CPU has; prints the others as skipped.
 pub fn on_every_path<W: WithPath<Output = ()> + Copy>(check: W) {
@@ -119,4 +119,14 @@ pub fn interior(p: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// (lanes, registers) of the register type the kernels of `P` run `channels` channels on: its widest
+/// that divides them.
+pub fn register_type<P: Path>(channels: usize) -> (usize, usize) {
+    if channels.is_multiple_of(<P::Wide as Simd>::LANES) {
+        (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
+    } else {
+        (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
+    }
 }

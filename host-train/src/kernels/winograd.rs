@@ -32,6 +32,7 @@
 
 use crate::kernels::direct::{Conv, Epilogue, WeightGrad, CHANNELS};
 use crate::kernels::lines::Lines;
+use crate::kernels::max;
 use crate::kernels::simd::{Path, Simd, WithPath};
 
 /// Most tiles per band (and per block of the forward GEMM, whose accumulators stay in registers).
@@ -536,14 +537,6 @@ const fn gemm_block(registers: usize, cv: usize) -> (usize, usize) {
     best
 }
 
-const fn max(a: usize, b: usize) -> usize {
-    if a > b {
-        a
-    } else {
-        b
-    }
-}
-
 #[inline(always)]
 fn conv_on<T: Tile, I: Simd, O: Simd>(
     c: Conv,
@@ -898,15 +891,6 @@ mod tests {
             && a.iter()
                 .zip(b)
                 .all(|(x, y)| x.to_bits() == y.to_bits() || (*x == 0.0 && *y == 0.0))
-    }
-
-    /// (lanes, registers) of the type `P` runs `channels` on.
-    fn register_type<P: Path>(channels: usize) -> (usize, usize) {
-        if channels.is_multiple_of(<P::Wide as Simd>::LANES) {
-            (<P::Wide as Simd>::LANES, <P::Wide as Simd>::REGISTERS)
-        } else {
-            (<P::Narrow as Simd>::LANES, <P::Narrow as Simd>::REGISTERS)
-        }
     }
 
     /// One case's buffers.

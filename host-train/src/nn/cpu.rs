@@ -81,10 +81,14 @@ thread_local! {
 
 impl Scratch {
     fn fit(&mut self, net: &Net, tilings: &Tilings) {
-        let key = (net.conv().to_vec(), net.rows, net.cols, tilings.to_vec());
-        if self.fitted.as_ref() == Some(&key) {
+        // Compared in place: this runs once per task, and a key built to compare would allocate.
+        let fits = self.fitted.as_ref().is_some_and(|(conv, rows, cols, t)| {
+            conv == net.conv() && (*rows, *cols) == (net.rows, net.cols) && t == tilings
+        });
+        if fits {
             return;
         }
+        let key = (net.conv().to_vec(), net.rows, net.cols, tilings.to_vec());
         let (hw, padded, last) = (net.pixels(), net.padded(), net.convs() - 1);
         self.xp = Lines::zeros(padded);
         self.act = (0..=last)
