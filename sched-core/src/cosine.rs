@@ -132,13 +132,16 @@ params! {
 /// # Ok::<(), sched_core::Error>(())
 /// ```
 pub struct CosineAnnealingLR {
+    /// half period, in scheduler steps
+    ///
     /// Half period in steps (>= 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_max"))]
-    pub t_max: u32,
+    #[spec = "T_max"]
+    pub t_max: u32 as AtLeastOne => "10",
+    /// minimum lr
+    ///
     /// The lr at the trough (>= 0; default 0). f64, as PyTorch holds it: in a chain that drives
     /// the lr below `eta_min` and through zero, the offset's rounding would show in the lr.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_ANNEALING_LR_ETA_MIN"))]
-    pub eta_min: f64,
+    pub eta_min: f64 = 0.0,
 }
 }
 
@@ -161,15 +164,20 @@ params! {
 ///
 /// `lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2`.
 pub struct CosineAnnealingWarmRestarts {
+    /// first restart period
+    ///
     /// First period (>= 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_0"))]
-    pub t_0: u32,
+    #[spec = "T_0"]
+    pub t_0: u32 as AtLeastOne => "3",
+    /// period multiplier after each restart
+    ///
     /// Period multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", rename = "T_mult", default = "crate::defaults::f::COSINE_ANNEALING_WARM_RESTARTS_T_MULT"))]
-    pub t_mult: u32,
+    #[spec = "T_mult"]
+    pub t_mult: u32 as AtLeastOne = 1,
+    /// minimum lr
+    ///
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_ANNEALING_WARM_RESTARTS_ETA_MIN"))]
-    pub eta_min: f32,
+    pub eta_min: f32 = 0.0,
 }
 }
 

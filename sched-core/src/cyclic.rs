@@ -1,31 +1,28 @@
 //! `CyclicLR`: triangular cycles between `base_lr` and `max_lr`, with momentum cycled inversely.
 
-use crate::defaults;
 use crate::error::{at_least_one, non_negative, positive, Error};
 #[cfg(feature = "expr")]
 use crate::expr::Expr;
 
 choice! {
 /// `CyclicLR.mode`.
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum CyclicMode {
     /// Constant amplitude.
-    Triangular,
+    Triangular = "triangular",
     /// Amplitude halves every cycle.
-    Triangular2,
+    Triangular2 = "triangular2",
     /// Amplitude scaled by `gamma ^ iteration`.
-    ExpRange,
+    ExpRange = "exp_range",
 }
 }
 
 choice! {
 /// `CyclicLR.scale_mode`: what `scale_fn` is evaluated at.
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ScaleMode {
     /// The cycle number (from 1).
-    Cycle,
+    Cycle = "cycle",
     /// The step.
-    Iterations,
+    Iterations = "iterations",
 }
 }
 
@@ -81,86 +78,57 @@ params! {
 /// base_momentum) * scale * scale_fn(..)`, as PyTorch does on SGD: it also sets the optimizer's
 /// lr to `base_lr` and its momentum to `max_momentum` when built.
 pub struct CyclicLR {
+    /// lower bound of the cycle
+    ///
     /// Lower lr bound (> 0).
-    pub base_lr: f32,
+    pub base_lr: f32 => "0.0001",
+    /// upper bound of the cycle
+    ///
     /// Upper lr bound (>= base_lr).
-    pub max_lr: f32,
+    pub max_lr: f32 => "0.001",
+    /// steps rising
+    ///
     /// Steps from base to max (>= 1; default 2000).
-    #[cfg_attr(
-        feature = "serde",
-        serde(
-            deserialize_with = "crate::de::at_least_one",
-            default = "crate::defaults::f::CYCLIC_LR_STEP_SIZE_UP"
-        )
-    )]
-    pub step_size_up: u32,
+    pub step_size_up: u32 as AtLeastOne = 2000,
+    /// steps falling (empty: step_size_up)
+    ///
     /// Steps from max back to base (default: `step_size_up`).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_STEP_SIZE_DOWN")
-    )]
-    pub step_size_down: Option<u32>,
+    pub step_size_down: Option<u32> = None,
+    /// amplitude policy
+    ///
     /// Default `triangular`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_MODE")
-    )]
-    pub mode: CyclicMode,
+    pub mode: CyclicMode = CyclicMode::Triangular,
+    /// exp_range decay
+    ///
     /// For `exp_range` (> 0; default 1); f64 as in [`crate::ExponentialLR`].
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_GAMMA")
-    )]
-    pub gamma: f64,
+    pub gamma: f64 = 1.0,
+    /// custom amplitude, Python lambda body in `x` (overrides mode)
+    ///
     /// A custom amplitude scale, a Python lambda body in `x`; overrides `mode`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_SCALE_FN")
-    )]
-    pub scale_fn: Option<ScaleFn>,
+    pub scale_fn: Option<ScaleFn> = None,
+    /// what scale_fn's x counts
+    ///
     /// Used only with `scale_fn` (PyTorch ignores it otherwise); default `cycle`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_SCALE_MODE")
-    )]
-    pub scale_mode: ScaleMode,
+    pub scale_mode: ScaleMode = ScaleMode::Cycle,
+    /// cycle the momentum inversely
+    ///
     /// Cycle the optimizer's momentum (default true).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_CYCLE_MOMENTUM")
-    )]
-    pub cycle_momentum: bool,
+    pub cycle_momentum: bool = true,
+    /// lower momentum bound
+    ///
     /// Default 0.8.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_BASE_MOMENTUM")
-    )]
-    pub base_momentum: f32,
+    pub base_momentum: f32 = 0.8,
+    /// upper momentum bound
+    ///
     /// Default 0.9.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::CYCLIC_LR_MAX_MOMENTUM")
-    )]
-    pub max_momentum: f32,
+    pub max_momentum: f32 = 0.9,
 }
 }
 
 impl CyclicLR {
     /// PyTorch's defaults for everything but the bounds.
     pub fn new(base_lr: f32, max_lr: f32) -> Result<Self, Error> {
-        let s = CyclicLR {
-            base_lr,
-            max_lr,
-            step_size_up: defaults::CYCLIC_LR_STEP_SIZE_UP,
-            step_size_down: defaults::CYCLIC_LR_STEP_SIZE_DOWN,
-            mode: defaults::CYCLIC_LR_MODE,
-            gamma: defaults::CYCLIC_LR_GAMMA,
-            scale_fn: defaults::CYCLIC_LR_SCALE_FN,
-            scale_mode: defaults::CYCLIC_LR_SCALE_MODE,
-            cycle_momentum: defaults::CYCLIC_LR_CYCLE_MOMENTUM,
-            base_momentum: defaults::CYCLIC_LR_BASE_MOMENTUM,
-            max_momentum: defaults::CYCLIC_LR_MAX_MOMENTUM,
-        };
+        let s = CyclicLR::with_defaults(base_lr, max_lr);
         s.validate()?;
         Ok(s)
     }

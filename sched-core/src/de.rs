@@ -355,24 +355,28 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Number<V> {
     }
 }
 
-/// `deserialize_with` for the integer parameters that must be >= 1 (`step_size`, `T_max`,
-/// ...): the same `u32`, with that rule in the message of a value of the wrong type. Zero
-/// passes here and is reported by the kind's `validate`, with the kind's name.
-pub(crate) fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    struct AtLeastOne;
-    impl Visitor<'_> for AtLeastOne {
-        type Value = u32;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an integer >= 1")
+/// The reader (`as AtLeastOne` in `params!`) of the integer parameters that must be >= 1
+/// (`step_size`, `T_max`, ...): the same `u32`, with that rule in the message of a value of the
+/// wrong type. Zero passes here and is reported by the kind's `validate`, with the kind's name.
+pub(crate) struct AtLeastOne(pub(crate) u32);
+
+impl<'de> Deserialize<'de> for AtLeastOne {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Rule;
+        impl Visitor<'_> for Rule {
+            type Value = u32;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer >= 1")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+                u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+                u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+            }
         }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
-            u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
-            u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
-        }
+        d.deserialize_any(Rule).map(AtLeastOne)
     }
-    d.deserialize_any(AtLeastOne)
 }
 
 /// A tagged type: `Spec`, `ChildSpec` or `LeafSpec`, read from an object whose `kind` is one of

@@ -125,8 +125,10 @@ params! {
 /// # Ok::<(), sched_core::Error>(())
 /// ```
 pub struct LambdaLR {
+    /// factor of the initial lr; Python lambda body in `epoch`
+    ///
     /// The factor as a function of the step.
-    pub lr_lambda: LrLambda,
+    pub lr_lambda: LrLambda => r#""0.95 ** epoch""#,
 }
 }
 

@@ -8,14 +8,11 @@ choice! {
 /// Shape of a WSD warmup or decay.
 pub enum WsdShape {
     /// Straight line.
-    #[cfg_attr(feature = "serde", serde(rename = "linear"))]
-    Linear,
+    Linear = "linear",
     /// Half cosine.
-    #[cfg_attr(feature = "serde", serde(rename = "cosine"))]
-    Cosine,
+    Cosine = "cosine",
     /// `1 - sqrt(p)` (Hägele et al. 2024).
-    #[cfg_attr(feature = "serde", serde(rename = "1-sqrt"))]
-    OneMinusSqrt,
+    OneMinusSqrt = "1-sqrt",
 }
 }
 
@@ -28,24 +25,34 @@ params! {
 /// `(1 + cos(2 pi num_cycles p)) / 2`, 1-sqrt `1 - sqrt(p)`) and mapped the same way; then
 /// `min_lr_ratio`.
 pub struct WarmupStableDecayLR {
+    /// warmup length
+    ///
     /// W.
-    pub num_warmup_steps: u32,
+    pub num_warmup_steps: u32 => "100",
+    /// constant phase length
+    ///
     /// S.
-    pub num_stable_steps: u32,
+    pub num_stable_steps: u32 => "500",
+    /// decay length
+    ///
     /// D.
-    pub num_decay_steps: u32,
+    pub num_decay_steps: u32 => "400",
+    /// warmup shape
+    ///
     /// Default `linear`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_WARMUP_TYPE"))]
-    pub warmup_type: WsdShape,
+    pub warmup_type: WsdShape = WsdShape::Linear,
+    /// decay shape
+    ///
     /// Default `cosine`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_DECAY_TYPE"))]
-    pub decay_type: WsdShape,
+    pub decay_type: WsdShape = WsdShape::Cosine,
+    /// final lr / base lr
+    ///
     /// In [0, 1] (default 0).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_MIN_LR_RATIO"))]
-    pub min_lr_ratio: f32,
+    pub min_lr_ratio: f32 = 0.0,
+    /// cosine decay cycles
+    ///
     /// Cosine decay cycles (> 0; default 0.5, a half cosine).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_STABLE_DECAY_LR_NUM_CYCLES"))]
-    pub num_cycles: f32,
+    pub num_cycles: f32 = 0.5,
 }
 }
 
@@ -109,11 +116,14 @@ params! {
 /// factor(t) = `t / W` for `t < W`, else `1 / sqrt((t + timescale - W) / timescale)`;
 /// `timescale` defaults to `W` (or 10,000 when `W` is 0).
 pub struct InverseSqrtLR {
+    /// warmup length
+    ///
     /// W.
-    pub num_warmup_steps: u32,
+    pub num_warmup_steps: u32 => "100",
+    /// decay timescale (empty: num_warmup_steps, or 10000)
+    ///
     /// >= 1 when given.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::INVERSE_SQRT_LR_TIMESCALE"))]
-    pub timescale: Option<u32>,
+    pub timescale: Option<u32> = None,
 }
 }
 
@@ -155,24 +165,25 @@ params! {
 /// # Ok::<(), sched_core::Error>(())
 /// ```
 pub struct CosineWithWarmupLR {
+    /// warmup length
+    ///
     /// W, the warmup steps.
-    pub num_warmup_steps: u32,
+    pub num_warmup_steps: u32 => "10",
+    /// steps of warmup and decay together
+    ///
     /// T, the steps of warmup and decay together.
-    pub num_training_steps: u32,
+    pub num_training_steps: u32 => "100",
+    /// cosine waves over the decay (0.5: down to 0 once)
+    ///
     /// Cosine waves over the decay, >= 0: 0.5 falls from the peak to 0 once.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::COSINE_WITH_WARMUP_LR_NUM_CYCLES"))]
-    pub num_cycles: f32,
+    pub num_cycles: f32 = 0.5,
 }
 }
 
 impl CosineWithWarmupLR {
     /// Warmup over `num_warmup_steps`, decay to 0 at `num_training_steps`, half a cosine wave.
     pub fn new(num_warmup_steps: u32, num_training_steps: u32) -> Self {
-        CosineWithWarmupLR {
-            num_warmup_steps,
-            num_training_steps,
-            num_cycles: crate::defaults::COSINE_WITH_WARMUP_LR_NUM_CYCLES,
-        }
+        CosineWithWarmupLR::with_defaults(num_warmup_steps, num_training_steps)
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
@@ -228,24 +239,30 @@ params! {
 /// `lr = lr_min + (base_lr * cycle_decay^i - lr_min) * (1 + cos(pi c^k / T_i^k)) / 2`;
 /// after `cycle_limit` cycles, `lr_min`.
 pub struct TimmCosineLR {
+    /// first cycle length
+    ///
     /// First cycle length (>= 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
-    pub t_initial: u32,
+    pub t_initial: u32 as AtLeastOne => "100",
+    /// minimum lr
+    ///
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_COSINE_LR_LR_MIN"))]
-    pub lr_min: f32,
+    pub lr_min: f32 = 0.0,
+    /// cycle length multiplier
+    ///
     /// Integer cycle length multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_COSINE_LR_CYCLE_MUL"))]
-    pub cycle_mul: u32,
+    pub cycle_mul: u32 as AtLeastOne = 1,
+    /// peak decay per cycle
+    ///
     /// Peak decay per cycle (> 0; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_COSINE_LR_CYCLE_DECAY"))]
-    pub cycle_decay: f32,
+    pub cycle_decay: f32 = 1.0,
+    /// number of cycles
+    ///
     /// Number of cycles (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_COSINE_LR_CYCLE_LIMIT"))]
-    pub cycle_limit: u32,
+    pub cycle_limit: u32 as AtLeastOne = 1,
+    /// k-decay exponent
+    ///
     /// k-decay exponent (> 0; default 1; Zhang et al. 2020).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_COSINE_LR_K_DECAY"))]
-    pub k_decay: f32,
+    pub k_decay: f32 = 1.0,
 }
 }
 
@@ -282,27 +299,34 @@ params! {
 /// In cycle `i` at fraction `r = c / T_i`:
 /// `lr = lr_min + (base_lr * cycle_decay^i - lr_min) * (1 - tanh(lb (1 - r) + ub r)) / 2`.
 pub struct TimmTanhLR {
+    /// first cycle length
+    ///
     /// First cycle length (>= 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
-    pub t_initial: u32,
+    pub t_initial: u32 as AtLeastOne => "100",
+    /// tanh lower bound
+    ///
     /// Lower tanh bound (default -7).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_LB"))]
-    pub lb: f32,
+    pub lb: f32 = -7.0,
+    /// tanh upper bound
+    ///
     /// Upper tanh bound (> lb; default 3).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_UB"))]
-    pub ub: f32,
+    pub ub: f32 = 3.0,
+    /// minimum lr
+    ///
     /// >= 0 (default 0).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_LR_MIN"))]
-    pub lr_min: f32,
+    pub lr_min: f32 = 0.0,
+    /// cycle length multiplier
+    ///
     /// Integer cycle length multiplier (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_TANH_LR_CYCLE_MUL"))]
-    pub cycle_mul: u32,
+    pub cycle_mul: u32 as AtLeastOne = 1,
+    /// peak decay per cycle
+    ///
     /// Peak decay per cycle (> 0; default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::TIMM_TANH_LR_CYCLE_DECAY"))]
-    pub cycle_decay: f32,
+    pub cycle_decay: f32 = 1.0,
+    /// number of cycles
+    ///
     /// Number of cycles (>= 1; default 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::TIMM_TANH_LR_CYCLE_LIMIT"))]
-    pub cycle_limit: u32,
+    pub cycle_limit: u32 as AtLeastOne = 1,
 }
 }
 

@@ -1,17 +1,15 @@
 //! `OneCycleLR`: warm up to `max_lr`, anneal to far below the start (Smith & Topin 2018).
 
 use crate::cosine::half_cosines;
-use crate::defaults;
 use crate::error::{at_least_one, non_negative, positive, Error};
 
 choice! {
 /// `OneCycleLR.anneal_strategy`.
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Anneal {
     /// Cosine annealing (default).
-    Cos,
+    Cos = "cos",
     /// Linear annealing.
-    Linear,
+    Linear = "linear",
 }
 }
 
@@ -26,74 +24,54 @@ params! {
 /// `cycle_momentum` (default) the momentum runs `max_momentum -> base_momentum ->
 /// max_momentum` the same way. Stepping past `total_steps` is an error, as in PyTorch.
 pub struct OneCycleLR {
+    /// peak lr
+    ///
     /// Peak lr (> 0).
-    pub max_lr: f32,
+    pub max_lr: f32 => "0.001",
+    /// steps in the cycle (or epochs x steps_per_epoch)
+    ///
     /// Number of steps in the cycle; or give `epochs` and `steps_per_epoch`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_TOTAL_STEPS")
-    )]
-    pub total_steps: Option<u32>,
+    pub total_steps: Option<u32> = None => "100",
+    /// with steps_per_epoch
+    ///
     /// With `steps_per_epoch`, `total_steps = epochs * steps_per_epoch`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_EPOCHS")
-    )]
-    pub epochs: Option<u32>,
+    pub epochs: Option<u32> = None,
+    /// with epochs
+    ///
     /// With `epochs`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_STEPS_PER_EPOCH")
-    )]
-    pub steps_per_epoch: Option<u32>,
+    pub steps_per_epoch: Option<u32> = None,
+    /// fraction of the cycle rising
+    ///
     /// Fraction of the cycle spent rising, in (0, 1) (default 0.3).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_PCT_START")
-    )]
-    pub pct_start: f32,
+    pub pct_start: f32 = 0.3,
+    /// annealing shape
+    ///
     /// Default `cos`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_ANNEAL_STRATEGY")
-    )]
-    pub anneal_strategy: Anneal,
+    pub anneal_strategy: Anneal = Anneal::Cos,
+    /// cycle the momentum inversely
+    ///
     /// Default true.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_CYCLE_MOMENTUM")
-    )]
-    pub cycle_momentum: bool,
+    pub cycle_momentum: bool = true,
+    /// lower momentum bound
+    ///
     /// Default 0.85.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_BASE_MOMENTUM")
-    )]
-    pub base_momentum: f32,
+    pub base_momentum: f32 = 0.85,
+    /// upper momentum bound
+    ///
     /// Default 0.95.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_MAX_MOMENTUM")
-    )]
-    pub max_momentum: f32,
+    pub max_momentum: f32 = 0.95,
+    /// initial_lr = max_lr / div_factor
+    ///
     /// Default 25.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_DIV_FACTOR")
-    )]
-    pub div_factor: f32,
+    pub div_factor: f32 = 25.0,
+    /// min_lr = initial_lr / final_div_factor
+    ///
     /// Default 1e4.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_FINAL_DIV_FACTOR")
-    )]
-    pub final_div_factor: f32,
+    pub final_div_factor: f32 = 1e4,
+    /// fast.ai's three phases
+    ///
     /// Default false.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::ONE_CYCLE_LR_THREE_PHASE")
-    )]
-    pub three_phase: bool,
+    pub three_phase: bool = false,
 }
 }
 
@@ -110,18 +88,8 @@ impl OneCycleLR {
     /// PyTorch's defaults with `total_steps`.
     pub fn new(max_lr: f32, total_steps: u32) -> Result<Self, Error> {
         let s = OneCycleLR {
-            max_lr,
             total_steps: Some(total_steps),
-            epochs: defaults::ONE_CYCLE_LR_EPOCHS,
-            steps_per_epoch: defaults::ONE_CYCLE_LR_STEPS_PER_EPOCH,
-            pct_start: defaults::ONE_CYCLE_LR_PCT_START,
-            anneal_strategy: defaults::ONE_CYCLE_LR_ANNEAL_STRATEGY,
-            cycle_momentum: defaults::ONE_CYCLE_LR_CYCLE_MOMENTUM,
-            base_momentum: defaults::ONE_CYCLE_LR_BASE_MOMENTUM,
-            max_momentum: defaults::ONE_CYCLE_LR_MAX_MOMENTUM,
-            div_factor: defaults::ONE_CYCLE_LR_DIV_FACTOR,
-            final_div_factor: defaults::ONE_CYCLE_LR_FINAL_DIV_FACTOR,
-            three_phase: defaults::ONE_CYCLE_LR_THREE_PHASE,
+            ..OneCycleLR::with_defaults(max_lr)
         };
         s.validate()?;
         Ok(s)

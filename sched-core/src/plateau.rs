@@ -1,27 +1,24 @@
 //! `ReduceLROnPlateau`: cut the lr when a metric stops improving.
 
-use crate::defaults;
 use crate::error::{non_negative, Error};
 
 choice! {
 /// Whether lower or higher metrics are better.
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum PlateauMode {
     /// Lower is better (a loss).
-    Min,
+    Min = "min",
     /// Higher is better (an accuracy).
-    Max,
+    Max = "max",
 }
 }
 
 choice! {
 /// How `threshold` defines a significant improvement.
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ThresholdMode {
     /// Better than `best * (1 -+ threshold)`.
-    Rel,
+    Rel = "rel",
     /// Better than `best -+ threshold`.
-    Abs,
+    Abs = "abs",
 }
 }
 
@@ -32,69 +29,44 @@ params! {
 /// `max(lr * factor, min_lr)` (skipped when the change is at most `eps`), then `cooldown` steps
 /// pass before bad steps count again. Step it with `Scheduler::step_with_metric`.
 pub struct ReduceLROnPlateau {
+    /// minimize or maximize the metric
+    ///
     /// Default `min`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_MODE")
-    )]
-    pub mode: PlateauMode,
+    pub mode: PlateauMode = PlateauMode::Min,
+    /// new_lr = lr * factor
+    ///
     /// In (0, 1) (default 0.1).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_FACTOR")
-    )]
-    pub factor: f32,
+    pub factor: f32 = 0.1,
+    /// bad steps tolerated
+    ///
     /// Default 10.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_PATIENCE")
-    )]
-    pub patience: u32,
+    pub patience: u32 = 10,
+    /// significant change
+    ///
     /// >= 0 (default 1e-4).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_THRESHOLD")
-    )]
-    pub threshold: f32,
+    pub threshold: f32 = 1e-4,
+    /// relative or absolute threshold
+    ///
     /// Default `rel`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_THRESHOLD_MODE")
-    )]
-    pub threshold_mode: ThresholdMode,
+    pub threshold_mode: ThresholdMode = ThresholdMode::Rel,
+    /// steps to wait after a reduction
+    ///
     /// Default 0.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_COOLDOWN")
-    )]
-    pub cooldown: u32,
+    pub cooldown: u32 = 0,
+    /// lower bound
+    ///
     /// >= 0 (default 0).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_MIN_LR")
-    )]
-    pub min_lr: f32,
+    pub min_lr: f32 = 0.0,
+    /// smaller updates are ignored
+    ///
     /// >= 0 (default 1e-8).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "crate::defaults::f::REDUCE_LR_ON_PLATEAU_EPS")
-    )]
-    pub eps: f32,
+    pub eps: f32 = 1e-8,
 }
 }
 
 impl Default for ReduceLROnPlateau {
     fn default() -> Self {
-        ReduceLROnPlateau {
-            mode: defaults::REDUCE_LR_ON_PLATEAU_MODE,
-            factor: defaults::REDUCE_LR_ON_PLATEAU_FACTOR,
-            patience: defaults::REDUCE_LR_ON_PLATEAU_PATIENCE,
-            threshold: defaults::REDUCE_LR_ON_PLATEAU_THRESHOLD,
-            threshold_mode: defaults::REDUCE_LR_ON_PLATEAU_THRESHOLD_MODE,
-            cooldown: defaults::REDUCE_LR_ON_PLATEAU_COOLDOWN,
-            min_lr: defaults::REDUCE_LR_ON_PLATEAU_MIN_LR,
-            eps: defaults::REDUCE_LR_ON_PLATEAU_EPS,
-        }
+        ReduceLROnPlateau::with_defaults()
     }
 }
 

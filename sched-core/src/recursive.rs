@@ -25,13 +25,15 @@ params! {
 /// # Ok::<(), sched_core::Error>(())
 /// ```
 pub struct StepLR {
+    /// period of decay, in scheduler steps
+    ///
     /// Period of decay, in steps (>= 1).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
-    pub step_size: u32,
+    pub step_size: u32 as AtLeastOne => "2",
+    /// multiplicative decay
+    ///
     /// Multiplicative decay (> 0; PyTorch default 0.1). f64 so that `gamma ^ n` stays exact
     /// to f32 precision for large `n` (see [`ExponentialLR`]).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::STEP_LR_GAMMA"))]
-    pub gamma: f64,
+    pub gamma: f64 = 0.1,
 }
 }
 
@@ -53,12 +55,15 @@ params! {
 ///
 /// `lr_t = base_lr * gamma ^ (number of milestones <= t)`; a repeated milestone counts twice.
 pub struct MultiStepLR {
+    /// scheduler steps at which to decay
+    ///
     /// Steps at which to decay (any order; at most 16).
-    pub milestones: Vec<u32, MAX_MILESTONES>,
+    pub milestones: Vec<u32, MAX_MILESTONES> => "[2,5,9]",
+    /// multiplicative decay
+    ///
     /// Multiplicative decay (> 0; PyTorch default 0.1). f64 so that `gamma ^ n` stays exact
     /// to f32 precision for large `n` (see [`ExponentialLR`]).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::MULTI_STEP_LR_GAMMA"))]
-    pub gamma: f64,
+    pub gamma: f64 = 0.1,
 }
 }
 
@@ -80,13 +85,15 @@ impl MultiStepLR {
 params! {
 /// `torch.optim.lr_scheduler.ConstantLR`: `factor` times the lr until `total_iters`, then the lr.
 pub struct ConstantLR {
+    /// factor until total_iters, in (0, 1]
+    ///
     /// Factor in (0, 1] (PyTorch default 1/3; PyTorch also takes 0, which makes it divide by zero).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::CONSTANT_LR_FACTOR"))]
-    pub factor: f32,
+    pub factor: f32 = 1.0 / 3.0,
+    /// steps before the lr returns to the base
+    ///
     /// Steps before the lr returns to the base (default 5; 0 keeps the factor forever, as
     /// PyTorch's recursion does).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::CONSTANT_LR_TOTAL_ITERS"))]
-    pub total_iters: u32,
+    pub total_iters: u32 = 5,
 }
 }
 
@@ -121,15 +128,18 @@ params! {
 ///
 /// `lr_t = base_lr * (start + (end - start) * min(t, total_iters) / total_iters)`.
 pub struct LinearLR {
+    /// factor at step 0
+    ///
     /// In (0, 1] (default 1/3).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::LINEAR_LR_START_FACTOR"))]
-    pub start_factor: f32,
+    pub start_factor: f32 = 1.0 / 3.0,
+    /// factor at total_iters
+    ///
     /// In [0, 1] (default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::LINEAR_LR_END_FACTOR"))]
-    pub end_factor: f32,
+    pub end_factor: f32 = 1.0,
+    /// length of the ramp
+    ///
     /// >= 1 (default 5).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::LINEAR_LR_TOTAL_ITERS"))]
-    pub total_iters: u32,
+    pub total_iters: u32 as AtLeastOne = 5,
 }
 }
 
@@ -174,8 +184,10 @@ params! {
 /// by `t` (4e-5 after 3,000 steps of 0.999). The power is computed in f32 from `gamma`'s f32
 /// value and its rounding residual.
 pub struct ExponentialLR {
+    /// multiplicative decay per step
+    ///
     /// > 0.
-    pub gamma: f64,
+    pub gamma: f64 => "0.95",
 }
 }
 
@@ -195,12 +207,14 @@ params! {
 /// `torch.optim.lr_scheduler.PolynomialLR`:
 /// `lr_t = base_lr * ((total_iters - min(t, total_iters)) / total_iters) ^ power`.
 pub struct PolynomialLR {
+    /// steps to reach 0
+    ///
     /// >= 1 (default 5).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one", default = "crate::defaults::f::POLYNOMIAL_LR_TOTAL_ITERS"))]
-    pub total_iters: u32,
+    pub total_iters: u32 as AtLeastOne = 5,
+    /// power of the polynomial
+    ///
     /// > 0 (default 1).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::POLYNOMIAL_LR_POWER"))]
-    pub power: f32,
+    pub power: f32 = 1.0,
 }
 }
 
@@ -232,8 +246,10 @@ params! {
 /// The running product is kept in two f32 words (error-free products with `fma`), so a long run
 /// does not drift the way a plain f32 product would.
 pub struct MultiplicativeLR {
+    /// factor applied each step; Python lambda body in `epoch`
+    ///
     /// The per-step factor as a function of the step.
-    pub lr_lambda: LrLambda,
+    pub lr_lambda: LrLambda => r#""0.95""#,
 }
 }
 

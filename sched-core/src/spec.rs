@@ -33,6 +33,14 @@ macro_rules! kinds {
         composites: $($composite:ident),* ;
         nested: $($nested:ident),* $(,)?
     ) => {
+        /// Every kind's parameters, in [`Spec::KINDS`] order, as each kind's file declares
+        /// them: the table the page builds its form from.
+        pub const PARAMS: &[(&str, &[crate::schema::Param])] = &[
+            $((stringify!($leaf), <$leaf>::PARAMS),)*
+            $((stringify!($composite), <$composite>::PARAMS),)*
+            ("Fixed", &[]),
+        ];
+
         /// Any single (non-composite) schedule: what `WarmupLR` holds, and what a composite
         /// nested in another holds as children.
         #[derive(Clone, Debug, PartialEq)]
@@ -400,13 +408,20 @@ impl crate::literal::Literal for ChildSpec {
     }
 }
 
+/// The example children the page's form starts a composite with.
+const CHILDREN: &str = r#"[{"kind":"LinearLR","start_factor":0.1,"total_iters":5},{"kind":"CosineAnnealingLR","T_max":10}]"#;
+
 /// A composite's parameters (a generic struct: `params!` declares the others). `C` is
 /// [`ChildSpec`] for a top-level composite and [`LeafSpec`] for a nested one.
 macro_rules! composite {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)?
+            $(
+                #[doc = $help:literal]
+                $(#[doc = $doc:literal])*
+                pub $field:ident : $ty:ty => $example:expr
+            ),* $(,)?
         }
     ) => {
         #[derive(Clone, Debug, PartialEq)]
@@ -418,7 +433,15 @@ macro_rules! composite {
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         $(#[$meta])*
         pub struct $name<C = ChildSpec> {
-            $( $(#[$fmeta])* pub $field: $ty, )*
+            $( #[doc = $help] $(#[doc = $doc])* pub $field: $ty, )*
+        }
+
+        impl $name {
+            /// The schema's rows for this kind (see `params!`).
+            pub const PARAMS: &'static [crate::schema::Param] = {
+                type C = ChildSpec;
+                &[$( schema_param!($help, stringify!($field), $ty, [], [$example]), )*]
+            };
         }
 
         #[cfg(feature = "serde")]
@@ -456,11 +479,14 @@ composite! {
 /// mode (an `ExponentialLR` there multiplies by `gamma`), and a nested `SequentialLR`'s or
 /// `SwitchLR`'s own count runs one ahead, exactly as in PyTorch 2.15.
 pub struct SequentialLR {
-    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch); only the first may be a
-    /// composite.
-    pub schedulers: Vec<C, MAX_CHILDREN>,
+    /// child specs (JSON list), run one after another; the first may be a composite
+    ///
+    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch).
+    pub schedulers: Vec<C, MAX_CHILDREN> => CHILDREN,
+    /// steps at which the next child starts
+    ///
     /// `len(schedulers) - 1` strictly increasing steps >= 1.
-    pub milestones: Vec<u32, MAX_CHILDREN>,
+    pub milestones: Vec<u32, MAX_CHILDREN> => "[5]",
 }
 }
 
@@ -468,8 +494,10 @@ composite! {
 /// `torch.optim.lr_scheduler.ChainedScheduler`: every child steps the same optimizer, in
 /// order, at every step; the recursive schedulers compose multiplicatively as in PyTorch.
 pub struct ChainedScheduler {
+    /// child specs (JSON list, composites too), all stepped every step
+    ///
     /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch), composites included.
-    pub schedulers: Vec<C, MAX_CHILDREN>,
+    pub schedulers: Vec<C, MAX_CHILDREN> => CHILDREN,
 }
 }
 
@@ -484,21 +512,24 @@ composite! {
 /// `SequentialLR`'s first child undone and stepped once by its constructor (see
 /// [`SequentialLR`]); its children may be composites at any position.
 pub struct SwitchLR {
+    /// child specs (JSON list, composites too), one stepped at a time
+    ///
     /// 1 to 4 children (ReduceLROnPlateau not allowed), composites included.
-    pub schedulers: Vec<C, MAX_CHILDREN>,
+    pub schedulers: Vec<C, MAX_CHILDREN> => CHILDREN,
+    /// steps at which the next child takes over
+    ///
     /// `len(schedulers) - 1` strictly increasing step numbers >= 1.
-    pub milestones: Vec<u32, MAX_CHILDREN>,
+    pub milestones: Vec<u32, MAX_CHILDREN> => "[5]",
 }
 }
 
 choice! {
 /// Shape of a `WarmupLR` ramp.
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum WarmupShape {
     /// `u`.
-    Linear,
+    Linear = "linear",
     /// `(1 - cos(pi u)) / 2`.
-    Cos,
+    Cos = "cos",
 }
 }
 
@@ -509,17 +540,22 @@ params! {
 /// (Goyal et al. 2017; Loshchilov & Hutter's cosine ramp as in optax's `warmup_cosine_decay`).
 /// The schedule starts at its own step 0 when the warmup ends.
 pub struct WarmupLR {
+    /// warmup length
+    ///
     /// >= 1.
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::de::at_least_one"))]
-    pub warmup_steps: u32,
+    pub warmup_steps: u32 as AtLeastOne => "5",
+    /// ramp shape
+    ///
     /// Default `linear`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_LR_WARMUP"))]
-    pub warmup: WarmupShape,
+    pub warmup: WarmupShape = WarmupShape::Linear,
+    /// factor at step 0, in [0, 1]
+    ///
     /// In [0, 1] (default 0).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::WARMUP_LR_START_FACTOR"))]
-    pub start_factor: f32,
+    pub start_factor: f32 = 0.0,
+    /// the schedule after the warmup (JSON spec)
+    ///
     /// The schedule after the warmup.
-    pub schedule: LeafSpec,
+    pub schedule: LeafSpec => r#"{"kind":"CosineAnnealingLR","T_max":10}"#,
 }
 }
 

@@ -27,14 +27,18 @@ params! {
 /// ```
 #[allow(clippy::upper_case_acronyms)]
 pub struct SWALR {
+    /// lr annealed to and held
+    ///
     /// The lr annealed to (>= 0).
-    pub swa_lr: f32,
+    pub swa_lr: f32 => "0.0005",
+    /// steps of annealing
+    ///
     /// Steps of annealing (default 10; 0: `swa_lr` at once).
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::SWALR_ANNEAL_EPOCHS"))]
-    pub anneal_epochs: u32,
+    pub anneal_epochs: u32 = 10,
+    /// annealing shape
+    ///
     /// Default `cos`.
-    #[cfg_attr(feature = "serde", serde(default = "crate::defaults::f::SWALR_ANNEAL_STRATEGY"))]
-    pub anneal_strategy: Anneal,
+    pub anneal_strategy: Anneal = Anneal::Cos,
 }
 }
 

@@ -101,35 +101,22 @@ fn named_defaults_are_the_references() {
     assert_eq!(checked.len(), sched_core::Spec::KINDS.len(), "{checked:?}");
 }
 
-/// The constructors use the same constants.
+/// The constructors fill in what the spec reader fills in (checked above against the
+/// references): both take each default from the kind's one declaration.
 #[test]
-fn constructors_use_the_named_defaults() {
-    use sched_core::defaults as d;
-    let c = sched_core::CyclicLR::new(0.1, 1.0).unwrap();
+fn constructors_use_the_declared_defaults() {
+    use sched_core::{CyclicLR, OneCycleLR, ReduceLROnPlateau};
+    let read = |json: &str| serde_json::from_str::<sched_core::Spec>(json).unwrap();
     assert_eq!(
-        (c.step_size_up, c.base_momentum, c.max_momentum, c.mode),
-        (
-            d::CYCLIC_LR_STEP_SIZE_UP,
-            d::CYCLIC_LR_BASE_MOMENTUM,
-            d::CYCLIC_LR_MAX_MOMENTUM,
-            d::CYCLIC_LR_MODE
-        )
+        sched_core::Spec::from(CyclicLR::new(0.1, 1.0).unwrap()),
+        read(r#"{"kind": "CyclicLR", "base_lr": 0.1, "max_lr": 1.0}"#)
     );
-    let o = sched_core::OneCycleLR::new(0.1, 100).unwrap();
     assert_eq!(
-        (o.pct_start, o.div_factor, o.final_div_factor),
-        (
-            d::ONE_CYCLE_LR_PCT_START,
-            d::ONE_CYCLE_LR_DIV_FACTOR,
-            d::ONE_CYCLE_LR_FINAL_DIV_FACTOR
-        )
+        sched_core::Spec::from(OneCycleLR::new(0.1, 100).unwrap()),
+        read(r#"{"kind": "OneCycleLR", "max_lr": 0.1, "total_steps": 100}"#)
     );
-    let p = sched_core::ReduceLROnPlateau::default();
     assert_eq!(
-        (p.patience, p.eps),
-        (
-            d::REDUCE_LR_ON_PLATEAU_PATIENCE,
-            d::REDUCE_LR_ON_PLATEAU_EPS
-        )
+        sched_core::Spec::from(ReduceLROnPlateau::default()),
+        read(r#"{"kind": "ReduceLROnPlateau"}"#)
     );
 }
