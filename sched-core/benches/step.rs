@@ -2,6 +2,7 @@
 //! PyTorch's `scheduler.step()` on the same machine: `benches/pytorch_step.py`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use sched_core::transformers::{InverseSqrtSchedule, WsdSchedule};
 use sched_core::*;
 use std::hint::black_box;
 
@@ -97,23 +98,17 @@ fn schedules() -> Vec<(&'static str, Spec)> {
             .into(),
         ),
         (
-            "WarmupStableDecayLR",
-            leaf(LeafSpec::WarmupStableDecayLR(WarmupStableDecayLR {
-                num_warmup_steps: 1000,
-                num_stable_steps: LONG / 2,
-                num_decay_steps: LONG / 2,
-                warmup_type: WsdShape::Linear,
-                decay_type: WsdShape::Cosine,
-                min_lr_ratio: 0.0,
-                num_cycles: 0.5,
+            "transformers.get_wsd_schedule",
+            leaf(LeafSpec::TransformersWsdSchedule(WsdSchedule {
+                num_stable_steps: Some(LONG / 2),
+                ..WsdSchedule::with_defaults(1000, LONG / 2)
             })),
         ),
         (
-            "InverseSqrtLR",
-            leaf(LeafSpec::InverseSqrtLR(InverseSqrtLR {
-                num_warmup_steps: 1000,
-                timescale: None,
-            })),
+            "transformers.get_inverse_sqrt_schedule",
+            leaf(LeafSpec::TransformersInverseSqrtSchedule(
+                InverseSqrtSchedule::with_defaults(1000),
+            )),
         ),
         (
             "TimmCosineLR",

@@ -488,6 +488,10 @@ impl Visitor<'_> for Kind {
         f.write_str("a schedule kind")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = crate::spec::ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == v)
+            .map_or(v, |(_, kind)| kind);
         if let Some(i) = self.0.iter().position(|k| *k == v) {
             return Ok(Ok(i));
         }

@@ -6,10 +6,13 @@
 //!   on one optimizer compose as in PyTorch, composites nest where PyTorch 2.15 accepts them
 //!   ([`ChildSpec`]: two levels deep), and `OneCycleLR` / `CyclicLR` cycle the momentum as they
 //!   do on PyTorch's SGD.
-//! - Schedules PyTorch lacks: [`WarmupLR`], [`WarmupStableDecayLR`], [`InverseSqrtLR`],
-//!   [`CosineWithWarmupLR`],
-//!   [`TimmCosineLR`] (SGDR with peak decay, cycle multiplier, k-decay), [`TimmTanhLR`], and
-//!   [`SwitchLR`] (the study's "V2" hand-off between schedulers).
+//! - Other libraries' schedules under their own names, parameters and step semantics, checked
+//!   against values from each library: Hugging Face transformers' `get_*_schedule*` functions
+//!   in [`transformers`] (kind `"transformers.get_wsd_schedule"`, ...). [`ALIASES`] keeps this
+//!   crate's earlier names for them (`CosineWithWarmupLR`, ...) reading.
+//! - Schedules no library has in this form: [`WarmupLR`], [`TimmCosineLR`] (SGDR with peak
+//!   decay, cycle multiplier, k-decay), [`TimmTanhLR`], and [`SwitchLR`] (the study's "V2"
+//!   hand-off between schedulers).
 //! - `torch.optim.swa_utils.SWALR` as [`SWALR`], the lr schedule of Stochastic Weight Averaging.
 //! - A [`Scheduler`] is a plain value: no heap, `Clone`, serializable with the `serde` feature,
 //!   and [`Scheduler::lr_at`] gives any step directly where the math allows.
@@ -63,6 +66,7 @@ mod scheduler;
 pub mod schema;
 mod spec;
 mod swalr;
+pub mod transformers;
 
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
 pub use curve::{Curve, CurveError};
@@ -74,9 +78,7 @@ pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
 pub use lr_find_csv::{CsvError, CsvRow, CsvRows};
 pub use lr_finder::{LrFinder, Status, Suggested, Suggestion, SweepMode};
-pub use modern::{
-    CosineWithWarmupLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR, WsdShape,
-};
+pub use modern::{TimmCosineLR, TimmTanhLR};
 pub use one_cycle::{Anneal, OneCycleLR};
 pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
 pub use recursive::{
@@ -86,9 +88,10 @@ pub use recursive::{
 pub use scheduler::Scheduler;
 pub use spec::{
     ChainedScheduler, ChildSpec, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape,
-    MAX_CHILDREN, MAX_LEAVES,
+    ALIASES, MAX_CHILDREN, MAX_LEAVES,
 };
 pub use swalr::SWALR;
+pub use transformers::WsdShape;
 
 /// The crate README's example, run as a doctest so that it stays true.
 #[cfg(doctest)]

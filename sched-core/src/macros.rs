@@ -10,14 +10,15 @@
 //! that one declaration `params!` derives the struct, its spec reader (serde, unknown keys
 //! rejected), its rows of the schema table (`Kind::PARAMS`), `Kind::with_defaults(required...)`,
 //! and, with `serde`, the value as Rust source (`literal.rs`) for build scripts that embed specs
-//! (the firmware's golden table).
+//! (the firmware's golden table). A library's kinds start with `in library;`, the public module
+//! they live in (`sched_core::transformers::WsdSchedule`).
 
 /// A parameter struct as Rust source, `sched_core::Name { field: value, ... }` (the body of its
 /// `Literal::write`; `params!` and spec.rs's `composite!` both use it).
 #[cfg(feature = "serde")]
 macro_rules! write_struct_literal {
-    ($out:ident, $value:expr, $name:ident, $($field:ident),*) => {{
-        $out.write_str(concat!("sched_core::", stringify!($name), " { "))?;
+    ($out:ident, $value:expr, $name:ident $(in $module:ident)?, $($field:ident),*) => {{
+        $out.write_str(concat!("sched_core::", $(stringify!($module), "::",)? stringify!($name), " { "))?;
         $(
             $out.write_str(concat!(stringify!($field), ": "))?;
             crate::literal::Literal::write(&$value.$field, $out)?;
@@ -125,6 +126,7 @@ macro_rules! read_params {
 
 macro_rules! params {
     (
+        $(in $module:ident;)?
         $(#[$meta:meta])*
         pub struct $name:ident {
             $(
@@ -163,7 +165,7 @@ macro_rules! params {
         #[cfg(feature = "serde")]
         impl crate::literal::Literal for $name {
             fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-                write_struct_literal!(out, self, $name, $($field),*)
+                write_struct_literal!(out, self, $name $(in $module)?, $($field),*)
             }
         }
     };

@@ -57,6 +57,8 @@ pub enum ParamType {
     Choice(&'static [&'static str]),
     /// u32 or `null` (empty field).
     OptInt,
+    /// f32 or `null` (empty field).
+    OptFloat,
     /// List of u32, e.g. `2, 5, 9`.
     IntList,
     /// A Python lambda body (string).
@@ -78,6 +80,7 @@ impl ParamType {
             ParamType::Bool => "bool",
             ParamType::Choice(_) => "choice",
             ParamType::OptInt => "opt_int",
+            ParamType::OptFloat => "opt_float",
             ParamType::IntList => "int_list",
             ParamType::Expr => "expr",
             ParamType::OptExpr => "opt_expr",
@@ -139,6 +142,19 @@ schema_types! {
     LrLambda => Expr;
     Option<ScaleFn> => OptExpr;
     LeafSpec => Spec;
+}
+
+impl SchemaType for Option<f32> {
+    const TYPE: ParamType = ParamType::OptFloat;
+}
+
+impl Typed<Option<f32>> {
+    pub(crate) const fn value(&self) -> DefaultValue {
+        match self.0 {
+            Some(v) => DefaultValue::F32(v),
+            None => DefaultValue::Null,
+        }
+    }
 }
 
 impl Typed<Option<ScaleFn>> {

@@ -8,15 +8,14 @@ use crate::cyclic::CyclicLR;
 use crate::error::{at_least_one, Error};
 use crate::kind::Kind;
 use crate::lambda::LambdaLR;
-use crate::modern::{
-    CosineWithWarmupLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR, WarmupStableDecayLR,
-};
+use crate::modern::{TimmCosineLR, TimmTanhLR};
 use crate::one_cycle::OneCycleLR;
 use crate::plateau::ReduceLROnPlateau;
 use crate::recursive::{
     ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
 };
 use crate::swalr::SWALR;
+use crate::transformers;
 use heapless::Vec;
 
 /// Most children a composite schedule holds. Children live inline (no heap), so this and
@@ -27,16 +26,38 @@ pub const MAX_CHILDREN: usize = 4;
 /// keeps their states in one array of this size).
 pub const MAX_LEAVES: usize = 2 * MAX_CHILDREN;
 
+/// A leaf's Rust type: its variant's name, or the type given beside it (a library's kinds live
+/// in the library's module, e.g. `transformers::LinearScheduleWithWarmup`).
+macro_rules! leaf_type {
+    ($leaf:ident) => {
+        $leaf
+    };
+    ($leaf:ident, $ty:ty, $name:literal) => {
+        $ty
+    };
+}
+
+/// A leaf's `kind` string: its variant's name (PyTorch's class), or the library's name given
+/// beside it (`"transformers.get_linear_schedule_with_warmup"`).
+macro_rules! leaf_name {
+    ($leaf:ident) => {
+        stringify!($leaf)
+    };
+    ($leaf:ident, $ty:ty, $name:literal) => {
+        $name
+    };
+}
+
 macro_rules! kinds {
     (
-        leaves: $($leaf:ident),* ;
+        leaves: $($leaf:ident $(($lty:ty, $lname:literal))?),* ;
         composites: $($composite:ident),* ;
         nested: $($nested:ident),* $(,)?
     ) => {
         /// Every kind's parameters, in [`Spec::KINDS`] order, as each kind's file declares
         /// them: the table the page builds its form from.
         pub const PARAMS: &[(&str, &[crate::schema::Param])] = &[
-            $((stringify!($leaf), <$leaf>::PARAMS),)*
+            $((leaf_name!($leaf $(, $lty, $lname)?), <leaf_type!($leaf $(, $lty, $lname)?)>::PARAMS),)*
             $((stringify!($composite), <$composite>::PARAMS),)*
             ("Fixed", &[]),
         ];
@@ -49,8 +70,9 @@ macro_rules! kinds {
         #[allow(clippy::large_enum_variant, clippy::upper_case_acronyms)]
         pub enum LeafSpec {
             $(
-                #[doc = concat!("[`", stringify!($leaf), "`]")]
-                $leaf($leaf),
+                #[doc = concat!("`", leaf_name!($leaf $(, $lty, $lname)?), "`")]
+                $(#[cfg_attr(feature = "serde", serde(rename = $lname))])?
+                $leaf(leaf_type!($leaf $(, $lty, $lname)?)),
             )*
         }
 
@@ -61,8 +83,9 @@ macro_rules! kinds {
         #[allow(clippy::large_enum_variant, clippy::upper_case_acronyms)]
         pub enum Spec {
             $(
-                #[doc = concat!("[`", stringify!($leaf), "`]")]
-                $leaf($leaf),
+                #[doc = concat!("`", leaf_name!($leaf $(, $lty, $lname)?), "`")]
+                $(#[cfg_attr(feature = "serde", serde(rename = $lname))])?
+                $leaf(leaf_type!($leaf $(, $lty, $lname)?)),
             )*
             $(
                 #[doc = concat!("[`", stringify!($composite), "`]")]
@@ -132,7 +155,7 @@ macro_rules! kinds {
             /// The PyTorch class name (or this crate's name for the kinds PyTorch lacks).
             pub fn kind(&self) -> &'static str {
                 match self {
-                    $(LeafSpec::$leaf(_) => stringify!($leaf),)*
+                    $(LeafSpec::$leaf(_) => leaf_name!($leaf $(, $lty, $lname)?),)*
                 }
             }
         }
@@ -142,14 +165,14 @@ macro_rules! kinds {
             pub fn kind(&self) -> &'static str {
                 match self {
                     Spec::Fixed => "Fixed",
-                    $(Spec::$leaf(_) => stringify!($leaf),)*
+                    $(Spec::$leaf(_) => leaf_name!($leaf $(, $lty, $lname)?),)*
                     $(Spec::$composite(_) => stringify!($composite),)*
                 }
             }
 
             /// Every `kind`, PyTorch's first.
             pub const KINDS: &'static [&'static str] =
-                &[$(stringify!($leaf),)* $(stringify!($composite),)* "Fixed"];
+                &[$(leaf_name!($leaf $(, $lty, $lname)?),)* $(stringify!($composite),)* "Fixed"];
 
             /// Rust source that builds this spec with sched-core's public types (with the
             /// `serde` feature), for build scripts that read specs on the host and embed them
@@ -213,14 +236,14 @@ macro_rules! kinds {
         /// Reading a spec names the path of a bad value (see `de.rs`).
         #[cfg(feature = "serde")]
         impl crate::de::Tagged for LeafSpec {
-            const KINDS: &'static [&'static str] = &[$(stringify!($leaf),)*];
+            const KINDS: &'static [&'static str] = &[$(leaf_name!($leaf $(, $lty, $lname)?),)*];
             const COMPOSITES: &'static [&'static str] = &[$(stringify!($composite),)*];
             fn parameters<'de, A: serde::de::MapAccess<'de>>(
                 kind: usize,
                 map: A,
             ) -> Result<Self, A::Error> {
                 let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
-                $(if kind == stringify!($leaf) {
+                $(if kind == leaf_name!($leaf $(, $lty, $lname)?) {
                     return crate::de::rest(map).map(LeafSpec::$leaf);
                 })*
                 Err(serde::de::Error::unknown_variant(kind, Self::KINDS))
@@ -238,7 +261,7 @@ macro_rules! kinds {
         #[cfg(feature = "serde")]
         impl crate::de::Tagged for ChildSpec {
             const KINDS: &'static [&'static str] =
-                &[$(stringify!($leaf),)* $(stringify!($nested),)*];
+                &[$(leaf_name!($leaf $(, $lty, $lname)?),)* $(stringify!($nested),)*];
             fn parameters<'de, A: serde::de::MapAccess<'de>>(
                 kind: usize,
                 map: A,
@@ -270,7 +293,7 @@ macro_rules! kinds {
                 map: A,
             ) -> Result<Self, A::Error> {
                 let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
-                $(if kind == stringify!($leaf) {
+                $(if kind == leaf_name!($leaf $(, $lty, $lname)?) {
                     return crate::de::rest(map).map(Spec::$leaf);
                 })*
                 $(if kind == stringify!($composite) {
@@ -309,18 +332,18 @@ macro_rules! kinds {
             }
         )*
         $(
-            impl From<$leaf> for ChildSpec {
-                fn from(s: $leaf) -> Self {
+            impl From<leaf_type!($leaf $(, $lty, $lname)?)> for ChildSpec {
+                fn from(s: leaf_type!($leaf $(, $lty, $lname)?)) -> Self {
                     ChildSpec::Leaf(LeafSpec::$leaf(s))
                 }
             }
-            impl From<$leaf> for LeafSpec {
-                fn from(s: $leaf) -> Self {
+            impl From<leaf_type!($leaf $(, $lty, $lname)?)> for LeafSpec {
+                fn from(s: leaf_type!($leaf $(, $lty, $lname)?)) -> Self {
                     LeafSpec::$leaf(s)
                 }
             }
-            impl From<$leaf> for Spec {
-                fn from(s: $leaf) -> Self {
+            impl From<leaf_type!($leaf $(, $lty, $lname)?)> for Spec {
+                fn from(s: leaf_type!($leaf $(, $lty, $lname)?)) -> Self {
                     Spec::$leaf(s)
                 }
             }
@@ -338,11 +361,48 @@ macro_rules! kinds {
 kinds!(
     leaves: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
         PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
-        ReduceLROnPlateau, SWALR, WarmupStableDecayLR, InverseSqrtLR, TimmCosineLR, TimmTanhLR,
-        CosineWithWarmupLR;
+        ReduceLROnPlateau, SWALR, TimmCosineLR, TimmTanhLR,
+        TransformersConstantSchedule(transformers::ConstantSchedule,
+            "transformers.get_constant_schedule"),
+        TransformersConstantScheduleWithWarmup(transformers::ConstantScheduleWithWarmup,
+            "transformers.get_constant_schedule_with_warmup"),
+        TransformersLinearScheduleWithWarmup(transformers::LinearScheduleWithWarmup,
+            "transformers.get_linear_schedule_with_warmup"),
+        TransformersCosineScheduleWithWarmup(transformers::CosineScheduleWithWarmup,
+            "transformers.get_cosine_schedule_with_warmup"),
+        TransformersCosineWithHardRestartsScheduleWithWarmup(
+            transformers::CosineWithHardRestartsScheduleWithWarmup,
+            "transformers.get_cosine_with_hard_restarts_schedule_with_warmup"),
+        TransformersPolynomialDecayScheduleWithWarmup(transformers::PolynomialDecayScheduleWithWarmup,
+            "transformers.get_polynomial_decay_schedule_with_warmup"),
+        TransformersInverseSqrtSchedule(transformers::InverseSqrtSchedule,
+            "transformers.get_inverse_sqrt_schedule"),
+        TransformersCosineWithMinLrScheduleWithWarmup(
+            transformers::CosineWithMinLrScheduleWithWarmup,
+            "transformers.get_cosine_with_min_lr_schedule_with_warmup"),
+        TransformersCosineWithMinLrScheduleWithWarmupLrRate(
+            transformers::CosineWithMinLrScheduleWithWarmupLrRate,
+            "transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate"),
+        TransformersWsdSchedule(transformers::WsdSchedule, "transformers.get_wsd_schedule");
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR;
     nested: SequentialLR, ChainedScheduler, SwitchLR,
 );
+
+/// Other names a spec's `kind` may have, and the kind each means: this crate's names for the
+/// library schedules it had before it had the libraries' own, and transformers'
+/// `get_reduce_on_plateau_schedule`, which is PyTorch's `ReduceLROnPlateau`.
+pub const ALIASES: &[(&str, &str)] = &[
+    (
+        "CosineWithWarmupLR",
+        "transformers.get_cosine_schedule_with_warmup",
+    ),
+    ("InverseSqrtLR", "transformers.get_inverse_sqrt_schedule"),
+    ("WarmupStableDecayLR", "transformers.get_wsd_schedule"),
+    (
+        "transformers.get_reduce_on_plateau_schedule",
+        "ReduceLROnPlateau",
+    ),
+];
 
 /// A child of a composite: a single scheduler, or a composite of single schedulers (nesting
 /// is two levels deep at most). In JSON it is a spec like any other, tagged by `kind`.

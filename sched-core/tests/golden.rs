@@ -186,9 +186,6 @@ golden_cases!(
     CosineAnnealingWarmRestarts_Tmult1_eta_min,
     CosineAnnealingWarmRestarts_Tmult2,
     CosineAnnealingWarmRestarts_defaults,
-    CosineWithWarmupLR_no_warmup_cycles2,
-    CosineWithWarmupLR_w10_t100,
-    CosineWithWarmupLR_warmup_past_total,
     CyclicLR_custom_momentum,
     CyclicLR_defaults,
     CyclicLR_exp_range_gamma0999,
@@ -202,9 +199,6 @@ golden_cases!(
     ExponentialLR_momentum09,
     Fixed_lr01,
     Fixed_momentum09,
-    InverseSqrtLR_no_warmup,
-    InverseSqrtLR_timescale50,
-    InverseSqrtLR_warmup10,
     LambdaLR_exp_cos,
     LambdaLR_inv_sqrt_max,
     LambdaLR_log,
@@ -290,10 +284,6 @@ golden_cases!(
     WarmupLR_linear_SWALR,
     WarmupLR_linear_cosine,
     WarmupLR_linear_step_W1,
-    WarmupStableDecayLR_1sqrt_warmup_linear_decay,
-    WarmupStableDecayLR_cosine_decay_num_cycles1,
-    WarmupStableDecayLR_cosine_warmup_1sqrt_decay_min_ratio,
-    WarmupStableDecayLR_defaults,
     pytorch_CosineAnnealingWarmRestarts_lr1_T_mult1,
     pytorch_CosineAnnealingWarmRestarts_lr1_T_mult2,
     pytorch_CosineAnnealingWarmRestarts_lr1_T_mult4,
@@ -353,6 +343,35 @@ golden_cases!(
     pytorch_swalr_cosine_anneal_after_multiplicative,
     pytorch_swalr_linear_anneal_after_multiplicative,
     pytorch_swalr_no_anneal,
+    transformers_constant,
+    transformers_constant_with_warmup_w0,
+    transformers_constant_with_warmup_w5,
+    transformers_cosine_long,
+    transformers_cosine_min_lr_cycles1,
+    transformers_cosine_min_lr_lr_rate,
+    transformers_cosine_min_lr_rate,
+    transformers_cosine_min_lr_warmup_lr_rate,
+    transformers_cosine_min_lr_warmup_w1,
+    transformers_cosine_no_warmup_cycles2,
+    transformers_cosine_w10_t100,
+    transformers_cosine_warmup_past_total,
+    transformers_hard_restarts_defaults,
+    transformers_hard_restarts_w10_t100_cycles3,
+    transformers_inverse_sqrt_no_warmup,
+    transformers_inverse_sqrt_timescale50,
+    transformers_inverse_sqrt_w10,
+    transformers_linear_no_warmup,
+    transformers_linear_w10_t100,
+    transformers_linear_warmup_past_total,
+    transformers_polynomial_power05,
+    transformers_polynomial_power2_lr_end,
+    transformers_polynomial_w10_t100,
+    transformers_wsd_1sqrt_warmup_linear_decay,
+    transformers_wsd_cosine_decay_num_cycles1,
+    transformers_wsd_cosine_warmup_1sqrt_decay_min_ratio,
+    transformers_wsd_defaults,
+    transformers_wsd_negative_stable,
+    transformers_wsd_num_training_steps,
     tutorial_combining_multiple_lr_schedulers_epochs_v1,
     tutorial_combining_multiple_lr_schedulers_epochs_v2,
     tutorial_constant_learning_rate,
@@ -500,17 +519,20 @@ fn known_reference_bugs_are_real() {
 /// serde --test golden docs_error_table_is_current`.
 #[test]
 fn docs_error_table_is_current() {
-    // Kind: the case name's prefix; the study's runs (`tutorial_...`) as one row.
+    // Kind: the case name's prefix, or a library's kind (`transformers.get_wsd_schedule`); the
+    // study's runs (`tutorial_...`) as one row.
     let mut kinds: Vec<(String, usize, f64)> = Vec::new();
     let (mut all, mut worst) = (0usize, 0f64);
     for name in ALL {
+        let case = load(name);
         let prefix = name.split('_').next().unwrap_or(name);
         let kind = match prefix {
             "tutorial" => "the study's runs".to_string(),
             "pytorch" => "PyTorch's own scheduler tests".to_string(),
+            _ if case.spec.kind().contains('.') => format!("`{}`", case.spec.kind()),
             k => format!("`{k}`"),
         };
-        let o = evaluate(&load(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let o = evaluate(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
         let e = o.lr.error.max(o.momentum.error);
         match kinds.iter_mut().find(|k| k.0 == kind) {
             Some(k) => {
@@ -546,5 +568,23 @@ fn docs_error_table_is_current() {
                 "docs/accuracy.md's error table is out of date; rerun with UPDATE_DOCS=1. Now:\n{table}"
             );
         }
+    }
+}
+
+/// Each alias reads as the kind it names: a case's spec with its `kind` replaced by the alias is
+/// the same spec.
+#[test]
+fn aliases_read_as_their_kinds() {
+    for (alias, kind) in sched_core::ALIASES {
+        let case = ALL
+            .iter()
+            .map(|name| load(name))
+            .find(|c| c.spec.kind() == *kind)
+            .unwrap_or_else(|| panic!("no case of {kind}"));
+        let mut json = serde_json::to_value(&case.spec).unwrap();
+        json["kind"] = (*alias).into();
+        let read: Spec = serde_json::from_value(json).unwrap();
+        assert_eq!(read, case.spec, "{alias}");
+        assert_eq!(read.kind(), *kind);
     }
 }

@@ -37,21 +37,15 @@ import torch
 from torch.optim import lr_scheduler as S
 from torch.optim.swa_utils import SWALR
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CASES_DIR = os.path.join(HERE, "cases")
+import golden_files
+
+HERE = golden_files.HERE
 
 # ---------------------------------------------------------------------------
 # Optional third-party references. The generator prefers the real libraries and
 # checks its faithful ports against them bit for bit; without them it uses the
 # ports (the output is identical either way).
 # ---------------------------------------------------------------------------
-try:
-    from transformers.optimization import get_cosine_schedule_with_warmup, get_inverse_sqrt_schedule, get_wsd_schedule
-
-    HAVE_TRANSFORMERS = True
-except Exception:  # pragma: no cover - depends on the environment
-    HAVE_TRANSFORMERS = False
-
 try:
     from timm.scheduler.cosine_lr import CosineLRScheduler as _TimmCosine
     from timm.scheduler.tanh_lr import TanhLRScheduler as _TimmTanh
@@ -80,66 +74,6 @@ def eval_lambda(var, body):
 # ---------------------------------------------------------------------------
 # Ports of the project-only kinds' reference formulas.
 # ---------------------------------------------------------------------------
-
-# transformers.optimization._get_wsd_scheduler_lambda (transformers 5.24.0), verbatim.
-def wsd_lambda(
-    current_step,
-    *,
-    num_warmup_steps,
-    num_stable_steps,
-    num_decay_steps,
-    warmup_type,
-    decay_type,
-    min_lr_ratio,
-    num_cycles,
-):
-    if current_step < num_warmup_steps:
-        progress = float(current_step) / float(max(1, num_warmup_steps))
-        if warmup_type == "linear":
-            factor = progress
-        elif warmup_type == "cosine":
-            factor = 0.5 * (1.0 - math.cos(math.pi * progress))
-        elif warmup_type == "1-sqrt":
-            factor = 1.0 - math.sqrt(1.0 - progress)
-        factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
-        return max(0.0, factor)
-
-    if current_step < num_warmup_steps + num_stable_steps:
-        return 1.0
-
-    if current_step < num_warmup_steps + num_stable_steps + num_decay_steps:
-        progress = float(current_step - num_warmup_steps - num_stable_steps) / float(max(1, num_decay_steps))
-        if decay_type == "linear":
-            factor = 1.0 - progress
-        elif decay_type == "cosine":
-            factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
-        elif decay_type == "1-sqrt":
-            factor = 1.0 - math.sqrt(progress)
-        factor = factor * (1.0 - min_lr_ratio) + min_lr_ratio
-        return max(0.0, factor)
-    return min_lr_ratio
-
-
-# transformers.optimization._get_inverse_sqrt_schedule_lr_lambda, verbatim;
-# get_inverse_sqrt_schedule sets `timescale = num_warmup_steps or 10_000` when timescale is None.
-def inverse_sqrt_lambda(current_step, *, num_warmup_steps, timescale=None):
-    if current_step < num_warmup_steps:
-        return float(current_step) / float(max(1, num_warmup_steps))
-    shift = timescale - num_warmup_steps
-    decay = 1.0 / math.sqrt((current_step + shift) / timescale)
-    return decay
-
-
-# transformers.optimization._get_cosine_schedule_with_warmup_lr_lambda (transformers 5.24), verbatim;
-# get_cosine_schedule_with_warmup passes min_lr_rate = 0.
-def cosine_with_warmup_lambda(current_step, *, num_warmup_steps, num_training_steps, num_cycles, min_lr_rate=0.0):
-    if current_step < num_warmup_steps:
-        return float(current_step) / float(max(1, num_warmup_steps))
-    progress = float(current_step - num_warmup_steps) / float(max(1, num_training_steps - num_warmup_steps))
-    factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
-    factor = factor * (1 - min_lr_rate) + min_lr_rate
-    return max(0, factor)
-
 
 def _timm_cycle(t, t_initial, cycle_mul):
     # timm/scheduler/{cosine,tanh}_lr.py _get_lr (timm 1.0.31), no warmup.
@@ -251,12 +185,6 @@ DIRECT = {
 # its signatures. Both are written to defaults.json, which sched-core's tests/defaults.rs checks
 # its named defaults (sched_core::defaults) against.
 PROJECT_DEFAULTS = {
-    # transformers.get_wsd_schedule
-    "WarmupStableDecayLR": {"warmup_type": "linear", "decay_type": "cosine", "min_lr_ratio": 0.0, "num_cycles": 0.5},
-    # transformers.get_inverse_sqrt_schedule
-    "InverseSqrtLR": {"timescale": None},
-    # transformers.get_cosine_schedule_with_warmup
-    "CosineWithWarmupLR": {"num_cycles": 0.5},
     # timm.scheduler.CosineLRScheduler
     "TimmCosineLR": {"lr_min": 0.0, "cycle_mul": 1, "cycle_decay": 1.0, "cycle_limit": 1, "k_decay": 1.0},
     # timm.scheduler.TanhLRScheduler
@@ -281,10 +209,6 @@ def defaults_table():
     (checked against the real libraries' signatures when they are installed)."""
     table = {k: signature_defaults(getattr(S, k, DIRECT.get(k)).__init__) for k in PYTORCH_KINDS}
     refs = {}
-    if HAVE_TRANSFORMERS:
-        refs["WarmupStableDecayLR"] = get_wsd_schedule
-        refs["InverseSqrtLR"] = get_inverse_sqrt_schedule
-        refs["CosineWithWarmupLR"] = get_cosine_schedule_with_warmup
     if HAVE_TIMM:
         refs["TimmCosineLR"] = _TimmCosine.__init__
         refs["TimmTanhLR"] = _TimmTanh.__init__
@@ -343,39 +267,6 @@ def build(spec, optimizer):
         warm = S.LambdaLR(optimizer, f)
         inner = build(kw["schedule"], optimizer)
         return S.SequentialLR(optimizer, [warm, inner], milestones=[W])
-    if kind == "WarmupStableDecayLR":
-        args = dict(
-            num_warmup_steps=kw["num_warmup_steps"],
-            num_stable_steps=kw["num_stable_steps"],
-            num_decay_steps=kw["num_decay_steps"],
-            **{k: kw.get(k, v) for k, v in PROJECT_DEFAULTS[kind].items()},
-        )
-        port = partial(wsd_lambda, **args)
-        if HAVE_TRANSFORMERS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # no "both num_training_steps and ..." warning expected
-                sched = get_wsd_schedule(optimizer, **args)
-            sched.lr_lambdas = [_CheckedLambda(f, port, "WarmupStableDecayLR") for f in sched.lr_lambdas]
-            return sched
-        return S.LambdaLR(optimizer, port)
-    if kind == "InverseSqrtLR":
-        nw = kw["num_warmup_steps"]
-        ts = kw.get("timescale", PROJECT_DEFAULTS[kind]["timescale"])
-        port = partial(inverse_sqrt_lambda, num_warmup_steps=nw, timescale=(ts if ts is not None else (nw or 10_000)))
-        if HAVE_TRANSFORMERS:
-            sched = get_inverse_sqrt_schedule(optimizer, nw, ts)
-            sched.lr_lambdas = [_CheckedLambda(f, port, "InverseSqrtLR") for f in sched.lr_lambdas]
-            return sched
-        return S.LambdaLR(optimizer, port)
-    if kind == "CosineWithWarmupLR":
-        args = dict(num_warmup_steps=kw["num_warmup_steps"], num_training_steps=kw["num_training_steps"],
-                    num_cycles=kw.get("num_cycles", PROJECT_DEFAULTS[kind]["num_cycles"]))
-        port = partial(cosine_with_warmup_lambda, **args)
-        if HAVE_TRANSFORMERS:
-            sched = get_cosine_schedule_with_warmup(optimizer, **args)
-            sched.lr_lambdas = [_CheckedLambda(f, port, "CosineWithWarmupLR") for f in sched.lr_lambdas]
-            return sched
-        return S.LambdaLR(optimizer, port)
     if kind in ("TimmCosineLR", "TimmTanhLR"):
         base = _base_lr(optimizer)
         d = PROJECT_DEFAULTS[kind]
@@ -857,36 +748,6 @@ def define_cases():
         K("WarmupLR", warmup_steps=1, warmup="linear", start_factor=0.0, schedule=K("StepLR", step_size=5, gamma=0.5)),
         20,
     )
-    case(
-        "WarmupStableDecayLR_defaults",
-        K("WarmupStableDecayLR", num_warmup_steps=10, num_stable_steps=20, num_decay_steps=30),
-        70,
-    )
-    case(
-        "WarmupStableDecayLR_cosine_warmup_1sqrt_decay_min_ratio",
-        K("WarmupStableDecayLR", num_warmup_steps=12, num_stable_steps=8, num_decay_steps=25, warmup_type="cosine",
-          decay_type="1-sqrt", min_lr_ratio=0.1),
-        50,
-    )
-    case(
-        "WarmupStableDecayLR_1sqrt_warmup_linear_decay",
-        K("WarmupStableDecayLR", num_warmup_steps=7, num_stable_steps=0, num_decay_steps=20, warmup_type="1-sqrt",
-          decay_type="linear", min_lr_ratio=0.05),
-        30,
-    )
-    case(
-        "WarmupStableDecayLR_cosine_decay_num_cycles1",
-        K("WarmupStableDecayLR", num_warmup_steps=0, num_stable_steps=5, num_decay_steps=40, num_cycles=1.0,
-          min_lr_ratio=0.2),
-        50,
-    )
-    case("InverseSqrtLR_warmup10", K("InverseSqrtLR", num_warmup_steps=10), 100)
-    case("InverseSqrtLR_timescale50", K("InverseSqrtLR", num_warmup_steps=5, timescale=50), 200)
-    case("InverseSqrtLR_no_warmup", K("InverseSqrtLR", num_warmup_steps=0), 100)
-    case("CosineWithWarmupLR_w10_t100", K("CosineWithWarmupLR", num_warmup_steps=10, num_training_steps=100), 120)
-    case("CosineWithWarmupLR_no_warmup_cycles2", K("CosineWithWarmupLR", num_warmup_steps=0, num_training_steps=40,
-                                                     num_cycles=2.0), 50)
-    case("CosineWithWarmupLR_warmup_past_total", K("CosineWithWarmupLR", num_warmup_steps=30, num_training_steps=20), 40)
     case("TimmCosineLR_t_initial50", K("TimmCosineLR", t_initial=50), 60)
     case(
         "TimmCosineLR_cycles_decay",
@@ -1384,16 +1245,6 @@ def study_loop(run_name, lr):
 # ---------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------
-def dumps_case(c):
-    def j(v):
-        return json.dumps(v, allow_nan=False, separators=(", ", ": "))
-
-    keys = ["name", "torch_version", "spec", "lr", "momentum", "steps", "step_every", "metrics", "lr_values",
-            "momentum_values"]
-    lines = [f" {json.dumps(k)}: {j(c[k])}" for k in keys]
-    return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="only report files that would change")
@@ -1401,7 +1252,7 @@ def main():
     args = ap.parse_args()
 
     torch.set_default_dtype(torch.float32)
-    print(f"torch {torch.__version__}; transformers: {HAVE_TRANSFORMERS}; timm: {HAVE_TIMM}", file=sys.stderr)
+    print(f"torch {torch.__version__}; timm: {HAVE_TIMM}", file=sys.stderr)
     define_cases()
 
     seen_warnings = []
@@ -1418,7 +1269,7 @@ def main():
             seen_warnings.append(f"{c['name']}: {x.category.__name__}: {x.message}")
         assert len(lrs) == c["steps"] and all(math.isfinite(v) for v in lrs + moms), c["name"]
         out = dict(c, torch_version=torch.__version__, lr_values=lrs, momentum_values=moms)
-        outputs[c["name"]] = dumps_case(out)
+        outputs[c["name"]] = golden_files.dumps_case(out, "torch_version")
 
     # The study's runs: the generic build(spec) path must equal the study's own loops.
     for run_name, _per, lr, _spec in TUTORIAL_RUNS:
@@ -1439,44 +1290,9 @@ def main():
     for msg in sorted(set(seen_warnings)):
         print("warning:", msg, file=sys.stderr)
 
-    os.makedirs(CASES_DIR, exist_ok=True)
-    changed = []
-    defaults_text = json.dumps(defaults_table(), indent=1, sort_keys=True) + "\n"
-    defaults_path = os.path.join(HERE, "defaults.json")
-    old = open(defaults_path, encoding="utf-8").read() if os.path.exists(defaults_path) else None
-    if old != defaults_text:
-        changed.append("../defaults.json")
-        if not args.check:
-            with open(defaults_path, "w", encoding="utf-8", newline="\n") as f:
-                f.write(defaults_text)
-    for name, text in sorted(outputs.items()):
-        path = os.path.join(CASES_DIR, name + ".json")
-        old = None
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                old = f.read()
-        if old != text:
-            changed.append(name)
-            if not args.check:
-                with open(path, "w", encoding="utf-8", newline="\n") as f:
-                    f.write(text)
-    stale = []
-    if not args.only:
-        for fn in sorted(os.listdir(CASES_DIR)):
-            if fn.endswith(".json") and fn[:-5] not in outputs:
-                stale.append(fn)
-                if not args.check:
-                    os.remove(os.path.join(CASES_DIR, fn))
-    verb = "would change" if args.check else "wrote"
-    print(f"{len(outputs)} cases; {verb} {len(changed)}; stale {'found' if args.check else 'removed'}: {len(stale)}",
-          file=sys.stderr)
-    for n in changed[:20]:
-        print(f"  changed: {n}", file=sys.stderr)
-    if len(changed) > 20:
-        print(f"  ... and {len(changed) - 20} more", file=sys.stderr)
-    for n in stale:
-        print(f"  stale: {n}", file=sys.stderr)
-    if args.check and (changed or stale):
+    n = golden_files.write(outputs, defaults_table(), lambda name: golden_files.library_of(name) is None,
+                           args.check, stale_check=not args.only)
+    if args.check and n:
         sys.exit(1)
 
 

@@ -142,8 +142,8 @@ function fieldToJson(p, el) {
   const t = el.value;
   if (p.type === 'choice' || p.type === 'expr') return t;
   if (p.type === 'opt_expr') return t.trim() ? t : undefined;
-  if (t.trim() === '') return p.type === 'opt_int' ? null : undefined;
-  if (p.type === 'int' || p.type === 'float' || p.type === 'opt_int') { const n = num(t); return Number.isNaN(n) ? t : n; }
+  if (t.trim() === '') return p.type === 'opt_int' || p.type === 'opt_float' ? null : undefined;
+  if (p.type === 'int' || p.type === 'float' || p.type === 'opt_int' || p.type === 'opt_float') { const n = num(t); return Number.isNaN(n) ? t : n; }
   if (p.type === 'int_list') {
     const parts = t.replace(/^\s*\[|\]\s*$/g, '').split(/[\s,]+/).filter(Boolean);
     const ns = parts.map(num);

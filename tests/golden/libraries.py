@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Golden cases from the other libraries' own schedules, one library per run (each needs its own
+environment, pinned below): transformers (on PyTorch), optax and Keras (on JAX).
+
+Usage:  python tests/golden/libraries.py LIBRARY [--check]
+
+Each case records the lr of optimizer update t = 0..steps-1 as the library means it:
+  transformers  the LambdaLR's lr before the (t+1)-th scheduler.step(), as its Trainer steps it
+                (SGD, one parameter, momentum recorded as it stays);
+  optax, keras  schedule(t), an absolute value: the case's `lr` does not scale it.
+Cases are written to cases/<library>_<name>.json in the schema of README.md, with `reference`
+("optax 0.2.8") in place of `torch_version`, and the library's kinds' argument defaults, from
+its own signatures, into defaults.json. Files of this library no longer produced are deleted.
+"""
+
+import argparse
+import importlib
+import inspect
+import math
+import sys
+
+import golden_files
+
+PINNED = {"transformers": "5.25.0", "optax": "0.2.8", "keras": "3.15.1"}
+
+CASES = []
+
+
+def case(library, name, fn, steps, lr=0.1, **kw):
+    name = f"{library}_{name}"
+    assert all(c["name"] != name for c in CASES), name
+    CASES.append(dict(name=name, fn=fn, spec=dict(kind=f"{library}.{fn}", **kw), lr=lr, momentum=0.0, steps=steps,
+                      step_every=1, metrics=None))
+
+
+def define_transformers():
+    t = partial_case("transformers")
+    t("constant", "get_constant_schedule", 10)
+    t("constant_with_warmup_w5", "get_constant_schedule_with_warmup", 20, num_warmup_steps=5)
+    t("constant_with_warmup_w0", "get_constant_schedule_with_warmup", 5, num_warmup_steps=0)
+    lin = "get_linear_schedule_with_warmup"
+    t("linear_w10_t100", lin, 120, num_warmup_steps=10, num_training_steps=100)
+    t("linear_no_warmup", lin, 60, lr=0.05, num_warmup_steps=0, num_training_steps=50)
+    t("linear_warmup_past_total", lin, 40, num_warmup_steps=30, num_training_steps=20)
+    cos = "get_cosine_schedule_with_warmup"
+    t("cosine_w10_t100", cos, 120, num_warmup_steps=10, num_training_steps=100)
+    t("cosine_no_warmup_cycles2", cos, 50, num_warmup_steps=0, num_training_steps=40, num_cycles=2.0)
+    t("cosine_warmup_past_total", cos, 40, num_warmup_steps=30, num_training_steps=20)
+    t("cosine_long", cos, 5000, lr=0.001, num_warmup_steps=500, num_training_steps=5000)
+    hard = "get_cosine_with_hard_restarts_schedule_with_warmup"
+    t("hard_restarts_w10_t100_cycles3", hard, 120, num_warmup_steps=10, num_training_steps=100, num_cycles=3)
+    t("hard_restarts_defaults", hard, 70, num_warmup_steps=0, num_training_steps=60)
+    poly = "get_polynomial_decay_schedule_with_warmup"
+    t("polynomial_w10_t100", poly, 120, num_warmup_steps=10, num_training_steps=100)
+    t("polynomial_power2_lr_end", poly, 60, num_warmup_steps=0, num_training_steps=50, lr_end=0.001, power=2.0)
+    t("polynomial_power05", poly, 40, lr=0.02, num_warmup_steps=5, num_training_steps=30, lr_end=1e-4, power=0.5)
+    inv = "get_inverse_sqrt_schedule"
+    t("inverse_sqrt_w10", inv, 100, num_warmup_steps=10)
+    t("inverse_sqrt_timescale50", inv, 200, num_warmup_steps=5, timescale=50)
+    t("inverse_sqrt_no_warmup", inv, 100, num_warmup_steps=0)
+    mn = "get_cosine_with_min_lr_schedule_with_warmup"
+    t("cosine_min_lr_rate", mn, 120, num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1)
+    t("cosine_min_lr_cycles1", mn, 60, num_warmup_steps=0, num_training_steps=50, num_cycles=1.0, min_lr=0.001)
+    rate = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+    t("cosine_min_lr_lr_rate", rate, 120, num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1)
+    t("cosine_min_lr_warmup_lr_rate", rate, 60, num_warmup_steps=8, num_training_steps=50, min_lr=0.002,
+      warmup_lr_rate=0.05)
+    t("cosine_min_lr_warmup_w1", rate, 20, num_warmup_steps=1, num_training_steps=15, min_lr_rate=0.0,
+      warmup_lr_rate=0.5)
+    wsd = "get_wsd_schedule"
+    t("wsd_defaults", wsd, 70, num_warmup_steps=10, num_stable_steps=20, num_decay_steps=30)
+    t("wsd_cosine_warmup_1sqrt_decay_min_ratio", wsd, 50, num_warmup_steps=12, num_stable_steps=8,
+      num_decay_steps=25, warmup_type="cosine", decay_type="1-sqrt", min_lr_ratio=0.1)
+    t("wsd_1sqrt_warmup_linear_decay", wsd, 30, num_warmup_steps=7, num_stable_steps=0, num_decay_steps=20,
+      warmup_type="1-sqrt", decay_type="linear", min_lr_ratio=0.05)
+    t("wsd_cosine_decay_num_cycles1", wsd, 50, num_warmup_steps=0, num_stable_steps=5, num_decay_steps=40,
+      num_cycles=1.0, min_lr_ratio=0.2)
+    t("wsd_num_training_steps", wsd, 110, num_warmup_steps=10, num_decay_steps=30, num_training_steps=100)
+    t("wsd_negative_stable", wsd, 50, num_warmup_steps=10, num_decay_steps=30, num_training_steps=30,
+      decay_type="linear")
+
+
+def partial_case(library):
+    return lambda name, fn, steps, **kw: case(library, name, fn, steps, **kw)
+
+
+def transformers_values(c):
+    import torch
+    from transformers import optimization
+
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.zeros(1)
+    opt = torch.optim.SGD([p], lr=c["lr"], momentum=c["momentum"])
+    kw = {k: v for k, v in c["spec"].items() if k != "kind"}
+    sched = getattr(optimization, c["fn"])(opt, **kw)
+    group = opt.param_groups[0]
+    lrs, moms = [], []
+    for _ in range(c["steps"]):
+        lrs.append(float(group["lr"]))
+        moms.append(float(group["momentum"]))
+        opt.step()
+        sched.step()
+    return lrs, moms
+
+
+def transformers_defaults():
+    from transformers import optimization
+
+    return {c["spec"]["kind"]: signature_defaults(getattr(optimization, c["fn"])) for c in CASES}
+
+
+NOT_PARAMETERS = {"self", "optimizer", "last_epoch", "name"}
+
+
+def signature_defaults(f):
+    return {n: p.default for n, p in inspect.signature(f).parameters.items()
+            if n not in NOT_PARAMETERS and p.default is not inspect.Parameter.empty
+            and p.kind is not inspect.Parameter.VAR_KEYWORD}
+
+
+LIBRARY = {
+    "transformers": (define_transformers, transformers_values, transformers_defaults),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("library", choices=sorted(LIBRARY))
+    ap.add_argument("--check", action="store_true", help="only report files that would change")
+    args = ap.parse_args()
+    lib = args.library
+    version = importlib.import_module(lib).__version__
+    if version != PINNED[lib]:
+        sys.exit(f"{lib} {version} is installed; the golden cases are pinned to {PINNED[lib]}")
+    define, values, defaults = LIBRARY[lib]
+    define()
+    outputs = {}
+    for c in CASES:
+        lrs, moms = values(c)
+        assert len(lrs) == c["steps"] and all(math.isfinite(v) for v in lrs + moms), c["name"]
+        out = dict(c, reference=f"{lib} {version}", lr_values=lrs, momentum_values=moms)
+        outputs[c["name"]] = golden_files.dumps_case(out, "reference")
+    n = golden_files.write(outputs, defaults(), lambda name: golden_files.library_of(name) == lib, args.check)
+    if args.check and n:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
