@@ -8,7 +8,9 @@
 //!   do on PyTorch's SGD.
 //! - Other libraries' schedules under their own names, parameters and step semantics, checked
 //!   against values from each library: Hugging Face transformers' `get_*_schedule*` functions
-//!   in [`transformers`] (kind `"transformers.get_wsd_schedule"`, ...). [`ALIASES`] keeps this
+//!   in [`transformers`] (kind `"transformers.get_wsd_schedule"`, ...), optax's
+//!   `optax.schedules` in [`optax`] (`"optax.sgdr_schedule"`, ...) and Keras'
+//!   `keras.optimizers.schedules` in [`keras`] (`"keras.CosineDecayRestarts"`, ...). [`ALIASES`] keeps this
 //!   crate's earlier names for them (`CosineWithWarmupLR`, ...) reading.
 //! - Schedules no library has in this form: [`WarmupLR`], [`TimmCosineLR`] (SGDR with peak
 //!   decay, cycle multiplier, k-decay), [`TimmTanhLR`], and [`SwitchLR`] (the study's "V2"
@@ -51,6 +53,7 @@ mod error;
 #[cfg(feature = "expr")]
 mod expr;
 pub mod golden;
+pub mod keras;
 mod kind;
 mod lambda;
 mod leaf;
@@ -60,6 +63,7 @@ mod lr_find_csv;
 mod lr_finder;
 mod modern;
 mod one_cycle;
+pub mod optax;
 mod plateau;
 mod recursive;
 mod scheduler;

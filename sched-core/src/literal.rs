@@ -56,6 +56,16 @@ impl<T: Literal> Literal for Option<T> {
     }
 }
 
+impl<A: Literal, B: Literal> Literal for (A, B) {
+    fn write(&self, out: &mut dyn Write) -> fmt::Result {
+        out.write_str("(")?;
+        self.0.write(out)?;
+        out.write_str(", ")?;
+        self.1.write(out)?;
+        out.write_str(")")
+    }
+}
+
 impl<T: Literal, const N: usize> Literal for heapless::Vec<T, N> {
     fn write(&self, out: &mut dyn Write) -> fmt::Result {
         out.write_str("vec(&[")?;

@@ -196,6 +196,7 @@ macro_rules! choice {
         }
 
         impl crate::schema::Typed<$name> {
+            #[allow(dead_code)] // for a choice that no kind defaults
             pub(crate) const fn value(&self) -> crate::schema::DefaultValue {
                 crate::schema::DefaultValue::Choice(self.0 as usize)
             }

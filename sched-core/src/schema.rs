@@ -61,6 +61,11 @@ pub enum ParamType {
     OptFloat,
     /// List of u32, e.g. `2, 5, 9`.
     IntList,
+    /// List of numbers, e.g. `0.1, 0.01`.
+    FloatList,
+    /// A JSON object of steps (as strings) to numbers, e.g. `{"100": 0.5}` (a Python dict
+    /// with integer keys).
+    StepMap,
     /// A Python lambda body (string).
     Expr,
     /// A Python lambda body or `null` (empty field).
@@ -82,6 +87,8 @@ impl ParamType {
             ParamType::OptInt => "opt_int",
             ParamType::OptFloat => "opt_float",
             ParamType::IntList => "int_list",
+            ParamType::FloatList => "float_list",
+            ParamType::StepMap => "step_map",
             ParamType::Expr => "expr",
             ParamType::OptExpr => "opt_expr",
             ParamType::Specs => "specs",
@@ -165,6 +172,10 @@ impl Typed<Option<ScaleFn>> {
 
 impl<const N: usize> SchemaType for Vec<u32, N> {
     const TYPE: ParamType = ParamType::IntList;
+}
+
+impl<const N: usize> SchemaType for Vec<f32, N> {
+    const TYPE: ParamType = ParamType::FloatList;
 }
 
 impl<const N: usize> SchemaType for Vec<LeafSpec, N> {

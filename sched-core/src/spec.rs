@@ -15,7 +15,7 @@ use crate::recursive::{
     ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
 };
 use crate::swalr::SWALR;
-use crate::transformers;
+use crate::{keras, optax, transformers};
 use heapless::Vec;
 
 /// Most children a composite schedule holds. Children live inline (no heap), so this and
@@ -383,7 +383,26 @@ kinds!(
         TransformersCosineWithMinLrScheduleWithWarmupLrRate(
             transformers::CosineWithMinLrScheduleWithWarmupLrRate,
             "transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate"),
-        TransformersWsdSchedule(transformers::WsdSchedule, "transformers.get_wsd_schedule");
+        TransformersWsdSchedule(transformers::WsdSchedule, "transformers.get_wsd_schedule"),
+        OptaxConstantSchedule(optax::ConstantSchedule, "optax.constant_schedule"),
+        OptaxPolynomialSchedule(optax::PolynomialSchedule, "optax.polynomial_schedule"),
+        OptaxLinearSchedule(optax::LinearSchedule, "optax.linear_schedule"),
+        OptaxPiecewiseConstantSchedule(optax::PiecewiseConstantSchedule, "optax.piecewise_constant_schedule"),
+        OptaxExponentialDecay(optax::ExponentialDecay, "optax.exponential_decay"),
+        OptaxCosineDecaySchedule(optax::CosineDecaySchedule, "optax.cosine_decay_schedule"),
+        OptaxPiecewiseInterpolateSchedule(optax::PiecewiseInterpolateSchedule, "optax.piecewise_interpolate_schedule"),
+        OptaxLinearOnecycleSchedule(optax::LinearOnecycleSchedule, "optax.linear_onecycle_schedule"),
+        OptaxCosineOnecycleSchedule(optax::CosineOnecycleSchedule, "optax.cosine_onecycle_schedule"),
+        OptaxWarmupConstantSchedule(optax::WarmupConstantSchedule, "optax.warmup_constant_schedule"),
+        OptaxWarmupCosineDecaySchedule(optax::WarmupCosineDecaySchedule, "optax.warmup_cosine_decay_schedule"),
+        OptaxWarmupExponentialDecaySchedule(optax::WarmupExponentialDecaySchedule, "optax.warmup_exponential_decay_schedule"),
+        OptaxSgdrSchedule(optax::SgdrSchedule, "optax.sgdr_schedule"),
+        KerasExponentialDecay(keras::ExponentialDecay, "keras.ExponentialDecay"),
+        KerasPiecewiseConstantDecay(keras::PiecewiseConstantDecay, "keras.PiecewiseConstantDecay"),
+        KerasPolynomialDecay(keras::PolynomialDecay, "keras.PolynomialDecay"),
+        KerasInverseTimeDecay(keras::InverseTimeDecay, "keras.InverseTimeDecay"),
+        KerasCosineDecay(keras::CosineDecay, "keras.CosineDecay"),
+        KerasCosineDecayRestarts(keras::CosineDecayRestarts, "keras.CosineDecayRestarts");
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR;
     nested: SequentialLR, ChainedScheduler, SwitchLR,
 );

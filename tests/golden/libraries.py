@@ -7,7 +7,9 @@ Usage:  python tests/golden/libraries.py LIBRARY [--check]
 Each case records the lr of optimizer update t = 0..steps-1 as the library means it:
   transformers  the LambdaLR's lr before the (t+1)-th scheduler.step(), as its Trainer steps it
                 (SGD, one parameter, momentum recorded as it stays);
-  optax, keras  schedule(t), an absolute value: the case's `lr` does not scale it.
+  optax, keras  schedule(t), an absolute value: the case's `lr` does not scale it; optax with JAX's
+                x64 on (the formula in float64, as PyTorch's cases are in Python floats), Keras in
+                its own float32 (which sched-core's Keras kinds reproduce operation by operation).
 Cases are written to cases/<library>_<name>.json in the schema of README.md, with `reference`
 ("optax 0.2.8") in place of `torch_version`, and the library's kinds' argument defaults, from
 its own signatures, into defaults.json. Files of this library no longer produced are deleted.
@@ -118,8 +120,139 @@ def signature_defaults(f):
             and p.kind is not inspect.Parameter.VAR_KEYWORD}
 
 
+def define_optax():
+    o = partial_case("optax")
+    o("constant", "constant_schedule", 5, value=0.02)
+    poly = "polynomial_schedule"
+    o("polynomial_power2", poly, 60, init_value=0.1, end_value=0.001, power=2.0, transition_steps=50)
+    o("polynomial_begin", poly, 40, init_value=0.05, end_value=0.0, power=0.5, transition_steps=20,
+      transition_begin=10)
+    o("polynomial_zero_steps", poly, 5, init_value=0.05, end_value=0.0, power=1.0, transition_steps=0)
+    o("linear", "linear_schedule", 60, init_value=0.0, end_value=0.1, transition_steps=40, transition_begin=5)
+    o("linear_decay", "linear_schedule", 30, init_value=0.1, end_value=0.01, transition_steps=25)
+    pc = "piecewise_constant_schedule"
+    o("piecewise_constant", pc, 40, init_value=0.1, boundaries_and_scales={"10": 0.5, "25": 0.1})
+    o("piecewise_constant_unsorted", pc, 40, init_value=0.1, boundaries_and_scales={"30": 2.0, "5": 0.25})
+    o("piecewise_constant_none", pc, 5, init_value=0.1)
+    exp = "exponential_decay"
+    o("exponential", exp, 100, init_value=0.1, transition_steps=10, decay_rate=0.5)
+    o("exponential_staircase_begin", exp, 60, init_value=0.1, transition_steps=7, decay_rate=0.8,
+      transition_begin=5, staircase=True)
+    o("exponential_end_value", exp, 80, init_value=0.1, transition_steps=10, decay_rate=0.5, end_value=0.01)
+    o("exponential_growth_end_value", exp, 50, init_value=0.01, transition_steps=10, decay_rate=2.0, end_value=0.1)
+    o("exponential_long", exp, 5000, init_value=0.01, transition_steps=100, decay_rate=0.9)
+    cd = "cosine_decay_schedule"
+    o("cosine_decay", cd, 120, init_value=0.1, decay_steps=100)
+    o("cosine_decay_alpha_exponent", cd, 60, init_value=0.05, decay_steps=50, alpha=0.1, exponent=2.0)
+    o("cosine_decay_long", cd, 10000, init_value=0.001, decay_steps=10000)
+    pi = "piecewise_interpolate_schedule"
+    o("piecewise_interpolate_linear", pi, 50, interpolate_type="linear", init_value=0.1,
+      boundaries_and_scales={"10": 0.5, "30": 0.2})
+    o("piecewise_interpolate_cosine", pi, 50, interpolate_type="cosine", init_value=0.1,
+      boundaries_and_scales={"0": 1.0, "20": 0.1, "40": 2.0})
+    o("linear_onecycle", "linear_onecycle_schedule", 120, transition_steps=100, peak_value=0.1)
+    o("linear_onecycle_short", "linear_onecycle_schedule", 12, transition_steps=10, peak_value=0.1,
+      pct_start=0.29, pct_final=0.7)
+    o("cosine_onecycle", "cosine_onecycle_schedule", 120, transition_steps=100, peak_value=0.1)
+    o("cosine_onecycle_pct", "cosine_onecycle_schedule", 80, transition_steps=70, peak_value=0.05, pct_start=0.25,
+      div_factor=10.0, final_div_factor=100.0)
+    o("warmup_constant", "warmup_constant_schedule", 30, init_value=0.0, peak_value=0.1, warmup_steps=10)
+    wc = "warmup_cosine_decay_schedule"
+    o("warmup_cosine_decay", wc, 120, init_value=0.0, peak_value=0.1, warmup_steps=10, decay_steps=100)
+    o("warmup_cosine_decay_end_exponent", wc, 70, init_value=0.001, peak_value=0.05, warmup_steps=5,
+      decay_steps=60, end_value=0.005, exponent=0.5)
+    we = "warmup_exponential_decay_schedule"
+    o("warmup_exponential_decay", we, 80, init_value=0.0, peak_value=0.1, warmup_steps=10, transition_steps=10,
+      decay_rate=0.7)
+    o("warmup_exponential_decay_staircase_end", we, 80, init_value=0.01, peak_value=0.1, warmup_steps=5,
+      transition_steps=8, decay_rate=0.5, transition_begin=3, staircase=True, end_value=0.005)
+    o("sgdr", "sgdr_schedule", 200, cosine_kwargs=[
+        dict(init_value=0.0, peak_value=0.1, warmup_steps=5, decay_steps=50),
+        dict(init_value=0.0, peak_value=0.05, warmup_steps=5, decay_steps=100, end_value=0.001),
+    ])
+    o("sgdr_three", "sgdr_schedule", 100, cosine_kwargs=[
+        dict(init_value=0.01, peak_value=0.1, warmup_steps=0, decay_steps=20),
+        dict(init_value=0.01, peak_value=0.1, warmup_steps=2, decay_steps=30, exponent=2.0),
+        dict(init_value=0.0, peak_value=0.02, warmup_steps=10, decay_steps=40),
+    ])
+
+
+def optax_values(c):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    jax.config.update("jax_enable_x64", True)
+    kw = {k: v for k, v in c["spec"].items() if k != "kind"}
+    if "boundaries_and_scales" in kw:
+        kw["boundaries_and_scales"] = {int(k): v for k, v in kw["boundaries_and_scales"].items()}
+    schedule = getattr(optax.schedules, c["fn"])(**kw)
+    lrs = [float(schedule(jnp.asarray(t, dtype=jnp.int64))) for t in range(c["steps"])]
+    return lrs, [c["momentum"]] * c["steps"]
+
+
+def optax_defaults():
+    import optax
+
+    return {c["spec"]["kind"]: signature_defaults(getattr(optax.schedules, c["fn"])) for c in CASES}
+
+
+def define_keras():
+    k = partial_case("keras")
+    k("exponential", "ExponentialDecay", 100, initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5)
+    k("exponential_staircase", "ExponentialDecay", 60, initial_learning_rate=0.1, decay_steps=7, decay_rate=0.8,
+      staircase=True)
+    k("exponential_long", "ExponentialDecay", 5000, initial_learning_rate=0.01, decay_steps=100, decay_rate=0.9)
+    k("piecewise", "PiecewiseConstantDecay", 40, boundaries=[10, 25], values=[0.1, 0.05, 0.01])
+    k("piecewise_one", "PiecewiseConstantDecay", 10, boundaries=[3], values=[1.0, 0.5])
+    k("polynomial", "PolynomialDecay", 120, initial_learning_rate=0.1, decay_steps=100)
+    k("polynomial_power2_end", "PolynomialDecay", 60, initial_learning_rate=0.1, decay_steps=50,
+      end_learning_rate=0.001, power=2.0)
+    k("polynomial_cycle", "PolynomialDecay", 100, initial_learning_rate=0.1, decay_steps=20,
+      end_learning_rate=0.01, power=0.5, cycle=True)
+    k("inverse_time", "InverseTimeDecay", 100, initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5)
+    k("inverse_time_staircase", "InverseTimeDecay", 60, initial_learning_rate=0.1, decay_steps=7, decay_rate=1.0,
+      staircase=True)
+    k("cosine", "CosineDecay", 120, initial_learning_rate=0.1, decay_steps=100)
+    k("cosine_alpha", "CosineDecay", 60, initial_learning_rate=0.05, decay_steps=50, alpha=0.1)
+    k("cosine_warmup", "CosineDecay", 130, initial_learning_rate=0.0, decay_steps=100, warmup_target=0.1,
+      warmup_steps=20)
+    k("cosine_long", "CosineDecay", 10000, initial_learning_rate=0.001, decay_steps=10000)
+    k("cosine_restarts", "CosineDecayRestarts", 300, initial_learning_rate=0.1, first_decay_steps=20)
+    k("cosine_restarts_m_mul_alpha", "CosineDecayRestarts", 200, initial_learning_rate=0.1, first_decay_steps=15,
+      t_mul=1.0, m_mul=0.5, alpha=0.05)
+    k("cosine_restarts_t_mul3", "CosineDecayRestarts", 400, initial_learning_rate=0.05, first_decay_steps=10,
+      t_mul=3.0, m_mul=0.8)
+
+
+def keras_values(c):
+    import os
+
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+
+    # Keras' own precision, float32 (even with float64 as floatx and JAX's x64 on, its schedules
+    # take pi and the cosine in float32): sched-core's Keras kinds compute as Keras does.
+    kw = {k: v for k, v in c["spec"].items() if k != "kind"}
+    schedule = getattr(keras.optimizers.schedules, c["fn"])(**kw)
+    lrs = [float(schedule(t)) for t in range(c["steps"])]
+    return lrs, [c["momentum"]] * c["steps"]
+
+
+def keras_defaults():
+    import os
+
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+
+    return {c["spec"]["kind"]: signature_defaults(getattr(keras.optimizers.schedules, c["fn"]))
+            for c in CASES}
+
+
 LIBRARY = {
     "transformers": (define_transformers, transformers_values, transformers_defaults),
+    "optax": (define_optax, optax_values, optax_defaults),
+    "keras": (define_keras, keras_values, keras_defaults),
 }
 
 
@@ -129,6 +262,10 @@ def main():
     ap.add_argument("--check", action="store_true", help="only report files that would change")
     args = ap.parse_args()
     lib = args.library
+    if lib == "keras":
+        import os
+
+        os.environ["KERAS_BACKEND"] = "jax"
     version = importlib.import_module(lib).__version__
     if version != PINNED[lib]:
         sys.exit(f"{lib} {version} is installed; the golden cases are pinned to {PINNED[lib]}")
