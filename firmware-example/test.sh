@@ -15,8 +15,10 @@
 #      builds and runs the `minimal` binary (one OneCycleLR, no serde, no expressions);
 #   5. prints flash/RAM (arm-none-eabi-size), sched-core's share of flash (code of the linked
 #      sched_core:: symbols; its LR range test, sched_core::lr_finder::, counted apart) in all
-#      three builds, fails if the schedules' part reaches 18.5 KB without `expr` or 4 KB in
-#      `minimal`, and prints the instructions-per-step() table.
+#      three builds and, without `expr`, with each library family (transformers, optax, keras)
+#      and with all of them; fails if the schedules' part reaches 18.5 KB without `expr` and
+#      without the families, 32 KB with all of them, or 4 KB in `minimal`, and prints the
+#      instructions-per-step() table.
 set -euo pipefail
 cd "$(dirname "$0")"
 TIMEOUT="${FIRMWARE_TIMEOUT:-300}"
@@ -123,6 +125,12 @@ grep -Eq 'golden: ([0-9]+)/\1 within tolerance' target/firmware-example-no-expr.
 grep -q 'all checks passed' target/firmware-example-no-expr.log || fail "no-expr firmware: no 'all checks passed'"
 lr_find_golden_ok target/firmware-example-no-expr.log || fail "no-expr firmware: LR range test golden cases"
 grep -q 'minimal: all checks passed' target/minimal-no-expr.log || fail "minimal: no 'all checks passed'"
+# Each library family without expressions, built only (its cases run in the default build above).
+FAMILIES="transformers optax keras libraries"
+for family in $FAMILIES; do
+  cargo build -q --release --locked --no-default-features --features "$family" \
+    --target-dir "target/family-$family" --bin firmware-example
+done
 
 # --- 5. summary --------------------------------------------------------------------------------
 echo "== summary"
@@ -151,10 +159,16 @@ echo "flash code by symbol: sched-core $core bytes (with expr) + LrFinder $finde
 read -r core_noexpr lm_noexpr _ finder_noexpr < <(code_bytes "$NOEXPR_ELF")
 read -r noexpr_text noexpr_data _ < <(arm-none-eabi-size "$NOEXPR_ELF" | tail -1)
 echo "without expr: sched-core $core_noexpr bytes (limit 18944) + LrFinder $finder_noexpr bytes, libm $lm_noexpr bytes; flash $((noexpr_text + noexpr_data)) bytes"
+for family in $FAMILIES; do
+  read -r core_family _ < <(code_bytes "target/family-$family/thumbv7em-none-eabihf/release/firmware-example")
+  echo "  without expr, with $family: sched-core $core_family bytes (+$((core_family - core_noexpr)))"
+  [ "$family" != libraries ] || core_libraries=$core_family
+done
 read -r core_min lm_min _ < <(code_bytes "$MINIMAL_ELF")
 read -r min_text min_data _ < <(arm-none-eabi-size "$MINIMAL_ELF" | tail -1)
 echo "minimal: sched-core $core_min bytes (limit 4096), libm $lm_min bytes; whole binary flash $((min_text + min_data)) bytes"
 [ "$core_noexpr" -lt 18944 ] || fail "sched-core without expr takes $core_noexpr bytes of flash (limit 18944)"
+[ "$core_libraries" -lt 32768 ] || fail "sched-core without expr, with every library family, takes $core_libraries bytes of flash (limit 32768)"
 [ "$core_min" -lt 4096 ] || fail "sched-core in the minimal binary takes $core_min bytes of flash (limit 4096)"
 grep -E 'stack:' target/firmware.log | tail -1 | sed 's/^INFO  //'
 echo "instructions per step() (mean over the steps, max per single step with one-tick = 40 instruction resolution):"

@@ -497,7 +497,57 @@ impl Visitor<'_> for Kind {
         }
         match self.1.iter().find(|k| **k == v) {
             Some(composite) => Ok(Err(composite)),
-            None => Err(E::unknown_variant(v, self.0)),
+            None => Err(E::custom(UnknownKind(v, self.0))),
+        }
+    }
+}
+
+/// The message for an unknown `kind`, naming what is accepted there: for `library.name`, that
+/// library's kinds (or, for a library sched-core lacks, the libraries it has); otherwise
+/// PyTorch's and this crate's kinds, and the form of a library's.
+struct UnknownKind<'a>(&'a str, &'static [&'static str]);
+
+impl fmt::Display for UnknownKind<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let UnknownKind(kind, accepted) = *self;
+        fn library(k: &str) -> Option<&str> {
+            k.split_once('.').map(|(lib, _)| lib)
+        }
+        let list = |f: &mut fmt::Formatter, keep: &dyn Fn(&str) -> bool| {
+            for (i, k) in accepted.iter().filter(|k| keep(k)).enumerate() {
+                write!(f, "{}`{k}`", if i == 0 { "" } else { ", " })?;
+            }
+            Ok(())
+        };
+        match kind.split_once('.') {
+            Some((lib, _)) if accepted.iter().any(|k| library(k) == Some(lib)) => {
+                write!(f, "unknown variant `{kind}`, expected one of {lib}'s: ")?;
+                list(f, &|k| library(k) == Some(lib))
+            }
+            Some((lib, _)) => {
+                write!(
+                    f,
+                    "unknown library `{lib}` in `{kind}`: the libraries here are "
+                )?;
+                let mut seen: Vec<&str> = Vec::new();
+                for lib in accepted.iter().filter_map(|k| library(k)) {
+                    if !seen.contains(&lib) {
+                        write!(f, "{}`{lib}`", if seen.is_empty() { "" } else { ", " })?;
+                        seen.push(lib);
+                    }
+                }
+                f.write_str(" (a kind is `library.name`, e.g. `optax.sgdr_schedule`)")
+            }
+            None => {
+                write!(f, "unknown variant `{kind}`, expected one of ")?;
+                list(f, &|k| library(k).is_none())?;
+                if accepted.iter().any(|k| library(k).is_some()) {
+                    f.write_str(
+                        ", or a library's kind, `library.name` (e.g. `optax.sgdr_schedule`)",
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ fn keras_cosine(f: f32) -> f32 {
 }
 
 /// Most boundaries of a `PiecewiseConstantDecay` (it holds one value more).
-pub const MAX_PIECES: usize = 8;
+pub const MAX_PIECES: usize = 7;
 
 /// `decay_rate^(t / decay_steps)` as Keras takes it, in float32 (floored with `staircase`).
 fn rate_power(rate: f32, t: u32, steps: u32, staircase: bool) -> f32 {

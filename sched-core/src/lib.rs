@@ -53,6 +53,7 @@ mod error;
 #[cfg(feature = "expr")]
 mod expr;
 pub mod golden;
+#[cfg(feature = "keras")]
 pub mod keras;
 mod kind;
 mod lambda;
@@ -63,6 +64,7 @@ mod lr_find_csv;
 mod lr_finder;
 mod modern;
 mod one_cycle;
+#[cfg(feature = "optax")]
 pub mod optax;
 mod plateau;
 mod recursive;
@@ -70,6 +72,7 @@ mod scheduler;
 pub mod schema;
 mod spec;
 mod swalr;
+#[cfg(feature = "transformers")]
 pub mod transformers;
 
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
@@ -95,6 +98,7 @@ pub use spec::{
     ALIASES, MAX_CHILDREN, MAX_LEAVES,
 };
 pub use swalr::SWALR;
+#[cfg(feature = "transformers")]
 pub use transformers::WsdShape;
 
 /// The crate README's example, run as a doctest so that it stays true.

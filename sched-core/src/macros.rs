@@ -173,6 +173,7 @@ macro_rules! params {
 
 macro_rules! choice {
     (
+        $(in $module:ident;)?
         $(#[$meta:meta])*
         pub enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),* $(,)?
@@ -205,7 +206,7 @@ macro_rules! choice {
         #[cfg(feature = "serde")]
         impl crate::literal::Literal for $name {
             fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-                write!(out, concat!("sched_core::", stringify!($name), "::{:?}"), self)
+                write!(out, concat!("sched_core::", $(stringify!($module), "::",)? stringify!($name), "::{:?}"), self)
             }
         }
     };

@@ -18,10 +18,10 @@ use crate::kind::{finite, Kind};
 use heapless::Vec;
 
 /// Most entries of a `boundaries_and_scales` dict.
-pub const MAX_BOUNDARIES: usize = 8;
+pub const MAX_BOUNDARIES: usize = 7;
 
 /// Most restarts of an `sgdr_schedule`.
-pub const MAX_RESTARTS: usize = 4;
+pub const MAX_RESTARTS: usize = 3;
 
 /// A `boundaries_and_scales` dict: `(step, scale)` pairs, in any order, each step once (a key
 /// repeated in JSON keeps its last value, as a Python dict does).
@@ -173,6 +173,7 @@ fn cosine_decay(init: f32, decay_steps: u32, alpha: f32, exponent: f32, t: u32) 
 }
 
 choice! {
+in optax;
 /// `piecewise_interpolate_schedule`'s `interpolate_type`.
 pub enum Interpolate {
     /// `start + (end - start) * pct`.

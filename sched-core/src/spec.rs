@@ -6,16 +6,21 @@
 use crate::cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
 use crate::cyclic::CyclicLR;
 use crate::error::{at_least_one, Error};
+#[cfg(feature = "keras")]
+use crate::keras;
 use crate::kind::Kind;
 use crate::lambda::LambdaLR;
 use crate::modern::{TimmCosineLR, TimmTanhLR};
 use crate::one_cycle::OneCycleLR;
+#[cfg(feature = "optax")]
+use crate::optax;
 use crate::plateau::ReduceLROnPlateau;
 use crate::recursive::{
     ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
 };
 use crate::swalr::SWALR;
-use crate::{keras, optax, transformers};
+#[cfg(feature = "transformers")]
+use crate::transformers;
 use heapless::Vec;
 
 /// Most children a composite schedule holds. Children live inline (no heap), so this and
@@ -50,14 +55,14 @@ macro_rules! leaf_name {
 
 macro_rules! kinds {
     (
-        leaves: $($leaf:ident $(($lty:ty, $lname:literal))?),* ;
+        leaves: $($(#[$lattr:meta])* $leaf:ident $(($lty:ty, $lname:literal))?),* ;
         composites: $($composite:ident),* ;
         nested: $($nested:ident),* $(,)?
     ) => {
         /// Every kind's parameters, in [`Spec::KINDS`] order, as each kind's file declares
         /// them: the table the page builds its form from.
         pub const PARAMS: &[(&str, &[crate::schema::Param])] = &[
-            $((leaf_name!($leaf $(, $lty, $lname)?), <leaf_type!($leaf $(, $lty, $lname)?)>::PARAMS),)*
+            $($(#[$lattr])* (leaf_name!($leaf $(, $lty, $lname)?), <leaf_type!($leaf $(, $lty, $lname)?)>::PARAMS),)*
             $((stringify!($composite), <$composite>::PARAMS),)*
             ("Fixed", &[]),
         ];
@@ -71,6 +76,7 @@ macro_rules! kinds {
         pub enum LeafSpec {
             $(
                 #[doc = concat!("`", leaf_name!($leaf $(, $lty, $lname)?), "`")]
+                $(#[$lattr])*
                 $(#[cfg_attr(feature = "serde", serde(rename = $lname))])?
                 $leaf(leaf_type!($leaf $(, $lty, $lname)?)),
             )*
@@ -84,6 +90,7 @@ macro_rules! kinds {
         pub enum Spec {
             $(
                 #[doc = concat!("`", leaf_name!($leaf $(, $lty, $lname)?), "`")]
+                $(#[$lattr])*
                 $(#[cfg_attr(feature = "serde", serde(rename = $lname))])?
                 $leaf(leaf_type!($leaf $(, $lty, $lname)?)),
             )*
@@ -100,43 +107,43 @@ macro_rules! kinds {
             /// Checks every parameter.
             pub fn validate(&self) -> Result<(), Error> {
                 match self {
-                    $(LeafSpec::$leaf(s) => s.validate(),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => s.validate(),)*
                 }
             }
 
             pub(crate) fn offset(&self) -> Option<f32> {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::offset(s),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::offset(s),)*
                 }
             }
 
             pub(crate) fn ratio(&self, from: Option<u32>, to: u32) -> f32 {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::ratio(s, from, to),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::ratio(s, from, to),)*
                 }
             }
 
             pub(crate) fn offset64(&self) -> Option<f64> {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::offset64(s),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::offset64(s),)*
                 }
             }
 
             pub(crate) fn ratio64(&self, from: Option<u32>, to: u32) -> f64 {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::ratio64(s, from, to),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::ratio64(s, from, to),)*
                 }
             }
 
             pub(crate) fn ratio_before_first(&self) -> f32 {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::ratio_before_first(s),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::ratio_before_first(s),)*
                 }
             }
 
             pub(crate) fn changes_at(&self, t: u32) -> bool {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::changes_at(s, t),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::changes_at(s, t),)*
                 }
             }
 
@@ -146,7 +153,7 @@ macro_rules! kinds {
                 t: u32,
             ) -> Option<Result<(f32, Option<f32>), Error>> {
                 match self {
-                    $(LeafSpec::$leaf(s) => Kind::absolute(s, base, t),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::absolute(s, base, t),)*
                 }
             }
         }
@@ -155,7 +162,7 @@ macro_rules! kinds {
             /// The PyTorch class name (or this crate's name for the kinds PyTorch lacks).
             pub fn kind(&self) -> &'static str {
                 match self {
-                    $(LeafSpec::$leaf(_) => leaf_name!($leaf $(, $lty, $lname)?),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(_) => leaf_name!($leaf $(, $lty, $lname)?),)*
                 }
             }
         }
@@ -165,14 +172,14 @@ macro_rules! kinds {
             pub fn kind(&self) -> &'static str {
                 match self {
                     Spec::Fixed => "Fixed",
-                    $(Spec::$leaf(_) => leaf_name!($leaf $(, $lty, $lname)?),)*
+                    $($(#[$lattr])* Spec::$leaf(_) => leaf_name!($leaf $(, $lty, $lname)?),)*
                     $(Spec::$composite(_) => stringify!($composite),)*
                 }
             }
 
             /// Every `kind`, PyTorch's first.
             pub const KINDS: &'static [&'static str] =
-                &[$(leaf_name!($leaf $(, $lty, $lname)?),)* $(stringify!($composite),)* "Fixed"];
+                &[$($(#[$lattr])* leaf_name!($leaf $(, $lty, $lname)?),)* $(stringify!($composite),)* "Fixed"];
 
             /// Rust source that builds this spec with sched-core's public types (with the
             /// `serde` feature), for build scripts that read specs on the host and embed them
@@ -196,7 +203,7 @@ macro_rules! kinds {
             /// The leaf this spec is, if it is one.
             pub fn as_leaf(&self) -> Option<LeafSpec> {
                 match self {
-                    $(Spec::$leaf(s) => Some(LeafSpec::$leaf(s.clone())),)*
+                    $($(#[$lattr])* Spec::$leaf(s) => Some(LeafSpec::$leaf(s.clone())),)*
                     _ => None,
                 }
             }
@@ -206,7 +213,7 @@ macro_rules! kinds {
         impl crate::literal::Literal for LeafSpec {
             fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
                 match self {
-                    $(LeafSpec::$leaf(s) => {
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => {
                         out.write_str("sched_core::LeafSpec::from(")?;
                         crate::literal::Literal::write(s, out)?;
                     })*
@@ -220,7 +227,7 @@ macro_rules! kinds {
             fn write(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
                 match self {
                     Spec::Fixed => return out.write_str("sched_core::Spec::Fixed"),
-                    $(Spec::$leaf(s) => {
+                    $($(#[$lattr])* Spec::$leaf(s) => {
                         out.write_str("sched_core::Spec::from(")?;
                         crate::literal::Literal::write(s, out)?;
                     })*
@@ -236,14 +243,14 @@ macro_rules! kinds {
         /// Reading a spec names the path of a bad value (see `de.rs`).
         #[cfg(feature = "serde")]
         impl crate::de::Tagged for LeafSpec {
-            const KINDS: &'static [&'static str] = &[$(leaf_name!($leaf $(, $lty, $lname)?),)*];
+            const KINDS: &'static [&'static str] = &[$($(#[$lattr])* leaf_name!($leaf $(, $lty, $lname)?),)*];
             const COMPOSITES: &'static [&'static str] = &[$(stringify!($composite),)*];
             fn parameters<'de, A: serde::de::MapAccess<'de>>(
                 kind: usize,
                 map: A,
             ) -> Result<Self, A::Error> {
                 let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
-                $(if kind == leaf_name!($leaf $(, $lty, $lname)?) {
+                $($(#[$lattr])* if kind == leaf_name!($leaf $(, $lty, $lname)?) {
                     return crate::de::rest(map).map(LeafSpec::$leaf);
                 })*
                 Err(serde::de::Error::unknown_variant(kind, Self::KINDS))
@@ -261,7 +268,7 @@ macro_rules! kinds {
         #[cfg(feature = "serde")]
         impl crate::de::Tagged for ChildSpec {
             const KINDS: &'static [&'static str] =
-                &[$(leaf_name!($leaf $(, $lty, $lname)?),)* $(stringify!($nested),)*];
+                &[$($(#[$lattr])* leaf_name!($leaf $(, $lty, $lname)?),)* $(stringify!($nested),)*];
             fn parameters<'de, A: serde::de::MapAccess<'de>>(
                 kind: usize,
                 map: A,
@@ -293,7 +300,7 @@ macro_rules! kinds {
                 map: A,
             ) -> Result<Self, A::Error> {
                 let kind = Self::KINDS.get(kind).copied().unwrap_or_default();
-                $(if kind == leaf_name!($leaf $(, $lty, $lname)?) {
+                $($(#[$lattr])* if kind == leaf_name!($leaf $(, $lty, $lname)?) {
                     return crate::de::rest(map).map(Spec::$leaf);
                 })*
                 $(if kind == stringify!($composite) {
@@ -313,7 +320,7 @@ macro_rules! kinds {
         impl From<LeafSpec> for Spec {
             fn from(leaf: LeafSpec) -> Self {
                 match leaf {
-                    $(LeafSpec::$leaf(s) => Spec::$leaf(s),)*
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Spec::$leaf(s),)*
                 }
             }
         }
@@ -332,16 +339,19 @@ macro_rules! kinds {
             }
         )*
         $(
+            $(#[$lattr])*
             impl From<leaf_type!($leaf $(, $lty, $lname)?)> for ChildSpec {
                 fn from(s: leaf_type!($leaf $(, $lty, $lname)?)) -> Self {
                     ChildSpec::Leaf(LeafSpec::$leaf(s))
                 }
             }
+            $(#[$lattr])*
             impl From<leaf_type!($leaf $(, $lty, $lname)?)> for LeafSpec {
                 fn from(s: leaf_type!($leaf $(, $lty, $lname)?)) -> Self {
                     LeafSpec::$leaf(s)
                 }
             }
+            $(#[$lattr])*
             impl From<leaf_type!($leaf $(, $lty, $lname)?)> for Spec {
                 fn from(s: leaf_type!($leaf $(, $lty, $lname)?)) -> Self {
                     Spec::$leaf(s)
@@ -362,47 +372,47 @@ kinds!(
     leaves: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
         PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
         ReduceLROnPlateau, SWALR, TimmCosineLR, TimmTanhLR,
-        TransformersConstantSchedule(transformers::ConstantSchedule,
+        #[cfg(feature = "transformers")] TransformersConstantSchedule(transformers::ConstantSchedule,
             "transformers.get_constant_schedule"),
-        TransformersConstantScheduleWithWarmup(transformers::ConstantScheduleWithWarmup,
+        #[cfg(feature = "transformers")] TransformersConstantScheduleWithWarmup(transformers::ConstantScheduleWithWarmup,
             "transformers.get_constant_schedule_with_warmup"),
-        TransformersLinearScheduleWithWarmup(transformers::LinearScheduleWithWarmup,
+        #[cfg(feature = "transformers")] TransformersLinearScheduleWithWarmup(transformers::LinearScheduleWithWarmup,
             "transformers.get_linear_schedule_with_warmup"),
-        TransformersCosineScheduleWithWarmup(transformers::CosineScheduleWithWarmup,
+        #[cfg(feature = "transformers")] TransformersCosineScheduleWithWarmup(transformers::CosineScheduleWithWarmup,
             "transformers.get_cosine_schedule_with_warmup"),
-        TransformersCosineWithHardRestartsScheduleWithWarmup(
+        #[cfg(feature = "transformers")] TransformersCosineWithHardRestartsScheduleWithWarmup(
             transformers::CosineWithHardRestartsScheduleWithWarmup,
             "transformers.get_cosine_with_hard_restarts_schedule_with_warmup"),
-        TransformersPolynomialDecayScheduleWithWarmup(transformers::PolynomialDecayScheduleWithWarmup,
+        #[cfg(feature = "transformers")] TransformersPolynomialDecayScheduleWithWarmup(transformers::PolynomialDecayScheduleWithWarmup,
             "transformers.get_polynomial_decay_schedule_with_warmup"),
-        TransformersInverseSqrtSchedule(transformers::InverseSqrtSchedule,
+        #[cfg(feature = "transformers")] TransformersInverseSqrtSchedule(transformers::InverseSqrtSchedule,
             "transformers.get_inverse_sqrt_schedule"),
-        TransformersCosineWithMinLrScheduleWithWarmup(
+        #[cfg(feature = "transformers")] TransformersCosineWithMinLrScheduleWithWarmup(
             transformers::CosineWithMinLrScheduleWithWarmup,
             "transformers.get_cosine_with_min_lr_schedule_with_warmup"),
-        TransformersCosineWithMinLrScheduleWithWarmupLrRate(
+        #[cfg(feature = "transformers")] TransformersCosineWithMinLrScheduleWithWarmupLrRate(
             transformers::CosineWithMinLrScheduleWithWarmupLrRate,
             "transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate"),
-        TransformersWsdSchedule(transformers::WsdSchedule, "transformers.get_wsd_schedule"),
-        OptaxConstantSchedule(optax::ConstantSchedule, "optax.constant_schedule"),
-        OptaxPolynomialSchedule(optax::PolynomialSchedule, "optax.polynomial_schedule"),
-        OptaxLinearSchedule(optax::LinearSchedule, "optax.linear_schedule"),
-        OptaxPiecewiseConstantSchedule(optax::PiecewiseConstantSchedule, "optax.piecewise_constant_schedule"),
-        OptaxExponentialDecay(optax::ExponentialDecay, "optax.exponential_decay"),
-        OptaxCosineDecaySchedule(optax::CosineDecaySchedule, "optax.cosine_decay_schedule"),
-        OptaxPiecewiseInterpolateSchedule(optax::PiecewiseInterpolateSchedule, "optax.piecewise_interpolate_schedule"),
-        OptaxLinearOnecycleSchedule(optax::LinearOnecycleSchedule, "optax.linear_onecycle_schedule"),
-        OptaxCosineOnecycleSchedule(optax::CosineOnecycleSchedule, "optax.cosine_onecycle_schedule"),
-        OptaxWarmupConstantSchedule(optax::WarmupConstantSchedule, "optax.warmup_constant_schedule"),
-        OptaxWarmupCosineDecaySchedule(optax::WarmupCosineDecaySchedule, "optax.warmup_cosine_decay_schedule"),
-        OptaxWarmupExponentialDecaySchedule(optax::WarmupExponentialDecaySchedule, "optax.warmup_exponential_decay_schedule"),
-        OptaxSgdrSchedule(optax::SgdrSchedule, "optax.sgdr_schedule"),
-        KerasExponentialDecay(keras::ExponentialDecay, "keras.ExponentialDecay"),
-        KerasPiecewiseConstantDecay(keras::PiecewiseConstantDecay, "keras.PiecewiseConstantDecay"),
-        KerasPolynomialDecay(keras::PolynomialDecay, "keras.PolynomialDecay"),
-        KerasInverseTimeDecay(keras::InverseTimeDecay, "keras.InverseTimeDecay"),
-        KerasCosineDecay(keras::CosineDecay, "keras.CosineDecay"),
-        KerasCosineDecayRestarts(keras::CosineDecayRestarts, "keras.CosineDecayRestarts");
+        #[cfg(feature = "transformers")] TransformersWsdSchedule(transformers::WsdSchedule, "transformers.get_wsd_schedule"),
+        #[cfg(feature = "optax")] OptaxConstantSchedule(optax::ConstantSchedule, "optax.constant_schedule"),
+        #[cfg(feature = "optax")] OptaxPolynomialSchedule(optax::PolynomialSchedule, "optax.polynomial_schedule"),
+        #[cfg(feature = "optax")] OptaxLinearSchedule(optax::LinearSchedule, "optax.linear_schedule"),
+        #[cfg(feature = "optax")] OptaxPiecewiseConstantSchedule(optax::PiecewiseConstantSchedule, "optax.piecewise_constant_schedule"),
+        #[cfg(feature = "optax")] OptaxExponentialDecay(optax::ExponentialDecay, "optax.exponential_decay"),
+        #[cfg(feature = "optax")] OptaxCosineDecaySchedule(optax::CosineDecaySchedule, "optax.cosine_decay_schedule"),
+        #[cfg(feature = "optax")] OptaxPiecewiseInterpolateSchedule(optax::PiecewiseInterpolateSchedule, "optax.piecewise_interpolate_schedule"),
+        #[cfg(feature = "optax")] OptaxLinearOnecycleSchedule(optax::LinearOnecycleSchedule, "optax.linear_onecycle_schedule"),
+        #[cfg(feature = "optax")] OptaxCosineOnecycleSchedule(optax::CosineOnecycleSchedule, "optax.cosine_onecycle_schedule"),
+        #[cfg(feature = "optax")] OptaxWarmupConstantSchedule(optax::WarmupConstantSchedule, "optax.warmup_constant_schedule"),
+        #[cfg(feature = "optax")] OptaxWarmupCosineDecaySchedule(optax::WarmupCosineDecaySchedule, "optax.warmup_cosine_decay_schedule"),
+        #[cfg(feature = "optax")] OptaxWarmupExponentialDecaySchedule(optax::WarmupExponentialDecaySchedule, "optax.warmup_exponential_decay_schedule"),
+        #[cfg(feature = "optax")] OptaxSgdrSchedule(optax::SgdrSchedule, "optax.sgdr_schedule"),
+        #[cfg(feature = "keras")] KerasExponentialDecay(keras::ExponentialDecay, "keras.ExponentialDecay"),
+        #[cfg(feature = "keras")] KerasPiecewiseConstantDecay(keras::PiecewiseConstantDecay, "keras.PiecewiseConstantDecay"),
+        #[cfg(feature = "keras")] KerasPolynomialDecay(keras::PolynomialDecay, "keras.PolynomialDecay"),
+        #[cfg(feature = "keras")] KerasInverseTimeDecay(keras::InverseTimeDecay, "keras.InverseTimeDecay"),
+        #[cfg(feature = "keras")] KerasCosineDecay(keras::CosineDecay, "keras.CosineDecay"),
+        #[cfg(feature = "keras")] KerasCosineDecayRestarts(keras::CosineDecayRestarts, "keras.CosineDecayRestarts");
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR;
     nested: SequentialLR, ChainedScheduler, SwitchLR,
 );
@@ -411,12 +421,16 @@ kinds!(
 /// library schedules it had before it had the libraries' own, and transformers'
 /// `get_reduce_on_plateau_schedule`, which is PyTorch's `ReduceLROnPlateau`.
 pub const ALIASES: &[(&str, &str)] = &[
+    #[cfg(feature = "transformers")]
     (
         "CosineWithWarmupLR",
         "transformers.get_cosine_schedule_with_warmup",
     ),
+    #[cfg(feature = "transformers")]
     ("InverseSqrtLR", "transformers.get_inverse_sqrt_schedule"),
+    #[cfg(feature = "transformers")]
     ("WarmupStableDecayLR", "transformers.get_wsd_schedule"),
+    #[cfg(feature = "transformers")]
     (
         "transformers.get_reduce_on_plateau_schedule",
         "ReduceLROnPlateau",

@@ -444,6 +444,7 @@ impl Kind for CosineWithMinLrScheduleWithWarmupLrRate {
 }
 
 choice! {
+in transformers;
 /// Shape of a WSD warmup or decay.
 pub enum WsdShape {
     /// Straight line.

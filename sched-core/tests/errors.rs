@@ -458,6 +458,27 @@ fn spec_errors_name_the_path_of_the_bad_value() {
             r#"{"kind":"StepLr","step_size":2}"#,
             "kind: unknown variant `StepLr`, expected one of `LambdaLR`",
         ),
+        // Library kinds: the library's names, or the libraries.
+        (
+            r#"{"kind":"optax.cosine_schedule","init_value":0.1}"#,
+            "kind: unknown variant `optax.cosine_schedule`, expected one of optax's: `optax.constant_schedule`, `optax.polynomial_schedule`,",
+        ),
+        (
+            r#"{"kind":"timm.CosineLRScheduler","t_initial":40}"#,
+            "kind: unknown library `timm` in `timm.CosineLRScheduler`: the libraries here are `transformers`, `optax`, `keras` (a kind is `library.name`, e.g. `optax.sgdr_schedule`)",
+        ),
+        (
+            r#"{"kind":"keras.CosineDecay","initial_learning_rate":0.1,"decay_step":100}"#,
+            "unknown field `decay_step`, expected one of `initial_learning_rate`, `decay_steps`, `alpha`, `warmup_target`, `warmup_steps`",
+        ),
+        (
+            r#"{"kind":"optax.piecewise_constant_schedule","init_value":0.1,"boundaries_and_scales":{"ten":0.5}}"#,
+            "boundaries_and_scales: key `ten` is not a step (a non-negative integer)",
+        ),
+        (
+            r#"{"kind":"transformers.get_linear_schedule_with_warmup","num_warmup_steps":10}"#,
+            "missing field `num_training_steps`",
+        ),
         (
             r#"{"kind":"SwitchLR","milestones":[3],"schedulers":[{"kind":"StepLR","step_size":2},{"kind":"SwitchLR"}]}"#,
             "schedulers[1]: missing field `schedulers`",
