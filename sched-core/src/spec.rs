@@ -67,6 +67,12 @@ macro_rules! kinds {
             ("Fixed", &[]),
         ];
 
+        /// Each leaf kind's size, for the test that keeps them within `MultiStepLR`'s.
+        #[cfg(test)]
+        const LEAF_SIZES: &[(&str, usize)] = &[
+            $($(#[$lattr])* (leaf_name!($leaf $(, $lty, $lname)?), core::mem::size_of::<leaf_type!($leaf $(, $lty, $lname)?)>()),)*
+        ];
+
         /// Any single (non-composite) schedule: what `WarmupLR` holds, and what a composite
         /// nested in another holds as children.
         #[derive(Clone, Debug, PartialEq)]
@@ -834,4 +840,24 @@ pub(crate) fn check_children(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A `LeafSpec` is as large as its largest kind, and every `Spec` and `Scheduler` holds
+    /// several: no kind may be larger than `MultiStepLR` (its 16 milestones), apart from the
+    /// kinds that hold an expression (`expr`), so that a new kind grows neither.
+    #[test]
+    fn no_kind_is_larger_than_multistep() {
+        let limit = core::mem::size_of::<crate::MultiStepLR>();
+        for &(kind, size) in super::LEAF_SIZES {
+            if ["LambdaLR", "MultiplicativeLR", "CyclicLR"].contains(&kind) {
+                continue;
+            }
+            assert!(
+                size <= limit,
+                "{kind}: {size} B, over MultiStepLR's {limit} B"
+            );
+        }
+    }
 }

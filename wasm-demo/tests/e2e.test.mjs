@@ -137,7 +137,7 @@ test('invalid values show the core\'s message next to the field, and no stale cu
   await page.fill('#spec', '{"kind":"StepLR","step_sise":2}');
   assert.match(await page.locator('#error').textContent(), /^unknown field `step_sise`, expected `step_size` or `gamma`/);
   await page.fill('#spec', '{"kind":"StepLr"}');
-  assert.match(await page.locator('#error').textContent(), /^kind: unknown variant `StepLr`, expected one of `LambdaLR`, .*`WarmupLR`, `Fixed` at line 1 column 17$/);
+  assert.match(await page.locator('#error').textContent(), /^kind: unknown variant `StepLr`, expected one of `LambdaLR`, .*`WarmupLR`, `Fixed`, or a library's kind, `library.name` \(e.g. `optax.sgdr_schedule`\) at line 1 column 17$/);
   assert.equal((await data(page, 0)).valid, 'false');
   await page.fill('#spec', '{"kind":"CosineAnnealingLR","T_max":5,"eta_min":0.0001}');
   assert.equal(await page.locator('#kind').inputValue(), 'CosineAnnealingLR');
@@ -284,6 +284,40 @@ test('a log lr axis spanning less than a decade labels several ticks', async () 
   assert.ok(narrow.length >= 2 && narrow.every((v) => v >= 0.00095 && v <= 0.001), String(narrow));
   const labels = await page.evaluate(() => [7e-4, 7.5e-4, 0.001].map(window.pageInternals.logLabel));
   assert.deepEqual(labels, ['7e-4', '7.5e-4', '1e-3']);
+  assert.deepEqual(problems, []);
+  await done();
+});
+
+test("the library menu lists a library's kinds; one recipe from two libraries side by side", async () => {
+  const { page, problems, close: done } = await open();
+  const libraries = await page.locator('#library option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(libraries, ['PyTorch', 'transformers', 'optax', 'keras']);
+  // optax's warmup + cosine: 10 steps up to 0.01, then down to 0 at step 100 (absolute values).
+  await page.selectOption('#library', 'optax');
+  const kinds = await page.locator('#kind option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(kinds.length === 13 && kinds.every((k) => k.startsWith('optax.')), kinds.join());
+  await page.selectOption('#kind', 'optax.warmup_cosine_decay_schedule');
+  await page.selectOption('#mode', 'steps');
+  await page.fill('#steps', '101');
+  let d = await data(page, 0);
+  assert.equal(Number(d.lrFirst), 0);
+  close(Number(d.lrMax), f32(0.01));
+  assert.equal(Number(d.lrLast), 0);
+  // Keras' CosineDecay with the same warmup beside it.
+  await page.click('#add');
+  await page.selectOption('#library', 'keras');
+  await page.selectOption('#kind', 'keras.CosineDecay');
+  await page.fill('[data-param=initial_learning_rate]', '0');
+  await page.fill('[data-param=decay_steps]', '90');
+  await page.fill('[data-param=warmup_target]', '0.01');
+  await page.fill('[data-param=warmup_steps]', '10');
+  d = await data(page, 1);
+  close(Number(d.lrMax), f32(0.01));
+  assert.ok(Number(d.lrLast) < 1e-9, d.lrLast);
+  assert.equal(await page.locator('#curves li').count(), 2);
+  // The first curve is still optax's, and choosing it shows its library.
+  await item(page, 0).click();
+  assert.equal(await page.locator('#library').inputValue(), 'optax');
   assert.deepEqual(problems, []);
   await done();
 });

@@ -165,10 +165,26 @@ function onField(p, el) {
 
 let lastField = null;
 
+// The library a kind belongs to: the part before its dot (`optax.sgdr_schedule`), or PyTorch's
+// (with sched-core's own kinds) for the others.
+const PYTORCH = 'PyTorch';
+const libraryOf = (kind) => (kind.includes('.') ? kind.split('.')[0] : PYTORCH);
+
+// The kind menu lists the chosen library's kinds.
+let listedLibrary = null;
+function fillKinds(library) {
+  $('library').value = library;
+  if (listedLibrary === library) return;
+  listedLibrary = library;
+  $('kind').textContent = '';
+  for (const k of TABLE.kinds) if (libraryOf(k) === library) $('kind').add(new Option(k, k));
+}
+
 function renderForm() {
   const c = active();
   const spec = parsedSpec(c);
   const kind = spec && TABLE.params[spec.kind] ? spec.kind : null;
+  if (kind) fillKinds(libraryOf(kind));
   $('kind').value = kind || '';
   $('name').value = c.name;
   const box = $('params');
@@ -470,7 +486,13 @@ function kindChanged() {
   update({ form: true });
 }
 
-for (const k of TABLE.kinds) $('kind').add(new Option(k, k));
+for (const l of new Set(TABLE.kinds.map(libraryOf))) $('library').add(new Option(l, l));
+fillKinds(PYTORCH);
+// A library's first kind, as if chosen from the kind menu.
+$('library').addEventListener('change', () => {
+  fillKinds($('library').value);
+  kindChanged();
+});
 PRESETS.runs.forEach((r, i) => $('preset').add(new Option(r.name, String(i))));
 $('kind').addEventListener('change', kindChanged);
 $('preset').addEventListener('change', () => {
