@@ -1,153 +1,68 @@
-//! Properties over random specs: accepted parameters give finite lrs, random access equals
-//! stepping, save/restore continues bit-identically, and no input panics.
+//! Properties over random specs of every kind: accepted parameters give finite lrs, random
+//! access equals stepping, save/restore continues bit-identically, and no input panics.
 
 use proptest::prelude::*;
+use sched_core::schema::{Param, ParamType, PARAMS};
 use sched_core::{Expr, Scheduler, Spec};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-/// Parameter names and kinds of value for every leaf kind.
-const LEAVES: &[(&str, &[(&str, Gen)])] = &[
-    ("StepLR", &[("step_size", Gen::Int), ("gamma", Gen::Float)]),
-    (
-        "MultiStepLR",
-        &[("milestones", Gen::Ints), ("gamma", Gen::Float)],
-    ),
-    (
-        "ConstantLR",
-        &[("factor", Gen::Float), ("total_iters", Gen::Int)],
-    ),
-    (
-        "LinearLR",
-        &[
-            ("start_factor", Gen::Float),
-            ("end_factor", Gen::Float),
-            ("total_iters", Gen::Int),
-        ],
-    ),
-    ("ExponentialLR", &[("gamma", Gen::Float)]),
-    (
-        "PolynomialLR",
-        &[("total_iters", Gen::Int), ("power", Gen::Float)],
-    ),
-    (
-        "CosineAnnealingLR",
-        &[("T_max", Gen::Int), ("eta_min", Gen::Float)],
-    ),
-    (
-        "CosineAnnealingWarmRestarts",
-        &[
-            ("T_0", Gen::Int),
-            ("T_mult", Gen::Int),
-            ("eta_min", Gen::Float),
-        ],
-    ),
-    (
-        "CyclicLR",
-        &[
-            ("base_lr", Gen::Float),
-            ("max_lr", Gen::Float),
-            ("step_size_up", Gen::Int),
-            ("step_size_down", Gen::Int),
-            ("mode", Gen::CyclicMode),
-            ("gamma", Gen::Float),
-            ("cycle_momentum", Gen::Bool),
-        ],
-    ),
-    (
-        "OneCycleLR",
-        &[
-            ("max_lr", Gen::Float),
-            ("total_steps", Gen::Int),
-            ("pct_start", Gen::Float),
-            ("anneal_strategy", Gen::Anneal),
-            ("three_phase", Gen::Bool),
-            ("div_factor", Gen::Float),
-            ("final_div_factor", Gen::Float),
-        ],
-    ),
-    (
-        "SWALR",
-        &[
-            ("swa_lr", Gen::Float),
-            ("anneal_epochs", Gen::Int),
-            ("anneal_strategy", Gen::Anneal),
-        ],
-    ),
-    ("LambdaLR", &[("lr_lambda", Gen::Expr)]),
-    ("MultiplicativeLR", &[("lr_lambda", Gen::Expr)]),
-    (
-        "WarmupStableDecayLR",
-        &[
-            ("num_warmup_steps", Gen::Int),
-            ("num_stable_steps", Gen::Int),
-            ("num_decay_steps", Gen::Int),
-            ("min_lr_ratio", Gen::Float),
-            ("decay_type", Gen::WsdShape),
-            ("warmup_type", Gen::WsdShape),
-        ],
-    ),
-    (
-        "InverseSqrtLR",
-        &[("num_warmup_steps", Gen::Int), ("timescale", Gen::Int)],
-    ),
-    (
-        "TimmCosineLR",
-        &[
-            ("t_initial", Gen::Int),
-            ("cycle_mul", Gen::Int),
-            ("cycle_decay", Gen::Float),
-            ("cycle_limit", Gen::Int),
-            ("k_decay", Gen::Float),
-            ("lr_min", Gen::Float),
-        ],
-    ),
-    (
-        "TimmTanhLR",
-        &[
-            ("t_initial", Gen::Int),
-            ("cycle_mul", Gen::Int),
-            ("cycle_decay", Gen::Float),
-            ("cycle_limit", Gen::Int),
-            ("lb", Gen::Float),
-            ("ub", Gen::Float),
-        ],
-    ),
-];
-
-#[derive(Clone, Copy, Debug)]
-enum Gen {
-    Int,
-    Ints,
-    Float,
-    Bool,
-    Expr,
-    CyclicMode,
-    Anneal,
-    WsdShape,
+/// The leaf kinds: every kind of the schema table (`schema::PARAMS`, so a new kind is covered
+/// without an entry here) but the composites, `Fixed` and `ReduceLROnPlateau` (which needs a
+/// metric and sits in no composite).
+fn leaf_kinds() -> Vec<(&'static str, &'static [Param])> {
+    PARAMS
+        .iter()
+        .copied()
+        .filter(|(kind, params)| {
+            !matches!(*kind, "Fixed" | "ReduceLROnPlateau")
+                && !params
+                    .iter()
+                    .any(|p| matches!(p.ty, ParamType::Spec) || p.name == "schedulers")
+        })
+        .collect()
 }
 
-fn value(gen: Gen) -> BoxedStrategy<Value> {
-    match gen {
-        Gen::Int => prop_oneof![0u32..4, 0u32..60, Just(u32::MAX), 0u32..100_000]
-            .prop_map(|v| json!(v))
-            .boxed(),
-        Gen::Ints => prop::collection::vec(0u32..50, 0..6)
-            .prop_map(|v| json!(v))
-            .boxed(),
-        Gen::Float => prop_oneof![
-            Just(0.0),
-            Just(1.0),
-            Just(-1.0),
-            Just(1e30),
-            Just(1e-30),
-            0.0f64..1.0,
-            0.0f64..10.0,
-            -10.0f64..10.0,
-        ]
+fn float() -> BoxedStrategy<Value> {
+    prop_oneof![
+        Just(0.0),
+        Just(1.0),
+        Just(-1.0),
+        Just(1e30),
+        Just(1e-30),
+        0.0f64..1.0,
+        0.0f64..10.0,
+        -10.0f64..10.0,
+    ]
+    .prop_map(|v| json!(v))
+    .boxed()
+}
+
+fn int() -> BoxedStrategy<Value> {
+    prop_oneof![0u32..4, 0u32..60, Just(u32::MAX), 0u32..100_000]
         .prop_map(|v| json!(v))
-        .boxed(),
-        Gen::Bool => any::<bool>().prop_map(|v| json!(v)).boxed(),
-        Gen::Expr => prop_oneof![
+        .boxed()
+}
+
+/// A random value of a parameter of type `ty` (named `name`: optax's `cosine_kwargs` holds
+/// `warmup_cosine_decay_schedule` arguments).
+fn value(name: &str, ty: ParamType) -> BoxedStrategy<Value> {
+    match ty {
+        ParamType::Int => int(),
+        ParamType::OptInt => prop_oneof![4 => int(), 1 => Just(Value::Null)].boxed(),
+        ParamType::Float => float(),
+        ParamType::OptFloat => prop_oneof![4 => float(), 1 => Just(Value::Null)].boxed(),
+        ParamType::Bool => any::<bool>().prop_map(|v| json!(v)).boxed(),
+        ParamType::Choice(options) => prop::sample::select(options).prop_map(|v| json!(v)).boxed(),
+        ParamType::IntList => prop::collection::vec(0u32..50, 0..6)
+            .prop_map(|v| json!(v))
+            .boxed(),
+        ParamType::FloatList => prop::collection::vec(float(), 0..6)
+            .prop_map(Value::Array)
+            .boxed(),
+        ParamType::StepMap => prop::collection::vec((0u32..60, float()), 0..6)
+            .prop_map(|v| Value::Object(v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+            .boxed(),
+        ParamType::Expr | ParamType::OptExpr => prop_oneof![
             Just("0.95 ** epoch"),
             Just("0.9 if epoch < 10 else 0.99"),
             Just("1 / epoch"),
@@ -158,38 +73,41 @@ fn value(gen: Gen) -> BoxedStrategy<Value> {
         ]
         .prop_map(|v| json!(v))
         .boxed(),
-        Gen::CyclicMode => prop_oneof![Just("triangular"), Just("triangular2"), Just("exp_range")]
-            .prop_map(|v| json!(v))
-            .boxed(),
-        Gen::Anneal => prop_oneof![Just("cos"), Just("linear")]
-            .prop_map(|v| json!(v))
-            .boxed(),
-        Gen::WsdShape => prop_oneof![Just("linear"), Just("cosine"), Just("1-sqrt")]
-            .prop_map(|v| json!(v))
-            .boxed(),
+        ParamType::Specs if name == "cosine_kwargs" => prop::collection::vec(
+            arguments(sched_core::optax::WarmupCosineDecaySchedule::PARAMS),
+            0..4,
+        )
+        .prop_map(Value::Array)
+        .boxed(),
+        ParamType::Specs | ParamType::Spec => Just(Value::Null).boxed(),
     }
+}
+
+/// A random subset of `params`, each with a random value, as a JSON object.
+fn arguments(params: &'static [Param]) -> BoxedStrategy<Value> {
+    let fields: Vec<_> = params
+        .iter()
+        .map(|p| prop::option::weighted(0.8, value(p.name, p.ty)).prop_map(move |v| (p.name, v)))
+        .collect();
+    fields
+        .prop_map(|fields| {
+            Value::Object(
+                fields
+                    .into_iter()
+                    .filter_map(|(name, v)| Some((name.to_string(), v?)))
+                    .collect(),
+            )
+        })
+        .boxed()
 }
 
 /// A random leaf spec: a kind and a random subset of its parameters.
 fn leaf() -> BoxedStrategy<Value> {
-    (0..LEAVES.len())
-        .prop_flat_map(|i| {
-            let (kind, params) = LEAVES[i];
-            let fields: Vec<_> = params
-                .iter()
-                .map(|&(name, gen)| {
-                    prop::option::weighted(0.8, value(gen)).prop_map(move |v| (name, v))
-                })
-                .collect();
-            fields.prop_map(move |fields| {
-                let mut object = Map::new();
-                object.insert("kind".into(), json!(kind));
-                for (name, v) in fields {
-                    if let Some(v) = v {
-                        object.insert(name.into(), v);
-                    }
-                }
-                Value::Object(object)
+    prop::sample::select(leaf_kinds())
+        .prop_flat_map(|(kind, params)| {
+            arguments(params).prop_map(move |mut object| {
+                object["kind"] = json!(kind);
+                object
             })
         })
         .boxed()
