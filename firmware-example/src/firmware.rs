@@ -354,8 +354,8 @@ const BENCH: &[(&str, &str)] = &[
         "transformers.get_inverse_sqrt_schedule",
         "transformers_inverse_sqrt_w10",
     ),
-    ("TimmCosineLR", "TimmCosineLR_cycles_decay"),
-    ("TimmTanhLR", "TimmTanhLR_cycles_decay"),
+    ("timm.CosineLRScheduler", "timm_cosine_cycles_decay"),
+    ("timm.TanhLRScheduler", "timm_tanh_cycles_decay"),
     ("SequentialLR", "SequentialLR_three_children"),
     (
         "ChainedScheduler, a SequentialLR in it",

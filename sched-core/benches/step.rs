@@ -2,6 +2,7 @@
 //! PyTorch's `scheduler.step()` on the same machine: `benches/pytorch_step.py`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use sched_core::timm::CosineLRScheduler;
 use sched_core::transformers::{InverseSqrtSchedule, WsdSchedule};
 use sched_core::*;
 use std::hint::black_box;
@@ -111,14 +112,13 @@ fn schedules() -> Vec<(&'static str, Spec)> {
             )),
         ),
         (
-            "TimmCosineLR",
-            leaf(LeafSpec::TimmCosineLR(TimmCosineLR {
-                t_initial: 1000,
+            "timm.CosineLRScheduler",
+            leaf(LeafSpec::TimmCosineLRScheduler(CosineLRScheduler {
                 lr_min: 1e-5,
-                cycle_mul: 2,
+                cycle_mul: 2.0,
                 cycle_decay: 0.9,
                 cycle_limit: u32::MAX,
-                k_decay: 1.0,
+                ..CosineLRScheduler::with_defaults(1000)
             })),
         ),
     ]

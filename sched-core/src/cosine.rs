@@ -110,6 +110,7 @@ pub(crate) fn half_cosines(p: f32, one_minus_p: f32) -> (f32, f32) {
 }
 
 /// `(1 + cos(pi * p)) / 2`, see [`half_cosines`].
+#[cfg_attr(not(any(feature = "timm", feature = "transformers")), allow(dead_code))]
 pub(crate) fn half_cosine_frac(p: f32, one_minus_p: f32) -> f32 {
     half_cosines(p, one_minus_p).0
 }

@@ -7,13 +7,14 @@
 //!   ([`ChildSpec`]: two levels deep), and `OneCycleLR` / `CyclicLR` cycle the momentum as they
 //!   do on PyTorch's SGD.
 //! - Other libraries' schedules under their own names, parameters and step semantics, checked
-//!   against values from each library: Hugging Face transformers' `get_*_schedule*` functions
-//!   in [`transformers`] (kind `"transformers.get_wsd_schedule"`, ...), optax's
-//!   `optax.schedules` in [`optax`] (`"optax.sgdr_schedule"`, ...) and Keras'
-//!   `keras.optimizers.schedules` in [`keras`] (`"keras.CosineDecayRestarts"`, ...). [`ALIASES`] keeps this
-//!   crate's earlier names for them (`CosineWithWarmupLR`, ...) reading.
-//! - Schedules no library has in this form: [`WarmupLR`], [`TimmCosineLR`] (SGDR with peak
-//!   decay, cycle multiplier, k-decay), [`TimmTanhLR`], and [`SwitchLR`] (the study's "V2"
+//!   against values from each library: timm's schedulers in [`timm`] (kind
+//!   `"timm.CosineLRScheduler"`, ...), Hugging Face transformers' `get_*_schedule*` functions in
+//!   [`transformers`] (`"transformers.get_wsd_schedule"`, ...), optax's `optax.schedules` in
+//!   [`optax`] (`"optax.sgdr_schedule"`, ...) and Keras' `keras.optimizers.schedules` in
+//!   [`keras`] (`"keras.CosineDecayRestarts"`, ...); each family is a cargo feature.
+//!   [`ALIASES`] keeps this crate's earlier names for some of them (`CosineWithWarmupLR`,
+//!   `TimmCosineLR`, ...) reading.
+//! - Schedules no library has in this form: [`WarmupLR`] and [`SwitchLR`] (the study's "V2"
 //!   hand-off between schedulers).
 //! - `torch.optim.swa_utils.SWALR` as [`SWALR`], the lr schedule of Stochastic Weight Averaging.
 //! - A [`Scheduler`] is a plain value: no heap, `Clone`, serializable with the `serde` feature,
@@ -62,7 +63,6 @@ mod leaf;
 mod literal;
 mod lr_find_csv;
 mod lr_finder;
-mod modern;
 mod one_cycle;
 #[cfg(feature = "optax")]
 pub mod optax;
@@ -72,6 +72,8 @@ mod scheduler;
 pub mod schema;
 mod spec;
 mod swalr;
+#[cfg(feature = "timm")]
+pub mod timm;
 #[cfg(feature = "transformers")]
 pub mod transformers;
 
@@ -85,7 +87,6 @@ pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
 pub use lr_find_csv::{CsvError, CsvRow, CsvRows};
 pub use lr_finder::{LrFinder, Status, Suggested, Suggestion, SweepMode};
-pub use modern::{TimmCosineLR, TimmTanhLR};
 pub use one_cycle::{Anneal, OneCycleLR};
 pub use plateau::{PlateauMode, ReduceLROnPlateau, ThresholdMode};
 pub use recursive::{

@@ -10,7 +10,6 @@ use crate::error::{at_least_one, Error};
 use crate::keras;
 use crate::kind::Kind;
 use crate::lambda::LambdaLR;
-use crate::modern::{TimmCosineLR, TimmTanhLR};
 use crate::one_cycle::OneCycleLR;
 #[cfg(feature = "optax")]
 use crate::optax;
@@ -19,6 +18,8 @@ use crate::recursive::{
     ConstantLR, ExponentialLR, LinearLR, MultiStepLR, MultiplicativeLR, PolynomialLR, StepLR,
 };
 use crate::swalr::SWALR;
+#[cfg(feature = "timm")]
+use crate::timm;
 #[cfg(feature = "transformers")]
 use crate::transformers;
 use heapless::Vec;
@@ -377,7 +378,13 @@ macro_rules! kinds {
 kinds!(
     leaves: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
         PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
-        ReduceLROnPlateau, SWALR, TimmCosineLR, TimmTanhLR,
+        ReduceLROnPlateau, SWALR,
+        #[cfg(feature = "timm")] TimmCosineLRScheduler(timm::CosineLRScheduler, "timm.CosineLRScheduler"),
+        #[cfg(feature = "timm")] TimmTanhLRScheduler(timm::TanhLRScheduler, "timm.TanhLRScheduler"),
+        #[cfg(feature = "timm")] TimmStepLRScheduler(timm::StepLRScheduler, "timm.StepLRScheduler"),
+        #[cfg(feature = "timm")] TimmMultiStepLRScheduler(timm::MultiStepLRScheduler, "timm.MultiStepLRScheduler"),
+        #[cfg(feature = "timm")] TimmPolyLRScheduler(timm::PolyLRScheduler, "timm.PolyLRScheduler"),
+        #[cfg(feature = "timm")] TimmWSDLRScheduler(timm::WSDLRScheduler, "timm.WSDLRScheduler"),
         #[cfg(feature = "transformers")] TransformersConstantSchedule(transformers::ConstantSchedule,
             "transformers.get_constant_schedule"),
         #[cfg(feature = "transformers")] TransformersConstantScheduleWithWarmup(transformers::ConstantScheduleWithWarmup,

@@ -464,8 +464,8 @@ fn spec_errors_name_the_path_of_the_bad_value() {
             "kind: unknown variant `optax.cosine_schedule`, expected one of optax's: `optax.constant_schedule`, `optax.polynomial_schedule`,",
         ),
         (
-            r#"{"kind":"timm.CosineLRScheduler","t_initial":40}"#,
-            "kind: unknown library `timm` in `timm.CosineLRScheduler`: the libraries here are `transformers`, `optax`, `keras` (a kind is `library.name`, e.g. `optax.sgdr_schedule`)",
+            r#"{"kind":"fastai.SchedCos","start":0.1,"end":0.0}"#,
+            "kind: unknown library `fastai` in `fastai.SchedCos`: the libraries here are `timm`, `transformers`, `optax`, `keras` (a kind is `library.name`, e.g. `optax.sgdr_schedule`)",
         ),
         (
             r#"{"kind":"keras.CosineDecay","initial_learning_rate":0.1,"decay_step":100}"#,
@@ -585,4 +585,68 @@ fn kind_may_come_last_and_specs_round_trip() {
     let mut code = String::new();
     nested.write_rust(&mut code).unwrap();
     assert!(code.starts_with("sched_core::Spec::from(sched_core::SequentialLR { schedulers: vec(&[sched_core::ChildSpec::ChainedScheduler(sched_core::ChainedScheduler { schedulers: vec(&[sched_core::LeafSpec::from(sched_core::LinearLR {"), "{code}");
+}
+
+/// The library kinds' own rules, checked where the library checks them (or where its formula
+/// would fail), each naming the kind and the parameter.
+#[cfg(feature = "libraries")]
+#[test]
+fn library_kinds_name_the_parameter_and_rule() {
+    use sched_core::{keras, optax, timm, transformers};
+    let build = |spec: Spec| message(Scheduler::from_spec(&spec, 0.1, 0.0));
+    let cases = [
+        (
+            build(
+                timm::CosineLRScheduler {
+                    noise_range_t: Some(timm::NoiseRange::From(10)),
+                    ..timm::CosineLRScheduler::with_defaults(100)
+                }
+                .into(),
+            ),
+            "timm.CosineLRScheduler: `noise_range_t` must be null: timm's noise draws from a torch.Generator, which sched-core does not reproduce",
+        ),
+        (
+            build(timm::WSDLRScheduler::with_defaults(100, 200).into()),
+            "timm.WSDLRScheduler: `decay_t` must be in (0, t_initial]",
+        ),
+        (
+            build(transformers::WsdSchedule::with_defaults(10, 20).into()),
+            "transformers.get_wsd_schedule: `num_stable_steps` or num_training_steps must be given",
+        ),
+        (
+            build(transformers::CosineWithMinLrScheduleWithWarmup::with_defaults(10, 100).into()),
+            "transformers.get_cosine_with_min_lr_schedule_with_warmup: `min_lr` one of min_lr or min_lr_rate must be set",
+        ),
+        (
+            build(
+                transformers::PolynomialDecayScheduleWithWarmup {
+                    lr_end: 0.5,
+                    ..transformers::PolynomialDecayScheduleWithWarmup::with_defaults(10, 100)
+                }
+                .into(),
+            ),
+            "transformers.get_polynomial_decay_schedule_with_warmup: `lr_end` must be smaller than the initial lr",
+        ),
+        (
+            build(optax::WarmupCosineDecaySchedule::with_defaults(0.0, 0.1, 10, 10).into()),
+            "optax.warmup_cosine_decay_schedule: `decay_steps` must exceed warmup_steps",
+        ),
+        (
+            build(optax::SgdrSchedule::with_defaults(heapless::Vec::new()).into()),
+            "optax.sgdr_schedule: `cosine_kwargs` must hold at least one schedule",
+        ),
+        (
+            build(
+                keras::PiecewiseConstantDecay::with_defaults(
+                    heapless::Vec::from_slice(&[10]).unwrap(),
+                    heapless::Vec::from_slice(&[0.1]).unwrap(),
+                )
+                .into(),
+            ),
+            "keras.PiecewiseConstantDecay: `values` must have one entry more than boundaries",
+        ),
+    ];
+    for (got, want) in cases {
+        assert!(got.starts_with(want), "got `{got}`\nwant `{want}...`");
+    }
 }

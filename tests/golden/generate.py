@@ -46,14 +46,6 @@ HERE = golden_files.HERE
 # checks its faithful ports against them bit for bit; without them it uses the
 # ports (the output is identical either way).
 # ---------------------------------------------------------------------------
-try:
-    from timm.scheduler.cosine_lr import CosineLRScheduler as _TimmCosine
-    from timm.scheduler.tanh_lr import TanhLRScheduler as _TimmTanh
-
-    HAVE_TIMM = True
-except Exception:  # pragma: no cover
-    HAVE_TIMM = False
-
 LAMBDA_GLOBALS = {
     "min": min,
     "max": max,
@@ -69,60 +61,6 @@ LAMBDA_GLOBALS = {
 
 def eval_lambda(var, body):
     return eval("lambda " + var + ": " + body, dict(LAMBDA_GLOBALS))
-
-
-# ---------------------------------------------------------------------------
-# Ports of the project-only kinds' reference formulas.
-# ---------------------------------------------------------------------------
-
-def _timm_cycle(t, t_initial, cycle_mul):
-    # timm/scheduler/{cosine,tanh}_lr.py _get_lr (timm 1.0.31), no warmup.
-    if cycle_mul != 1:
-        i = math.floor(math.log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))
-        t_i = cycle_mul**i * t_initial
-        t_curr = t - (1 - cycle_mul**i) / (1 - cycle_mul) * t_initial
-    else:
-        i = t // t_initial
-        t_i = t_initial
-        t_curr = t - (t_initial * i)
-    return i, t_i, t_curr
-
-
-def timm_cosine_lr(t, base_lr, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit, k_decay):
-    """timm CosineLRScheduler._get_lr(t)[0] for one param group, no warmup, no noise."""
-    i, t_i, t_curr = _timm_cycle(t, t_initial, cycle_mul)
-    gamma = cycle_decay**i
-    lr_max = base_lr * gamma
-    k = k_decay
-    if i < cycle_limit:
-        return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * t_curr**k / t_i**k))
-    return lr_min
-
-
-def timm_tanh_lr(t, base_lr, t_initial, lb, ub, lr_min, cycle_mul, cycle_decay, cycle_limit):
-    """timm TanhLRScheduler._get_lr(t)[0] for one param group, no warmup, no noise."""
-    i, t_i, t_curr = _timm_cycle(t, t_initial, cycle_mul)
-    if i < cycle_limit:
-        gamma = cycle_decay**i
-        lr_max = base_lr * gamma
-        tr = t_curr / t_i
-        return lr_min + 0.5 * (lr_max - lr_min) * (1 - math.tanh(lb * (1.0 - tr) + ub * tr))
-    return lr_min
-
-
-class _CheckedLambda:
-    """lr_lambda that returns `real(t)` and asserts the port gives the same float."""
-
-    def __init__(self, real, port, label):
-        self.real, self.port, self.label = real, port, label
-        self(0)  # the constructor's initial step already evaluated real(0)
-
-    def __call__(self, t):
-        a = self.real(t)
-        b = self.port(t)
-        if not (a == b or (a != a and b != b)):
-            raise AssertionError(f"{self.label}: port differs from the library at t={t}: {a!r} vs {b!r}")
-        return a
 
 
 # ---------------------------------------------------------------------------
@@ -180,15 +118,10 @@ DIRECT = {
 }
 
 
-# The defaults of the kinds PyTorch lacks, from their reference implementations' signatures
-# (checked against them below when transformers / timm are installed). PyTorch's own come from
-# its signatures. Both are written to defaults.json, which sched-core's tests/defaults.rs checks
-# its named defaults (sched_core::defaults) against.
+# The defaults of this project's own kinds (the other libraries' kinds are libraries.py's,
+# from their signatures). PyTorch's come from its signatures. Both are written to defaults.json,
+# which sched-core's tests/defaults.rs checks the defaults each kind declares against.
 PROJECT_DEFAULTS = {
-    # timm.scheduler.CosineLRScheduler
-    "TimmCosineLR": {"lr_min": 0.0, "cycle_mul": 1, "cycle_decay": 1.0, "cycle_limit": 1, "k_decay": 1.0},
-    # timm.scheduler.TanhLRScheduler
-    "TimmTanhLR": {"lb": -7.0, "ub": 3.0, "lr_min": 0.0, "cycle_mul": 1, "cycle_decay": 1.0, "cycle_limit": 1},
     # This project's own kind (SequentialLR of a LambdaLR warmup and the schedule).
     "WarmupLR": {"warmup": "linear", "start_factor": 0.0},
 }
@@ -205,16 +138,9 @@ def signature_defaults(f, names=None):
 
 
 def defaults_table():
-    """{kind: {parameter: default}}: PyTorch's from its signatures, the others from PROJECT_DEFAULTS
-    (checked against the real libraries' signatures when they are installed)."""
+    """{kind: {parameter: default}}: PyTorch's from its signatures, this project's from
+    PROJECT_DEFAULTS."""
     table = {k: signature_defaults(getattr(S, k, DIRECT.get(k)).__init__) for k in PYTORCH_KINDS}
-    refs = {}
-    if HAVE_TIMM:
-        refs["TimmCosineLR"] = _TimmCosine.__init__
-        refs["TimmTanhLR"] = _TimmTanh.__init__
-    for kind, f in refs.items():
-        real = signature_defaults(f, PROJECT_DEFAULTS[kind])
-        assert real == PROJECT_DEFAULTS[kind], (kind, real, PROJECT_DEFAULTS[kind])
     table.update(PROJECT_DEFAULTS)
     return table
 
@@ -267,30 +193,6 @@ def build(spec, optimizer):
         warm = S.LambdaLR(optimizer, f)
         inner = build(kw["schedule"], optimizer)
         return S.SequentialLR(optimizer, [warm, inner], milestones=[W])
-    if kind in ("TimmCosineLR", "TimmTanhLR"):
-        base = _base_lr(optimizer)
-        d = PROJECT_DEFAULTS[kind]
-        common = dict(
-            t_initial=kw["t_initial"],
-            **{k: kw.get(k, d[k]) for k in ("lr_min", "cycle_mul", "cycle_decay", "cycle_limit")},
-        )
-        if kind == "TimmCosineLR":
-            extra = dict(k_decay=kw.get("k_decay", d["k_decay"]))
-            port_lr = partial(timm_cosine_lr, base_lr=base, **common, **extra)
-            cls = _TimmCosine if HAVE_TIMM else None
-        else:
-            extra = dict(lb=kw.get("lb", d["lb"]), ub=kw.get("ub", d["ub"]))
-            port_lr = partial(timm_tanh_lr, base_lr=base, **common, **extra)
-            cls = _TimmTanh if HAVE_TIMM else None
-        port = lambda t: port_lr(t) / base  # noqa: E731
-        if cls is not None:
-            # The real timm scheduler, on its own throw-away optimizer with the same base lr.
-            p = torch.zeros(1, requires_grad=True)
-            timm_opt = torch.optim.SGD([p], lr=base)
-            timm_sched = cls(timm_opt, **common, **extra)
-            real = lambda t: timm_sched._get_lr(t)[0] / base  # noqa: E731
-            return S.LambdaLR(optimizer, _CheckedLambda(real, port, kind))
-        return S.LambdaLR(optimizer, port)
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -748,31 +650,6 @@ def define_cases():
         K("WarmupLR", warmup_steps=1, warmup="linear", start_factor=0.0, schedule=K("StepLR", step_size=5, gamma=0.5)),
         20,
     )
-    case("TimmCosineLR_t_initial50", K("TimmCosineLR", t_initial=50), 60)
-    case(
-        "TimmCosineLR_cycles_decay",
-        K("TimmCosineLR", t_initial=20, lr_min=0.0001, cycle_decay=0.5, cycle_limit=3),
-        70,
-    )
-    case(
-        "TimmCosineLR_cycle_mul2_k_decay2",
-        K("TimmCosineLR", t_initial=10, lr_min=0.001, cycle_mul=2, cycle_limit=3, k_decay=2.0),
-        80,
-    )
-    # timm finds the cycle with floor(log(...)); log(243, 3) = 4.999999999999999, so at
-    # t = 242 (a restart point) timm stays in cycle 4 at t_curr == t_i, i.e. lr = lr_min.
-    case(
-        "TimmCosineLR_cycle_mul3_log_rounding",
-        K("TimmCosineLR", t_initial=2, lr_min=0.001, cycle_mul=3, cycle_decay=0.9, cycle_limit=6),
-        250,
-    )
-    case("TimmTanhLR_t_initial50", K("TimmTanhLR", t_initial=50), 60)
-    case(
-        "TimmTanhLR_cycles_decay",
-        K("TimmTanhLR", t_initial=15, lb=-5.0, ub=5.0, lr_min=0.001, cycle_decay=0.8, cycle_limit=4),
-        70,
-    )
-    case("TimmTanhLR_cycle_mul2", K("TimmTanhLR", t_initial=8, cycle_mul=2, cycle_limit=3), 60)
     # ---- SWALR (torch.optim.swa_utils)
     case("SWALR_cos_defaults", K("SWALR", swa_lr=0.01), 20, lr=0.05)
     case("SWALR_linear_anneal_epochs4", K("SWALR", swa_lr=0.02, anneal_epochs=4, anneal_strategy="linear"), 10)
@@ -1252,7 +1129,7 @@ def main():
     args = ap.parse_args()
 
     torch.set_default_dtype(torch.float32)
-    print(f"torch {torch.__version__}; timm: {HAVE_TIMM}", file=sys.stderr)
+    print(f"torch {torch.__version__}", file=sys.stderr)
     define_cases()
 
     seen_warnings = []

@@ -7,6 +7,7 @@ Usage:  python tests/golden/libraries.py LIBRARY [--check]
 Each case records the lr of optimizer update t = 0..steps-1 as the library means it:
   transformers  the LambdaLR's lr before the (t+1)-th scheduler.step(), as its Trainer steps it
                 (SGD, one parameter, momentum recorded as it stays);
+  timm          the group's lr after scheduler.step(t) (step_update(t) with t_in_epochs=False);
   optax, keras  schedule(t), an absolute value: the case's `lr` does not scale it; optax with JAX's
                 x64 on (the formula in float64, as PyTorch's cases are in Python floats), Keras in
                 its own float32 (which sched-core's Keras kinds reproduce operation by operation).
@@ -23,7 +24,7 @@ import sys
 
 import golden_files
 
-PINNED = {"transformers": "5.25.0", "optax": "0.2.8", "keras": "3.15.1"}
+PINNED = {"transformers": "5.25.0", "optax": "0.2.8", "keras": "3.15.1", "timm": "1.0.31"}
 
 CASES = []
 
@@ -249,7 +250,75 @@ def keras_defaults():
             for c in CASES}
 
 
+def define_timm():
+    t = partial_case("timm")
+    cos = "CosineLRScheduler"
+    t("cosine_t_initial50", cos, 60, t_initial=50)
+    t("cosine_cycles_decay", cos, 70, t_initial=20, lr_min=0.0001, cycle_decay=0.5, cycle_limit=3)
+    t("cosine_cycle_mul2_k_decay2", cos, 80, t_initial=10, lr_min=0.001, cycle_mul=2, cycle_limit=3, k_decay=2.0)
+    t("cosine_cycle_mul3_log_rounding", cos, 730, t_initial=2, lr_min=0.001, cycle_mul=3, cycle_decay=0.9,
+      cycle_limit=6)
+    t("cosine_cycle_mul15_warmup", cos, 120, t_initial=10, lr_min=0.001, cycle_mul=1.5, cycle_limit=4, warmup_t=5,
+      warmup_lr_init=0.0001)
+    t("cosine_warmup_prefix", cos, 60, t_initial=40, warmup_t=10, warmup_lr_init=1e-5, warmup_prefix=True)
+    t("cosine_long", cos, 5000, lr=0.001, t_initial=4800, lr_min=1e-6, warmup_t=200, t_in_epochs=False)
+    tanh = "TanhLRScheduler"
+    t("tanh_t_initial50", tanh, 60, t_initial=50)
+    t("tanh_cycles_decay", tanh, 70, t_initial=15, lb=-5.0, ub=5.0, lr_min=0.001, cycle_decay=0.8, cycle_limit=4)
+    t("tanh_cycle_mul2", tanh, 60, t_initial=8, cycle_mul=2, cycle_limit=3)
+    t("tanh_warmup", tanh, 50, t_initial=30, warmup_t=6, warmup_lr_init=0.001)
+    t("tanh_warmup_prefix", tanh, 50, t_initial=30, warmup_t=6, warmup_lr_init=0.001, warmup_prefix=True)
+    step = "StepLRScheduler"
+    t("step", step, 50, decay_t=10, decay_rate=0.5)
+    t("step_warmup_float_decay_t", step, 60, decay_t=7.5, decay_rate=0.8, warmup_t=5, warmup_lr_init=0.001)
+    t("step_warmup_no_prefix", step, 40, decay_t=10, decay_rate=0.1, warmup_t=5, warmup_prefix=False)
+    ms = "MultiStepLRScheduler"
+    t("multistep", ms, 50, decay_t=[10, 25, 40], decay_rate=0.5)
+    t("multistep_warmup", ms, 50, decay_t=[10, 30], decay_rate=0.1, warmup_t=5, warmup_lr_init=0.001)
+    poly = "PolyLRScheduler"
+    t("poly", poly, 60, t_initial=50)
+    t("poly_power2_cycles", poly, 100, t_initial=20, power=2.0, lr_min=0.001, cycle_decay=0.5, cycle_limit=4)
+    t("poly_cycle_mul2_k_decay_warmup", poly, 90, t_initial=10, power=1.0, cycle_mul=2.0, cycle_limit=3,
+      k_decay=0.5, warmup_t=4, warmup_lr_init=0.01, warmup_prefix=True)
+    wsd = "WSDLRScheduler"
+    t("wsd", wsd, 120, t_initial=100, decay_t=20)
+    t("wsd_warmup_rsqrt_cosine", wsd, 130, t_initial=100, decay_t=30, lr_min=0.001, stable_fn="rsqrt",
+      decay_fn="cosine", warmup_t=10, warmup_lr_init=0.0)
+    t("wsd_power_power", wsd, 80, t_initial=60, decay_t=60, stable_fn="power", stable_timescale=20.0,
+      stable_power=0.3, decay_fn="power", decay_power=2.0)
+    t("wsd_linear", wsd, 50, t_initial=40, decay_t=10, decay_fn="linear", lr_min=0.01)
+    t("wsd_exp", wsd, 50, t_initial=40, decay_t=25, decay_fn="exp", decay_ratio=0.05, warmup_t=5)
+
+
+def timm_values(c):
+    import timm.scheduler
+    import torch
+
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.zeros(1)
+    opt = torch.optim.SGD([p], lr=c["lr"], momentum=c["momentum"])
+    kw = {k: v for k, v in c["spec"].items() if k != "kind"}
+    sched = getattr(timm.scheduler, c["fn"])(opt, **kw)
+    group = opt.param_groups[0]
+    lrs, moms = [], []
+    for t in range(c["steps"]):
+        if kw.get("t_in_epochs", True):
+            sched.step(t)
+        else:
+            sched.step_update(t)
+        lrs.append(float(group["lr"]))
+        moms.append(float(group["momentum"]))
+    return lrs, moms
+
+
+def timm_defaults():
+    import timm.scheduler
+
+    return {c["spec"]["kind"]: signature_defaults(getattr(timm.scheduler, c["fn"]).__init__) for c in CASES}
+
+
 LIBRARY = {
+    "timm": (define_timm, timm_values, timm_defaults),
     "transformers": (define_transformers, transformers_values, transformers_defaults),
     "optax": (define_optax, optax_values, optax_defaults),
     "keras": (define_keras, keras_values, keras_defaults),
