@@ -87,7 +87,8 @@ fn warmup(init: f32, target: f32, warmup_t: u32, t: u32) -> f32 {
 /// `cycle_mul` the cycles are counted on the integers, exactly; timm's f64 logarithm,
 /// `i = floor(log(1 - t / t_initial * (1 - cycle_mul), cycle_mul))`, can round a restart into
 /// the cycle before it (`tests/golden/known_reference_bugs.json`). For another `cycle_mul` there
-/// is no exact answer to give, and timm's formula is used, in f64.
+/// is no exact answer to give, and timm's formula is used, in f32 (f64's logarithm and power
+/// would cost a device 3 KB of soft-float code).
 fn cycle(t: u32, t_initial: u32, cycle_mul: f32) -> (u32, f64, f64) {
     let (t_int, t0_int) = (u64::from(t), u64::from(t_initial.max(1)));
     if cycle_mul == 1.0 {
@@ -107,10 +108,10 @@ fn cycle(t: u32, t_initial: u32, cycle_mul: f32) -> (u32, f64, f64) {
         }
         return (i, (t_int - start) as f64, len as f64);
     }
-    let (t, t0, m) = (f64::from(t), f64::from(t_initial), f64::from(cycle_mul));
-    let i = libm::floor(libm::log(1.0 - t / t0 * (1.0 - m)) / libm::log(m));
-    let mi = libm::pow(m, i);
-    (i as u32, t - (1.0 - mi) / (1.0 - m) * t0, mi * t0)
+    let (t, t0, m) = (t as f32, t_initial as f32, cycle_mul);
+    let i = libm::floorf(libm::logf(1.0 - t / t0 * (1.0 - m)) / libm::logf(m));
+    let mi = libm::powf(m, i);
+    (i as u32, f64::from(t - (1.0 - mi) / (1.0 - m) * t0), f64::from(mi * t0))
 }
 
 /// The common shape of timm's cyclic schedulers: after the warmup, in cycle `i`, `lr_min +
@@ -155,7 +156,7 @@ fn fraction(t_curr: f64, t_i: f64, k: f32) -> (f32, f32) {
     let p = if k == 1.0 {
         t_curr / t_i
     } else {
-        libm::pow(t_curr, f64::from(k)) / libm::pow(t_i, f64::from(k))
+        f64::from(libm::powf(t_curr as f32, k) / libm::powf(t_i as f32, k))
     };
     (p as f32, (1.0 - p) as f32)
 }
