@@ -126,7 +126,7 @@ grep -q 'all checks passed' target/firmware-example-no-expr.log || fail "no-expr
 lr_find_golden_ok target/firmware-example-no-expr.log || fail "no-expr firmware: LR range test golden cases"
 grep -q 'minimal: all checks passed' target/minimal-no-expr.log || fail "minimal: no 'all checks passed'"
 # Each library family without expressions, built only (its cases run in the default build above).
-FAMILIES="timm transformers optax keras libraries"
+FAMILIES="timm transformers optax keras fastai libraries"
 for family in $FAMILIES; do
   cargo build -q --release --locked --no-default-features --features "$family" \
     --target-dir "target/family-$family" --bin firmware-example

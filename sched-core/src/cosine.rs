@@ -99,6 +99,10 @@ pub(crate) fn half_cosine64(u: u32, t: u32) -> f64 {
 
 /// `((1 + cos(pi p)) / 2, (1 - cos(pi p)) / 2)` for `p` in [0, 1], given `p` and `1 - p` each
 /// computed directly; each half is accurate to a few ulps, even where it is tiny.
+#[cfg_attr(
+    not(any(feature = "timm", feature = "transformers", feature = "fastai")),
+    allow(dead_code)
+)]
 pub(crate) fn half_cosines(p: f32, one_minus_p: f32) -> (f32, f32) {
     let (c, s) = if p <= 0.5 {
         let (s, c) = sin_cos_quarter(FRAC_PI_2 * p);

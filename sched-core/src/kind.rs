@@ -46,6 +46,12 @@ pub(crate) trait Kind {
         true
     }
 
+    /// For the kinds that are functions of the run's progress (fastai's): their `total_steps`,
+    /// which [`Spec::with_total_steps`](crate::Spec::with_total_steps) fills in.
+    fn horizon_mut(&mut self) -> Option<&mut Option<u32>> {
+        None
+    }
+
     /// For the kinds PyTorch computes in closed form from the step: `(lr, momentum)` at step `t`
     /// from the base lr (momentum `None` when the kind leaves it alone).
     fn absolute(&self, _base: f32, _t: u32) -> Option<Result<(f32, Option<f32>), Error>> {

@@ -11,7 +11,8 @@
 //!   `"timm.CosineLRScheduler"`, ...), Hugging Face transformers' `get_*_schedule*` functions in
 //!   [`transformers`] (`"transformers.get_wsd_schedule"`, ...), optax's `optax.schedules` in
 //!   [`optax`] (`"optax.sgdr_schedule"`, ...) and Keras' `keras.optimizers.schedules` in
-//!   [`keras`] (`"keras.CosineDecayRestarts"`, ...); each family is a cargo feature.
+//!   [`keras`] (`"keras.CosineDecayRestarts"`, ...), and fastai's annealers and `fit_*` schedules
+//!   in [`fastai`] (`"fastai.fit_one_cycle"`, ...); each family is a cargo feature.
 //!   [`ALIASES`] keeps this crate's earlier names for some of them (`CosineWithWarmupLR`,
 //!   `TimmCosineLR`, ...) reading.
 //! - Schedules no library has in this form: [`WarmupLR`] and [`SwitchLR`] (the study's "V2"
@@ -53,6 +54,8 @@ pub mod defaults;
 mod error;
 #[cfg(feature = "expr")]
 mod expr;
+#[cfg(feature = "fastai")]
+pub mod fastai;
 pub mod golden;
 #[cfg(feature = "keras")]
 pub mod keras;

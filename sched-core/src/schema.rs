@@ -179,6 +179,10 @@ impl<const N: usize> SchemaType for Vec<f32, N> {
     const TYPE: ParamType = ParamType::FloatList;
 }
 
+impl<const N: usize> SchemaType for Vec<f64, N> {
+    const TYPE: ParamType = ParamType::FloatList;
+}
+
 impl<const N: usize> SchemaType for Vec<LeafSpec, N> {
     const TYPE: ParamType = ParamType::Specs;
 }

@@ -6,6 +6,8 @@
 use crate::cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
 use crate::cyclic::CyclicLR;
 use crate::error::{at_least_one, Error};
+#[cfg(feature = "fastai")]
+use crate::fastai;
 #[cfg(feature = "keras")]
 use crate::keras;
 use crate::kind::Kind;
@@ -154,6 +156,12 @@ macro_rules! kinds {
                 }
             }
 
+            pub(crate) fn horizon_mut(&mut self) -> Option<&mut Option<u32>> {
+                match self {
+                    $($(#[$lattr])* LeafSpec::$leaf(s) => Kind::horizon_mut(s),)*
+                }
+            }
+
             pub(crate) fn absolute(
                 &self,
                 base: f32,
@@ -205,6 +213,14 @@ macro_rules! kinds {
             #[cfg(feature = "serde")]
             pub fn write_rust(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
                 crate::literal::Literal::write(self, out)
+            }
+
+            /// A single schedule's `total_steps`, if its kind has one.
+            fn leaf_horizon_mut(&mut self) -> Option<&mut Option<u32>> {
+                match self {
+                    $($(#[$lattr])* Spec::$leaf(s) => Kind::horizon_mut(s),)*
+                    _ => None,
+                }
             }
 
             /// The leaf this spec is, if it is one.
@@ -425,7 +441,17 @@ kinds!(
         #[cfg(feature = "keras")] KerasPolynomialDecay(keras::PolynomialDecay, "keras.PolynomialDecay"),
         #[cfg(feature = "keras")] KerasInverseTimeDecay(keras::InverseTimeDecay, "keras.InverseTimeDecay"),
         #[cfg(feature = "keras")] KerasCosineDecay(keras::CosineDecay, "keras.CosineDecay"),
-        #[cfg(feature = "keras")] KerasCosineDecayRestarts(keras::CosineDecayRestarts, "keras.CosineDecayRestarts");
+        #[cfg(feature = "keras")] KerasCosineDecayRestarts(keras::CosineDecayRestarts, "keras.CosineDecayRestarts"),
+        #[cfg(feature = "fastai")] FastaiSchedLin(fastai::SchedLin, "fastai.SchedLin"),
+        #[cfg(feature = "fastai")] FastaiSchedCos(fastai::SchedCos, "fastai.SchedCos"),
+        #[cfg(feature = "fastai")] FastaiSchedNo(fastai::SchedNo, "fastai.SchedNo"),
+        #[cfg(feature = "fastai")] FastaiSchedExp(fastai::SchedExp, "fastai.SchedExp"),
+        #[cfg(feature = "fastai")] FastaiSchedPoly(fastai::SchedPoly, "fastai.SchedPoly"),
+        #[cfg(feature = "fastai")] FastaiCombineScheds(fastai::CombineScheds, "fastai.combine_scheds"),
+        #[cfg(feature = "fastai")] FastaiCombinedCos(fastai::CombinedCos, "fastai.combined_cos"),
+        #[cfg(feature = "fastai")] FastaiFitOneCycle(fastai::FitOneCycle, "fastai.fit_one_cycle"),
+        #[cfg(feature = "fastai")] FastaiFitFlatCos(fastai::FitFlatCos, "fastai.fit_flat_cos"),
+        #[cfg(feature = "fastai")] FastaiFitSgdr(fastai::FitSgdr, "fastai.fit_sgdr");
     composites: SequentialLR, ChainedScheduler, SwitchLR, WarmupLR;
     nested: SequentialLR, ChainedScheduler, SwitchLR,
 );
@@ -490,6 +516,59 @@ impl ChildSpec {
             ChildSpec::ChainedScheduler(_) => "ChainedScheduler",
             ChildSpec::SwitchLR(_) => "SwitchLR",
         }
+    }
+}
+
+/// Sets a `total_steps` left out.
+fn fill(horizon: Option<&mut Option<u32>>, n: u32) {
+    if let Some(h) = horizon {
+        h.get_or_insert(n);
+    }
+}
+
+impl ChildSpec {
+    fn fill_total_steps(&mut self, n: u32) {
+        match self {
+            ChildSpec::Leaf(leaf) => fill(leaf.horizon_mut(), n),
+            ChildSpec::SequentialLR(s) => s
+                .schedulers
+                .iter_mut()
+                .for_each(|l| fill(l.horizon_mut(), n)),
+            ChildSpec::ChainedScheduler(s) => s
+                .schedulers
+                .iter_mut()
+                .for_each(|l| fill(l.horizon_mut(), n)),
+            ChildSpec::SwitchLR(s) => s
+                .schedulers
+                .iter_mut()
+                .for_each(|l| fill(l.horizon_mut(), n)),
+        }
+    }
+}
+
+impl Spec {
+    /// The same spec with `total_steps = n` wherever a schedule that is a function of the run's
+    /// progress (fastai's, `pos = t / total_steps`) leaves it out, children included: what
+    /// `curve` and the page do with their length. Other schedules are unchanged.
+    ///
+    /// ```
+    /// let spec: sched_core::Spec =
+    ///     serde_json::from_str(r#"{"kind": "fastai.SchedCos", "start": 0.1, "end": 0.0}"#).unwrap();
+    /// assert!(sched_core::Scheduler::from_spec(&spec, 0.1, 0.0).is_err()); // no N
+    /// let s = sched_core::Scheduler::from_spec(&spec.with_total_steps(4), 0.1, 0.0).unwrap();
+    /// assert!((s.lr_at(2).unwrap() - 0.05).abs() < 1e-8); // halfway through the cosine
+    /// ```
+    pub fn with_total_steps(mut self, n: u32) -> Self {
+        match &mut self {
+            Spec::SequentialLR(s) => s.schedulers.iter_mut().for_each(|c| c.fill_total_steps(n)),
+            Spec::ChainedScheduler(s) => {
+                s.schedulers.iter_mut().for_each(|c| c.fill_total_steps(n))
+            }
+            Spec::SwitchLR(s) => s.schedulers.iter_mut().for_each(|c| c.fill_total_steps(n)),
+            Spec::WarmupLR(w) => fill(w.schedule.horizon_mut(), n),
+            leaf => fill(leaf.leaf_horizon_mut(), n),
+        }
+        self
     }
 }
 

@@ -111,7 +111,11 @@ fn cycle(t: u32, t_initial: u32, cycle_mul: f32) -> (u32, f64, f64) {
     let (t, t0, m) = (t as f32, t_initial as f32, cycle_mul);
     let i = libm::floorf(libm::logf(1.0 - t / t0 * (1.0 - m)) / libm::logf(m));
     let mi = libm::powf(m, i);
-    (i as u32, f64::from(t - (1.0 - mi) / (1.0 - m) * t0), f64::from(mi * t0))
+    (
+        i as u32,
+        f64::from(t - (1.0 - mi) / (1.0 - m) * t0),
+        f64::from(mi * t0),
+    )
 }
 
 /// The common shape of timm's cyclic schedulers: after the warmup, in cycle `i`, `lr_min +

@@ -464,8 +464,12 @@ fn spec_errors_name_the_path_of_the_bad_value() {
             "kind: unknown variant `optax.cosine_schedule`, expected one of optax's: `optax.constant_schedule`, `optax.polynomial_schedule`,",
         ),
         (
-            r#"{"kind":"fastai.SchedCos","start":0.1,"end":0.0}"#,
-            "kind: unknown library `fastai` in `fastai.SchedCos`: the libraries here are `timm`, `transformers`, `optax`, `keras` (a kind is `library.name`, e.g. `optax.sgdr_schedule`)",
+            r#"{"kind":"mxnet.FactorScheduler","step":10}"#,
+            "kind: unknown library `mxnet` in `mxnet.FactorScheduler`: the libraries here are `timm`, `transformers`, `optax`, `keras`, `fastai` (a kind is `library.name`, e.g. `optax.sgdr_schedule`)",
+        ),
+        (
+            r#"{"kind":"fastai.combine_scheds","pcts":[0.5,0.5],"scheds":[{"kind":"fastai.SchedCos","start":0.1,"end":0.0},{"kind":"fastai.SchedCosine","start":0.1,"end":0.0}]}"#,
+            "scheds[1].kind: unknown variant `fastai.SchedCosine`, expected one of `fastai.SchedLin`, `fastai.SchedCos`",
         ),
         (
             r#"{"kind":"keras.CosineDecay","initial_learning_rate":0.1,"decay_step":100}"#,
@@ -592,7 +596,7 @@ fn kind_may_come_last_and_specs_round_trip() {
 #[cfg(feature = "libraries")]
 #[test]
 fn library_kinds_name_the_parameter_and_rule() {
-    use sched_core::{keras, optax, timm, transformers};
+    use sched_core::{fastai, keras, optax, timm, transformers};
     let build = |spec: Spec| message(Scheduler::from_spec(&spec, 0.1, 0.0));
     let cases = [
         (
@@ -634,6 +638,27 @@ fn library_kinds_name_the_parameter_and_rule() {
         (
             build(optax::SgdrSchedule::with_defaults(heapless::Vec::new()).into()),
             "optax.sgdr_schedule: `cosine_kwargs` must hold at least one schedule",
+        ),
+        (
+            build(fastai::SchedCos::with_defaults(0.1, 0.0).into()),
+            "fastai.SchedCos: `total_steps` must be given: fastai's schedules are functions of pos = t / total_steps",
+        ),
+        (
+            build(
+                fastai::CombineScheds {
+                    total_steps: Some(10),
+                    ..fastai::CombineScheds::with_defaults(
+                        heapless::Vec::from_slice(&[0.3, 0.6]).unwrap(),
+                        heapless::Vec::from_slice(&[
+                            fastai::Sched::with_defaults(fastai::Annealing::Cos, 0.1, 0.0),
+                            fastai::Sched::with_defaults(fastai::Annealing::Lin, 0.1, 0.0),
+                        ])
+                        .unwrap(),
+                    )
+                }
+                .into(),
+            ),
+            "fastai.combine_scheds: `pcts` must add up to 1 (fastai asserts sum(pcts) == 1.)",
         ),
         (
             build(

@@ -8,6 +8,9 @@ Each case records the lr of optimizer update t = 0..steps-1 as the library means
   transformers  the LambdaLR's lr before the (t+1)-th scheduler.step(), as its Trainer steps it
                 (SGD, one parameter, momentum recorded as it stays);
   timm          the group's lr after scheduler.step(t) (step_update(t) with t_in_epochs=False);
+  fastai        a schedule's value at pos = t / total_steps; for fit_one_cycle, fit_flat_cos and
+                fit_sgdr, the lr (and mom) its ParamScheduler set before batch t of a real
+                Learner's fit (n_epoch x steps / n_epoch batches; recorder.hps);
   optax, keras  schedule(t), an absolute value: the case's `lr` does not scale it; optax with JAX's
                 x64 on (the formula in float64, as PyTorch's cases are in Python floats), Keras in
                 its own float32 (which sched-core's Keras kinds reproduce operation by operation).
@@ -24,7 +27,7 @@ import sys
 
 import golden_files
 
-PINNED = {"transformers": "5.25.0", "optax": "0.2.8", "keras": "3.15.1", "timm": "1.0.31"}
+PINNED = {"transformers": "5.25.0", "optax": "0.2.8", "keras": "3.15.1", "timm": "1.0.31", "fastai": "2.8.12"}
 
 CASES = []
 
@@ -317,7 +320,98 @@ def timm_defaults():
     return {c["spec"]["kind"]: signature_defaults(getattr(timm.scheduler, c["fn"]).__init__) for c in CASES}
 
 
+def define_fastai():
+    f = partial_case("fastai")
+    f("sched_lin", "SchedLin", 50, start=0.001, end=0.1, total_steps=50)
+    f("sched_cos", "SchedCos", 100, start=0.1, end=1e-5, total_steps=100)
+    f("sched_cos_up", "SchedCos", 40, start=0.0, end=0.05, total_steps=40)
+    f("sched_no", "SchedNo", 10, start=0.02, end=0.5, total_steps=10)
+    f("sched_exp", "SchedExp", 80, start=1e-5, end=1.0, total_steps=80)
+    f("sched_poly", "SchedPoly", 60, start=0.1, end=0.001, power=2.0, total_steps=60)
+    cs = "combine_scheds"
+    f("combine_lin_cos", cs, 100, pcts=[0.3, 0.7], total_steps=100, scheds=[
+        dict(kind="fastai.SchedLin", start=0.001, end=0.1), dict(kind="fastai.SchedCos", start=0.1, end=0.0)])
+    f("combine_exp_poly", cs, 90, pcts=[0.5, 0.5], total_steps=90, scheds=[
+        dict(kind="fastai.SchedExp", start=1e-4, end=0.1), dict(kind="fastai.SchedPoly", start=0.1, end=0.0, power=0.5)])
+    f("combine_one", cs, 30, pcts=[1.0], total_steps=30, scheds=[dict(kind="fastai.SchedNo", start=0.05, end=0.0)])
+    f("combined_cos", "combined_cos", 100, pct=0.25, start=0.004, middle=0.1, end=1e-6, total_steps=100)
+    f("combined_cos_moms", "combined_cos", 70, pct=0.4, start=0.95, middle=0.85, end=0.95, total_steps=70)
+    f("fit_one_cycle", "fit_one_cycle", 100, n_epoch=2, total_steps=100)
+    f("fit_one_cycle_args", "fit_one_cycle", 120, lr=0.01, n_epoch=3, lr_max=0.05, div=10.0, div_final=1e4,
+      pct_start=0.3, moms=[0.9, 0.8, 0.9], total_steps=120)
+    f("fit_flat_cos", "fit_flat_cos", 80, n_epoch=2, total_steps=80)
+    f("fit_flat_cos_args", "fit_flat_cos", 90, n_epoch=3, lr=0.02, div_final=100.0, pct_start=0.5, total_steps=90)
+    f("fit_sgdr", "fit_sgdr", 140, n_cycles=3, cycle_len=1, total_steps=140)
+    f("fit_sgdr_mult3", "fit_sgdr", 130, n_cycles=3, cycle_len=1, lr_max=0.05, cycle_mult=3, total_steps=130)
+
+
+FASTAI_FITS = {"fit_one_cycle": "n_epoch", "fit_flat_cos": "n_epoch", "fit_sgdr": None}
+
+
+def fastai_values(c):
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import torch
+    from fastai.callback import schedule
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.learner import Learner
+    from fastai.losses import MSELossFlat
+    from fastai.optimizer import SGD
+
+    kw = {k: v for k, v in c["spec"].items() if k not in ("kind", "total_steps")}
+    n = c["steps"]
+    if c["fn"] not in FASTAI_FITS:
+        if c["fn"] == "combine_scheds":
+            make = {k: getattr(schedule, k.split(".")[1]) for k in
+                    ("fastai.SchedLin", "fastai.SchedCos", "fastai.SchedNo", "fastai.SchedExp", "fastai.SchedPoly")}
+            scheds = [make[s["kind"]](s["start"], s["end"], *([s["power"]] if "power" in s else []))
+                      for s in kw["scheds"]]
+            f = schedule.combine_scheds(kw["pcts"], scheds)
+        else:
+            f = getattr(schedule, c["fn"])(**kw)
+        return [float(f(t / n)) for t in range(n)], [c["momentum"]] * n
+    # A real fit: N = n_epoch x n_iter batches (fit_sgdr's n_epoch from its cycles).
+    if c["fn"] == "fit_sgdr":
+        m = kw.get("cycle_mult", 2)
+        n_epoch = kw["cycle_len"] * (m ** kw["n_cycles"] - 1) // (m - 1)
+    else:
+        n_epoch = kw["n_epoch"]
+    assert n % n_epoch == 0, c["name"]
+    data = [(torch.zeros(1), torch.zeros(1))] * (n // n_epoch)
+    dls = DataLoaders(DataLoader(data, bs=1, shuffle=False), DataLoader(data[:1], bs=1))
+    learn = Learner(dls, torch.nn.Linear(1, 1), loss_func=MSELossFlat(), opt_func=SGD, lr=c["lr"])
+    with learn.no_bar(), learn.no_logging():
+        if c["fn"] == "fit_sgdr":
+            learn.fit_sgdr(kw.pop("n_cycles"), kw.pop("cycle_len"), **kw)
+        else:
+            getattr(learn, c["fn"])(kw.pop("n_epoch"), **kw)
+    hps = learn.recorder.hps
+    lrs = [float(v) for v in hps["lr"]]
+    moms = [float(v) for v in hps["mom"]] if "mom" in hps else [c["momentum"]] * n
+    return lrs, moms
+
+
+# fit_*'s arguments that are not the schedule's (sched-core does not take them).
+FASTAI_NOT_SCHEDULE = {"wd", "cbs", "reset_opt", "start_epoch"}
+
+
+def fastai_defaults():
+    from fastai.callback import schedule
+    from fastai.learner import Learner
+
+    out = {}
+    for c in CASES:
+        f = getattr(Learner, c["fn"]) if c["fn"] in FASTAI_FITS else getattr(schedule, c["fn"])
+        d = {k: v for k, v in signature_defaults(f).items() if k not in FASTAI_NOT_SCHEDULE}
+        # This crate's own argument, N of pos = t / N.
+        out[c["spec"]["kind"]] = dict(d, total_steps=None)
+    return out
+
+
 LIBRARY = {
+    "fastai": (define_fastai, fastai_values, fastai_defaults),
     "timm": (define_timm, timm_values, timm_defaults),
     "transformers": (define_transformers, transformers_values, transformers_defaults),
     "optax": (define_optax, optax_values, optax_defaults),

@@ -126,7 +126,9 @@ pub fn curve_values(
     step_every: u32,
     metrics: &[f32],
 ) -> Result<Vec<f32>, String> {
-    let spec = parse_spec(spec_json)?;
+    // A schedule of the run's progress (fastai's) that leaves out its length runs over the
+    // curve's scheduler steps, as in `host-train curve`.
+    let spec = parse_spec(spec_json)?.with_total_steps(steps.div_ceil(step_every.max(1)));
     let scheduler = Scheduler::from_spec(&spec, lr, momentum).map_err(|e| e.to_string())?;
     let steps = steps as usize;
     let mut out = vec![0.0f32; 2 * steps];

@@ -297,7 +297,7 @@ test('a log lr axis spanning less than a decade labels several ticks', async () 
 test("the library menu lists a library's kinds; one recipe from two libraries side by side", async () => {
   const { page, problems, close: done } = await open();
   const libraries = await page.locator('#library option').evaluateAll((os) => os.map((o) => o.value));
-  assert.deepEqual(libraries, ['PyTorch', 'timm', 'transformers', 'optax', 'keras']);
+  assert.deepEqual(libraries, ['PyTorch', 'timm', 'transformers', 'optax', 'keras', 'fastai']);
   // optax's warmup + cosine: 10 steps up to 0.01, then down to 0 at step 100 (absolute values).
   await page.selectOption('#library', 'optax');
   const kinds = await page.locator('#kind option').evaluateAll((os) => os.map((o) => o.value));

@@ -11,9 +11,15 @@ use std::path::PathBuf;
 #[command(after_help = "Examples:
   host-train curve --schedule '{\"kind\":\"StepLR\",\"step_size\":2,\"gamma\":0.95}' --lr 0.001 --steps 15
   host-train curve --schedule '{\"kind\":\"OneCycleLR\",\"max_lr\":0.1,\"total_steps\":1000}' --lr 0.1 --steps 1000 --plot onecycle.svg
+  host-train curve --schedule '{\"kind\":\"timm.CosineLRScheduler\",\"t_initial\":40,\"warmup_t\":5}' --lr 0.05 --steps 100
   host-train curve --preset tutorial --run \"Cyclic LR Scheduler Batches\" --format json")]
 pub struct CurveArgs {
-    /// The schedule as a JSON spec: {"kind": PyTorch class name, PyTorch's argument names...}.
+    /// The schedule as a JSON spec: {"kind": PyTorch class name, PyTorch's argument names...}, or
+    /// another library's schedule, {"kind": "timm.CosineLRScheduler" (or "transformers.get_...",
+    /// "optax.<function>", "keras.<Class>", "fastai.<name>"), its argument names...}; optax's,
+    /// Keras' and fastai's annealers give absolute values (--lr does not scale them), fastai's
+    /// fit_* take --lr where their lr_max is left out, and fastai's run over --steps unless
+    /// `total_steps` is given.
     #[arg(long, conflicts_with_all = ["preset", "run"], required_unless_present = "preset")]
     schedule: Option<String>,
     /// The optimizer's initial lr, as in PyTorch's SGD(lr=...).
@@ -181,14 +187,18 @@ fn curve<'a>(
     req: &'a CurveRequest,
     metrics: Option<&'a [f32]>,
 ) -> Result<impl Iterator<Item = Result<(f32, f32)>> + 'a> {
-    let scheduler = Scheduler::from_spec(&req.spec, req.lr, req.momentum)?;
+    let step_every = u32::try_from(req.step_every).context("--step-every must fit in u32")?;
+    // A schedule of the run's progress (fastai's) that leaves out its length runs over the
+    // curve's scheduler steps.
+    let length = u32::try_from(req.steps.div_ceil(req.step_every.max(1))).unwrap_or(u32::MAX);
+    let spec = req.spec.clone().with_total_steps(length);
+    let scheduler = Scheduler::from_spec(&spec, req.lr, req.momentum)?;
     if scheduler.needs_metric() && metrics.is_none() {
         bail!(
             "--metrics is required for {}: a file with one metric per line",
             req.spec.kind()
         );
     }
-    let step_every = u32::try_from(req.step_every).context("--step-every must fit in u32")?;
     let values = Curve::new(scheduler, step_every, metrics.unwrap_or(&[]));
     Ok(values
         .take(req.steps)
