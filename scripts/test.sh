@@ -42,12 +42,12 @@ step "host tests (sched-adapters: burn and candle training loops)"
 cargo test --workspace --features sched-adapters/burn,sched-adapters/candle
 cargo test -p sched-core --all-features
 
-step "golden suite: max relative error per case against PyTorch"
+step "golden suite: max relative error per case against PyTorch and the other libraries"
 cargo test -p sched-core --features serde --test golden error_table -- --nocapture
 
 step "sched-core no_std builds, every feature set, thumbv7em-none-eabihf and wasm32-unknown-unknown"
 for target in thumbv7em-none-eabihf wasm32-unknown-unknown; do
-  for features in "" serde defmt serde,defmt expr expr,serde,defmt; do
+  for features in "" serde defmt serde,defmt expr expr,serde,defmt libraries serde,libraries; do
     echo "sched-core --target $target --features '$features'"
     cargo build -q -p sched-core --lib --no-default-features --features "$features" --target "$target"
   done

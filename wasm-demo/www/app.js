@@ -128,8 +128,8 @@ function update({ form = false } = {}) {
 function valueText(p, spec) {
   const v = p.name in spec ? spec[p.name] : p.default;
   if (v === null || v === undefined) return '';
-  if (p.type === 'int_list' && Array.isArray(v)) return v.join(', ');
-  if (p.type === 'specs' || p.type === 'spec') return typeof v === 'string' ? v : JSON.stringify(v, null, 1);
+  if ((p.type === 'int_list' || p.type === 'float_list') && Array.isArray(v)) return v.join(', ');
+  if (p.type === 'specs' || p.type === 'spec' || p.type === 'step_map') return typeof v === 'string' ? v : JSON.stringify(v, null, 1);
   return String(v);
 }
 
@@ -142,14 +142,14 @@ function fieldToJson(p, el) {
   const t = el.value;
   if (p.type === 'choice' || p.type === 'expr') return t;
   if (p.type === 'opt_expr') return t.trim() ? t : undefined;
-  if (t.trim() === '') return p.type === 'opt_int' || p.type === 'opt_float' ? null : undefined;
+  if (t.trim() === '') return ['opt_int', 'opt_float', 'step_map'].includes(p.type) || (p.type === 'float_list' && p.default === null) ? null : undefined;
   if (p.type === 'int' || p.type === 'float' || p.type === 'opt_int' || p.type === 'opt_float') { const n = num(t); return Number.isNaN(n) ? t : n; }
-  if (p.type === 'int_list') {
+  if (p.type === 'int_list' || p.type === 'float_list') {
     const parts = t.replace(/^\s*\[|\]\s*$/g, '').split(/[\s,]+/).filter(Boolean);
     const ns = parts.map(num);
     return ns.some(Number.isNaN) ? t : ns;
   }
-  try { return JSON.parse(t); } catch { return t; } // specs / spec: serde names what is wrong
+  try { return JSON.parse(t); } catch { return t; } // specs / spec / step_map: serde names what is wrong
 }
 
 function onField(p, el) {
@@ -205,7 +205,7 @@ function renderForm() {
       el.type = 'checkbox';
       el.checked = p.name in spec ? spec[p.name] === true : p.default === true;
       el.style.width = 'auto';
-    } else if (p.type === 'specs' || p.type === 'spec') {
+    } else if (p.type === 'specs' || p.type === 'spec' || p.type === 'step_map') {
       el = document.createElement('textarea');
       el.rows = 4;
       el.value = valueText(p, spec);
