@@ -452,6 +452,47 @@ impl LeafState {
         Ok(())
     }
 
+    /// A step inside a composite, with the step's metric if it has one: `ReduceLROnPlateau`
+    /// takes it (and needs it), the other kinds step as ever.
+    pub(crate) fn step_in(
+        &mut self,
+        group: &mut ParamGroup,
+        metric: Option<f32>,
+    ) -> Result<(), Error> {
+        match (self.needs_metric(), metric) {
+            (true, Some(m)) => {
+                self.c.undone = false;
+                self.step_with_metric(group, m)
+            }
+            (true, None) => Err(Error::MetricRequired),
+            (false, _) => self.step(group),
+        }
+    }
+
+    /// A `SequentialLR`'s (or `WarmupLR`'s) switch to this scheduler. `ReduceLROnPlateau`,
+    /// which PyTorch cannot restart, starts afresh as if built then (best metric, counters and
+    /// cooldown reset) from its own step 0, the initial lr, as every restarted scheduler does,
+    /// and takes the switching step's metric as its first; the others restart.
+    pub(crate) fn restart_in(
+        &mut self,
+        group: &mut ParamGroup,
+        metric: Option<f32>,
+    ) -> Result<(), Error> {
+        if let LeafSpec::ReduceLROnPlateau(s) = &self.spec {
+            let m = metric.ok_or(Error::MetricRequired)?;
+            let (saved, saved_group) = (self.c, *group);
+            self.c.plateau = Some(s.start());
+            self.c.t = 0;
+            group.set_lr(self.c.base);
+            let result = self.step_in(group, Some(m));
+            if result.is_err() {
+                (self.c, *group) = (saved, saved_group);
+            }
+            return result;
+        }
+        self.restart(group)
+    }
+
     /// `_update_lr(0)` as `SequentialLR` calls it when it switches to this scheduler:
     /// `last_epoch = 0` and the closed form where PyTorch has one.
     pub(crate) fn restart(&mut self, group: &mut ParamGroup) -> Result<(), Error> {

@@ -131,7 +131,7 @@ impl Tree {
             leaves.iter_mut().for_each(LeafState::undo);
             match first {
                 Some(Ref::Leaf(l)) => self.leaf(l)?.initial_step(group)?,
-                Some(Ref::Node(n)) => self.step_node(usize::from(n), group)?,
+                Some(Ref::Node(n)) => self.step_node(usize::from(n), group, None)?,
                 None => {}
             }
         } else if leaves
@@ -157,21 +157,29 @@ impl Tree {
         child: Ref,
         parent: usize,
         group: &mut ParamGroup,
+        metric: Option<f32>,
     ) -> Result<(), Error> {
         match child {
-            Ref::Leaf(l) => self.leaf(l)?.step(group),
-            Ref::Node(n) if usize::from(n) < parent => self.step_node(usize::from(n), group),
+            Ref::Leaf(l) => self.leaf(l)?.step_in(group, metric),
+            Ref::Node(n) if usize::from(n) < parent => {
+                self.step_node(usize::from(n), group, metric)
+            }
             Ref::Node(_) => Err(INCONSISTENT),
         }
     }
 
-    /// `step()` of composite `node`.
-    fn step_node(&mut self, node: usize, group: &mut ParamGroup) -> Result<(), Error> {
+    /// `step()` of composite `node`; `metric` goes to each `ReduceLROnPlateau` that steps.
+    fn step_node(
+        &mut self,
+        node: usize,
+        group: &mut ParamGroup,
+        metric: Option<f32>,
+    ) -> Result<(), Error> {
         let n = self.nodes.get_mut(node).ok_or(INCONSISTENT)?;
         if n.composite == Composite::Chained {
             let mut i = 0;
             while let Some(&child) = self.nodes.get(node).and_then(|n| n.children.get(i)) {
-                self.step_child(child, node, group)?;
+                self.step_child(child, node, group, metric)?;
                 i += 1;
             }
             return Ok(());
@@ -186,9 +194,11 @@ impl Tree {
         let restart = i > 0 && n.milestones.get(i - 1) == Some(&steps);
         match (n.composite, child) {
             // `_update_lr(0)`, which only a single scheduler has (check_children).
-            (Composite::Sequential, Ref::Leaf(l)) if restart => self.leaf(l)?.restart(group)?,
+            (Composite::Sequential, Ref::Leaf(l)) if restart => {
+                self.leaf(l)?.restart_in(group, metric)?
+            }
             (Composite::Sequential, Ref::Node(_)) if restart => return Err(INCONSISTENT),
-            _ => self.step_child(child, node, group)?,
+            _ => self.step_child(child, node, group, metric)?,
         }
         // Counted once the child stepped: a failed step changes nothing here.
         if let Some(n) = self.nodes.get_mut(node) {
@@ -200,10 +210,10 @@ impl Tree {
     /// `step()` of the outermost composite. In a `ChainedScheduler` a child may fail after
     /// another stepped: then keep the step atomic by saving the counters (not the specs) first.
     /// (A single scheduler's step and a composite's count change nothing when they fail.)
-    fn step(&mut self, group: &mut ParamGroup) -> Result<(), Error> {
+    fn step(&mut self, group: &mut ParamGroup, metric: Option<f32>) -> Result<(), Error> {
         let root = self.nodes.len().wrapping_sub(1);
         if !self.nodes.iter().any(|n| n.composite == Composite::Chained) {
-            return self.step_node(root, group);
+            return self.step_node(root, group, metric);
         }
         // Filled in place: a returned Vec would be copied whole, capacity included, every step.
         let (mut counters, mut steps) = (Vec::<Counters, MAX_LEAVES>::new(), [0; MAX_NODES]);
@@ -214,7 +224,7 @@ impl Tree {
             *s = node.steps;
         }
         let saved_group = *group;
-        let result = self.step_node(root, group);
+        let result = self.step_node(root, group, metric);
         if result.is_err() {
             for (leaf, c) in self.leaves.iter_mut().zip(&counters) {
                 leaf.c = *c;
@@ -347,13 +357,33 @@ impl Scheduler {
         self.steps
     }
 
-    /// True for `ReduceLROnPlateau`, which must be stepped with [`Scheduler::step_with_metric`].
+    /// True for `ReduceLROnPlateau`, and for a composite or `WarmupLR` holding one: step it
+    /// with [`Scheduler::step_with_metric`] (a composite's other schedulers ignore the metric).
     pub fn needs_metric(&self) -> bool {
-        matches!(&self.body, Body::Leaf(leaf) if leaf.needs_metric())
+        match &self.body {
+            Body::Fixed => false,
+            Body::Leaf(leaf) => leaf.needs_metric(),
+            Body::Composite(tree) => tree.leaves.iter().any(LeafState::needs_metric),
+            Body::Warmup { inner, .. } => inner.needs_metric(),
+        }
     }
 
     /// `scheduler.step()`. On error the state is unchanged.
     pub fn step(&mut self) -> Result<(), Error> {
+        self.step_on(None)
+    }
+
+    /// `ReduceLROnPlateau.step(metric)`; for a composite or `WarmupLR` holding a
+    /// `ReduceLROnPlateau`, its `step()` with the metric going to each `ReduceLROnPlateau` that
+    /// steps (see [`SequentialLR`](crate::SequentialLR)). On error the state is unchanged.
+    pub fn step_with_metric(&mut self, metric: f32) -> Result<(), Error> {
+        if !self.needs_metric() {
+            return Err(Error::MetricNotAccepted);
+        }
+        self.step_on(Some(metric))
+    }
+
+    fn step_on(&mut self, metric: Option<f32>) -> Result<(), Error> {
         let next = self.steps.checked_add(1).ok_or(Error::invalid(
             "Scheduler",
             "step",
@@ -362,8 +392,8 @@ impl Scheduler {
         let group = &mut self.group;
         match &mut self.body {
             Body::Fixed => {}
-            Body::Leaf(leaf) => leaf.step(group)?,
-            Body::Composite(tree) => tree.step(group)?,
+            Body::Leaf(leaf) => leaf.step_in(group, metric)?,
+            Body::Composite(tree) => tree.step(group, metric)?,
             Body::Warmup {
                 warmup,
                 inner,
@@ -372,23 +402,13 @@ impl Scheduler {
                 if next < warmup.warmup_steps {
                     group.set_lr(*base * warmup.factor(next));
                 } else if next == warmup.warmup_steps {
-                    inner.restart(group)?;
+                    inner.restart_in(group, metric)?;
                 } else {
-                    inner.step(group)?;
+                    inner.step_in(group, metric)?;
                 }
             }
         }
         self.steps = next;
-        Ok(())
-    }
-
-    /// `ReduceLROnPlateau.step(metric)`.
-    pub fn step_with_metric(&mut self, metric: f32) -> Result<(), Error> {
-        match &mut self.body {
-            Body::Leaf(leaf) => leaf.step_with_metric(&mut self.group, metric)?,
-            _ => return Err(Error::MetricNotAccepted),
-        }
-        self.steps = self.steps.saturating_add(1);
         Ok(())
     }
 

@@ -663,10 +663,21 @@ composite! {
 /// it as one plain `step()`, so its schedulers step from count -1 to 0 outside PyTorch's initial
 /// mode (an `ExponentialLR` there multiplies by `gamma`), and a nested `SequentialLR`'s or
 /// `SwitchLR`'s own count runs one ahead, exactly as in PyTorch 2.15.
+///
+/// **`ReduceLROnPlateau` in a composite** (PyTorch refuses it: `SequentialLR`,
+/// `ChainedScheduler` and `WarmupLR` step their children without a metric, PyTorch issue
+/// #68978): the composite is stepped with `step_with_metric(m)` (a `Scheduler` holding one
+/// `needs_metric()`), and `m` goes to every `ReduceLROnPlateau` that steps in that step; the
+/// other schedulers ignore it, and a `step()` that would step a `ReduceLROnPlateau` is
+/// `Error::MetricRequired`. A `SequentialLR` (or `WarmupLR`) switching to a `ReduceLROnPlateau`
+/// restarts it from its own step 0 as it restarts any child: fresh (best metric, counters and
+/// cooldown reset) at the initial lr, taking the switching step's metric as its first. In a
+/// `ChainedScheduler` it reduces the lr the children before it set, as the recursive kinds
+/// compose; in a `SwitchLR` it goes on from the lr the previous child left.
 pub struct SequentialLR {
     /// child specs (JSON list), run one after another; the first may be a composite
     ///
-    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch).
+    /// 1 to 4 children.
     pub schedulers: Vec<C, MAX_CHILDREN> => CHILDREN,
     /// steps at which the next child starts
     ///
@@ -681,7 +692,7 @@ composite! {
 pub struct ChainedScheduler {
     /// child specs (JSON list, composites too), all stepped every step
     ///
-    /// 1 to 4 children (ReduceLROnPlateau not allowed, as in PyTorch), composites included.
+    /// 1 to 4 children, composites included (a `ReduceLROnPlateau`: see [`SequentialLR`]).
     pub schedulers: Vec<C, MAX_CHILDREN> => CHILDREN,
 }
 }
@@ -699,7 +710,7 @@ composite! {
 pub struct SwitchLR {
     /// child specs (JSON list, composites too), one stepped at a time
     ///
-    /// 1 to 4 children (ReduceLROnPlateau not allowed), composites included.
+    /// 1 to 4 children, composites included (a `ReduceLROnPlateau`: see [`SequentialLR`]).
     pub schedulers: Vec<C, MAX_CHILDREN> => CHILDREN,
     /// steps at which the next child takes over
     ///
@@ -754,10 +765,6 @@ impl WarmupLR {
                 "must be in [0, 1]",
             ));
         }
-        no_plateau(
-            "WarmupLR",
-            Children::Nested(core::slice::from_ref(&self.schedule)),
-        )?;
         self.schedule.validate()
     }
 
@@ -853,22 +860,6 @@ impl<'a> Children<'a> {
     }
 }
 
-fn no_plateau(kind: &'static str, children: Children<'_>) -> Result<(), Error> {
-    if (0..children.len()).any(|i| {
-        matches!(
-            children.get(i),
-            Some(ChildRef::Leaf(LeafSpec::ReduceLROnPlateau(_)))
-        )
-    }) {
-        return Err(Error::invalid(
-            kind,
-            "schedulers",
-            "cannot hold ReduceLROnPlateau",
-        ));
-    }
-    Ok(())
-}
-
 /// Checks the number of children and `len(children) - 1` strictly increasing milestones >= 1
 /// (the children themselves are checked as they are built).
 pub(crate) fn check_children(
@@ -886,7 +877,6 @@ pub(crate) fn check_children(
             "must hold at least one scheduler",
         ));
     }
-    no_plateau(kind, children)?;
     if sequential {
         // PyTorch restarts a later child with `_update_lr(0)`, which raises for a composite.
         const PATHS: [&str; MAX_CHILDREN] = [

@@ -156,17 +156,22 @@ fn composites_check_children_and_milestones() {
         )),
         "SequentialLR: `milestones` must be strictly increasing and >= 1"
     );
+    // A ReduceLROnPlateau in a composite needs the metric (PyTorch refuses it altogether).
     let plateau: LeafSpec = ReduceLROnPlateau::default().into();
+    let mut chain = Scheduler::new(
+        ChainedScheduler {
+            schedulers: [plateau].into_iter().collect(),
+        },
+        0.1,
+        0.0,
+    )
+    .unwrap();
+    assert!(chain.needs_metric());
     assert_eq!(
-        message(Scheduler::new(
-            ChainedScheduler {
-                schedulers: [plateau].into_iter().collect()
-            },
-            0.1,
-            0.0
-        )),
-        "ChainedScheduler: `schedulers` cannot hold ReduceLROnPlateau"
+        message(chain.step()),
+        "ReduceLROnPlateau steps on a metric: call step_with_metric(metric)"
     );
+    assert_eq!(chain.steps(), 0);
 }
 
 /// Nested compositions: what PyTorch 2.15 rejects is rejected up front, naming the child.
@@ -218,10 +223,12 @@ fn nested_composites_are_checked_where_pytorch_checks_them() {
         .into_iter()
         .collect(),
     };
-    assert_eq!(
-        message(Scheduler::new(nested_plateau, 0.1, 0.0)),
-        "SwitchLR: `schedulers` cannot hold ReduceLROnPlateau"
-    );
+    // A nested ReduceLROnPlateau: a metric is needed once it is the one that steps.
+    let mut nested = Scheduler::new(nested_plateau, 0.1, 0.0).unwrap();
+    assert!(nested.needs_metric());
+    assert!(nested.step().is_ok()); // the SwitchLR's StepLR steps
+    assert_eq!(nested.step(), Err(Error::MetricRequired)); // its ReduceLROnPlateau would
+    assert!(nested.step_with_metric(1.0).is_ok());
     let nested_milestones = ChainedScheduler {
         schedulers: [ChildSpec::from(SequentialLR {
             schedulers: [step.clone(), step.clone()].into_iter().collect(),
