@@ -195,3 +195,13 @@ impl crate::kind::Kind for CyclicLR {
         Some(crate::kind::finite("CyclicLR", "scale_fn", lr).map(|lr| (lr, momentum)))
     }
 }
+
+impl crate::schema::SchemaType for Option<ScaleFn> {
+    const TYPE: crate::schema::ParamType = crate::schema::ParamType::OptExpr;
+}
+
+impl crate::schema::Typed<Option<ScaleFn>> {
+    pub(crate) const fn value(&self) -> crate::schema::DefaultValue {
+        crate::schema::DefaultValue::Null
+    }
+}

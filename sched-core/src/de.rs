@@ -488,7 +488,7 @@ impl Visitor<'_> for Kind {
         f.write_str("a schedule kind")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        let v = crate::spec::ALIASES
+        let v = crate::aliases::ALIASES
             .iter()
             .find(|(alias, _)| *alias == v)
             .map_or(v, |(_, kind)| kind);

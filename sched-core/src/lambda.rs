@@ -163,3 +163,7 @@ impl crate::kind::Kind for LambdaLR {
         )
     }
 }
+
+impl crate::schema::SchemaType for LrLambda {
+    const TYPE: crate::schema::ParamType = crate::schema::ParamType::Expr;
+}

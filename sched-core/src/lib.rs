@@ -45,6 +45,7 @@ extern crate alloc;
 #[macro_use]
 mod macros;
 
+mod aliases;
 mod cosine;
 mod curve;
 mod cyclic;
@@ -80,6 +81,7 @@ pub mod timm;
 #[cfg(feature = "transformers")]
 pub mod transformers;
 
+pub use aliases::ALIASES;
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
 pub use curve::{Curve, CurveError};
 pub use cyclic::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
@@ -99,7 +101,7 @@ pub use recursive::{
 pub use scheduler::Scheduler;
 pub use spec::{
     ChainedScheduler, ChildSpec, LeafSpec, SequentialLR, Spec, SwitchLR, WarmupLR, WarmupShape,
-    ALIASES, MAX_CHILDREN, MAX_LEAVES,
+    MAX_CHILDREN, MAX_LEAVES,
 };
 pub use swalr::SWALR;
 #[cfg(feature = "transformers")]

@@ -151,7 +151,7 @@ macro_rules! params {
 
         impl $name {
             /// The schema's rows for this kind: each parameter's spec key, type, default,
-            /// example and help, as declared here (`schema::PARAMS` lists every kind's).
+            /// example and help, as declared here (`Spec::PARAMS` lists every kind's).
             pub const PARAMS: &'static [crate::schema::Param] = &[
                 $( schema_param!($help, key!($field $(, $key)?), $ty, [$($default)?], [$($example)?]), )*
             ];

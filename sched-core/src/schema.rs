@@ -1,14 +1,11 @@
 //! Every kind's parameters as data: names, how a form edits each, the reference's defaults, an
 //! example for each required one, and a line of help. Each kind declares its rows in its own
 //! file (`params!` derives them, with the default the spec reader fills in, from the one
-//! declaration); [`PARAMS`] lists them all, in `Spec::KINDS` order. The page generates its form
+//! declaration); [`Spec::PARAMS`](crate::Spec::PARAMS) lists them all, in `Spec::KINDS` order. The page generates its form
 //! from this table; `tests/schema.rs` checks it against what serde fills in.
 
-use crate::{ChildSpec, LeafSpec, LrLambda, ScaleFn};
 use core::fmt;
 use heapless::Vec;
-
-pub use crate::spec::PARAMS;
 
 /// A default value, written as JSON by [`DefaultValue::write_json`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -146,9 +143,6 @@ schema_types! {
     f64 => Float, F64;
     bool => Bool, Bool;
     Option<u32> => OptInt, OptU32;
-    LrLambda => Expr;
-    Option<ScaleFn> => OptExpr;
-    LeafSpec => Spec;
 }
 
 impl SchemaType for Option<f32> {
@@ -165,12 +159,6 @@ impl Typed<Option<f32>> {
     }
 }
 
-impl Typed<Option<ScaleFn>> {
-    pub(crate) const fn value(&self) -> DefaultValue {
-        DefaultValue::Null
-    }
-}
-
 impl<const N: usize> SchemaType for Vec<u32, N> {
     const TYPE: ParamType = ParamType::IntList;
 }
@@ -181,12 +169,4 @@ impl<const N: usize> SchemaType for Vec<f32, N> {
 
 impl<const N: usize> SchemaType for Vec<f64, N> {
     const TYPE: ParamType = ParamType::FloatList;
-}
-
-impl<const N: usize> SchemaType for Vec<LeafSpec, N> {
-    const TYPE: ParamType = ParamType::Specs;
-}
-
-impl<const N: usize> SchemaType for Vec<ChildSpec, N> {
-    const TYPE: ParamType = ParamType::Specs;
 }

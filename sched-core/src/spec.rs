@@ -62,13 +62,6 @@ macro_rules! kinds {
         composites: $($composite:ident),* ;
         nested: $($nested:ident),* $(,)?
     ) => {
-        /// Every kind's parameters, in [`Spec::KINDS`] order, as each kind's file declares
-        /// them: the table the page builds its form from.
-        pub const PARAMS: &[(&str, &[crate::schema::Param])] = &[
-            $($(#[$lattr])* (leaf_name!($leaf $(, $lty, $lname)?), <leaf_type!($leaf $(, $lty, $lname)?)>::PARAMS),)*
-            $((stringify!($composite), <$composite>::PARAMS),)*
-            ("Fixed", &[]),
-        ];
 
         /// Each leaf kind's size, for the test that keeps them within `MultiStepLR`'s.
         #[cfg(test)]
@@ -191,6 +184,14 @@ macro_rules! kinds {
                     $(Spec::$composite(_) => stringify!($composite),)*
                 }
             }
+
+            /// Every kind's parameters, in [`Spec::KINDS`] order, as each kind's file declares
+            /// them: the table the page builds its form from.
+            pub const PARAMS: &'static [(&'static str, &'static [crate::schema::Param])] = &[
+                $($(#[$lattr])* (leaf_name!($leaf $(, $lty, $lname)?), <leaf_type!($leaf $(, $lty, $lname)?)>::PARAMS),)*
+                $((stringify!($composite), <$composite>::PARAMS),)*
+                ("Fixed", &[]),
+            ];
 
             /// Every `kind`, PyTorch's first.
             pub const KINDS: &'static [&'static str] =
@@ -456,25 +457,17 @@ kinds!(
     nested: SequentialLR, ChainedScheduler, SwitchLR,
 );
 
-/// Other names a spec's `kind` may have, and the kind each means: this crate's names for the
-/// library schedules it had before it had the libraries' own, and transformers'
-/// `get_reduce_on_plateau_schedule`, which is PyTorch's `ReduceLROnPlateau`.
-pub const ALIASES: &[(&str, &str)] = &[
-    #[cfg(feature = "transformers")]
-    (
-        "CosineWithWarmupLR",
-        "transformers.get_cosine_schedule_with_warmup",
-    ),
-    #[cfg(feature = "transformers")]
-    ("InverseSqrtLR", "transformers.get_inverse_sqrt_schedule"),
-    #[cfg(feature = "transformers")]
-    ("WarmupStableDecayLR", "transformers.get_wsd_schedule"),
-    #[cfg(feature = "transformers")]
-    (
-        "transformers.get_reduce_on_plateau_schedule",
-        "ReduceLROnPlateau",
-    ),
-];
+impl crate::schema::SchemaType for LeafSpec {
+    const TYPE: crate::schema::ParamType = crate::schema::ParamType::Spec;
+}
+
+impl<const N: usize> crate::schema::SchemaType for Vec<LeafSpec, N> {
+    const TYPE: crate::schema::ParamType = crate::schema::ParamType::Specs;
+}
+
+impl<const N: usize> crate::schema::SchemaType for Vec<ChildSpec, N> {
+    const TYPE: crate::schema::ParamType = crate::schema::ParamType::Specs;
+}
 
 /// A child of a composite: a single scheduler, or a composite of single schedulers (nesting
 /// is two levels deep at most). In JSON it is a spec like any other, tagged by `kind`.

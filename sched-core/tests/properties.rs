@@ -2,15 +2,15 @@
 //! access equals stepping, save/restore continues bit-identically, and no input panics.
 
 use proptest::prelude::*;
-use sched_core::schema::{Param, ParamType, PARAMS};
+use sched_core::schema::{Param, ParamType};
 use sched_core::{Expr, Scheduler, Spec};
 use serde_json::{json, Value};
 
-/// The leaf kinds: every kind of the schema table (`schema::PARAMS`, so a new kind is covered
+/// The leaf kinds: every kind of the schema table (`Spec::PARAMS`, so a new kind is covered
 /// without an entry here) but the composites, `Fixed` and `ReduceLROnPlateau` (which needs a
 /// metric and sits in no composite).
 fn leaf_kinds() -> Vec<(&'static str, &'static [Param])> {
-    PARAMS
+    Spec::PARAMS
         .iter()
         .copied()
         .filter(|(kind, params)| {

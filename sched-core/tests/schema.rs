@@ -1,8 +1,10 @@
-//! sched-core's parameter table (`schema::PARAMS`, what the page builds its form from) against
+//! sched-core's parameter table (`Spec::PARAMS`, what the page builds its form from) against
 //! the core itself: every kind in order, the parameter names and defaults serde fills in, required
 //! parameters that are required, choices that parse, and examples that build.
 
-use sched_core::schema::{DefaultValue, Param, ParamType, PARAMS};
+use sched_core::schema::{DefaultValue, Param, ParamType};
+
+const PARAMS: &[(&str, &[Param])] = Spec::PARAMS;
 use sched_core::{Scheduler, Spec};
 use serde_json::{json, Value};
 

@@ -13,12 +13,15 @@
 //! [`lr_find_sweep`] (`sched_core::LrFinder`, see the `lr_find` module): a recorded
 //! `lr_find.csv` is analysed as `host-train lr-find suggest` analyses it.
 //!
-//! The form is generated from `sched_core::schema::PARAMS`, sched-core's table of every kind's
+//! The form is generated from `sched_core::Spec::PARAMS`, sched-core's table of every kind's
 //! parameters, types and defaults (its own tests check the table against serde).
 
-use sched_core::schema::{ParamType, PARAMS};
+use sched_core::schema::{Param, ParamType};
 use sched_core::{Curve, Scheduler, Spec};
 use wasm_bindgen::prelude::*;
+
+/// Every kind's parameters, as sched-core declares them.
+const PARAMS: &[(&str, &[Param])] = Spec::PARAMS;
 
 mod lr_find;
 pub use lr_find::{
