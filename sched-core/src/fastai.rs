@@ -37,6 +37,20 @@ fn total(kind: &'static str, total_steps: Option<u32>) -> Result<u32, Error> {
     }
 }
 
+/// A given `total_steps` is >= 1.
+fn check_total(kind: &'static str, total_steps: Option<u32>) -> Result<(), Error> {
+    total_steps.map_or(Ok(()), |n| at_least_one(kind, "total_steps", n))
+}
+
+/// A fraction of the run, in [0, 1].
+fn check_fraction(kind: &'static str, name: &'static str, value: f64) -> Result<(), Error> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(kind, name, "must be in [0, 1]"))
+    }
+}
+
 /// `pos = t / N` and `1 - pos`, from integers.
 fn position(t: u32, n: u32) -> (f32, f32) {
     let t = t.min(n);
@@ -143,7 +157,7 @@ macro_rules! annealer {
 
         impl $name {
             pub(crate) fn validate(&self) -> Result<(), Error> {
-                self.total_steps.map_or(Ok(()), |n| at_least_one($kind, "total_steps", n))
+                check_total($kind, self.total_steps)
             }
         }
 
@@ -295,8 +309,7 @@ impl CombineScheds {
         }
         check_pcts(Self::K, &self.pcts)?;
         self.scheds.iter().try_for_each(|s| s.validate(Self::K))?;
-        self.total_steps
-            .map_or(Ok(()), |n| at_least_one(Self::K, "total_steps", n))
+        check_total(Self::K, self.total_steps)
     }
 }
 
@@ -348,11 +361,8 @@ pub struct CombinedCos {
 impl CombinedCos {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         const K: &str = "fastai.combined_cos";
-        if !(self.pct >= 0.0 && self.pct <= 1.0) {
-            return Err(Error::invalid(K, "pct", "must be in [0, 1]"));
-        }
-        self.total_steps
-            .map_or(Ok(()), |n| at_least_one(K, "total_steps", n))
+        check_fraction(K, "pct", self.pct)?;
+        check_total(K, self.total_steps)
     }
 }
 
@@ -418,9 +428,7 @@ impl FitOneCycle {
         }
         positive(Self::K, "div", self.div)?;
         positive(Self::K, "div_final", self.div_final)?;
-        if !(self.pct_start >= 0.0 && self.pct_start <= 1.0) {
-            return Err(Error::invalid(Self::K, "pct_start", "must be in [0, 1]"));
-        }
+        check_fraction(Self::K, "pct_start", self.pct_start)?;
         if let Some(m) = &self.moms {
             if m.len() != 3 {
                 return Err(Error::invalid(Self::K, "moms", "must have 3 entries"));
@@ -428,8 +436,7 @@ impl FitOneCycle {
             m.iter()
                 .try_for_each(|&v| non_negative(Self::K, "moms", v))?;
         }
-        self.total_steps
-            .map_or(Ok(()), |n| at_least_one(Self::K, "total_steps", n))
+        check_total(Self::K, self.total_steps)
     }
 }
 
@@ -485,11 +492,8 @@ impl FitFlatCos {
             positive(Self::K, "lr", lr)?;
         }
         positive(Self::K, "div_final", self.div_final)?;
-        if !(self.pct_start >= 0.0 && self.pct_start <= 1.0) {
-            return Err(Error::invalid(Self::K, "pct_start", "must be in [0, 1]"));
-        }
-        self.total_steps
-            .map_or(Ok(()), |n| at_least_one(Self::K, "total_steps", n))
+        check_fraction(Self::K, "pct_start", self.pct_start)?;
+        check_total(Self::K, self.total_steps)
     }
 }
 
@@ -575,8 +579,7 @@ impl FitSgdr {
             positive(Self::K, "lr_max", lr)?;
         }
         check_pcts(Self::K, &self.pcts()?)?;
-        self.total_steps
-            .map_or(Ok(()), |n| at_least_one(Self::K, "total_steps", n))
+        check_total(Self::K, self.total_steps)
     }
 }
 

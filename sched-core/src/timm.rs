@@ -154,6 +154,51 @@ impl Cyclic {
     }
 }
 
+/// A timm scheduler's parameters: its own (declared in its `timm_params!`), then the
+/// arguments every timm scheduler takes, declared here once.
+macro_rules! timm_params {
+    ($(#[$meta:meta])* pub struct $name:ident { $($own:tt)* }) => {
+        params! {
+        in timm;
+        $(#[$meta])*
+        pub struct $name {
+            $($own)*
+            /// warmup length
+            pub warmup_t: u32 = 0,
+            /// lr at the warmup's start
+            pub warmup_lr_init: f32 = 0.0,
+            /// timm steps per epoch (no effect here)
+            pub t_in_epochs: bool = true,
+            /// must be empty: timm's noise is not reproduced
+            pub noise_range_t: Option<NoiseRange> = None,
+            /// noise bound (no effect here)
+            pub noise_pct: f32 = 0.67,
+            /// noise deviation (no effect here)
+            pub noise_std: f32 = 1.0,
+            /// noise seed (no effect here)
+            pub noise_seed: u32 = 42,
+            /// set the group's initial lr (no effect here)
+            pub initialize: bool = true,
+        }
+        }
+    };
+}
+
+/// The cyclic part of a timm scheduler with `t_initial`, `lr_min` and the cycle arguments.
+macro_rules! cyclic {
+    ($s:expr) => {
+        Cyclic {
+            t_initial: $s.t_initial,
+            lr_min: $s.lr_min,
+            cycle_mul: $s.cycle_mul,
+            cycle_decay: $s.cycle_decay,
+            cycle_limit: $s.cycle_limit,
+            warmup_t: $s.warmup_t,
+            warmup_prefix: $s.warmup_prefix,
+        }
+    };
+}
+
 /// `t_curr^k / t_i^k` and `1 -` it, each in f64 before rounding (so that the end of a long
 /// cycle keeps its precision).
 fn fraction(t_curr: f64, t_i: f64, k: f32) -> (f32, f32) {
@@ -165,8 +210,7 @@ fn fraction(t_curr: f64, t_i: f64, k: f32) -> (f32, f32) {
     (p as f32, (1.0 - p) as f32)
 }
 
-params! {
-in timm;
+timm_params! {
 /// `timm.scheduler.CosineLRScheduler` (SGDR with a decaying peak, a cycle length multiplier and
 /// k-decay): in cycle `i` (`t_initial * cycle_mul^i` steps) at step `t_curr` of it,
 /// `lr_min + (base_lr * cycle_decay^i - lr_min) * (1 + cos(pi t_curr^k / t_i^k)) / 2`; `lr_min`
@@ -182,46 +226,18 @@ pub struct CosineLRScheduler {
     pub cycle_decay: f32 = 1.0,
     /// number of cycles
     pub cycle_limit: u32 = 1,
-    /// warmup length
-    pub warmup_t: u32 = 0,
-    /// lr at the warmup's start
-    pub warmup_lr_init: f32 = 0.0,
     /// the schedule starts after the warmup
     pub warmup_prefix: bool = false,
-    /// timm steps per epoch (no effect here)
-    pub t_in_epochs: bool = true,
-    /// must be empty: timm's noise is not reproduced
-    pub noise_range_t: Option<NoiseRange> = None,
-    /// noise bound (no effect here)
-    pub noise_pct: f32 = 0.67,
-    /// noise deviation (no effect here)
-    pub noise_std: f32 = 1.0,
-    /// noise seed (no effect here)
-    pub noise_seed: u32 = 42,
     /// k-decay exponent (Zhang et al. 2020)
     pub k_decay: f32 = 1.0,
-    /// set the group's initial lr (no effect here)
-    pub initialize: bool = true,
 }
 }
 
 impl CosineLRScheduler {
     const K: &'static str = "timm.CosineLRScheduler";
 
-    fn cyclic(&self) -> Cyclic {
-        Cyclic {
-            t_initial: self.t_initial,
-            lr_min: self.lr_min,
-            cycle_mul: self.cycle_mul,
-            cycle_decay: self.cycle_decay,
-            cycle_limit: self.cycle_limit,
-            warmup_t: self.warmup_t,
-            warmup_prefix: self.warmup_prefix,
-        }
-    }
-
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        self.cyclic().check(Self::K)?;
+        cyclic!(self).check(Self::K)?;
         positive(Self::K, "k_decay", self.k_decay)?;
         check_common(Self::K, self.warmup_lr_init, self.noise_range_t)
     }
@@ -232,7 +248,7 @@ impl Kind for CosineLRScheduler {
         let lr = if t < self.warmup_t {
             warmup(self.warmup_lr_init, base, self.warmup_t, t)
         } else {
-            self.cyclic().lr(base, t, |t_curr, t_i| {
+            cyclic!(self).lr(base, t, |t_curr, t_i| {
                 let (p, rest) = fraction(t_curr, t_i, self.k_decay);
                 half_cosine_frac(p, rest)
             })
@@ -241,8 +257,7 @@ impl Kind for CosineLRScheduler {
     }
 }
 
-params! {
-in timm;
+timm_params! {
 /// `timm.scheduler.TanhLRScheduler` (Hsueh et al. 2019): in cycle `i` at fraction `r =
 /// t_curr / t_i`, `lr_min + (base_lr * cycle_decay^i - lr_min) * (1 - tanh(lb (1 - r) + ub r))
 /// / 2`. Unless `warmup_prefix`, the warmup ramps to the schedule's own value at `warmup_t`.
@@ -261,44 +276,16 @@ pub struct TanhLRScheduler {
     pub cycle_decay: f32 = 1.0,
     /// number of cycles
     pub cycle_limit: u32 = 1,
-    /// warmup length
-    pub warmup_t: u32 = 0,
-    /// lr at the warmup's start
-    pub warmup_lr_init: f32 = 0.0,
     /// the schedule starts after the warmup
     pub warmup_prefix: bool = false,
-    /// timm steps per epoch (no effect here)
-    pub t_in_epochs: bool = true,
-    /// must be empty: timm's noise is not reproduced
-    pub noise_range_t: Option<NoiseRange> = None,
-    /// noise bound (no effect here)
-    pub noise_pct: f32 = 0.67,
-    /// noise deviation (no effect here)
-    pub noise_std: f32 = 1.0,
-    /// noise seed (no effect here)
-    pub noise_seed: u32 = 42,
-    /// set the group's initial lr (no effect here)
-    pub initialize: bool = true,
 }
 }
 
 impl TanhLRScheduler {
     const K: &'static str = "timm.TanhLRScheduler";
 
-    fn cyclic(&self) -> Cyclic {
-        Cyclic {
-            t_initial: self.t_initial,
-            lr_min: self.lr_min,
-            cycle_mul: self.cycle_mul,
-            cycle_decay: self.cycle_decay,
-            cycle_limit: self.cycle_limit,
-            warmup_t: self.warmup_t,
-            warmup_prefix: self.warmup_prefix,
-        }
-    }
-
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        self.cyclic().check(Self::K)?;
+        cyclic!(self).check(Self::K)?;
         if !(self.lb.is_finite() && self.ub.is_finite() && self.lb < self.ub) {
             return Err(Error::invalid(Self::K, "lb", "must be finite and < ub"));
         }
@@ -306,7 +293,7 @@ impl TanhLRScheduler {
     }
 
     fn schedule(&self, base: f32, t: u32) -> f32 {
-        self.cyclic().lr(base, t, |t_curr, t_i| {
+        cyclic!(self).lr(base, t, |t_curr, t_i| {
             let r = (t_curr / t_i) as f32;
             let x = self.lb * (1.0 - r) + self.ub * r;
             // (1 - tanh(x)) / 2 = 1 / (1 + e^(2x)), without the cancellation of 1 - tanh(x).
@@ -332,8 +319,7 @@ impl Kind for TanhLRScheduler {
     }
 }
 
-params! {
-in timm;
+timm_params! {
 /// `timm.scheduler.StepLRScheduler`: `base_lr * decay_rate^floor(t / decay_t)` after the
 /// warmup (whose steps, with `warmup_prefix`, its default here, do not count).
 pub struct StepLRScheduler {
@@ -343,24 +329,8 @@ pub struct StepLRScheduler {
     pub decay_t: f64 => "30",
     /// factor per decay_t steps
     pub decay_rate: f32 = 1.0,
-    /// warmup length
-    pub warmup_t: u32 = 0,
-    /// lr at the warmup's start
-    pub warmup_lr_init: f32 = 0.0,
     /// the schedule starts after the warmup
     pub warmup_prefix: bool = true,
-    /// timm steps per epoch (no effect here)
-    pub t_in_epochs: bool = true,
-    /// must be empty: timm's noise is not reproduced
-    pub noise_range_t: Option<NoiseRange> = None,
-    /// noise bound (no effect here)
-    pub noise_pct: f32 = 0.67,
-    /// noise deviation (no effect here)
-    pub noise_std: f32 = 1.0,
-    /// noise seed (no effect here)
-    pub noise_seed: u32 = 42,
-    /// set the group's initial lr (no effect here)
-    pub initialize: bool = true,
 }
 }
 
@@ -388,8 +358,7 @@ impl Kind for StepLRScheduler {
     }
 }
 
-params! {
-in timm;
+timm_params! {
 /// `timm.scheduler.MultiStepLRScheduler`: `base_lr * decay_rate^n` after the warmup, with
 /// `n = bisect_right(decay_t, t + 1)`: as in timm, each decay takes effect one step before its
 /// milestone.
@@ -400,24 +369,8 @@ pub struct MultiStepLRScheduler {
     pub decay_t: Vec<u32, MAX_DECAY_T> => "[30, 60]",
     /// factor per milestone
     pub decay_rate: f32 = 1.0,
-    /// warmup length
-    pub warmup_t: u32 = 0,
-    /// lr at the warmup's start
-    pub warmup_lr_init: f32 = 0.0,
     /// the schedule starts after the warmup
     pub warmup_prefix: bool = true,
-    /// timm steps per epoch (no effect here)
-    pub t_in_epochs: bool = true,
-    /// must be empty: timm's noise is not reproduced
-    pub noise_range_t: Option<NoiseRange> = None,
-    /// noise bound (no effect here)
-    pub noise_pct: f32 = 0.67,
-    /// noise deviation (no effect here)
-    pub noise_std: f32 = 1.0,
-    /// noise seed (no effect here)
-    pub noise_seed: u32 = 42,
-    /// set the group's initial lr (no effect here)
-    pub initialize: bool = true,
 }
 }
 
@@ -459,8 +412,7 @@ impl Kind for MultiStepLRScheduler {
     }
 }
 
-params! {
-in timm;
+timm_params! {
 /// `timm.scheduler.PolyLRScheduler`: in cycle `i` at step `t_curr`, `lr_min + (base_lr *
 /// cycle_decay^i - lr_min) * (1 - t_curr^k / t_i^k)^power`; `lr_min` after `cycle_limit` cycles.
 pub struct PolyLRScheduler {
@@ -476,46 +428,18 @@ pub struct PolyLRScheduler {
     pub cycle_decay: f32 = 1.0,
     /// number of cycles
     pub cycle_limit: u32 = 1,
-    /// warmup length
-    pub warmup_t: u32 = 0,
-    /// lr at the warmup's start
-    pub warmup_lr_init: f32 = 0.0,
     /// the schedule starts after the warmup
     pub warmup_prefix: bool = false,
-    /// timm steps per epoch (no effect here)
-    pub t_in_epochs: bool = true,
-    /// must be empty: timm's noise is not reproduced
-    pub noise_range_t: Option<NoiseRange> = None,
-    /// noise bound (no effect here)
-    pub noise_pct: f32 = 0.67,
-    /// noise deviation (no effect here)
-    pub noise_std: f32 = 1.0,
-    /// noise seed (no effect here)
-    pub noise_seed: u32 = 42,
     /// k-decay exponent
     pub k_decay: f32 = 1.0,
-    /// set the group's initial lr (no effect here)
-    pub initialize: bool = true,
 }
 }
 
 impl PolyLRScheduler {
     const K: &'static str = "timm.PolyLRScheduler";
 
-    fn cyclic(&self) -> Cyclic {
-        Cyclic {
-            t_initial: self.t_initial,
-            lr_min: self.lr_min,
-            cycle_mul: self.cycle_mul,
-            cycle_decay: self.cycle_decay,
-            cycle_limit: self.cycle_limit,
-            warmup_t: self.warmup_t,
-            warmup_prefix: self.warmup_prefix,
-        }
-    }
-
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        self.cyclic().check(Self::K)?;
+        cyclic!(self).check(Self::K)?;
         positive(Self::K, "k_decay", self.k_decay)?;
         check_common(Self::K, self.warmup_lr_init, self.noise_range_t)
     }
@@ -526,7 +450,7 @@ impl Kind for PolyLRScheduler {
         let lr = if t < self.warmup_t {
             warmup(self.warmup_lr_init, base, self.warmup_t, t)
         } else {
-            self.cyclic().lr(base, t, |t_curr, t_i| {
+            cyclic!(self).lr(base, t, |t_curr, t_i| {
                 let (_, rest) = fraction(t_curr, t_i, self.k_decay);
                 libm::powf(rest, self.power)
             })
@@ -565,8 +489,7 @@ pub enum DecayFn {
 }
 }
 
-params! {
-in timm;
+timm_params! {
 /// `timm.scheduler.WSDLRScheduler`: warmup, a stable phase (`stable_fn`), and a decay over the
 /// last `decay_t` of the `t_initial` steps after the warmup: with `t_s = t - warmup_t`,
 /// `stable = max(base_lr * stable_fn(t_s), lr_min)` and, from `t_s > t_initial - decay_t`,
@@ -590,22 +513,6 @@ pub struct WSDLRScheduler {
     pub decay_power: f32 = 0.5,
     /// ratio of the exp decay, in (0, 1)
     pub decay_ratio: f32 = 0.1,
-    /// warmup length
-    pub warmup_t: u32 = 0,
-    /// lr at the warmup's start
-    pub warmup_lr_init: f32 = 0.0,
-    /// timm steps per epoch (no effect here)
-    pub t_in_epochs: bool = true,
-    /// must be empty: timm's noise is not reproduced
-    pub noise_range_t: Option<NoiseRange> = None,
-    /// noise bound (no effect here)
-    pub noise_pct: f32 = 0.67,
-    /// noise deviation (no effect here)
-    pub noise_std: f32 = 1.0,
-    /// noise seed (no effect here)
-    pub noise_seed: u32 = 42,
-    /// set the group's initial lr (no effect here)
-    pub initialize: bool = true,
 }
 }
 
