@@ -221,9 +221,7 @@ pub struct SchedPoly {
 
 impl SchedPoly {
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        self.total_steps.map_or(Ok(()), |n| {
-            at_least_one("fastai.SchedPoly", "total_steps", n)
-        })
+        check_total("fastai.SchedPoly", self.total_steps)
     }
 }
 
