@@ -16,7 +16,7 @@ use std::path::PathBuf;
 pub struct CurveArgs {
     /// The schedule as a JSON spec: {"kind": PyTorch class name, PyTorch's argument names...}, or
     /// another library's schedule, {"kind": "timm.CosineLRScheduler" (or "transformers.get_...",
-X
+    /// "optax.function_name", "keras.ClassName", "fastai.name"), its argument names...}; optax's,
     /// Keras' and fastai's annealers give absolute values (--lr does not scale them), fastai's
     /// fit_* take --lr where their lr_max is left out, and fastai's run over --steps unless
     /// `total_steps` is given.
