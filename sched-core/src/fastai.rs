@@ -51,6 +51,20 @@ fn check_fraction(kind: &'static str, name: &'static str, value: f64) -> Result<
     }
 }
 
+/// The arguments `fit_one_cycle` and `fit_flat_cos` share: `n_epoch`, the (optional) lr,
+/// `div_final` and `pct_start`.
+fn check_fit(
+    kind: &'static str,
+    (n_epoch, (lr_name, lr), div_final, pct_start): (u32, (&'static str, Option<f32>), f32, f64),
+) -> Result<(), Error> {
+    at_least_one(kind, "n_epoch", n_epoch)?;
+    if let Some(lr) = lr {
+        positive(kind, lr_name, lr)?;
+    }
+    positive(kind, "div_final", div_final)?;
+    check_fraction(kind, "pct_start", pct_start)
+}
+
 /// `pos = t / N` and `1 - pos`, from integers.
 fn position(t: u32, n: u32) -> (f32, f32) {
     let t = t.min(n);
@@ -420,13 +434,14 @@ impl FitOneCycle {
     const K: &'static str = "fastai.fit_one_cycle";
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        at_least_one(Self::K, "n_epoch", self.n_epoch)?;
-        if let Some(lr) = self.lr_max {
-            positive(Self::K, "lr_max", lr)?;
-        }
+        let fit = (
+            self.n_epoch,
+            ("lr_max", self.lr_max),
+            self.div_final,
+            self.pct_start,
+        );
+        check_fit(Self::K, fit)?;
         positive(Self::K, "div", self.div)?;
-        positive(Self::K, "div_final", self.div_final)?;
-        check_fraction(Self::K, "pct_start", self.pct_start)?;
         if let Some(m) = &self.moms {
             if m.len() != 3 {
                 return Err(Error::invalid(Self::K, "moms", "must have 3 entries"));
@@ -485,12 +500,13 @@ impl FitFlatCos {
     const K: &'static str = "fastai.fit_flat_cos";
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        at_least_one(Self::K, "n_epoch", self.n_epoch)?;
-        if let Some(lr) = self.lr {
-            positive(Self::K, "lr", lr)?;
-        }
-        positive(Self::K, "div_final", self.div_final)?;
-        check_fraction(Self::K, "pct_start", self.pct_start)?;
+        let fit = (
+            self.n_epoch,
+            ("lr", self.lr),
+            self.div_final,
+            self.pct_start,
+        );
+        check_fit(Self::K, fit)?;
         check_total(Self::K, self.total_steps)
     }
 }

@@ -20,6 +20,11 @@ fn plateau() -> ReduceLROnPlateau {
     }
 }
 
+/// The children of a composite of single schedulers.
+fn children(leaves: [LeafSpec; 2]) -> heapless::Vec<ChildSpec, MAX_CHILDREN> {
+    leaves.into_iter().map(ChildSpec::Leaf).collect()
+}
+
 /// The lr before each of `METRICS.len()` steps with the metrics, and after the last.
 fn lrs(mut s: Scheduler) -> Vec<f32> {
     let mut out = vec![s.lr()];
@@ -45,10 +50,7 @@ fn plateau_alone(lr: f32, from: usize) -> Vec<f32> {
 fn sequential_switches_to_a_fresh_plateau_at_the_initial_lr() {
     let warm = LinearLR::new(0.1, 1.0, 5).unwrap();
     let spec = SequentialLR {
-        schedulers: [LeafSpec::from(warm.clone()), plateau().into()]
-            .into_iter()
-            .map(ChildSpec::Leaf)
-            .collect(),
+        schedulers: children([LeafSpec::from(warm.clone()), plateau().into()]),
         milestones: [5].into_iter().collect(),
     };
     let s = Scheduler::new(spec, 0.1, 0.0).unwrap();
@@ -70,13 +72,10 @@ fn sequential_switches_to_a_fresh_plateau_at_the_initial_lr() {
 #[test]
 fn chained_plateau_reduces_what_the_children_before_it_set() {
     let spec = ChainedScheduler {
-        schedulers: [
+        schedulers: children([
             LeafSpec::from(ExponentialLR::new(0.9).unwrap()),
             plateau().into(),
-        ]
-        .into_iter()
-        .map(ChildSpec::Leaf)
-        .collect(),
+        ]),
     };
     let got = lrs(Scheduler::new(spec, 0.1, 0.0).unwrap());
     // lr_k = 0.1 * 0.9^k * (the plateau's reductions by step k).
@@ -92,13 +91,10 @@ fn chained_plateau_reduces_what_the_children_before_it_set() {
 #[test]
 fn switch_hands_the_plateau_the_lr_its_previous_child_left() {
     let spec = SwitchLR {
-        schedulers: [
+        schedulers: children([
             LeafSpec::from(StepLR::new(1, 0.5).unwrap()),
             plateau().into(),
-        ]
-        .into_iter()
-        .map(ChildSpec::Leaf)
-        .collect(),
+        ]),
         milestones: [3].into_iter().collect(),
     };
     let got = lrs(Scheduler::new(spec, 0.1, 0.0).unwrap());
@@ -123,13 +119,10 @@ fn warmup_ends_on_a_fresh_plateau() {
 #[test]
 fn a_step_without_the_metric_is_refused_and_changes_nothing() {
     let spec = SequentialLR {
-        schedulers: [
+        schedulers: children([
             LeafSpec::from(StepLR::new(1, 0.5).unwrap()),
             plateau().into(),
-        ]
-        .into_iter()
-        .map(ChildSpec::Leaf)
-        .collect(),
+        ]),
         milestones: [2].into_iter().collect(),
     };
     let mut s = Scheduler::new(spec, 0.1, 0.0).unwrap();
