@@ -1,6 +1,6 @@
 //! The study's plotting loop as an iterator: the lr and momentum each optimizer step sees.
 
-use crate::{Error, Scheduler};
+use crate::{Error, GroupScheduler, Scheduler};
 use core::fmt;
 
 /// Why a [`Curve`] stopped: the `scheduler.step()` after optimizer step `step` failed. Its
@@ -49,9 +49,11 @@ impl core::error::Error for CurveError {}
 /// assert_eq!(lrs, [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]);
 /// # Ok::<(), sched_core::Error>(())
 /// ```
+///
+/// Over several param groups ([`GroupScheduler`]) each item holds one `(lr, momentum)` per group.
 #[derive(Clone, Debug)]
-pub struct Curve<'a> {
-    scheduler: Scheduler,
+pub struct Curve<'a, S: Schedule = Scheduler> {
+    scheduler: S,
     step_every: u32,
     metrics: &'a [f32],
     optimizer_steps: u32,
@@ -60,9 +62,9 @@ pub struct Curve<'a> {
     done: bool,
 }
 
-impl<'a> Curve<'a> {
+impl<'a, S: Schedule> Curve<'a, S> {
     /// `step_every` of 0 is treated as 1.
-    pub fn new(scheduler: Scheduler, step_every: u32, metrics: &'a [f32]) -> Self {
+    pub fn new(scheduler: S, step_every: u32, metrics: &'a [f32]) -> Self {
         Curve {
             scheduler,
             step_every: step_every.max(1),
@@ -74,13 +76,66 @@ impl<'a> Curve<'a> {
     }
 
     /// The scheduler in its current state.
-    pub fn scheduler(&self) -> &Scheduler {
+    pub fn scheduler(&self) -> &S {
         &self.scheduler
     }
 }
 
-impl Iterator for Curve<'_> {
-    type Item = Result<(f32, f32), CurveError>;
+/// What a [`Curve`] steps: a [`Scheduler`] (one param group) or a [`GroupScheduler`].
+pub trait Schedule {
+    /// The values in effect for one optimizer step: `(lr, momentum)`, or one pair per group.
+    type Values;
+    /// The values in effect now.
+    fn values(&self) -> Self::Values;
+    /// Whether a step takes a metric.
+    fn needs_metric(&self) -> bool;
+    /// How many steps succeeded.
+    fn steps(&self) -> u32;
+    /// `scheduler.step()`, or `scheduler.step(metric)`.
+    fn step_on(&mut self, metric: Option<f32>) -> Result<(), Error>;
+}
+
+impl Schedule for Scheduler {
+    type Values = (f32, f32);
+    fn values(&self) -> (f32, f32) {
+        (self.lr(), self.momentum())
+    }
+    fn needs_metric(&self) -> bool {
+        Scheduler::needs_metric(self)
+    }
+    fn steps(&self) -> u32 {
+        Scheduler::steps(self)
+    }
+    fn step_on(&mut self, metric: Option<f32>) -> Result<(), Error> {
+        match metric {
+            Some(m) => self.step_with_metric(m),
+            None => self.step(),
+        }
+    }
+}
+
+impl<const N: usize> Schedule for GroupScheduler<N> {
+    type Values = heapless::Vec<(f32, f32), N>;
+    fn values(&self) -> Self::Values {
+        let pair = |s: &Scheduler| (s.lr(), s.momentum());
+        self.groups().iter().map(pair).collect()
+    }
+    fn needs_metric(&self) -> bool {
+        GroupScheduler::needs_metric(self)
+    }
+    fn steps(&self) -> u32 {
+        GroupScheduler::steps(self)
+    }
+    fn step_on(&mut self, metric: Option<f32>) -> Result<(), Error> {
+        match metric {
+            Some(m) => self.step_with_metric(m),
+            None => self.step(),
+        }
+    }
+}
+
+impl<S: Schedule> Iterator for Curve<'_, S> {
+    type Item = Result<S::Values, CurveError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -90,17 +145,17 @@ impl Iterator for Curve<'_> {
             self.done = true;
             return Some(Err(e));
         }
-        let current = (self.scheduler.lr(), self.scheduler.momentum());
+        let current = self.scheduler.values();
         self.optimizer_steps = self.optimizer_steps.saturating_add(1);
         if self.optimizer_steps.is_multiple_of(self.step_every) {
             let stepped = if self.scheduler.needs_metric() {
                 let j = self.scheduler.steps() as usize;
                 match self.metrics.get(j) {
-                    Some(&m) => self.scheduler.step_with_metric(m),
+                    Some(&m) => self.scheduler.step_on(Some(m)),
                     None => Err(Error::MetricRequired),
                 }
             } else {
-                self.scheduler.step()
+                self.scheduler.step_on(None)
             };
             // The value for this optimizer step is still right; the next one cannot be had.
             self.pending = stepped.err().map(|error| CurveError {

@@ -81,10 +81,12 @@ pub struct CyclicLR {
     /// lower bound of the cycle
     ///
     /// Lower lr bound (> 0).
+    #[per_group = true]
     pub base_lr: f32 => "0.0001",
     /// upper bound of the cycle
     ///
     /// Upper lr bound (>= base_lr).
+    #[per_group = true]
     pub max_lr: f32 => "0.001",
     /// steps rising
     ///
@@ -117,10 +119,12 @@ pub struct CyclicLR {
     /// lower momentum bound
     ///
     /// Default 0.8.
+    #[per_group = true]
     pub base_momentum: f32 = 0.8,
     /// upper momentum bound
     ///
     /// Default 0.9.
+    #[per_group = true]
     pub max_momentum: f32 = 0.9,
 }
 }

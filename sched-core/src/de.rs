@@ -569,3 +569,75 @@ pub(crate) fn no_expr<'de, D: Deserializer<'de>, T>(d: D) -> Result<T, D::Error>
     }
     d.deserialize_str(NoExpr(PhantomData))
 }
+
+/// `Spec::for_groups`: the spec of each of `groups` param groups, each per-group parameter
+/// given as a list (PyTorch's `max_lr=[0.1, 0.01]`) replaced by the group's element.
+pub(crate) fn group_specs<'de, D: Deserializer<'de>>(
+    d: D,
+    groups: usize,
+) -> Result<Vec<crate::Spec>, D::Error> {
+    let value = Value::deserialize(d)?;
+    (0..groups)
+        .map(|group| {
+            let track = Track::default();
+            let picked = pick_group(&value, group, groups, Path::Root, &track)
+                .map_err(|e: D::Error| track.wrap(e))?;
+            from_buffer(&picked)
+        })
+        .collect()
+}
+
+/// `value` (a spec) for param group `group` of `groups`: recurses into child specs; a
+/// per-group parameter's list must have one value per group.
+fn pick_group<E: de::Error>(
+    value: &Value,
+    group: usize,
+    groups: usize,
+    path: Path<'_>,
+    track: &Track,
+) -> Result<Value, E> {
+    let Value::Map(entries) = value else {
+        return Ok(value.clone());
+    };
+    let kind = entries.iter().find_map(|(k, v)| match (k.as_str(), v) {
+        ("kind", Value::Str(kind)) => Some(kind.as_str()),
+        _ => None,
+    });
+    let kind = crate::aliases::ALIASES
+        .iter()
+        .find(|(alias, _)| Some(*alias) == kind)
+        .map_or(kind, |(_, k)| Some(k));
+    let params = crate::Spec::PARAMS
+        .iter()
+        .find(|(k, _)| Some(*k) == kind)
+        .map_or(&[][..], |(_, params)| params);
+    let mut picked = Vec::with_capacity(entries.len());
+    for (key, v) in entries {
+        let here = Path::Key(&path, key);
+        let param = params.iter().find(|p| p.name == key);
+        let v = match (param, v) {
+            (Some(p), Value::Seq(items)) if p.per_group => match items.get(group) {
+                Some(item) if items.len() == groups => item.clone(),
+                _ => {
+                    track.record(here);
+                    return Err(E::custom(format_args!(
+                        "expected {groups} values (one per param group), got {}",
+                        items.len()
+                    )));
+                }
+            },
+            (Some(p), Value::Seq(items)) if p.ty == crate::schema::ParamType::Specs => {
+                let children = items.iter().enumerate().map(|(i, child)| {
+                    pick_group(child, group, groups, Path::Index(&here, i), track)
+                });
+                Value::Seq(children.collect::<Result<_, E>>()?)
+            }
+            (Some(p), child) if p.ty == crate::schema::ParamType::Spec => {
+                pick_group(child, group, groups, here, track)?
+            }
+            (_, v) => v.clone(),
+        };
+        picked.push((key.clone(), v));
+    }
+    Ok(Value::Map(picked))
+}

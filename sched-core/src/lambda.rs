@@ -128,6 +128,7 @@ pub struct LambdaLR {
     /// factor of the initial lr; Python lambda body in `epoch`
     ///
     /// The factor as a function of the step.
+    #[per_group = true]
     pub lr_lambda: LrLambda => r#""0.95 ** epoch""#,
 }
 }

@@ -58,6 +58,7 @@ mod expr;
 #[cfg(feature = "fastai")]
 pub mod fastai;
 pub mod golden;
+mod groups;
 #[cfg(feature = "keras")]
 pub mod keras;
 mod kind;
@@ -83,11 +84,12 @@ pub mod transformers;
 
 pub use aliases::ALIASES;
 pub use cosine::{CosineAnnealingLR, CosineAnnealingWarmRestarts};
-pub use curve::{Curve, CurveError};
+pub use curve::{Curve, CurveError, Schedule};
 pub use cyclic::{CyclicLR, CyclicMode, ScaleFn, ScaleMode};
 pub use error::Error;
 #[cfg(feature = "expr")]
 pub use expr::Expr;
+pub use groups::GroupScheduler;
 pub use lambda::{LambdaLR, LrLambda};
 pub use leaf::ParamGroup;
 pub use lr_find_csv::{CsvError, CsvRow, CsvRows};

@@ -6,7 +6,9 @@
 //! argument with it; the constructors, `with_defaults` and the page's form take it from the same
 //! place), `as Reader` reads the value through a type whose message states the rule (`AtLeastOne`:
 //! "an integer >= 1"), `#[spec = "T_max"]` is the spec key where the Rust field cannot be
-//! PyTorch's name, and `=> "json"` is the example the page's form starts an argument with. From
+//! PyTorch's name, `#[per_group = true]` marks an argument PyTorch also takes as a list, one
+//! value per param group (`Spec::for_groups` reads it), and `=> "json"` is the example the page's
+//! form starts an argument with. From
 //! that one declaration `params!` derives the struct, its spec reader (serde, unknown keys
 //! rejected), its rows of the schema table (`Kind::PARAMS`), `Kind::with_defaults(required...)`,
 //! and, with `serde`, the value as Rust source (`literal.rs`) for build scripts that embed specs
@@ -40,13 +42,14 @@ macro_rules! key {
 
 /// One field's row of the schema table (`schema::Param`).
 macro_rules! schema_param {
-    ($help:literal, $key:expr, $ty:ty, [$($default:expr)?], [$($example:expr)?]) => {
+    ($help:literal, $key:expr, $ty:ty, [$($default:expr)?], [$($example:expr)?], [$($per_group:literal)?]) => {
         crate::schema::Param {
             name: $key,
             ty: <$ty as crate::schema::SchemaType>::TYPE,
             default: schema_param!(@default $ty $(, $default)?),
             example: schema_param!(@example $($example)?),
             help: $help.trim_ascii(),
+            per_group: false $(|| $per_group)?,
         }
     };
     (@default $ty:ty) => { None };
@@ -133,6 +136,7 @@ macro_rules! params {
                 #[doc = $help:literal]
                 $(#[doc = $doc:literal])*
                 $(#[spec = $key:literal])?
+                $(#[per_group = $per_group:literal])?
                 pub $field:ident : $ty:ty $(as $read:ident)? $(= $default:expr)? $(=> $example:expr)?
             ),* $(,)?
         }
@@ -153,7 +157,7 @@ macro_rules! params {
             /// The schema's rows for this kind: each parameter's spec key, type, default,
             /// example and help, as declared here (`Spec::PARAMS` lists every kind's).
             pub const PARAMS: &'static [crate::schema::Param] = &[
-                $( schema_param!($help, key!($field $(, $key)?), $ty, [$($default)?], [$($example)?]), )*
+                $( schema_param!($help, key!($field $(, $key)?), $ty, [$($default)?], [$($example)?], [$($per_group)?]), )*
             ];
 
             with_defaults!(@go $name [] [] $($field: $ty $(= $default)?;)*);

@@ -27,6 +27,7 @@ pub struct OneCycleLR {
     /// peak lr
     ///
     /// Peak lr (> 0).
+    #[per_group = true]
     pub max_lr: f32 => "0.001",
     /// steps in the cycle (or epochs x steps_per_epoch)
     ///
@@ -55,10 +56,12 @@ pub struct OneCycleLR {
     /// lower momentum bound
     ///
     /// Default 0.85.
+    #[per_group = true]
     pub base_momentum: f32 = 0.85,
     /// upper momentum bound
     ///
     /// Default 0.95.
+    #[per_group = true]
     pub max_momentum: f32 = 0.95,
     /// initial_lr = max_lr / div_factor
     ///

@@ -56,6 +56,7 @@ pub struct ReduceLROnPlateau {
     /// lower bound
     ///
     /// >= 0 (default 0).
+    #[per_group = true]
     pub min_lr: f32 = 0.0,
     /// smaller updates are ignored
     ///

@@ -249,6 +249,7 @@ pub struct MultiplicativeLR {
     /// factor applied each step; Python lambda body in `epoch`
     ///
     /// The per-step factor as a function of the step.
+    #[per_group = true]
     pub lr_lambda: LrLambda => r#""0.95""#,
 }
 }

@@ -109,6 +109,9 @@ pub struct Param {
     pub example: Option<&'static str>,
     /// One line of help.
     pub help: &'static str,
+    /// Whether PyTorch takes a list here, one value per param group (OneCycleLR's `max_lr`):
+    /// [`Spec::for_groups`](crate::Spec::for_groups) reads such a list.
+    pub per_group: bool,
 }
 
 /// How a parameter's Rust type appears in the schema (`params!` reads it from the field's type).

@@ -540,6 +540,32 @@ impl ChildSpec {
 }
 
 impl Spec {
+    /// Reads a spec for an optimizer with `groups` param groups: one spec per group. Where
+    /// PyTorch takes one value per group (`OneCycleLR`'s and `CyclicLR`'s lrs and momenta,
+    /// `ReduceLROnPlateau`'s `min_lr`, `LambdaLR`'s and `MultiplicativeLR`'s `lr_lambda`,
+    /// `SWALR`'s `swa_lr`; [`schema::Param::per_group`](crate::schema::Param::per_group)),
+    /// the argument may be a list of `groups` values, also inside a composite; a single value
+    /// serves every group. Build them with [`GroupScheduler`](crate::GroupScheduler).
+    ///
+    /// ```
+    /// let json = r#"{"kind": "OneCycleLR", "max_lr": [0.1, 0.01], "total_steps": 100}"#;
+    /// let specs = sched_core::Spec::for_groups(&mut serde_json::Deserializer::from_str(json), 2)?;
+    /// assert_eq!(specs.len(), 2);
+    /// let wrong = sched_core::Spec::for_groups(&mut serde_json::Deserializer::from_str(json), 3);
+    /// assert_eq!(
+    ///     wrong.unwrap_err().to_string(),
+    ///     "max_lr: expected 3 values (one per param group), got 2"
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[cfg(feature = "serde")]
+    pub fn for_groups<'de, D: serde::Deserializer<'de>>(
+        d: D,
+        groups: usize,
+    ) -> Result<alloc::vec::Vec<Spec>, D::Error> {
+        crate::de::group_specs(d, groups)
+    }
+
     /// The same spec with `total_steps = n` wherever a schedule that is a function of the run's
     /// progress (fastai's, `pos = t / total_steps`) leaves it out, children included: what
     /// `curve` and the page do with their length. Other schedules are unchanged.
@@ -618,7 +644,7 @@ macro_rules! composite {
             /// The schema's rows for this kind (see `params!`).
             pub const PARAMS: &'static [crate::schema::Param] = {
                 type C = ChildSpec;
-                &[$( schema_param!($help, stringify!($field), $ty, [], [$example]), )*]
+                &[$( schema_param!($help, stringify!($field), $ty, [], [$example], []), )*]
             };
         }
 

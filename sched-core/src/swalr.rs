@@ -30,6 +30,7 @@ pub struct SWALR {
     /// lr annealed to and held
     ///
     /// The lr annealed to (>= 0).
+    #[per_group = true]
     pub swa_lr: f32 => "0.0005",
     /// steps of annealing
     ///

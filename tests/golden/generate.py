@@ -160,7 +160,9 @@ def build(spec, optimizer):
     if kind in DIRECT:
         return DIRECT[kind](optimizer, **kw)
     if kind in ("LambdaLR", "MultiplicativeLR"):
-        f = eval_lambda("epoch", kw.pop("lr_lambda"))
+        body = kw.pop("lr_lambda")
+        # A list: one lambda per param group, as PyTorch takes them.
+        f = [eval_lambda("epoch", b) for b in body] if isinstance(body, list) else eval_lambda("epoch", body)
         return getattr(S, kind)(optimizer, f, **kw)
     if kind == "CyclicLR":
         if kw.get("scale_fn") is not None:
@@ -200,6 +202,15 @@ def build(spec, optimizer):
 # Running a case
 # ---------------------------------------------------------------------------
 def make_optimizer(lr, momentum):
+    """SGD with one dummy parameter per group; `lr` and `momentum` are lists for a case over
+    several param groups (`SGD([{"params": [p0], "lr": lr[0], "momentum": momentum[0]}, ...])`)."""
+    if isinstance(lr, list):
+        groups = []
+        for g_lr, g_mom in zip(lr, momentum, strict=True):
+            p = torch.zeros(1, requires_grad=True)
+            p.grad = torch.zeros(1)
+            groups.append({"params": [p], "lr": g_lr, "momentum": g_mom})
+        return torch.optim.SGD(groups, lr=lr[0])
     p = torch.zeros(1, requires_grad=True)
     p.grad = torch.zeros(1)
     return torch.optim.SGD([p], lr=lr, momentum=momentum)
@@ -211,15 +222,19 @@ def _rec(group):
     return float(lr), float(mom)
 
 
-def run_loop(optimizer, stepper, steps, step_every, metrics=None):
-    """The documented loop. `stepper(j)` performs the j-th scheduler step call."""
-    group = optimizer.param_groups[0]
+def run_loop(optimizer, stepper, steps, step_every, metrics=None, groups=False):
+    """The documented loop. `stepper(j)` performs the j-th scheduler step call. With `groups`,
+    each value is the list of every param group's."""
     lrs, moms = [], []
     j = 0
     for i in range(steps):
-        lr, mom = _rec(group)
-        lrs.append(lr)
-        moms.append(mom)
+        values = [_rec(g) for g in optimizer.param_groups]
+        if groups:
+            lrs.append([lr for lr, _ in values])
+            moms.append([mom for _, mom in values])
+        else:
+            lrs.append(values[0][0])
+            moms.append(values[0][1])
         optimizer.step()
         if (i + 1) % step_every == 0:
             if i == steps - 1:
@@ -251,7 +266,11 @@ def run_case(case):
     else:
         assert metrics is None
         stepper = lambda j: sched.step()  # noqa: E731
-    return run_loop(opt, stepper, case["steps"], case["step_every"], metrics)
+    lrs, moms = run_loop(opt, stepper, case["steps"], case["step_every"], metrics, isinstance(case["lr"], list))
+    if isinstance(case["lr"], list):
+        # Stored per group: lr_values[g][i].
+        return [list(v) for v in zip(*lrs)], [list(v) for v in zip(*moms)]
+    return lrs, moms
 
 
 # ---------------------------------------------------------------------------
@@ -348,6 +367,54 @@ def case(name, spec, steps, lr=0.1, momentum=0.0, step_every=1, metrics=None):
     CASES.append(
         dict(name=name, spec=spec, lr=lr, momentum=momentum, steps=steps, step_every=step_every, metrics=metrics)
     )
+
+
+GROUP_CASES = []
+
+
+def group_case(name, spec, steps, lr, momentum, step_every=1, metrics=None):
+    """A case over several param groups: `lr` and `momentum` give each group's, and the spec
+    may give a per-group argument as a list (PyTorch's `max_lr=[...]`)."""
+    assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
+    assert len(lr) == len(momentum) >= 2, name
+    GROUP_CASES.append(
+        dict(name=name, spec=spec, lr=lr, momentum=momentum, steps=steps, step_every=step_every, metrics=metrics)
+    )
+
+
+def define_group_cases():
+    """Two or three param groups: every argument PyTorch takes per group, as a list, alone and
+    inside composites, and schedules that only read each group's own lr."""
+    two, mom = [0.1, 0.01], [0.9, 0.8]
+    group_case("groups_StepLR", K("StepLR", step_size=3, gamma=0.5), 12, two, mom)
+    group_case("groups_CosineAnnealingLR_eta_min", K("CosineAnnealingLR", T_max=10, eta_min=0.001), 25,
+               [0.1, 0.05], mom)
+    group_case("groups3_CosineAnnealingWarmRestarts", K("CosineAnnealingWarmRestarts", T_0=4, T_mult=2,
+               eta_min=0.0005), 30, [0.1, 0.03, 0.01], [0.9, 0.9, 0.0])
+    group_case("groups_OneCycleLR_lists", K("OneCycleLR", max_lr=[0.1, 0.01], total_steps=30,
+               base_momentum=[0.85, 0.8], max_momentum=[0.95, 0.9]), 30, two, [0.9, 0.9])
+    group_case("groups_OneCycleLR_shared_max_lr", K("OneCycleLR", max_lr=0.05, total_steps=20,
+               three_phase=True), 20, two, [0.9, 0.5])
+    group_case("groups_CyclicLR_lists", K("CyclicLR", base_lr=[0.001, 0.01], max_lr=[0.1, 0.05], step_size_up=4,
+               base_momentum=[0.8, 0.7], max_momentum=[0.9, 0.95]), 20, two, [0.9, 0.9])
+    group_case("groups_CyclicLR_exp_range", K("CyclicLR", base_lr=[0.001, 0.002], max_lr=[0.01, 0.05],
+               step_size_up=3, mode="exp_range", gamma=0.9, cycle_momentum=False), 25, two, mom)
+    metrics = metric_seq("plateau_noisy", 30, 7)
+    group_case("groups_ReduceLROnPlateau_min_lr", K("ReduceLROnPlateau", factor=0.5, patience=1,
+               min_lr=[0.02, 0.0005]), 30, two, mom, metrics=metrics)
+    group_case("groups_LambdaLR_lists", K("LambdaLR", lr_lambda=["0.95 ** epoch", "1.0 / (epoch + 1)"]), 15,
+               two, mom)
+    group_case("groups_MultiplicativeLR_lists", K("MultiplicativeLR", lr_lambda=["0.9", "0.99 if epoch < 5 else 0.5"]),
+               12, two, mom)
+    group_case("groups_SWALR_lists", K("SWALR", swa_lr=[0.05, 0.5], anneal_epochs=5), 10, two, mom)
+    group_case("groups_SequentialLR_OneCycleLR_lists", K("SequentialLR", schedulers=[
+        K("LinearLR", start_factor=0.1, total_iters=3), K("OneCycleLR", max_lr=[0.2, 0.02], total_steps=20,
+                                                            cycle_momentum=False)], milestones=[3]), 23, two, mom)
+    group_case("groups_ChainedScheduler_CyclicLR_lists", K("ChainedScheduler", schedulers=[
+        K("CyclicLR", base_lr=[0.01, 0.001], max_lr=[0.1, 0.02], step_size_up=2, cycle_momentum=False),
+        K("ExponentialLR", gamma=0.9)]), 15, two, mom)
+    group_case("groups_WarmupLR_CosineAnnealingLR", K("WarmupLR", warmup_steps=4, schedule=K(
+        "CosineAnnealingLR", T_max=10)), 16, two, mom)
 
 
 def K(kind, **kw):
@@ -1148,6 +1215,20 @@ def main():
         out = dict(c, torch_version=torch.__version__, lr_values=lrs, momentum_values=moms)
         outputs[c["name"]] = golden_files.dumps_case(out, "torch_version")
 
+    define_group_cases()
+    group_outputs = {}
+    for c in GROUP_CASES:
+        if args.only and not re.search(args.only, c["name"]):
+            continue
+        if c["spec"]["kind"] == "ReduceLROnPlateau":
+            for g, lr in enumerate(c["lr"]):
+                min_lr = c["spec"]["min_lr"]
+                check_plateau_margins(dict(c, lr=lr, spec=dict(c["spec"], min_lr=min_lr[g])))
+        lrs, moms = run_case(c)
+        assert all(len(v) == c["steps"] and all(math.isfinite(x) for x in v) for v in lrs + moms), c["name"]
+        out = dict(c, torch_version=torch.__version__, lr_values=lrs, momentum_values=moms)
+        group_outputs[c["name"]] = golden_files.dumps_case(out, "torch_version")
+
     # The study's runs: the generic build(spec) path must equal the study's own loops.
     for run_name, _per, lr, _spec in TUTORIAL_RUNS:
         name = tutorial_name(run_name)
@@ -1169,6 +1250,8 @@ def main():
 
     n = golden_files.write(outputs, defaults_table(), lambda name: golden_files.library_of(name) is None,
                            args.check, stale_check=not args.only)
+    n += golden_files.write(group_outputs, {}, lambda name: name.startswith("groups"), args.check,
+                            stale_check=not args.only, cases_dir=golden_files.GROUPS_DIR)
     if args.check and n:
         sys.exit(1)
 

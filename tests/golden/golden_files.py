@@ -8,6 +8,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES_DIR = os.path.join(HERE, "cases")
+# The cases over several param groups (generate.py's `group_case`): `lr` and `momentum` are
+# lists, `lr_values[g][i]` and `momentum_values[g][i]` are group g's.
+GROUPS_DIR = os.path.join(HERE, "groups")
 DEFAULTS_PATH = os.path.join(HERE, "defaults.json")
 
 # The libraries other than PyTorch: their cases are named `<library>_...` and their kinds
@@ -34,12 +37,12 @@ def dumps_case(c, version_key):
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def write(outputs, defaults, owns, check, stale_check=True):
+def write(outputs, defaults, owns, check, stale_check=True, cases_dir=CASES_DIR):
     """Writes `outputs` ({case name: text}) and `defaults` ({kind: {argument: default}}) for the
     cases and kinds `owns(name)` is true of, keeping the other generator's. Removes the owned case
     files no longer produced (unless `stale_check` is off). Returns the number of changed or stale
     files; with `check`, writes nothing."""
-    os.makedirs(CASES_DIR, exist_ok=True)
+    os.makedirs(cases_dir, exist_ok=True)
     changed = []
     table = {}
     if os.path.exists(DEFAULTS_PATH):
@@ -54,7 +57,7 @@ def write(outputs, defaults, owns, check, stale_check=True):
             with open(DEFAULTS_PATH, "w", encoding="utf-8", newline="\n") as f:
                 f.write(defaults_text)
     for name, text in sorted(outputs.items()):
-        path = os.path.join(CASES_DIR, name + ".json")
+        path = os.path.join(cases_dir, name + ".json")
         old = None
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
@@ -66,11 +69,11 @@ def write(outputs, defaults, owns, check, stale_check=True):
                     f.write(text)
     stale = []
     if stale_check:
-        for fn in sorted(os.listdir(CASES_DIR)):
+        for fn in sorted(os.listdir(cases_dir)):
             if fn.endswith(".json") and owns(fn[:-5]) and fn[:-5] not in outputs:
                 stale.append(fn)
                 if not check:
-                    os.remove(os.path.join(CASES_DIR, fn))
+                    os.remove(os.path.join(cases_dir, fn))
     verb = "would change" if check else "wrote"
     print(f"{len(outputs)} cases; {verb} {len(changed)}; stale {'found' if check else 'removed'}: {len(stale)}",
           file=sys.stderr)
