@@ -222,9 +222,106 @@ fn plateau_reads_metrics() {
     );
 }
 
+/// `--lr A,B`: one scheduler over two param groups, the schedule's per-group arguments as
+/// lists; every group's column matches PyTorch's SGD with two groups
+/// (tests/golden/groups/, generate.py's `define_group_cases`).
+#[test]
+fn param_groups_print_one_pair_of_columns_per_group_as_pytorch() {
+    #[derive(Deserialize)]
+    struct GroupGolden {
+        spec: serde_json::Value,
+        lr: Vec<f32>,
+        momentum: Vec<f32>,
+        steps: usize,
+        lr_values: Vec<Vec<f64>>,
+        momentum_values: Vec<Vec<f64>>,
+    }
+    for case in [
+        "groups_OneCycleLR_lists",
+        "groups3_CosineAnnealingWarmRestarts",
+    ] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../tests/golden/groups/{case}.json"));
+        let g: GroupGolden =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let list = |v: &[f32]| v.iter().map(f32::to_string).collect::<Vec<_>>().join(",");
+        let (lrs, momenta, steps) = (list(&g.lr), list(&g.momentum), g.steps.to_string());
+        let spec = g.spec.to_string();
+        let out = curve(&[
+            "--schedule",
+            &spec,
+            "--lr",
+            &lrs,
+            "--momentum",
+            &momenta,
+            "--steps",
+            &steps,
+        ]);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = std::iter::once("step".to_string())
+            .chain((0..g.lr.len()).flat_map(|i| [format!("lr_{i}"), format!("momentum_{i}")]))
+            .collect();
+        assert_eq!(lines.next().unwrap(), header.join(","), "{case}");
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len(), g.steps, "{case}");
+        for group in 0..g.lr.len() {
+            let column = |c: usize| rows.iter().map(|r| r[c]).collect::<Vec<_>>();
+            let lr_err = max_rel_err(&column(2 * group), &g.lr_values[group]);
+            let m_err = max_rel_err(&column(2 * group + 1), &g.momentum_values[group]);
+            assert!(
+                lr_err <= 1e-5 && m_err <= 1e-5,
+                "{case} group {group}: {lr_err:e} {m_err:e}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_parameter() {
     let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"OneCycleLR","max_lr":[0.01,0.1],"total_steps":10}"#,
+                "--lr",
+                "0.1,0.2,0.3",
+                "--steps",
+                "3",
+            ],
+            "--schedule: max_lr: expected 3 values (one per param group), got 2",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2}"#,
+                "--lr",
+                "0.1,fast",
+                "--steps",
+                "3",
+            ],
+            "--lr: must be a number or a comma-separated list of numbers, got `0.1,fast`",
+        ),
+        (
+            &[
+                "--schedule",
+                r#"{"kind":"StepLR","step_size":2}"#,
+                "--lr",
+                "0.1,0.2",
+                "--momentum",
+                "0.9,0.9,0.9",
+                "--steps",
+                "3",
+            ],
+            "--momentum: must give one momentum, or one per param group (2), got 3",
+        ),
         (
             &[
                 "--schedule",

@@ -576,15 +576,29 @@ pub(crate) fn group_specs<'de, D: Deserializer<'de>>(
     d: D,
     groups: usize,
 ) -> Result<Vec<crate::Spec>, D::Error> {
-    let value = Value::deserialize(d)?;
-    (0..groups)
-        .map(|group| {
-            let track = Track::default();
-            let picked = pick_group(&value, group, groups, Path::Root, &track)
-                .map_err(|e: D::Error| track.wrap(e))?;
-            from_buffer(&picked)
-        })
-        .collect()
+    // Read inside the deserializer's own map, as `Outer` does, so that an error carries the
+    // position the deserializer adds (serde_json's "at line 1 column 65").
+    d.deserialize_map(Groups(groups))
+}
+
+struct Groups(usize);
+
+impl<'de> Visitor<'de> for Groups {
+    type Value = Vec<crate::Spec>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a schedule: an object with `kind` and the kind's parameters")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let value = buffer(map, Vec::new())?;
+        (0..self.0)
+            .map(|group| {
+                let track = Track::default();
+                let picked = pick_group(&value, group, self.0, Path::Root, &track)
+                    .map_err(|e: A::Error| track.wrap(e))?;
+                from_buffer(&picked)
+            })
+            .collect()
+    }
 }
 
 /// `value` (a spec) for param group `group` of `groups`: recurses into child specs; a

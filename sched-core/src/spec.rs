@@ -554,7 +554,7 @@ impl Spec {
     /// let wrong = sched_core::Spec::for_groups(&mut serde_json::Deserializer::from_str(json), 3);
     /// assert_eq!(
     ///     wrong.unwrap_err().to_string(),
-    ///     "max_lr: expected 3 values (one per param group), got 2"
+    ///     "max_lr: expected 3 values (one per param group), got 2 at line 1 column 65"
     /// );
     /// # Ok::<(), serde_json::Error>(())
     /// ```

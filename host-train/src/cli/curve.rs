@@ -3,7 +3,7 @@
 use crate::config::{RunConfig, Stepping, FASHION_MNIST_TRAIN_IMAGES};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use sched_core::{Curve, Scheduler, Spec};
+use sched_core::{Curve, GroupScheduler, Spec};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -12,6 +12,7 @@ use std::path::PathBuf;
   host-train curve --schedule '{\"kind\":\"StepLR\",\"step_size\":2,\"gamma\":0.95}' --lr 0.001 --steps 15
   host-train curve --schedule '{\"kind\":\"OneCycleLR\",\"max_lr\":0.1,\"total_steps\":1000}' --lr 0.1 --steps 1000 --plot onecycle.svg
   host-train curve --schedule '{\"kind\":\"timm.CosineLRScheduler\",\"t_initial\":40,\"warmup_t\":5}' --lr 0.05 --steps 100
+  host-train curve --schedule '{\"kind\":\"OneCycleLR\",\"max_lr\":[0.01,0.1],\"total_steps\":100}' --lr 0.01,0.1 --momentum 0.9 --steps 100
   host-train curve --preset tutorial --run \"Cyclic LR Scheduler Batches\" --format json")]
 pub struct CurveArgs {
     /// The schedule as a JSON spec: {"kind": PyTorch class name, PyTorch's argument names...}, or
@@ -22,17 +23,20 @@ pub struct CurveArgs {
     /// `total_steps` is given.
     #[arg(long, conflicts_with_all = ["preset", "run"], required_unless_present = "preset")]
     schedule: Option<String>,
-    /// The optimizer's initial lr, as in PyTorch's SGD(lr=...).
-    #[arg(long, requires = "schedule", allow_negative_numbers = true)]
-    lr: Option<f32>,
-    /// The optimizer's initial momentum, as in SGD(momentum=...).
+    /// The optimizer's initial lr, as in PyTorch's SGD(lr=...); several param groups as a
+    /// comma-separated list, one lr per group (`0.01,0.1`), where the schedule may give
+    /// PyTorch's per-group arguments as lists ("max_lr": [0.01, 0.1]).
+    #[arg(long, requires = "schedule", allow_hyphen_values = true)]
+    lr: Option<String>,
+    /// The optimizer's initial momentum, as in SGD(momentum=...); one per param group, or one
+    /// for all.
     #[arg(
         long,
-        default_value_t = 0.0,
+        default_value = "0",
         requires = "schedule",
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
-    momentum: f32,
+    momentum: String,
     /// Number of optimizer steps to print (rows 0..N-1).
     #[arg(long, requires = "schedule", allow_hyphen_values = true)]
     steps: Option<String>,
@@ -62,18 +66,29 @@ enum Format {
     Json,
 }
 
-/// What a curve is computed from.
+/// What a curve is computed from: one spec per param group (one group unless `--lr` lists
+/// several).
 struct CurveRequest {
     title: String,
-    spec: Spec,
-    lr: f32,
-    momentum: f32,
+    specs: Vec<Spec>,
+    lrs: Vec<f32>,
+    momenta: Vec<f32>,
     steps: usize,
     step_every: usize,
 }
 
 /// Most steps kept in memory for `--format json` and `--plot` (CSV streams any number).
 const MAX_KEPT_STEPS: usize = 20_000_000;
+
+/// Most param groups `--lr` may list.
+const MAX_GROUPS: usize = 8;
+
+/// One group's curve: its lr and momentum at every optimizer step.
+#[derive(Default)]
+struct GroupCurve {
+    lrs: Vec<f32>,
+    momenta: Vec<f32>,
+}
 
 pub fn run(args: CurveArgs) -> Result<()> {
     let request = request(&args)?;
@@ -85,44 +100,56 @@ pub fn run(args: CurveArgs) -> Result<()> {
     if keep && request.steps > MAX_KEPT_STEPS {
         bail!("--steps must be <= {MAX_KEPT_STEPS} with --plot or --format json (CSV streams any number)");
     }
+    let groups = request.lrs.len();
     let mut values = curve(&request, metrics.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if !keep {
-        writeln!(out, "step,lr,momentum")?;
+        write_csv_header(&mut out, groups)?;
         for (i, value) in values.enumerate() {
-            let (lr, m) = value?;
-            writeln!(out, "{i},{lr:.8e},{m:.8e}")?;
+            write_csv_row(&mut out, i, &value?)?;
         }
         out.flush()?;
         return Ok(());
     }
-    let (mut lrs, mut momenta) = (
-        Vec::with_capacity(request.steps),
-        Vec::with_capacity(request.steps),
-    );
+    let mut curves: Vec<GroupCurve> = (0..groups).map(|_| GroupCurve::default()).collect();
     for value in &mut values {
-        let (lr, m) = value?;
-        lrs.push(lr);
-        momenta.push(m);
+        for (curve, &(lr, m)) in curves.iter_mut().zip(&value?) {
+            curve.lrs.push(lr);
+            curve.momenta.push(m);
+        }
     }
     if let Some(path) = &args.plot {
-        crate::plot::schedule_curve(path, &request.title, &lrs, &momenta)?;
+        let series: Vec<_> = curves
+            .iter()
+            .map(|c| (c.lrs.as_slice(), c.momenta.as_slice()))
+            .collect();
+        crate::plot::schedule_curve(path, &request.title, &series)?;
     }
     match args.format {
         Format::Csv => {
-            writeln!(out, "step,lr,momentum")?;
-            for (i, (lr, m)) in lrs.iter().zip(&momenta).enumerate() {
-                writeln!(out, "{i},{lr:.8e},{m:.8e}")?;
+            write_csv_header(&mut out, groups)?;
+            for i in 0..request.steps.min(curves[0].lrs.len()) {
+                let row: Vec<_> = curves.iter().map(|c| (c.lrs[i], c.momenta[i])).collect();
+                write_csv_row(&mut out, i, &row)?;
             }
         }
         Format::Json => {
-            let doc = serde_json::json!({
-                "title": request.title,
-                "spec": request.spec,
-                "lr": lrs,
-                "momentum": momenta,
-            });
+            let doc = if let [curve] = curves.as_slice() {
+                serde_json::json!({
+                    "title": request.title,
+                    "spec": request.specs[0],
+                    "lr": curve.lrs,
+                    "momentum": curve.momenta,
+                })
+            } else {
+                serde_json::json!({
+                    "title": request.title,
+                    "specs": request.specs,
+                    "lr": curves.iter().map(|c| &c.lrs).collect::<Vec<_>>(),
+                    "momentum": curves.iter().map(|c| &c.momenta).collect::<Vec<_>>(),
+                })
+            };
             serde_json::to_writer(&mut out, &doc)?;
             writeln!(out)?;
         }
@@ -131,12 +158,50 @@ pub fn run(args: CurveArgs) -> Result<()> {
     Ok(())
 }
 
+/// `step,lr,momentum`, or with several groups `step,lr_0,momentum_0,lr_1,momentum_1,...`.
+fn write_csv_header(out: &mut impl Write, groups: usize) -> Result<()> {
+    write!(out, "step")?;
+    if groups == 1 {
+        write!(out, ",lr,momentum")?;
+    } else {
+        for g in 0..groups {
+            write!(out, ",lr_{g},momentum_{g}")?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn write_csv_row(out: &mut impl Write, step: usize, values: &[(f32, f32)]) -> Result<()> {
+    write!(out, "{step}")?;
+    for (lr, m) in values {
+        write!(out, ",{lr:.8e},{m:.8e}")?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
 fn request(args: &CurveArgs) -> Result<CurveRequest> {
     if let Some(json) = &args.schedule {
-        let spec: Spec = serde_json::from_str(json).context("--schedule")?;
-        let Some(lr) = args.lr else {
+        let Some(lr) = &args.lr else {
             bail!("--lr is required with --schedule")
         };
+        let lrs = parse_list("--lr", lr)?;
+        if lrs.len() > MAX_GROUPS {
+            bail!("--lr: at most {MAX_GROUPS} param groups, got {}", lrs.len());
+        }
+        let momenta = parse_list("--momentum", &args.momentum)?;
+        if momenta.len() != 1 && momenta.len() != lrs.len() {
+            bail!(
+                "--momentum: must give one momentum, or one per param group ({}), got {}",
+                lrs.len(),
+                momenta.len()
+            );
+        }
+        let mut reader = serde_json::Deserializer::from_str(json);
+        let specs = Spec::for_groups(&mut reader, lrs.len())
+            .and_then(|specs| reader.end().map(|()| specs))
+            .context("--schedule")?;
         let Some(steps) = &args.steps else {
             bail!("--steps is required with --schedule")
         };
@@ -145,10 +210,10 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
             bail!("--step-every must be >= 1");
         }
         return Ok(CurveRequest {
-            title: spec.kind().to_string(),
-            spec,
-            lr,
-            momentum: args.momentum,
+            title: specs[0].kind().to_string(),
+            specs,
+            lrs,
+            momenta,
             steps,
             step_every: args.step_every,
         });
@@ -169,9 +234,9 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
     let batches = config.batches_per_epoch(FASHION_MNIST_TRAIN_IMAGES);
     Ok(CurveRequest {
         title: run.name.clone(),
-        spec: run.schedule.clone(),
-        lr: run.lr,
-        momentum: run.momentum(),
+        specs: vec![run.schedule.clone()],
+        lrs: vec![run.lr],
+        momenta: vec![run.momentum()],
         steps: config.epochs as usize * batches,
         step_every: match run.step {
             Stepping::Batch => 1,
@@ -180,29 +245,46 @@ fn request(args: &CurveArgs) -> Result<CurveRequest> {
     })
 }
 
-/// The study's plotting loop (`sched_core::Curve`): the lr and momentum of each optimizer step,
-/// `scheduler.step()` every `step_every` optimizer steps, with the next metric for
-/// ReduceLROnPlateau. A failed step is `sched_core::CurveError`'s text, the page's too.
+/// The study's plotting loop (`sched_core::Curve`): each group's lr and momentum at each
+/// optimizer step, `scheduler.step()` every `step_every` optimizer steps, with the next metric
+/// for ReduceLROnPlateau. A failed step is `sched_core::CurveError`'s text, the page's too.
 fn curve<'a>(
     req: &'a CurveRequest,
     metrics: Option<&'a [f32]>,
-) -> Result<impl Iterator<Item = Result<(f32, f32)>> + 'a> {
+) -> Result<impl Iterator<Item = Result<Vec<(f32, f32)>>> + 'a> {
     let step_every = u32::try_from(req.step_every).context("--step-every must fit in u32")?;
     // A schedule of the run's progress (fastai's) that leaves out its length runs over the
     // curve's scheduler steps.
     let length = u32::try_from(req.steps.div_ceil(req.step_every.max(1))).unwrap_or(u32::MAX);
-    let spec = req.spec.clone().with_total_steps(length);
-    let scheduler = Scheduler::from_spec(&spec, req.lr, req.momentum)?;
+    let specs: Vec<Spec> = req
+        .specs
+        .iter()
+        .map(|spec| spec.clone().with_total_steps(length))
+        .collect();
+    let scheduler = GroupScheduler::<MAX_GROUPS>::new(&specs, &req.lrs, &req.momenta)?;
     if scheduler.needs_metric() && metrics.is_none() {
         bail!(
             "--metrics is required for {}: a file with one metric per line",
-            req.spec.kind()
+            req.specs[0].kind()
         );
     }
     let values = Curve::new(scheduler, step_every, metrics.unwrap_or(&[]));
     Ok(values
         .take(req.steps)
-        .map(|value| value.map_err(anyhow::Error::from)))
+        .map(|value| value.map(|v| v.to_vec()).map_err(anyhow::Error::from)))
+}
+
+/// A comma-separated list of numbers (`0.01,0.1`), with a message naming the option.
+fn parse_list(option: &str, text: &str) -> Result<Vec<f32>> {
+    text.split(',')
+        .map(|item| {
+            item.trim().parse::<f32>().map_err(|_| {
+                anyhow::anyhow!(
+                    "{option}: must be a number or a comma-separated list of numbers, got `{text}`"
+                )
+            })
+        })
+        .collect()
 }
 
 /// `--steps`: 0 to `u32::MAX`, with a message that names the option and the value.

@@ -126,27 +126,43 @@ pub(super) fn lr_ranges<'a>(
     (lr, momentum)
 }
 
-/// Draws one schedule's lr (log axis) and momentum (its own axis) against the optimizer step
-/// (.png or .svg).
-pub fn schedule_curve(path: &Path, title: &str, lrs: &[f32], momenta: &[f32]) -> Result<()> {
-    if lrs.is_empty() {
+/// `curve --plot`: the lr (log axis) and momentum of one schedule; over several param groups,
+/// one panel per group on a shared lr axis.
+pub fn schedule_curve(path: &Path, title: &str, groups: &[(&[f32], &[f32])]) -> Result<()> {
+    if groups.iter().all(|(lrs, _)| lrs.is_empty()) {
         bail!("cannot plot {}: no steps", path.display());
     }
-    let ranges = lr_ranges(std::iter::once((lrs, momenta)));
+    let ranges = lr_ranges(groups.iter().copied());
     let style = RunStyle {
         color: PALETTE[1],
         marker: Marker::Circle,
         dash: Dash::Solid,
     };
-    render_both!(path, (900, 560), |a| lr_panel(
-        a,
-        title,
-        lrs,
-        momenta,
-        style,
-        ranges,
-        (22, TICK_PX)
+    let height = 560 * groups.len().clamp(1, 4) as u32;
+    render_both!(path, (900, height), |a| group_panels(
+        a, title, groups, style, ranges
     ))
+}
+
+fn group_panels<DB: DrawingBackend>(
+    a: &Area<'_, DB>,
+    title: &str,
+    groups: &[(&[f32], &[f32])],
+    style: RunStyle,
+    ranges: ((f32, f32), Option<(f32, f32)>),
+) -> Result<()> {
+    for (g, ((lrs, momenta), panel)) in groups
+        .iter()
+        .zip(&a.split_evenly((groups.len(), 1)))
+        .enumerate()
+    {
+        let title = match groups.len() {
+            1 => title.to_string(),
+            _ => format!("{title}: param group {g}"),
+        };
+        lr_panel(panel, &title, lrs, momenta, style, ranges, (22, TICK_PX))?;
+    }
+    Ok(())
 }
 
 pub(super) fn lr_grid<DB: DrawingBackend>(a: &Area<'_, DB>, groups: &[Group]) -> Result<()> {
