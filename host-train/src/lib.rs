@@ -44,4 +44,5 @@ pub mod optim;
 pub mod plot;
 pub mod report;
 pub mod results;
+pub mod schedules;
 pub mod train;

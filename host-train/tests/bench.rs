@@ -429,6 +429,66 @@ fn killed_mid_group_checkpoint_splits_the_group_and_stays_bit_identical() {
     f.assert_same_results("full", "cut", 3);
 }
 
+/// The tiny config with param groups and hyperparameter schedules in every run (the same run
+/// names): per-group lists, per-group options, the Schedule-Free ones included.
+fn tiny_config_grouped() -> String {
+    let groups = |run: &str, extra: &str| {
+        let at = TINY_CONFIG.find(&format!("name = \"{run}\"")).unwrap();
+        let end = TINY_CONFIG[at..]
+            .find("\n\n")
+            .map_or(TINY_CONFIG.len(), |e| at + e);
+        (end, extra.to_string())
+    };
+    let mut inserts = [
+        groups(
+            "step",
+            "param_groups = [{ layers = [0, 1] }, { layers = [2, 3], lr = 0.01, weight_decay = 0.0 }]\nhyperparameters = { momentum = { kind = \"LinearLR\", start_factor = 0.5, total_iters = 9 } }",
+        ),
+        groups(
+            "plateau",
+            "param_groups = [{ layers = [0, 1, 2] }, { layers = [3], lr = 0.002 }]",
+        ),
+        groups(
+            "cosine",
+            "param_groups = [{ layers = [0] }, { layers = [1, 2, 3], betas = [0.9, 0.99] }]\nhyperparameters = { weight_decay = { kind = \"CosineAnnealingLR\", T_max = 20 } }",
+        ),
+        groups(
+            "onecycle",
+            "param_groups = [{ layers = [0, 1, 2] }, { layers = [3], lr = 0.01 }]",
+        ),
+    ];
+    inserts.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let mut config = TINY_CONFIG.to_string();
+    for (at, text) in inserts {
+        config.insert_str(at, &format!("\n{text}"));
+    }
+    config.replace("max_lr = 0.1,", "max_lr = [0.1, 0.02],")
+}
+
+/// With param groups and hyperparameter schedules: fused or one at a time, killed and resumed,
+/// the same bits (each group's optimizer state and every schedule in the checkpoint).
+#[test]
+fn param_groups_fuse_and_resume_bit_identically() {
+    let f = Fixture::with_config(&tiny_config_grouped());
+    f.bench("full", &["--no-plots"]).assert().success();
+    f.bench("alone", &["--no-plots", "--fuse", "1"])
+        .assert()
+        .success();
+    f.assert_same_results("full", "alone", 3);
+    f.killed_after("cut", "1");
+    f.resumed("cut");
+    f.assert_same_results("full", "cut", 3);
+    let state = std::fs::read_to_string(f.path("cut/runs/cosine-seed7/state.json")).unwrap();
+    let state: Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(state["scheduler"]["groups"].as_array().unwrap().len(), 2);
+    assert_eq!(state["optimizer_groups"].as_array().unwrap().len(), 1);
+    assert_eq!(state["hyperparameters"][0]["slot"]["field"], "weight_decay");
+    // Each group's lr follows its own schedule: the onecycle run's head peaks at its own max_lr.
+    let r = results_file(&f.path("full/runs/onecycle-seed7/result.json"));
+    assert_eq!(r["param_groups"].as_array().unwrap().len(), 2);
+    assert_eq!(r["group_specs"][1]["max_lr"], 0.02);
+}
+
 #[test]
 fn killed_and_resumed_is_bit_identical() {
     let f = Fixture::new();

@@ -69,13 +69,22 @@ fn radam_follows_pytorch_step_by_step() {
     on_every_path(&fixture_of("trajectory-radam"));
 }
 
+/// Param groups and hyperparameter schedules against PyTorch (`trajectory-groups`): SGD with the
+/// convolutions and the linear layer in two groups (their own lr and weight decay) under OneCycleLR
+/// with a per-group `max_lr` list; AdamW with two groups (their own lr, betas and weight decay),
+/// each group's weight decay on a cosine; SGD's momentum and AdamW's beta2 on schedules.
+#[test]
+fn param_groups_and_hyperparameter_schedules_follow_pytorch_step_by_step() {
+    on_every_path(&fixture_of("trajectory-groups"));
+}
+
 /// candle's path (what `--device cuda` trains with: candle's conv2d and autograd, the shared
 /// optimizers) on the CPU (`--engine candle`), against the same references: checked on
 /// every machine, not only on one with a GPU.
 #[test]
 fn candle_path_follows_the_references_on_the_cpu() {
     // (RMSprop's and RAdam's fixtures check the optimizers, which both paths share: on the CPU path.)
-    for fx in ["trajectory", "trajectory-optimizers"] {
+    for fx in ["trajectory", "trajectory-optimizers", "trajectory-groups"] {
         follows_pytorch(&fixture_of(fx), CANDLE_ON_CPU, None);
     }
 }
@@ -147,6 +156,7 @@ fn cuda_training_follows_pytorch_step_by_step() {
         "trajectory-optimizers",
         "trajectory-rmsprop",
         "trajectory-radam",
+        "trajectory-groups",
     ]
     .into_iter()
     .filter(|fx| {

@@ -37,17 +37,20 @@ pub struct GroupScheduler<const N: usize> {
     groups: Vec<Scheduler, N>,
 }
 
+/// Fewer than one or more than `N` groups.
+const GROUP_COUNT: Error = Error::invalid(
+    "GroupScheduler",
+    "lrs",
+    "must give 1 to N (the capacity) param groups",
+);
+
 impl<const N: usize> GroupScheduler<N> {
     /// Builds the groups in order, group `i` from `specs[i]` on an optimizer group with lr
     /// `lrs[i]` and momentum `momenta[i]`. `lrs` gives the number of groups (1 to `N`); one
     /// spec or one momentum serves every group.
     pub fn new(specs: &[Spec], lrs: &[f32], momenta: &[f32]) -> Result<Self, Error> {
         if lrs.is_empty() || lrs.len() > N {
-            return Err(Error::invalid(
-                "GroupScheduler",
-                "lrs",
-                "must give 1 to N (the capacity) param groups",
-            ));
+            return Err(GROUP_COUNT);
         }
         let each = |len: usize| len == 1 || len == lrs.len();
         if !each(specs.len()) {
@@ -64,7 +67,7 @@ impl<const N: usize> GroupScheduler<N> {
                 "must give one momentum, or one per param group",
             ));
         }
-        let mut groups = Vec::new();
+        let mut groups = Vec::<Scheduler, N>::new();
         for (i, &lr) in lrs.iter().enumerate() {
             let spec = specs.get(i).or(specs.first());
             let momentum = momenta.get(i).or(momenta.first());
@@ -73,9 +76,22 @@ impl<const N: usize> GroupScheduler<N> {
             };
             let _ = groups.push(Scheduler::from_spec(spec, lr, momentum)?);
         }
+        Self::from_schedulers(groups)
+    }
+
+    /// The groups' schedulers, built already (one per group, in order, 1 to `N`; a restored
+    /// single-group state, for instance).
+    pub fn from_schedulers(schedulers: impl IntoIterator<Item = Scheduler>) -> Result<Self, Error> {
+        let mut groups = Vec::new();
+        for s in schedulers {
+            groups.push(s).map_err(|_| GROUP_COUNT)?;
+        }
+        let Some(first) = groups.first() else {
+            return Err(GROUP_COUNT);
+        };
         if groups
             .iter()
-            .any(|g| g.needs_metric() != groups[0].needs_metric())
+            .any(|g| g.needs_metric() != first.needs_metric())
         {
             return Err(Error::invalid(
                 "GroupScheduler",

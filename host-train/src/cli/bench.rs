@@ -346,13 +346,16 @@ impl<'a> Bench<'a> {
             let seed = mine[group[0]].1;
             let members = group
                 .iter()
-                .map(|&k| Member {
-                    run: &found[k].0,
-                    lr_find: found[k].1.as_ref(),
-                    dir: results::pair_dir(&self.out, &mine[k].0.name, seed),
-                    label: label(k),
+                .map(|&k| {
+                    Ok(Member {
+                        run: &found[k].0,
+                        groups: found[k].0.param_groups(self.net.layers().len())?,
+                        lr_find: found[k].1.as_ref(),
+                        dir: results::pair_dir(&self.out, &mine[k].0.name, seed),
+                        label: label(k),
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let job = GroupJob {
                 members,
                 seed,
@@ -512,7 +515,8 @@ fn plan_groups(
             let _ = results::read_pair(&dir)?;
             continue;
         }
-        let found = crate::train::checkpoint::find(&dir, net, &run.optimizer())?;
+        let ranges = crate::train::param_ranges(net, &run.param_groups(net.layers().len())?);
+        let found = crate::train::checkpoint::find(&dir, net, &run.optimizer(), &ranges)?;
         let done = found.checkpoint.map_or(0, |c| c.state.epochs_done);
         match keyed.iter_mut().find(|(key, _)| *key == (seed, done)) {
             Some((_, v)) => v.push(k),

@@ -276,6 +276,12 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         candle: args.machine.engine == Engine::Candle,
         convolution: args.machine.convolution,
     };
+    if !run.param_groups.is_empty() {
+        bail!(
+            "run `{}` has param groups; a range test trains one lr (give a run without `param_groups`)",
+            run.name
+        );
+    }
     let momentum = start_momentum(run)?;
     let mut finder = new_finder(&args.sweep, momentum)?;
     let seed = config.seed;

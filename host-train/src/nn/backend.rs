@@ -7,7 +7,7 @@ use crate::nn::cpu::CpuModels;
 use crate::nn::net::Net;
 use crate::nn::tensors::{take_tensor, Tensors};
 use crate::nn::StepInput;
-use crate::optim::{Buffers, ModelOptimizer, Optimizer, Scalars};
+use crate::optim::{GroupStep, ModelOptimizer, Optimizer, OptimizerGroup, Scalars, State};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::{Rng, SeedableRng};
@@ -29,19 +29,27 @@ pub fn init_params(net: &Net, seed: u64) -> Vec<f32> {
 }
 
 /// Parameters under their `state_dict` names, and the optimizer's buffers as `<buffer>.<name>`
-/// (`momentum_buffer.seq.0.weight`, `exp_avg.seq.0.weight`, `z.seq.0.weight`, ...).
+/// (`momentum_buffer.seq.0.weight`, `exp_avg.seq.0.weight`, `z.seq.0.weight`, ...): each
+/// parameter's buffers are its param group's, as in PyTorch's per-parameter `state`.
 pub fn to_tensors(net: &Net, params: &[f32], optimizer: &ModelOptimizer) -> Tensors {
     let mut out = Tensors::new();
     for (i, spec) in net.specs().iter().enumerate() {
-        for (buffer, flat) in optimizer.state.named_buffers(&optimizer.config) {
+        let range = net.param_range(i);
+        let group = optimizer
+            .groups
+            .iter()
+            .find(|g| g.params.contains(&range.start))
+            .expect("the groups cover every parameter");
+        let at = range.start - group.params.start..range.end - group.params.start;
+        for (buffer, flat) in group.state.named_buffers(&optimizer.config) {
             out.insert(
                 format!("{buffer}.{}", spec.name),
-                (spec.shape.clone(), net.param(flat, i).to_vec()),
+                (spec.shape.clone(), flat[at.clone()].to_vec()),
             );
         }
         out.insert(
             spec.name.clone(),
-            (spec.shape.clone(), net.param(params, i).to_vec()),
+            (spec.shape.clone(), params[range].to_vec()),
         );
     }
     out
@@ -63,27 +71,43 @@ pub fn take_params(
     Ok(flat)
 }
 
-/// The flat parameters in `tensors`, and each of `optimizer`'s buffers that is there for every
-/// parameter; errors name `origin` and the missing or mis-shaped tensor.
+/// The flat parameters in `tensors`, and the state of each param group (`groups`: where each lies
+/// in the flat vector, with its scalars): each of `optimizer`'s buffers that is there for every
+/// parameter of the group. Errors name `origin` and the missing or mis-shaped tensor.
 pub fn from_tensors(
     net: &Net,
     mut tensors: Tensors,
     optimizer: &Optimizer,
+    groups: Vec<(std::ops::Range<usize>, Scalars)>,
     origin: &str,
-) -> Result<(Vec<f32>, Buffers)> {
+) -> Result<(Vec<f32>, Vec<OptimizerGroup>)> {
     let params = take_params(net, &mut tensors, "", origin)?;
     let specs = net.specs();
-    let mut buffers = Buffers::default();
-    for (slot, name) in buffers.iter_mut().zip(optimizer.buffer_names()) {
-        let prefix = format!("{name}.");
-        let present = specs
-            .iter()
-            .all(|s| tensors.contains_key(&format!("{prefix}{}", s.name)));
-        if present {
-            *slot = Some(take_params(net, &mut tensors, &prefix, origin)?);
+    let mut out = Vec::with_capacity(groups.len());
+    for (range, scalars) in groups {
+        let mut state = State {
+            scalars,
+            ..State::default()
+        };
+        let members: Vec<usize> = (0..specs.len())
+            .filter(|&i| range.contains(&net.param_range(i).start))
+            .collect();
+        for (slot, name) in state.buffers.iter_mut().zip(optimizer.buffer_names()) {
+            let key = |i: usize| format!("{name}.{}", specs[i].name);
+            if members.iter().all(|&i| tensors.contains_key(&key(i))) {
+                let mut flat = Vec::with_capacity(range.len());
+                for &i in &members {
+                    flat.extend(take_tensor(&mut tensors, &key(i), &specs[i].shape, origin)?);
+                }
+                *slot = Some(flat);
+            }
         }
+        out.push(OptimizerGroup {
+            params: range,
+            state,
+        });
     }
-    Ok((params, buffers))
+    Ok((params, out))
 }
 
 /// Where models train: candle's device (the CPU: our own trainer; CUDA: candle's tensors) and the
@@ -144,21 +168,21 @@ impl Backend {
         Ok(())
     }
 
-    /// Every model's optimizer in train mode (Schedule-Free: the parameters become `y`), at
-    /// momentum `momentum[k]`.
-    pub fn train_mode(&mut self, momentum: &[f32]) -> Result<()> {
-        self.switch_mode(momentum, true)
+    /// Every model's optimizer in train mode (Schedule-Free: the parameters become `y`), each
+    /// param group at its momentum slot in `steps[k]`.
+    pub fn train_mode(&mut self, steps: &[Vec<GroupStep>]) -> Result<()> {
+        self.switch_mode(steps, true)
     }
 
     /// Every model's optimizer in eval mode (Schedule-Free: the parameters become the average `x`,
     /// which evaluation and checkpoints use).
-    pub fn eval_mode(&mut self, momentum: &[f32]) -> Result<()> {
-        self.switch_mode(momentum, false)
+    pub fn eval_mode(&mut self, steps: &[Vec<GroupStep>]) -> Result<()> {
+        self.switch_mode(steps, false)
     }
 
-    fn switch_mode(&mut self, momentum: &[f32], train: bool) -> Result<()> {
+    fn switch_mode(&mut self, steps: &[Vec<GroupStep>], train: bool) -> Result<()> {
         for (k, opt) in self.optimizers.iter_mut().enumerate() {
-            let f = |p: &mut [f32]| opt.set_mode(p, momentum[k], train);
+            let f = |p: &mut [f32]| opt.set_mode(p, &steps[k], train);
             match &mut self.engine {
                 Engine::Cpu(m) => m.update_params(k, f),
                 Engine::Candle(m) => m.update_params(k, f)?,
@@ -175,14 +199,16 @@ impl Backend {
         }
     }
 
-    /// Model k's checkpoint tensors (parameters and optimizer buffers) and optimizer scalars.
-    pub fn checkpoint(&self, k: usize) -> (Tensors, Scalars) {
+    /// Model k's checkpoint tensors (parameters and optimizer buffers) and each param group's
+    /// optimizer scalars.
+    pub fn checkpoint(&self, k: usize) -> (Tensors, Vec<Scalars>) {
         let (net, params) = match &self.engine {
             Engine::Cpu(m) => (&m.net, &m.params[k]),
             Engine::Candle(m) => (&m.net, &m.params[k]),
         };
         let optimizer = &self.optimizers[k];
-        (to_tensors(net, params, optimizer), optimizer.state.scalars)
+        let scalars = optimizer.groups.iter().map(|g| g.state.scalars).collect();
+        (to_tensors(net, params, optimizer), scalars)
     }
 }
 
@@ -274,12 +300,7 @@ impl CandleModels {
         losses: &mut [f32],
         optimizers: &mut [ModelOptimizer],
     ) -> Result<()> {
-        let StepInput {
-            lr,
-            momentum,
-            labels,
-            ..
-        } = input;
+        let StepInput { labels, steps, .. } = input;
         let (x, y) = self.batch(input.x, labels)?;
         let mut grad = Vec::with_capacity(self.net.param_count());
         for k in 0..self.vars.len() {
@@ -292,7 +313,7 @@ impl CandleModels {
                     None => grad.extend(std::iter::repeat_n(0.0, var.elem_count())),
                 }
             }
-            optimizers[k].step(&mut self.params[k], &grad, lr[k], momentum[k]);
+            optimizers[k].step(&mut self.params[k], &grad, &steps[k]);
             self.upload(k)?;
             losses[k] = loss.to_scalar::<f32>()?;
         }

@@ -539,7 +539,7 @@ impl CpuModels {
     }
 
     /// One optimizer step of every model on the batch `x` (`n` images) / `labels`, model k with
-    /// `optimizers[k]` at `lr[k]` and momentum `momentum[k]`; writes each model's mean loss on the
+    /// `optimizers[k]` as `steps[k]` says for each param group; writes each model's mean loss on the
     /// batch into `losses`.
     pub fn step(
         &mut self,
@@ -547,12 +547,7 @@ impl CpuModels {
         losses: &mut [f32],
         optimizers: &mut [ModelOptimizer],
     ) {
-        let StepInput {
-            x,
-            labels,
-            lr,
-            momentum,
-        } = input;
+        let StepInput { x, labels, steps } = input;
         let net = &self.net;
         let n = labels.len();
         let px = net.pixels();
@@ -606,7 +601,7 @@ impl CpuModels {
             .enumerate()
             .for_each(|(k, ((p, opt), fl))| {
                 let parts = &partial[k * chunks * plen..(k + 1) * chunks * plen];
-                opt.step(p, parts, lr[k], momentum[k]);
+                opt.step(p, parts, &steps[k]);
                 fl.update(net, tilings, p);
             });
     }

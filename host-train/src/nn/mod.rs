@@ -8,12 +8,13 @@ pub mod layers;
 pub mod net;
 pub mod tensors;
 
-/// One fused step's inputs: a batch (`x`, NCHW, and its `labels`), and each model's lr and momentum
-/// slot from its own schedule.
+use crate::optim::GroupStep;
+
+/// One fused step's inputs: a batch (`x`, NCHW, and its `labels`), and for each model what its
+/// schedules set for each of its param groups (lr, momentum slot, scheduled hyperparameters).
 #[derive(Clone, Copy, Debug)]
 pub struct StepInput<'a> {
     pub x: &'a [f32],
     pub labels: &'a [u32],
-    pub lr: &'a [f32],
-    pub momentum: &'a [f32],
+    pub steps: &'a [Vec<GroupStep>],
 }

@@ -168,7 +168,17 @@ impl Net {
 
     /// Parameter `i` (in `state_dict` order) of a flat vector.
     pub fn param<'a>(&self, flat: &'a [f32], i: usize) -> &'a [f32] {
-        &flat[self.offsets[i]..self.offsets[i + 1]]
+        &flat[self.param_range(i)]
+    }
+
+    /// Where parameter `i` (in `state_dict` order) lies in a flat vector.
+    pub fn param_range(&self, i: usize) -> std::ops::Range<usize> {
+        self.offsets[i]..self.offsets[i + 1]
+    }
+
+    /// Where the parameters of layers `layers` (input first) lie in a flat vector.
+    pub fn layers_range(&self, layers: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        self.offsets[self.first_param[layers.start]]..self.offsets[self.first_param[layers.end]]
     }
 
     /// Pixels of an image.

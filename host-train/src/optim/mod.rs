@@ -22,7 +22,10 @@ use serde::{Deserialize, Serialize};
 
 mod adam;
 mod check;
+mod options;
 mod schedule_free;
+
+pub use options::Slot;
 
 /// Registers each optimizer: its module, its parameters type and its `kind` (the reference's class
 /// name). Makes the [`Optimizer`] enum a run config names them by, and [`KINDS`].
@@ -108,7 +111,7 @@ trait Dyn: Sync {
     fn buffer_names(&self) -> &'static [&'static str];
     fn schedule_free(&self) -> bool;
     fn base_kind(&self) -> Option<&'static str>;
-    fn step(&self, state: &mut State, p: &mut [f32], parts: &[f32], lr: f32, m: f32);
+    fn step(&self, state: &mut State, p: &mut [f32], parts: Parts, lr: f32, m: f32);
     fn set_mode(&self, state: &mut State, p: &mut [f32], m: f32, train: bool);
 }
 
@@ -128,7 +131,7 @@ impl<A: Algorithm> Dyn for A {
     fn base_kind(&self) -> Option<&'static str> {
         A::BASE_KIND
     }
-    fn step(&self, state: &mut State, p: &mut [f32], parts: &[f32], lr: f32, m: f32) {
+    fn step(&self, state: &mut State, p: &mut [f32], parts: Parts, lr: f32, m: f32) {
         let step = self.begin_step(state, p, lr, m);
         drive::<A>(&step, &mut state.buffers, p, parts);
         state.scalars.step += 1;
@@ -296,11 +299,26 @@ fn buffer_blocks(
     }
 }
 
-/// The element-wise part of a step: the gradient of every block is the sum, in order, of the chunks
-/// of `parts` (each `p.len()` long), and `A::update` applies it.
-fn drive<A: Algorithm>(step: &A::Step, buffers: &mut Buffers, p: &mut [f32], parts: &[f32]) {
+/// A gradient as the chunks the trainer summed it in: chunk `c` of element `i` of the parameters
+/// stepped is `all[c * stride + offset + i]` (a param group's elements start at `offset` of a
+/// model's `stride`).
+#[derive(Clone, Copy)]
+pub(crate) struct Parts<'a> {
+    all: &'a [f32],
+    stride: usize,
+    offset: usize,
+}
+
+/// The element-wise part of a step: the gradient of every block is the sum, in order, of its
+/// chunks in `parts`, and `A::update` applies it.
+fn drive<A: Algorithm>(step: &A::Step, buffers: &mut Buffers, p: &mut [f32], parts: Parts) {
     let n = p.len();
-    let chunks = parts.len() / n.max(1);
+    let Parts {
+        all,
+        stride,
+        offset,
+    } = parts;
+    let chunks = all.len() / stride.max(1);
     // The blocks on all threads (summing the chunks is most of a step's time when few models
     // train): each element's chunks are still summed in order. Every buffer is cut into the same
     // blocks as the parameters, without a per-step allocation.
@@ -311,12 +329,12 @@ fn drive<A: Algorithm>(step: &A::Step, buffers: &mut Buffers, p: &mut [f32], par
         .into_par_iter()
         .enumerate()
         .for_each(|(i, (p, b0, b1, b2))| {
-            let (start, end) = (i * BLOCK, i * BLOCK + p.len());
+            let (start, end) = (offset + i * BLOCK, offset + i * BLOCK + p.len());
             let mut g = [0f32; BLOCK];
             let g = &mut g[..end - start];
-            g.copy_from_slice(&parts[start..end]);
+            g.copy_from_slice(&all[start..end]);
             for c in 1..chunks {
-                for (a, b) in g.iter_mut().zip(&parts[c * n + start..c * n + end]) {
+                for (a, b) in g.iter_mut().zip(&all[c * stride + start..c * stride + end]) {
                     *a += b;
                 }
             }
@@ -324,33 +342,77 @@ fn drive<A: Algorithm>(step: &A::Step, buffers: &mut Buffers, p: &mut [f32], par
         });
 }
 
-/// One model's optimizer: what the run configured and its state.
-#[derive(Clone, Debug)]
-pub struct ModelOptimizer {
-    pub config: Optimizer,
+/// What the schedules set for one param group's next step: its lr, its momentum slot, and its
+/// optimizer with the scheduled hyperparameters in place (`weight_decay`, `betas`, ...).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GroupStep {
+    pub lr: f32,
+    pub momentum: f32,
+    pub optimizer: Optimizer,
+}
+
+/// One param group of a model's optimizer: the elements of the flat parameter vector it holds
+/// (whole parameters, consecutive) and its state. Its configuration comes with each step
+/// ([`GroupStep::optimizer`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerGroup {
+    pub params: std::ops::Range<usize>,
     pub state: State,
 }
 
+/// One model's optimizer: its kind and its param groups (PyTorch's `param_groups`), each with its
+/// own state. A model without groups has one group of every parameter.
+#[derive(Clone, Debug)]
+pub struct ModelOptimizer {
+    /// The run's optimizer (every group's kind; [`GroupStep`] gives each group's options).
+    pub config: Optimizer,
+    pub groups: Vec<OptimizerGroup>,
+}
+
 impl ModelOptimizer {
-    pub fn new(config: Optimizer, state: State) -> Self {
-        Self { config, state }
+    /// One group of all `params` parameters, in `state`.
+    pub fn new(config: Optimizer, state: State, params: usize) -> Self {
+        Self::grouped(
+            config,
+            vec![OptimizerGroup {
+                params: 0..params,
+                state,
+            }],
+        )
+    }
+
+    /// Param groups that cover the parameters in order.
+    pub fn grouped(config: Optimizer, groups: Vec<OptimizerGroup>) -> Self {
+        Self { config, groups }
     }
 
     /// One step of the optimizer on the flat parameters `p`, whose gradient is the sum, in order, of
-    /// the chunks of `parts` (each `p.len()` long), at the schedule's `lr` and momentum slot `m`.
-    pub fn step(&mut self, p: &mut [f32], parts: &[f32], lr: f32, m: f32) {
-        self.config
-            .algorithm()
-            .step(&mut self.state, p, parts, lr, m);
+    /// the chunks of `parts` (each `p.len()` long), each group `g` as `steps[g]` says.
+    pub fn step(&mut self, p: &mut [f32], parts: &[f32], steps: &[GroupStep]) {
+        let stride = p.len();
+        for (group, s) in self.groups.iter_mut().zip(steps) {
+            let parts = Parts {
+                all: parts,
+                stride,
+                offset: group.params.start,
+            };
+            let p = &mut p[group.params.clone()];
+            s.optimizer
+                .algorithm()
+                .step(&mut group.state, p, parts, s.lr, s.momentum);
+        }
     }
 
     /// Schedule-Free's `optimizer.train()` (`train`: the parameters become `y`, where gradients are
-    /// taken) or `optimizer.eval()` (the parameters become the average `x`), at momentum `m`; the
-    /// other optimizers have no modes.
-    pub fn set_mode(&mut self, p: &mut [f32], m: f32, train: bool) {
-        self.config
-            .algorithm()
-            .set_mode(&mut self.state, p, m, train);
+    /// taken) or `optimizer.eval()` (the parameters become the average `x`), each group at its
+    /// momentum slot in `steps`; the other optimizers have no modes.
+    pub fn set_mode(&mut self, p: &mut [f32], steps: &[GroupStep], train: bool) {
+        for (group, s) in self.groups.iter_mut().zip(steps) {
+            let p = &mut p[group.params.clone()];
+            s.optimizer
+                .algorithm()
+                .set_mode(&mut group.state, p, s.momentum, train);
+        }
     }
 }
 

@@ -55,21 +55,26 @@ fn bad_optimizers_name_the_field_and_the_rule() {
 /// out by hand; and the chunks of a gradient are summed before the update.
 #[test]
 fn sgd_follows_its_formula() {
-    let mut opt = ModelOptimizer::new(
-        Optimizer::Sgd(Sgd {
-            momentum: 0.5,
-            weight_decay: 0.1,
-            ..Sgd::default()
-        }),
-        State::default(),
-    );
+    let config = Optimizer::Sgd(Sgd {
+        momentum: 0.5,
+        weight_decay: 0.1,
+        ..Sgd::default()
+    });
+    let mut opt = ModelOptimizer::new(config, State::default(), 2);
+    let at = |lr, momentum| {
+        [GroupStep {
+            lr,
+            momentum,
+            optimizer: config,
+        }]
+    };
     let mut p = [1.0f32, -2.0];
     let (mut pe, mut buf) = ([1.0f32, -2.0], [0.0f32; 2]);
     for step in 0..3 {
         let g = [2.0 * p[0], 2.0 * p[1]];
         // Two chunks of the same gradient's halves.
         let parts = [g[0] / 2.0, g[1] / 2.0, g[0] / 2.0, g[1] / 2.0];
-        opt.step(&mut p, &parts, 0.1, 0.5);
+        opt.step(&mut p, &parts, &at(0.1, 0.5));
         for i in 0..2 {
             let d = 2.0 * pe[i] + 0.1 * pe[i];
             buf[i] = if step == 0 { d } else { buf[i] * 0.5 + d };
@@ -84,29 +89,34 @@ fn sgd_follows_its_formula() {
 #[test]
 fn schedule_free_eval_recovers_the_average() {
     let beta = 0.9f32;
-    let mut opt = ModelOptimizer::new(
-        Optimizer::SgdScheduleFree(SgdScheduleFree::default()),
-        State::default(),
-    );
+    let config = Optimizer::SgdScheduleFree(SgdScheduleFree::default());
+    let mut opt = ModelOptimizer::new(config, State::default(), 1);
+    let at = |lr| {
+        [GroupStep {
+            lr,
+            momentum: beta,
+            optimizer: config,
+        }]
+    };
     let mut p = [1.0f32];
-    opt.set_mode(&mut p, beta, true);
+    opt.set_mode(&mut p, &at(0.1), true);
     let mut zs = vec![1.0f64];
     for _ in 0..20 {
         let g = [2.0 * p[0]];
-        opt.step(&mut p, &g, 0.1, beta);
-        zs.push(opt.state.buffers[0].as_ref().unwrap()[0] as f64);
+        opt.step(&mut p, &g, &at(0.1));
+        zs.push(opt.groups[0].state.buffers[0].as_ref().unwrap()[0] as f64);
     }
     // x_T is the average of z_1..z_T with equal weights (constant lr, r = 0), and
     // y = (1 - beta) z + beta x: eval() turns y into x.
     let x = zs.iter().skip(1).sum::<f64>() / 20.0;
     let mut y = p;
-    opt.set_mode(&mut y, beta, false);
-    assert!(!opt.state.scalars.train_mode);
+    opt.set_mode(&mut y, &at(0.1), false);
+    assert!(!opt.groups[0].state.scalars.train_mode);
     assert!(
         (y[0] as f64 - x).abs() < 1e-5 * x.abs().max(1e-3),
         "{} vs {x}",
         y[0]
     );
-    opt.set_mode(&mut y, beta, true);
+    opt.set_mode(&mut y, &at(0.1), true);
     assert!((y[0] - p[0]).abs() < 1e-6);
 }

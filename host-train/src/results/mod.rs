@@ -17,7 +17,7 @@ pub mod study;
 
 use crate::config::Stepping;
 use anyhow::{bail, Context, Result};
-use sched_core::{Scheduler, Spec};
+use sched_core::Spec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -138,7 +138,16 @@ pub struct EpochRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PairResult {
     pub name: String,
+    /// The lr schedule (with param groups: the first group's).
     pub spec: Spec,
+    /// With param groups: each group's lr schedule, and the groups as the run config gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_specs: Vec<Spec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub param_groups: Vec<crate::config::GroupConfig>,
+    /// The hyperparameters' schedules, as the run config gave them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub hyperparameters: std::collections::BTreeMap<String, crate::config::HyperSchedule>,
     pub step: Stepping,
     pub lr: f32,
     /// The optimizer's momentum (SGD's `momentum`, Adam's `betas[0]`) before any schedule changes it.
@@ -315,7 +324,11 @@ pub struct PairState {
     pub seed: u64,
     pub epochs_done: u32,
     pub model_file: String,
-    pub scheduler: Scheduler,
+    /// The lr schedule over the run's param groups (one group: a single `Scheduler`).
+    pub scheduler: crate::schedules::Schedules,
+    /// The hyperparameters' schedules (`hyperparameters` in the run config).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hyperparameters: Vec<crate::schedules::HyperState>,
     /// The shuffling RNG: ChaCha8 seeded with `seed`, stream `epoch + 1` for epoch `epoch` (0-based).
     pub rng: String,
     pub records: Vec<EpochRecord>,
@@ -328,10 +341,14 @@ pub struct PairState {
     pub eval_seconds: f64,
     pub eval_images: u64,
     pub wall_seconds: f64,
-    /// The optimizer's scalars (steps, Schedule-Free's averaging weights); its buffers are in the
-    /// model file (checkpoints before this field: SGD, whose only state is its momentum buffer).
+    /// The optimizer's scalars (steps, Schedule-Free's averaging weights) of the first param
+    /// group; its buffers are in the model file (checkpoints before this field: SGD, whose only
+    /// state is its momentum buffer).
     #[serde(default)]
     pub optimizer: crate::optim::Scalars,
+    /// The other param groups' optimizer scalars, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optimizer_groups: Vec<crate::optim::Scalars>,
 }
 
 /// A run name as a file name: ASCII letters and digits lower-cased, everything else `-`.

@@ -87,6 +87,9 @@ mod tests {
         PairResult {
             name: name.into(),
             spec: serde_json::from_str(r#"{"kind":"Fixed"}"#).unwrap(),
+            group_specs: Vec::new(),
+            param_groups: Vec::new(),
+            hyperparameters: Default::default(),
             step: Stepping::Batch,
             lr: 0.1,
             momentum: 0.0,

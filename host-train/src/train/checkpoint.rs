@@ -8,9 +8,10 @@
 use crate::nn::backend;
 use crate::nn::net::Net;
 use crate::nn::tensors::{self, Tensors};
-use crate::optim::{Optimizer, Scalars, State};
+use crate::optim::{Optimizer, OptimizerGroup, Scalars};
 use crate::results::{self, PairState};
 use anyhow::{Context, Result};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// The checkpoint before the last (`state.json` is the last: [`results::state_path`]).
@@ -18,11 +19,12 @@ pub fn previous_state_path(pair: &Path) -> PathBuf {
     pair.join("state-previous.json")
 }
 
-/// A checkpoint read back whole: the pair's state, its parameters and its optimizer's state.
+/// A checkpoint read back whole: the pair's state, its parameters and its optimizer's state (per
+/// param group).
 pub struct Checkpoint {
     pub state: PairState,
     pub params: Vec<f32>,
-    pub optimizer: State,
+    pub optimizer: Vec<OptimizerGroup>,
 }
 
 /// Where a pair resumes: its last readable checkpoint (`None`: from the start), and the last
@@ -39,8 +41,14 @@ pub struct Unreadable {
     pub why: String,
 }
 
-/// The checkpoint whose state file is `state_file`, read whole (state, model file, tensor shapes).
-fn read(pair: &Path, state_file: &Path, net: &Net, optimizer: &Optimizer) -> Result<Checkpoint> {
+/// The checkpoint whose state file is `state_file`, read whole (state, model file, tensor shapes),
+/// for an optimizer whose param groups lie at `groups` of the flat parameters.
+fn read(
+    pair: &Path,
+    state_file: &Path,
+    net: &Net,
+    (optimizer, groups): (&Optimizer, &[Range<usize>]),
+) -> Result<Checkpoint> {
     let text = std::fs::read_to_string(state_file)
         .with_context(|| format!("cannot read {}", state_file.display()))?;
     let state: PairState = serde_json::from_str(&text)
@@ -48,11 +56,16 @@ fn read(pair: &Path, state_file: &Path, net: &Net, optimizer: &Optimizer) -> Res
     let model = pair.join(&state.model_file);
     let origin = format!("checkpoint {}", model.display());
     let tensors = tensors::load_tensors(&model)?;
-    let (params, buffers) = backend::from_tensors(net, tensors, optimizer, &origin)?;
-    let optimizer = State {
-        scalars: state.optimizer,
-        buffers,
-    };
+    let scalars = std::iter::once(state.optimizer).chain(state.optimizer_groups.iter().copied());
+    if state.optimizer_groups.len() + 1 != groups.len() {
+        anyhow::bail!(
+            "{origin}: its optimizer has {} param groups, the run {}",
+            state.optimizer_groups.len() + 1,
+            groups.len()
+        );
+    }
+    let groups = groups.iter().cloned().zip(scalars).collect();
+    let (params, optimizer) = backend::from_tensors(net, tensors, optimizer, groups, &origin)?;
     Ok(Checkpoint {
         state,
         params,
@@ -63,8 +76,14 @@ fn read(pair: &Path, state_file: &Path, net: &Net, optimizer: &Optimizer) -> Res
 /// The pair's last readable checkpoint: the last, else the one before it; where the last cannot
 /// be read and there is none before it (a pair killed in its first epochs), the pair starts over.
 /// An error only where the last and the one before both exist and neither can be read.
-pub fn find(pair: &Path, net: &Net, optimizer: &Optimizer) -> Result<Found> {
+pub fn find(
+    pair: &Path,
+    net: &Net,
+    optimizer: &Optimizer,
+    groups: &[Range<usize>],
+) -> Result<Found> {
     let (last, previous) = (results::state_path(pair), previous_state_path(pair));
+    let optimizer = (optimizer, groups);
     let err = match last.exists().then(|| read(pair, &last, net, optimizer)) {
         Some(Ok(checkpoint)) => {
             return Ok(Found {
@@ -123,9 +142,12 @@ pub fn set_aside(unreadable: &Unreadable) -> Result<()> {
 pub fn save(
     pair: &Path,
     st: &mut PairState,
-    (tensors, optimizer): &(Tensors, Scalars),
+    (tensors, optimizer): &(Tensors, Vec<Scalars>),
 ) -> Result<()> {
-    st.optimizer = *optimizer;
+    (st.optimizer, st.optimizer_groups) = match optimizer.split_first() {
+        Some((first, rest)) => (*first, rest.to_vec()),
+        None => Default::default(),
+    };
     st.model_file = format!("model-epoch{:03}.safetensors", st.epochs_done);
     tensors::save_tensors(tensors, &pair.join(&st.model_file))?;
     let last = results::state_path(pair);

@@ -8,14 +8,15 @@ pub mod range_test;
 
 use batches::Batches;
 
-use crate::config::{Run, Stepping};
+use crate::config::{ParamGroup, Run, Stepping};
 use crate::data::Dataset;
 use crate::kernels::tiling_name;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::net::Net;
 use crate::nn::StepInput;
-use crate::optim::{ModelOptimizer, State};
+use crate::optim::{GroupStep, ModelOptimizer, OptimizerGroup, State};
 use crate::results::{self, EpochRecord, PairResult, PairState};
+use crate::schedules::{self, group_steps};
 use anyhow::{bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
@@ -24,6 +25,8 @@ use std::time::Instant;
 /// One pair of a group.
 pub struct Member<'a> {
     pub run: &'a Run,
+    /// The run's param groups on the network (one: every layer).
+    pub groups: Vec<ParamGroup>,
     /// The LR range test that set the run's lr (`"find"` in the config).
     pub lr_find: Option<&'a results::LrFindRecord>,
     pub dir: PathBuf,
@@ -50,16 +53,24 @@ pub struct GroupJob<'a> {
     pub abort_at: Option<AbortAt>,
 }
 
-/// A member's scheduler error, naming its run.
-fn sched_err(run: &Run) -> impl Fn(sched_core::Error) -> anyhow::Error + '_ {
-    move |e| anyhow::anyhow!("run `{}`: {e}", run.name)
+/// Where each param group's parameters lie in a model's flat parameter vector.
+pub fn param_ranges(net: &Net, groups: &[ParamGroup]) -> Vec<std::ops::Range<usize>> {
+    groups
+        .iter()
+        .map(|g| net.layers_range(g.layers.clone()))
+        .collect()
 }
 
 /// The member's checkpoint, or a fresh state and its initial weights.
-fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec<f32>, State)> {
+fn load_or_init(
+    job: &GroupJob,
+    m: &Member,
+    net: &Net,
+) -> Result<(PairState, Vec<f32>, ModelOptimizer)> {
     std::fs::create_dir_all(&m.dir)
         .with_context(|| format!("cannot create {}", m.dir.display()))?;
-    let found = checkpoint::find(&m.dir, net, &m.run.optimizer())?;
+    let ranges = param_ranges(net, &m.groups);
+    let found = checkpoint::find(&m.dir, net, &m.run.optimizer(), &ranges)?;
     if let Some(unreadable) = &found.unreadable {
         checkpoint::set_aside(unreadable)?;
         let file = unreadable.files[unreadable.files.len() - 1].display();
@@ -72,21 +83,30 @@ fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec
             m.label, unreadable.why
         );
     }
+    let optimizer = |groups| ModelOptimizer::grouped(m.run.optimizer(), groups);
     if let Some(c) = found.checkpoint {
-        return Ok((c.state, c.params, c.optimizer));
+        return Ok((c.state, c.params, optimizer(c.optimizer)));
     }
     let params = match job.init {
         Some(p) => p.to_vec(),
         None => backend::init_params(net, job.seed),
     };
-    let state = State::default();
+    let groups: Vec<_> = ranges
+        .into_iter()
+        .map(|params| OptimizerGroup {
+            params,
+            state: State::default(),
+        })
+        .collect();
+    let fresh = m.run.schedules(net.layers().len())?;
     let st = PairState {
         version: 1,
         name: m.run.name.clone(),
         seed: job.seed,
         epochs_done: 0,
         model_file: String::new(),
-        scheduler: m.run.scheduler()?,
+        scheduler: fresh.lr,
+        hyperparameters: fresh.hyperparameters,
         rng: "ChaCha8".into(),
         records: Vec::new(),
         trace_lr: Vec::new(),
@@ -97,9 +117,10 @@ fn load_or_init(job: &GroupJob, m: &Member, net: &Net) -> Result<(PairState, Vec
         eval_seconds: 0.0,
         eval_images: 0,
         wall_seconds: 0.0,
-        optimizer: state.scalars,
+        optimizer: Default::default(),
+        optimizer_groups: Vec::new(),
     };
-    Ok((st, params, state))
+    Ok((st, params, optimizer(groups)))
 }
 
 fn progress_bar(
@@ -155,8 +176,8 @@ impl AbortAt {
 
 /// The per-batch buffers of a group (allocated once).
 struct Batch {
-    lr: Vec<f32>,
-    momentum: Vec<f32>,
+    /// What each member's schedules set for each of its param groups.
+    steps: Vec<Vec<GroupStep>>,
     losses: Vec<f32>,
     /// Sum of each member's batch losses over the epoch.
     loss_sums: Vec<f64>,
@@ -179,16 +200,16 @@ fn train_epoch(
     for b in 0..per_epoch {
         let (x, labels) = batches.get(epoch, b);
         let n = labels.len();
-        for (k, st) in states.iter_mut().enumerate() {
-            (buf.lr[k], buf.momentum[k]) = (st.scheduler.lr(), st.scheduler.momentum());
-            st.trace_lr.push(buf.lr[k]);
-            st.trace_momentum.push(buf.momentum[k]);
+        for ((st, m), steps) in states.iter_mut().zip(&job.members).zip(&mut buf.steps) {
+            group_steps(&m.groups, &st.scheduler, &st.hyperparameters, steps)
+                .with_context(|| format!("run `{}`", m.run.name))?;
+            st.trace_lr.push(steps[0].lr);
+            st.trace_momentum.push(steps[0].momentum);
         }
         let input = StepInput {
             x,
             labels,
-            lr: &buf.lr,
-            momentum: &buf.momentum,
+            steps: &buf.steps,
         };
         models.step(input, &mut buf.losses)?;
         for ((st, m), (&loss, sum)) in states
@@ -199,7 +220,7 @@ fn train_epoch(
             st.trace_loss.push(loss);
             *sum += loss as f64;
             if m.run.step == Stepping::Batch {
-                st.scheduler.step().map_err(sched_err(m.run))?;
+                schedules::step(m.run, &mut st.scheduler, &mut st.hyperparameters, None)?;
             }
         }
         pb.inc(1);
@@ -240,12 +261,8 @@ fn end_epoch(
         let (test_loss, test_accuracy) = evals[k];
         let val = val_evals.as_ref().map(|v| v[k]);
         if m.run.step == Stepping::Epoch {
-            let r = if st.scheduler.needs_metric() {
-                st.scheduler.step_with_metric(test_loss)
-            } else {
-                st.scheduler.step()
-            };
-            r.map_err(sched_err(m.run))?;
+            let metric = Some(test_loss);
+            schedules::step(m.run, &mut st.scheduler, &mut st.hyperparameters, metric)?;
         }
         let rec = EpochRecord {
             epoch: epoch + 1,
@@ -296,35 +313,37 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
     let mut params = Vec::new();
     let mut optimizers = Vec::new();
     for m in &job.members {
-        let (st, p, state) = load_or_init(job, m, &net)?;
+        let (st, p, optimizer) = load_or_init(job, m, &net)?;
         states.push(st);
         params.push(p);
-        optimizers.push(ModelOptimizer::new(m.run.optimizer(), state));
+        optimizers.push(optimizer);
     }
     let start_epoch = states[0].epochs_done;
     if states.iter().any(|s| s.epochs_done != start_epoch) {
         bail!("internal: a fused group's checkpoints are at different epochs");
     }
     let mut buf = Batch {
-        lr: vec![0.0; k_models],
-        momentum: vec![0.0; k_models],
+        steps: vec![Vec::new(); k_models],
         losses: vec![0.0; k_models],
         loss_sums: vec![0.0; k_models],
     };
     let mut models = Backend::new(job.target, net, params, optimizers)?;
-    let momenta = |states: &[PairState]| -> Vec<f32> {
-        states.iter().map(|s| s.scheduler.momentum()).collect()
+    // What each member's next step reads (Schedule-Free's train()/eval() use the momentum).
+    let next_steps = |states: &[PairState]| -> Result<Vec<Vec<GroupStep>>> {
+        let mut all = vec![Vec::new(); states.len()];
+        for ((st, m), steps) in states.iter().zip(&job.members).zip(&mut all) {
+            group_steps(&m.groups, &st.scheduler, &st.hyperparameters, steps)?;
+        }
+        Ok(all)
     };
     let pb = progress_bar(progress, job, n_train.div_ceil(bs), start_epoch);
     let mut batches = Batches::new(&job.data.train, bs, job.seed, job.file_order);
     for epoch in start_epoch..job.epochs {
         let wall = Instant::now();
-        let first: Vec<(f32, f32)> = states
-            .iter()
-            .map(|s| (s.scheduler.lr(), s.scheduler.momentum()))
-            .collect();
+        let steps = next_steps(&states)?;
+        let first: Vec<(f32, f32)> = steps.iter().map(|s| (s[0].lr, s[0].momentum)).collect();
         // Schedule-Free trains at y and evaluates and saves x, as its reference's train()/eval().
-        models.train_mode(&momenta(&states))?;
+        models.train_mode(&steps)?;
         let train_secs = train_epoch(
             job,
             &mut models,
@@ -333,7 +352,7 @@ pub fn train_group(job: &GroupJob, progress: &MultiProgress) -> Result<Vec<PairR
             &mut buf,
             &pb,
         )?;
-        models.eval_mode(&momenta(&states))?;
+        models.eval_mode(&next_steps(&states)?)?;
         end_epoch(
             job,
             &models,
@@ -367,6 +386,9 @@ fn finish(job: &GroupJob, states: Vec<PairState>) -> Result<Vec<PairResult>> {
         let result = PairResult {
             name: m.run.name.clone(),
             spec: m.run.schedule.clone(),
+            group_specs: m.run.group_schedules.clone(),
+            param_groups: m.run.param_groups.clone(),
+            hyperparameters: m.run.hyperparameters.clone(),
             step: m.run.step,
             lr: m.run.lr,
             momentum: m.run.momentum(),

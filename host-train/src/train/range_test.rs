@@ -7,7 +7,7 @@ use crate::data::Dataset;
 use crate::nn::backend::{self, Backend, Target};
 use crate::nn::net::Net;
 use crate::nn::StepInput;
-use crate::optim::{ModelOptimizer, Optimizer, State};
+use crate::optim::{GroupStep, ModelOptimizer, Optimizer, State};
 use anyhow::Result;
 use sched_core::LrFinder;
 
@@ -44,7 +44,7 @@ pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
         Some(p) => p.to_vec(),
         None => backend::init_params(&net, setup.seed),
     };
-    let optimizer = ModelOptimizer::new(setup.optimizer, State::default());
+    let optimizer = ModelOptimizer::new(setup.optimizer, State::default(), net.param_count());
     let mut models = Backend::new(setup.target, net, vec![params], vec![optimizer])?;
     // The same batches, in the same order, that training with this seed starts with.
     let train = &setup.data.train;
@@ -53,17 +53,24 @@ pub fn range_test(setup: &Setup, finder: &mut Finder) -> Result<Vec<f32>> {
     let mut raw = Vec::new();
     let momentum = finder.momentum_value().unwrap_or(0.0);
     let mut loss = [0.0f32];
-    models.train_mode(&[momentum])?;
+    let at = |lr| {
+        vec![vec![GroupStep {
+            lr,
+            momentum,
+            optimizer: setup.optimizer,
+        }]]
+    };
+    models.train_mode(&at(finder.lr()))?;
     for step in 0.. {
         if finder.status().is_done() {
             break;
         }
         let (x, labels) = batches.get((step / per_epoch) as u32, step % per_epoch);
+        let steps = at(finder.lr());
         let input = StepInput {
             x,
             labels,
-            lr: &[finder.lr()],
-            momentum: &[momentum],
+            steps: &steps,
         };
         models.step(input, &mut loss)?;
         raw.push(loss[0]);

@@ -24,6 +24,14 @@ RMSprop has a `momentum` default. RMSprop's first step is a sign step of lr / sq
 at alpha 0.99), so its lrs are small (3e-5 to 1e-4): at 5e-4 to 1e-3, and for some of these runs at 2e-4, the
 runs are chaotic (their f32 and f64 runs part by 1e-3 to 3e-2).
 
+`--set groups` (into tests/golden/trajectory-groups, on this folder's data): param groups and hyperparameter
+schedules. SGD with two groups (the convolutions; the linear layer at its own lr and weight decay) under
+OneCycleLR with PyTorch's per-group `max_lr` list; AdamW with two groups (their own lr, betas and weight decay)
+under CosineAnnealingLR, the weight decay of each group on a cosine from its own value; SGD's momentum on a
+LinearLR; AdamW's beta2 on a LinearLR. A hyperparameter's schedule is written as a PyTorch user writes one: a
+scheduler on a stand-in optimizer whose groups' lrs start at the option's values, copied into the option before
+each `optimizer.step()` (`HyperSchedules`).
+
 `--set radam` (into tests/golden/trajectory-radam, on this folder's data): torch.optim.RAdam plain, with L2
 weight decay (added to the gradient), with decoupled weight decay (the parameter scaled by 1 - lr * wd) and betas
 (0.9, 0.99), and with eps 1e-6 under OneCycleLR (which cycles betas[0]). RAdam's rectification is off while
@@ -35,6 +43,7 @@ from step 6 (for beta2 0.999 and 0.99 alike), so the 40 steps cover both branche
         --out tests/golden/trajectory-optimizers
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set rmsprop --out tests/golden/trajectory-rmsprop
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set radam --out tests/golden/trajectory-radam
+    /root/torch-venv/bin/python tests/golden/trajectory/generate.py --set groups --out tests/golden/trajectory-groups
 
     /root/torch-venv/bin/pip install torch numpy safetensors
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py [--data /usr/share/datasets/fashion-mnist]
@@ -44,7 +53,7 @@ Another network (a run config's `model = { conv = [...] }`), into another folder
     /root/torch-venv/bin/python tests/golden/trajectory/generate.py --conv 64,32,16 --lr-scale 0.1,0.2 \
         --out tests/golden/trajectory-64-32-16
 """
-import argparse, gzip, json, os, struct
+import argparse, gzip, json, os, struct, warnings
 
 import numpy as np
 import torch
@@ -95,11 +104,37 @@ RADAM_RUNS = [
     {"name": "radam-one-cycle", "lr": 0.005, "optimizer": {"kind": "RAdam", "eps": 1e-06},
      "schedule": {"kind": "OneCycleLR", "max_lr": 0.005, "total_steps": EPOCHS * TRAIN // BATCH}},
 ]
-RUN_SETS = {"sgd": RUNS, "optimizers": OPTIMIZER_RUNS, "rmsprop": RMSPROP_RUNS, "radam": RADAM_RUNS}
+TOTAL = EPOCHS * TRAIN // BATCH
+# Param groups (the network's layers 0-2 are its convolutions, 3 its linear layer) and hyperparameter schedules.
+GROUP_RUNS = [
+    # PyTorch's per-group max_lr: each group's OneCycleLR from its own max_lr, the head with its own weight decay.
+    {"name": "sgd-two-groups-one-cycle", "lr": 0.05, "optimizer": {"kind": "SGD", "momentum": 0.9},
+     "param_groups": [{"layers": [0, 1, 2]}, {"layers": [3], "lr": 0.01, "weight_decay": 0.001}],
+     "schedule": {"kind": "OneCycleLR", "max_lr": [0.05, 0.01], "total_steps": TOTAL}},
+    # Groups with their own betas and weight decay, and the weight decay of each on a cosine from its own value
+    # (large, so that the schedule shows in the loss: each step scales the weights by 1 - lr * weight_decay).
+    {"name": "adamw-two-groups-weight-decay-schedule", "lr": 0.002,
+     "optimizer": {"kind": "AdamW", "weight_decay": 10.0},
+     "param_groups": [{"layers": [0, 1]}, {"layers": [2, 3], "lr": 0.001, "betas": [0.9, 0.99], "weight_decay": 25.0}],
+     "schedule": {"kind": "CosineAnnealingLR", "T_max": TOTAL, "eta_min": 0.0001},
+     "hyperparameters": {"weight_decay": {"kind": "CosineAnnealingLR", "T_max": TOTAL}}},
+    # SGD's momentum on a schedule (0.45 -> 0.9 over 20 steps) under a constant lr.
+    {"name": "sgd-momentum-schedule", "lr": 0.02, "optimizer": {"kind": "SGD", "momentum": 0.9},
+     "schedule": {"kind": "Fixed"},
+     "hyperparameters": {"momentum": {"kind": "LinearLR", "start_factor": 0.5, "total_iters": 20}}},
+    # Adam's beta2 on a schedule (0.9 -> 0.999 over the run), beta1 left as it is.
+    {"name": "adamw-beta2-schedule", "lr": 0.002, "optimizer": {"kind": "AdamW"},
+     "schedule": {"kind": "Fixed"},
+     "hyperparameters": {"betas": [{"kind": "Fixed"},
+                                   {"kind": "LinearLR", "start_factor": 0.9 / 0.999, "total_iters": TOTAL}]}},
+]
+RUN_SETS = {"sgd": RUNS, "optimizers": OPTIMIZER_RUNS, "rmsprop": RMSPROP_RUNS, "radam": RADAM_RUNS,
+            "groups": GROUP_RUNS}
 
 
 def make_optimizer(run, params):
-    """The run's optimizer by its reference (host-train's `optimizer` table, or SGD with `momentum`)."""
+    """The run's optimizer by its reference (host-train's `optimizer` table, or SGD with `momentum`).
+    `params`: the model's parameters, or with `param_groups` PyTorch's list of group dicts."""
     o = dict(run.get("optimizer", {"kind": "SGD", "momentum": run.get("momentum", 0.0)}))
     kind = o.pop("kind")
     if "betas" in o:
@@ -112,11 +147,59 @@ def make_optimizer(run, params):
 
 def make_scheduler(run, opt):
     """The run's per-batch schedule on `opt` (None for "Fixed")."""
-    s = run["schedule"]
-    if s["kind"] == "OneCycleLR":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s["max_lr"], total_steps=s["total_steps"])
-    assert s["kind"] == "Fixed", s
-    return None
+    return build_schedule(run["schedule"], opt)
+
+
+def build_schedule(s, opt):
+    """A schedule spec (the kinds these fixtures use) as PyTorch's scheduler on `opt`; None for "Fixed"."""
+    kw = {k: v for k, v in s.items() if k != "kind"}
+    if s["kind"] == "Fixed":
+        return None
+    return getattr(torch.optim.lr_scheduler, s["kind"])(opt, **kw)
+
+
+def param_groups(run, model):
+    """PyTorch's param groups of a run with `param_groups`: each group's layers' parameters (layer i < the
+    number of convolutions: seq[2 i]; the last: the linear layer) and its options."""
+    modules = [m for m in model.seq if isinstance(m, (nn.Conv2d, nn.Linear))]
+    groups = []
+    for g in run["param_groups"]:
+        group = {k: (tuple(v) if k == "betas" else v) for k, v in g.items() if k != "layers"}
+        group["params"] = [p for i in g["layers"] for p in modules[i].parameters()]
+        groups.append(group)
+    return groups
+
+
+class HyperSchedules:
+    """Each hyperparameter schedule as a PyTorch user writes one: a scheduler on a stand-in optimizer whose
+    groups' lrs start at the option's value in each group; before each step its lrs go into the option."""
+
+    def __init__(self, run, opt):
+        self.opt, self.parts = opt, []
+        for name, spec in run.get("hyperparameters", {}).items():
+            for index, s in (enumerate(spec) if isinstance(spec, list) else [(None, spec)]):
+                bases = [g[name] if index is None else g[name][index] for g in opt.param_groups]
+                stand_in = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": b}
+                                            for b in bases], lr=bases[0], momentum=0.0)
+                self.parts.append((name, index, stand_in, build_schedule(s, stand_in)))
+
+    def apply(self):
+        for name, index, stand_in, _ in self.parts:
+            for group, source in zip(self.opt.param_groups, stand_in.param_groups):
+                if index is None:
+                    group[name] = source["lr"]
+                else:
+                    values = list(group[name])
+                    values[index] = source["lr"]
+                    group[name] = tuple(values)
+
+    def step(self):
+        for *_, sched in self.parts:
+            if sched is not None:
+                with warnings.catch_warnings():
+                    # The stand-in optimizer never steps; its scheduler only counts.
+                    warnings.simplefilter("ignore", UserWarning)
+                    sched.step()
 
 
 def read_idx(path):
@@ -166,7 +249,8 @@ def train(run, init, data, dtype, conv):
     xtr, ytr, xte, yte = (t.to(dtype) if t.is_floating_point() else t for t in data)
     model = Net(conv).to(dtype)
     model.load_state_dict({k: v.to(dtype) for k, v in init.items()})
-    opt = make_optimizer(run, model.parameters())
+    opt = make_optimizer(run, param_groups(run, model) if "param_groups" in run else model.parameters())
+    hyper = HyperSchedules(run, opt)
     # Schedule-Free keeps y (where gradients are taken) in the parameters while training and the average
     # x while evaluating; the others have no modes.
     mode = lambda name: getattr(opt, name, lambda: None)()
@@ -180,9 +264,11 @@ def train(run, init, data, dtype, conv):
             loss = loss_fn(model(xtr[i : i + BATCH]), ytr[i : i + BATCH])
             opt.zero_grad()
             loss.backward()
+            hyper.apply()
             opt.step()
             if sched is not None:
                 sched.step()
+            hyper.step()
             steps.append(loss.item())
         mode("eval")
         with torch.no_grad():
@@ -190,6 +276,15 @@ def train(run, init, data, dtype, conv):
             epochs.append({"test_loss": loss_fn(out, yte).item(),
                            "test_accuracy": (out.argmax(1) == yte).sum().item() / len(yte)})
     return steps, epochs
+
+
+def toml_value(v):
+    """A value as TOML (inline tables and arrays)."""
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(v)
 
 
 def main():
@@ -212,7 +307,7 @@ def main():
     assert len(factors) == len(base), f"--lr-scale: one factor, or one per run ({len(base)})"
     # Rounded: 0.05 * 0.2 is 0.01, not 0.010000000000000002.
     runs = [{**r, "lr": round(r["lr"] * f, 12),
-             "schedule": {k: round(v * f, 12) if k == "max_lr" else v for k, v in r["schedule"].items()}}
+             "schedule": {k: round(v * f, 12) if k == "max_lr" and f != 1 else v for k, v in r["schedule"].items()}}
             for r, f in zip(base, factors)]
     conv = [int(c) for c in a.conv.split(",")]
     out_dir = os.path.abspath(a.out)
@@ -254,13 +349,15 @@ def main():
         out["runs"].append({"name": run["name"], "step_losses": steps, "epochs": epochs,
                             "f32_vs_f64_max_rel_step_loss": rel,
                             "f32_vs_f64_rel_final_test_loss": abs(epochs[-1]["test_loss"] - epochs64[-1]["test_loss"]) / epochs64[-1]["test_loss"]})
-        sched = ", ".join(f"{k} = {json.dumps(v)}" for k, v in run["schedule"].items())
+        sched = ", ".join(f"{k} = {toml_value(v)}" for k, v in run["schedule"].items())
         if "optimizer" in run:
-            setting = "optimizer = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in run["optimizer"].items()) + " }"
+            setting = f"optimizer = {toml_value(run['optimizer'])}"
         else:
             setting = f"momentum = {run['momentum']}"
         toml += ["[[run]]", f'name = "{run["name"]}"', f"lr = {run['lr']}", setting,
-                 'step = "batch"', f"schedule = {{ {sched} }}", ""]
+                 'step = "batch"', f"schedule = {{ {sched} }}"]
+        toml += [f"{key} = {toml_value(run[key])}" for key in ("param_groups", "hyperparameters") if key in run]
+        toml.append("")
         print(f"{run['name']}: loss {steps[0]:.4f} -> {steps[-1]:.4f}, test accuracy {epochs[-1]['test_accuracy']:.3f}, "
               f"f32 vs f64: step loss {rel:.2e}, final test loss {out['runs'][-1]['f32_vs_f64_rel_final_test_loss']:.2e}")
     with open(f"{out_dir}/config.toml", "w") as f:

@@ -1,5 +1,9 @@
 //! Run configs: the TOML file `bench` trains from and `curve --preset` reads.
 
+mod groups;
+
+pub use groups::{GroupConfig, HyperSchedule, ParamGroup, MAX_PARAM_GROUPS};
+
 use crate::optim::Optimizer;
 use anyhow::{bail, Context, Result};
 use sched_core::{Spec, Suggestion};
@@ -7,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The study's 14 runs and "LR finder + One Cycle", shipped with the binary.
-pub const TUTORIAL_PRESET: &str = include_str!("../presets/tutorial.toml");
+pub const TUTORIAL_PRESET: &str = include_str!("../../presets/tutorial.toml");
 
 /// Images in the Fashion-MNIST training set.
 pub const FASHION_MNIST_TRAIN_IMAGES: usize = 60_000;
@@ -37,7 +41,19 @@ pub struct Run {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimizer: Option<Optimizer>,
     pub step: Stepping,
+    /// The lr schedule (with `param_groups`: the first group's; `group_schedules` has each's).
     pub schedule: Spec,
+    /// PyTorch's param groups: layers with their own lr and optimizer options under one schedule,
+    /// whose per-group arguments may be lists (`max_lr = [0.05, 0.01]`). None: one group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub param_groups: Vec<GroupConfig>,
+    /// Schedules of optimizer options (`weight_decay`, `momentum`, `betas = [SPEC, SPEC]`), each
+    /// from the option's configured value, stepped with the lr schedule.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub hyperparameters: std::collections::BTreeMap<String, HyperSchedule>,
+    /// Each param group's schedule (`schedule` with the group's values of its lists).
+    #[serde(skip)]
+    pub group_schedules: Vec<Spec>,
     /// `lr = "find"` or `max_lr = "find"`: the value comes from an LR range test (`bench` runs it
     /// per seed); until then the config holds a placeholder there.
     #[serde(skip)]
@@ -278,16 +294,22 @@ impl RunConfig {
         let invalid = || format!("invalid run config {origin}");
         let mut table: toml::Table = toml::from_str(text).with_context(invalid)?;
         let finds = take_finds(&mut table).with_context(invalid)?;
+        let group_schedules = groups::take_group_schedules(&mut table).with_context(invalid)?;
         check_optimizers(&table).with_context(invalid)?;
         let placeholders = fill.complete(&mut table).with_context(invalid)?;
-        let mut config: RunConfig = if finds.iter().any(Option::is_some) || placeholders {
-            table.try_into().with_context(invalid)?
-        } else {
-            // Straight from the text: the errors then give the line.
-            toml::from_str(text).with_context(invalid)?
-        };
+        let rewritten = group_schedules.iter().any(|g| !g.is_empty());
+        let mut config: RunConfig =
+            if finds.iter().any(Option::is_some) || placeholders || rewritten {
+                table.try_into().with_context(invalid)?
+            } else {
+                // Straight from the text: the errors then give the line.
+                toml::from_str(text).with_context(invalid)?
+            };
         for (run, find) in config.runs.iter_mut().zip(finds) {
             run.find = find;
+        }
+        for (run, specs) in config.runs.iter_mut().zip(group_schedules) {
+            run.group_schedules = specs;
         }
         fill.set(&mut config);
         config
@@ -353,8 +375,14 @@ impl RunConfig {
                     bail!("run `{}`: `momentum` must be in [0, 1)", run.name);
                 }
             }
-            // Building the schedule validates every parameter.
-            run.scheduler()?;
+            if run.find.is_some() && !run.param_groups.is_empty() {
+                bail!(
+                    "run `{}`: a range test (\"find\") sets one lr; give each param group's lr",
+                    run.name
+                );
+            }
+            // Building the schedules validates every parameter.
+            run.schedules(self.model.conv.len() + 1)?;
         }
         Ok(())
     }
