@@ -196,6 +196,30 @@ test('a shared URL restores the state', async () => {
   await done();
 });
 
+test('one recipe from six libraries side by side: each library\'s own curve', async () => {
+  const { page, problems, close: done } = await open();
+  await page.click('#add-recipe');
+  await item(page, 0).locator('button.remove').click();
+  assert.equal(await page.locator('#curves li').count(), 6);
+  const curves = [];
+  for (let i = 0; i < 6; i++) curves.push(await data(page, i));
+  for (const d of curves) {
+    assert.equal(d.valid, 'true', d.name);
+    assert.equal(d.steps, '1000', d.name);
+  }
+  // The libraries part where their semantics do: timm's cosine runs over the warmup too, so it
+  // never reaches 0.1 (its warmup ends at 0.099, its cosine starts at 0.0976); the others peak at
+  // 0.1 at step 100; all end near 0.
+  assert.ok(curves[1].name.startsWith('timm'));
+  close(Number(curves[1].lrMax), 0.099, 1e-5);
+  for (const d of curves.filter((_, i) => i !== 1)) close(Number(d.lrMax), 0.1, 2e-6);
+  for (const d of curves) assert.ok(Number(d.lrLast) < 1e-6, `${d.name}: ${d.lrLast}`);
+  await page.locator('#curves li').nth(1).click();
+  assert.ok((await page.locator('#spec').inputValue()).includes('timm.CosineLRScheduler'));
+  assert.deepEqual(problems, []);
+  await done();
+});
+
 test('the study\'s 14 presets overlay; every slider event recomputes and redraws all 14 x 7,035 steps', async () => {
   const { page, problems, close: done } = await open();
   await page.click('#add-presets');

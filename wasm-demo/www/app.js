@@ -540,6 +540,24 @@ $('add-presets').addEventListener('click', () => {
   for (const r of PRESETS.runs) state.curves.push(presetCurve(r));
   update({ form: true });
 });
+// One recipe (a linear warmup over the first 100 of 1,000 steps to 0.1, then a cosine to 0) as
+// each library writes it, side by side: timm's cosine spans the warmup too (t_initial counts it),
+// fastai's warmup is a cosine, Keras computes in float32.
+const RECIPE = [
+  ['PyTorch: SequentialLR(LinearLR, CosineAnnealingLR)', { kind: 'SequentialLR', schedulers: [{ kind: 'LinearLR', start_factor: 0.001, total_iters: 100 }, { kind: 'CosineAnnealingLR', T_max: 900 }], milestones: [100] }],
+  ['timm: CosineLRScheduler', { kind: 'timm.CosineLRScheduler', t_initial: 1000, warmup_t: 100 }],
+  ['transformers: get_cosine_schedule_with_warmup', { kind: 'transformers.get_cosine_schedule_with_warmup', num_warmup_steps: 100, num_training_steps: 1000 }],
+  ['optax: warmup_cosine_decay_schedule', { kind: 'optax.warmup_cosine_decay_schedule', init_value: 0.0, peak_value: 0.1, warmup_steps: 100, decay_steps: 1000 }],
+  ['Keras: CosineDecay(warmup_target)', { kind: 'keras.CosineDecay', initial_learning_rate: 0.0, warmup_target: 0.1, warmup_steps: 100, decay_steps: 900 }],
+  ['fastai: combined_cos', { kind: 'fastai.combined_cos', pct: 0.1, start: 0.0, middle: 0.1, end: 0.0 }],
+];
+$('add-recipe').addEventListener('click', () => {
+  for (const [name, spec] of RECIPE) {
+    state.curves.push({ ...defaultState().curves[0], name, spec: JSON.stringify(spec), lr: '0.1', momentum: '0', mode: 'steps', steps: '1000', stepping: 'batch', metrics: '' });
+  }
+  state.active = state.curves.length - RECIPE.length;
+  update({ form: true });
+});
 $('csv').addEventListener('click', () => {
   const r = results[state.active];
   if (r.error) { $('error').textContent = r.error; return; }
