@@ -42,8 +42,8 @@ fn main() -> ! {
 
     let used = stack_used(stack_floor);
     defmt::info!(
-        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, Spec {=usize} B, Trainer {=usize} B (static), LrFinder<{=usize}> {=usize} B, LrFinder<{=usize}> {=usize} B",
-        used, core::mem::size_of::<Scheduler>(), core::mem::size_of::<sched_core::Spec>(), core::mem::size_of::<Trainer>(),
+        "stack: {=u32} bytes used at most; size_of Scheduler {=usize} B, GroupScheduler<2> {=usize} B, Spec {=usize} B, Trainer {=usize} B (static), LrFinder<{=usize}> {=usize} B, LrFinder<{=usize}> {=usize} B",
+        used, core::mem::size_of::<Scheduler>(), core::mem::size_of::<sched_core::GroupScheduler<2>>(), core::mem::size_of::<sched_core::Spec>(), core::mem::size_of::<Trainer>(),
         finetune::SWEEP_STEPS as usize, core::mem::size_of::<finetune::Finder>(), lr_find::CAPACITY, core::mem::size_of::<lr_find::Finder>()
     );
     if ok {

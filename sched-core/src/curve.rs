@@ -127,10 +127,7 @@ impl<const N: usize> Schedule for GroupScheduler<N> {
         GroupScheduler::steps(self)
     }
     fn step_on(&mut self, metric: Option<f32>) -> Result<(), Error> {
-        match metric {
-            Some(m) => self.step_with_metric(m),
-            None => self.step(),
-        }
+        self.step_all(metric)
     }
 }
 

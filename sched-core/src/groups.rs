@@ -147,7 +147,8 @@ impl<const N: usize> GroupScheduler<N> {
         self.step_all(Some(metric))
     }
 
-    fn step_all(&mut self, metric: Option<f32>) -> Result<(), Error> {
+    /// `step()`, or `step(metric)` with `Some`.
+    pub(crate) fn step_all(&mut self, metric: Option<f32>) -> Result<(), Error> {
         let step = |s: &mut Scheduler| match metric {
             Some(m) => s.step_with_metric(m),
             None => s.step(),

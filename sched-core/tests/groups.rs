@@ -221,3 +221,43 @@ fn a_group_scheduler_is_its_schedulers() {
         assert!(size <= n * one + 8, "GroupScheduler<{n}>: {size} B");
     }
 }
+
+/// Every single-group golden case (PyTorch's and the other libraries'), read as one group of a
+/// `GroupScheduler`: the same spec and the same curve, bit for bit.
+#[test]
+fn one_group_is_the_scheduler_on_every_golden_case() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/cases");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let spec: Spec = serde_json::from_value(case["spec"].clone()).unwrap();
+        let groups = specs(&case["spec"], 1).unwrap();
+        assert_eq!(groups, [spec.clone()], "{}", case["name"]);
+        let (lr, momentum) = (
+            case["lr"].as_f64().unwrap() as f32,
+            case["momentum"].as_f64().unwrap() as f32,
+        );
+        let metrics: Vec<f32> = case["metrics"]
+            .as_array()
+            .map(|m| m.iter().map(|v| v.as_f64().unwrap() as f32).collect())
+            .unwrap_or_default();
+        let every = case["step_every"].as_u64().unwrap() as u32;
+        let steps = case["steps"].as_u64().unwrap() as usize;
+        let (Ok(single), Ok(grouped)) = (
+            Scheduler::from_spec(&spec, lr, momentum),
+            GroupScheduler::<1>::new(&groups, &[lr], &[momentum]),
+        ) else {
+            // fastai's kinds need their length (the golden suite fills it in).
+            continue;
+        };
+        let a: Vec<_> = Curve::new(single, every, &metrics).take(steps).collect();
+        let b: Vec<_> = Curve::new(grouped, every, &metrics).take(steps).collect();
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.as_ref().map(|v| [*v]).ok(), y.as_ref().map(|v| [v[0]]).ok());
+        }
+        n += 1;
+    }
+    assert!(n >= 250, "{n} cases");
+}

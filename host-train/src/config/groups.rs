@@ -171,11 +171,7 @@ pub(super) fn take_group_schedules(table: &mut toml::Table) -> Result<Vec<Vec<Sp
     };
     let mut all = Vec::new();
     for run in runs.iter_mut() {
-        let name = run
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = super::run_name(run);
         let groups = match run.get("param_groups") {
             Some(toml::Value::Array(groups)) => groups.len(),
             _ => {

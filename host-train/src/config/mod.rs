@@ -169,11 +169,7 @@ fn take_finds(table: &mut toml::Table) -> Result<Vec<Option<FindLr>>> {
     };
     let mut finds = Vec::new();
     for run in runs.iter_mut() {
-        let name = run
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = run_name(run);
         let in_run = || format!("run `{name}`");
         let lr = take(run.get_mut("lr"), FindTarget::Lr).with_context(in_run)?;
         let max_lr = take(
@@ -191,6 +187,14 @@ fn take_finds(table: &mut toml::Table) -> Result<Vec<Option<FindLr>>> {
     Ok(finds)
 }
 
+/// A run table's `name` before the config is read (`?` where it has none).
+fn run_name(run: &toml::Value) -> String {
+    run.get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("?")
+        .to_string()
+}
+
 /// Each run's `optimizer` table, checked before the config is: its errors are then one line that
 /// names the run and the field.
 fn check_optimizers(table: &toml::Table) -> Result<()> {
@@ -199,7 +203,7 @@ fn check_optimizers(table: &toml::Table) -> Result<()> {
     };
     for run in runs {
         if let Some(opt) = run.get("optimizer") {
-            let name = run.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+            let name = run_name(run);
             Optimizer::from_toml(opt.clone()).with_context(|| format!("run `{name}`"))?;
         }
     }
