@@ -255,7 +255,10 @@ fn one_group_is_the_scheduler_on_every_golden_case() {
         let b: Vec<_> = Curve::new(grouped, every, &metrics).take(steps).collect();
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {
-            assert_eq!(x.as_ref().map(|v| [*v]).ok(), y.as_ref().map(|v| [v[0]]).ok());
+            assert_eq!(
+                x.as_ref().map(|v| [*v]).ok(),
+                y.as_ref().map(|v| [v[0]]).ok()
+            );
         }
         n += 1;
     }
