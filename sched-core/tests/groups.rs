@@ -233,7 +233,12 @@ fn one_group_is_the_scheduler_on_every_golden_case() {
         let case: serde_json::Value = serde_json::from_str(&text).unwrap();
         let spec: Spec = serde_json::from_value(case["spec"].clone()).unwrap();
         let groups = specs(&case["spec"], 1).unwrap();
-        assert_eq!(groups.as_slice(), std::slice::from_ref(&spec), "{}", case["name"]);
+        assert_eq!(
+            groups.as_slice(),
+            std::slice::from_ref(&spec),
+            "{}",
+            case["name"]
+        );
         let (lr, momentum) = (
             case["lr"].as_f64().unwrap() as f32,
             case["momentum"].as_f64().unwrap() as f32,
