@@ -29,7 +29,8 @@
 //! | [`report`], [`plot`] | the tables and figures of a results set |
 //! | [`train`] | the batch and epoch loop of a group of fused models, their checkpoints |
 //! | [`results`] | the results set's types and files, its statistics, the study's own numbers |
-//! | [`config`] | run configs: runs, schedules, optimizers, the network's layer list |
+//! | [`schedules`] | a run's schedules as it trains: lr over its param groups, hyperparameters |
+//! | [`config`] | run configs: runs, schedules, optimizers, param groups, the network's layer list |
 //! | [`nn`] | the network, its CPU trainer, candle's (CUDA) path, `state_dict` tensors |
 //! | [`optim`] | the optimizers, one file each, and the block-parallel driver they share |
 //! | [`kernels`] | the SIMD paths and the 3x3 convolutions: direct and Winograd |
