@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the site into wasm-demo/dist/: the wasm (release, size-tuned), wasm-bindgen --target web
 # (the CLI must be the version pinned in Cargo.toml), wasm-opt -Oz from npm's binaryen (Debian's
-# wasm-opt 108 corrupts wasm-bindgen output), the page, and the golden cases (schedules and
-# lr_find) for golden.html.
+# wasm-opt 108 corrupts wasm-bindgen output), the page, and the golden cases (schedules, param
+# groups and lr_find) for golden.html.
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli, `npm ci` done (test.sh sees to all three).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -35,10 +35,12 @@ opt="$(stat -c %s "$dist/pkg/wasm_demo_bg.wasm")"
 
 cp "$here"/www/*.html "$here"/www/*.js "$dist/"
 cp "$root"/tests/golden/cases/*.json "$root"/tests/golden/known_reference_bugs.json "$dist/golden/"
-mkdir -p "$dist/golden/lr_find"
+mkdir -p "$dist/golden/groups" "$dist/golden/lr_find"
+cp "$root"/tests/golden/groups/*.json "$dist/golden/groups/"
 cp "$root"/tests/golden/lr_find/cases/*.json "$dist/golden/lr_find/"
 index() { (cd "$1" && ls *.json | sed 's/\.json$//' | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(s.trim().split("\n"))))'); }
 index "$root/tests/golden/cases" > "$dist/golden/index.json"
+index "$root/tests/golden/groups" > "$dist/golden/groups/index.json"
 index "$root/tests/golden/lr_find/cases" > "$dist/golden/lr_find/index.json"
 echo "$opt" > "$dist/wasm-size.txt"
 echo "build.sh: dist/ ready; wasm $raw bytes after wasm-bindgen, $opt bytes after wasm-opt -Oz"

@@ -1,6 +1,7 @@
 //! The browser's view of `sched-core`: a thin `wasm-bindgen` layer for the static page in `www/`.
 //!
-//! Everything the page computes goes through [`curve_values`], the same loop as the golden suite
+//! Everything the page computes goes through [`group_curve_values`] (one group for the page's
+//! curves, several for the golden page's param-group cases), the same loop as the golden suite
 //! (`sched_core::Curve`), so the numbers on screen are the trainer's and the firmware's. Errors
 //! are the CLI's text: serde's (with the path of the bad value, from sched-core) for a spec that
 //! does not parse, `sched_core::Error`'s for one that does not build, `sched_core::CurveError`'s
@@ -17,7 +18,7 @@
 //! parameters, types and defaults (its own tests check the table against serde).
 
 use sched_core::schema::{Param, ParamType};
-use sched_core::{Curve, Scheduler, Spec};
+use sched_core::{Curve, GroupScheduler, Spec};
 use wasm_bindgen::prelude::*;
 
 /// Every kind's parameters, as sched-core declares them.
@@ -113,11 +114,6 @@ pub fn params_json() -> String {
 /// The study's 14 runs from `host-train/presets/tutorial.toml`, as JSON.
 pub const PRESETS: &str = include_str!(concat!(env!("OUT_DIR"), "/presets.json"));
 
-/// Parses a spec as the CLI does (`serde_json`), with its message on error.
-pub fn parse_spec(spec_json: &str) -> Result<Spec, String> {
-    serde_json::from_str(spec_json).map_err(|e| e.to_string())
-}
-
 /// The lr and momentum for optimizer steps `0..steps`, `scheduler.step()` after every
 /// `step_every`-th optimizer step (ReduceLROnPlateau: on the next of `metrics`), exactly as the
 /// golden suite runs a case. Output: `steps` lrs followed by `steps` momenta.
@@ -129,21 +125,47 @@ pub fn curve_values(
     step_every: u32,
     metrics: &[f32],
 ) -> Result<Vec<f32>, String> {
+    group_curve_values(spec_json, &[lr], &[momentum], steps, step_every, metrics)
+}
+
+/// Most param groups the page computes (as `host-train curve --lr`).
+const MAX_GROUPS: usize = 8;
+
+/// [`curve_values`] over param groups, one per lr in `lrs` (`momenta`: one, or one per group),
+/// the spec's per-group arguments given as lists as `Spec::for_groups` reads them. Output: for
+/// each group, `steps` lrs and then `steps` momenta.
+pub fn group_curve_values(
+    spec_json: &str,
+    lrs: &[f32],
+    momenta: &[f32],
+    steps: u32,
+    step_every: u32,
+    metrics: &[f32],
+) -> Result<Vec<f32>, String> {
     // A schedule of the run's progress (fastai's) that leaves out its length runs over the
     // curve's scheduler steps, as in `host-train curve`.
-    let spec = parse_spec(spec_json)?.with_total_steps(steps.div_ceil(step_every.max(1)));
-    let scheduler = Scheduler::from_spec(&spec, lr, momentum).map_err(|e| e.to_string())?;
+    let length = steps.div_ceil(step_every.max(1));
+    let mut reader = serde_json::Deserializer::from_str(spec_json);
+    let specs: Vec<Spec> = Spec::for_groups(&mut reader, lrs.len())
+        .and_then(|specs| reader.end().map(|()| specs))
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|spec| spec.with_total_steps(length))
+        .collect();
+    let scheduler =
+        GroupScheduler::<MAX_GROUPS>::new(&specs, lrs, momenta).map_err(|e| e.to_string())?;
     let steps = steps as usize;
-    let mut out = vec![0.0f32; 2 * steps];
-    let (lrs, momenta) = out.split_at_mut(steps);
+    let mut out = vec![0.0f32; 2 * steps * lrs.len()];
     for (i, value) in Curve::new(scheduler, step_every, metrics)
         .take(steps)
         .enumerate()
     {
         // sched_core::CurveError's text, which `host-train curve` prints too.
-        let (l, m) = value.map_err(|e| e.to_string())?;
-        lrs[i] = l;
-        momenta[i] = m;
+        let values = value.map_err(|e| e.to_string())?;
+        for (g, (l, m)) in values.iter().enumerate() {
+            out[2 * g * steps + i] = *l;
+            out[(2 * g + 1) * steps + i] = *m;
+        }
     }
     Ok(out)
 }
@@ -196,6 +218,20 @@ pub fn curve(
         .map_err(|e| JsValue::from_str(&e))
 }
 
+/// See [`group_curve_values`]; a `Float32Array` of `2 * steps` values per group.
+#[wasm_bindgen]
+pub fn group_curve(
+    spec_json: &str,
+    lrs: Vec<f32>,
+    momenta: Vec<f32>,
+    steps: u32,
+    step_every: u32,
+    metrics: Vec<f32>,
+) -> Result<Vec<f32>, JsValue> {
+    group_curve_values(spec_json, &lrs, &momenta, steps, step_every, &metrics)
+        .map_err(|e| JsValue::from_str(&e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,7 +277,7 @@ mod tests {
         assert_eq!(runs.len(), 14);
         for r in runs {
             let spec: Spec = serde_json::from_value(r["schedule"].clone()).unwrap();
-            Scheduler::from_spec(&spec, r["lr"].as_f64().unwrap() as f32, 0.0).unwrap();
+            sched_core::Scheduler::from_spec(&spec, r["lr"].as_f64().unwrap() as f32, 0.0).unwrap();
         }
     }
 

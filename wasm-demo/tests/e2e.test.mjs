@@ -287,6 +287,17 @@ test('every golden case passes inside wasm', async () => {
   assert.equal(Number(passed), cases.length);
   assert.ok(cases.length >= 112);
 
+  // Param groups: every PyTorch group case through the wasm GroupScheduler.
+  await page.waitForSelector('#group-summary[data-total]', { timeout: 60000 });
+  const groups = await page.locator('#group-summary').evaluate((e) => ({ ...e.dataset }));
+  const groupCases = fs.readdirSync(path.join(here, '..', '..', 'tests', 'golden', 'groups')).filter((f) => f.endsWith('.json'));
+  const groupFailed = await page.evaluate(() => window.groupGoldenResults.filter((r) => !r.pass));
+  console.log(`param groups in wasm: ${groups.passed} of ${groups.total} cases pass`);
+  assert.deepEqual(groupFailed, []);
+  assert.equal(Number(groups.total), groupCases.length);
+  assert.equal(Number(groups.passed), groupCases.length);
+  assert.ok(groupCases.length >= 14);
+
   // The LR range test: every fastai / Lightning case through the wasm LrFinder, exactly.
   await page.waitForSelector('#lr-summary[data-total]', { timeout: 60000 });
   const lr = await page.locator('#lr-summary').evaluate((e) => ({ ...e.dataset }));

@@ -2,7 +2,7 @@
 // through the wasm `curve` function, judged by sched-core's golden metric as the host suite
 // (sched-core/tests/golden.rs) and the firmware judge it:
 // |a - b| / max(|b|, 1e-6 * max|b| of the series) <= 1e-5.
-import init, { curve, golden_bar, golden_worst, lr_find_sweep } from './pkg/wasm_demo.js';
+import init, { curve, golden_bar, golden_worst, group_curve, lr_find_sweep } from './pkg/wasm_demo.js';
 
 // sched-core's bar (sched_core::golden::BAR), set once the wasm is loaded.
 export let BAR = NaN;
@@ -33,6 +33,33 @@ export async function runGolden() {
       const lr = worst(c.lr_values, v.subarray(0, c.steps), skip);
       const m = worst(c.momentum_values, v.subarray(c.steps), skip);
       row = { name, steps: c.steps, lr: lr.error, momentum: m.error, pass: lr.error <= BAR && m.error <= BAR && v.length === 2 * c.steps, at: lr.error >= m.error ? lr : m };
+    } catch (e) {
+      row = { name, steps: c.steps, error: String(e), pass: false };
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+// Param groups inside wasm: every tests/golden/groups/*.json (PyTorch's SGD with 2 or 3 groups,
+// the spec's per-group arguments as lists; copied to golden/groups/ by build.sh) through the wasm
+// `group_curve`, each group's lr and momentum judged by the same metric.
+export async function runGroupGolden() {
+  await init();
+  const names = await (await fetch('golden/groups/index.json')).json();
+  const out = [];
+  for (const name of names) {
+    const c = await (await fetch(`golden/groups/${name}.json`)).json();
+    let row;
+    try {
+      const n = c.steps;
+      const v = group_curve(JSON.stringify(c.spec), new Float32Array(c.lr), new Float32Array(c.momentum), n, c.step_every, new Float32Array(c.metrics ?? []));
+      let lr = 0, momentum = 0;
+      c.lr.forEach((_, g) => {
+        lr = Math.max(lr, worst(c.lr_values[g], v.subarray(2 * g * n, (2 * g + 1) * n), []).error);
+        momentum = Math.max(momentum, worst(c.momentum_values[g], v.subarray((2 * g + 1) * n, (2 * g + 2) * n), []).error);
+      });
+      row = { name, steps: n, groups: c.lr.length, lr, momentum, pass: lr <= BAR && momentum <= BAR && v.length === 2 * n * c.lr.length };
     } catch (e) {
       row = { name, steps: c.steps, error: String(e), pass: false };
     }
