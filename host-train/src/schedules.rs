@@ -129,19 +129,16 @@ pub fn group_steps(
             bail!("internal: the schedule has fewer groups than the run");
         };
         let mut optimizer = group.optimizer;
-        if !hyperparameters.is_empty() {
-            let momentum_slot = optimizer.momentum_slot();
-            for h in hyperparameters {
-                let value = h
-                    .scheduler
-                    .lr(g)
-                    .context("internal: a hyperparameter's group")?;
-                optimizer = optimizer
-                    .with_value(&h.slot, value)
-                    .with_context(|| format!("`hyperparameters.{}` = {value}", h.slot))?;
-                if h.slot == momentum_slot {
-                    momentum = value;
-                }
+        for h in hyperparameters {
+            let value = h
+                .scheduler
+                .lr(g)
+                .context("internal: a hyperparameter's group")?;
+            optimizer = optimizer
+                .with_value(&h.slot, value)
+                .with_context(|| format!("`hyperparameters.{}` = {value}", h.slot))?;
+            if h.slot == group.momentum_slot {
+                momentum = value;
             }
         }
         out.push(GroupStep {

@@ -45,6 +45,8 @@ pub struct ParamGroup {
     pub lr: f32,
     /// The run's optimizer with the group's options.
     pub optimizer: Optimizer,
+    /// The option PyTorch's momentum cycling drives (`momentum` or `betas[0]`), found once.
+    pub momentum_slot: Slot,
     /// The run's schedule with the group's values of its per-group arguments.
     pub schedule: Spec,
 }
@@ -106,6 +108,7 @@ impl Run {
                 layers: 0..layers,
                 lr: self.lr,
                 optimizer: self.optimizer(),
+                momentum_slot: self.optimizer().momentum_slot(),
                 schedule: self.schedule.clone(),
             }]);
         }
@@ -146,6 +149,7 @@ impl Run {
             groups.push(ParamGroup {
                 layers: config.layers[0]..next,
                 lr,
+                momentum_slot: optimizer.momentum_slot(),
                 optimizer,
                 schedule: schedule.clone(),
             });
