@@ -18,54 +18,50 @@ function worst(expected, actual, skip) {
   return { error, step, expected: e, actual: a };
 }
 
-export async function runGolden() {
+// Every case listed in `dir`/index.json, each made a row by `judge(name, c)`; one that throws is a
+// failed row with the error (and `failed(e)`'s fields).
+async function eachCase(dir, judge, failed = () => ({})) {
   await init();
   BAR = golden_bar();
-  const names = await (await fetch('golden/index.json')).json();
-  const knownBugs = await (await fetch('golden/known_reference_bugs.json')).json();
+  const names = await (await fetch(`${dir}/index.json`)).json();
   const out = [];
   for (const name of names) {
-    const c = await (await fetch(`golden/${name}.json`)).json();
-    const skip = knownBugs.filter((b) => b.case === name).map((b) => b.step);
-    let row;
+    const c = await (await fetch(`${dir}/${name}.json`)).json();
     try {
-      const v = curve(JSON.stringify(c.spec), c.lr, c.momentum, c.steps, c.step_every, new Float32Array(c.metrics ?? []));
-      const lr = worst(c.lr_values, v.subarray(0, c.steps), skip);
-      const m = worst(c.momentum_values, v.subarray(c.steps), skip);
-      row = { name, steps: c.steps, lr: lr.error, momentum: m.error, pass: lr.error <= BAR && m.error <= BAR && v.length === 2 * c.steps, at: lr.error >= m.error ? lr : m };
+      out.push(judge(name, c));
     } catch (e) {
-      row = { name, steps: c.steps, error: String(e), pass: false };
+      out.push({ name, steps: c.steps, ...failed(e), error: String(e), pass: false });
     }
-    out.push(row);
   }
   return out;
+}
+
+export async function runGolden() {
+  await init();
+  const knownBugs = await (await fetch('golden/known_reference_bugs.json')).json();
+  return eachCase('golden', (name, c) => {
+    const skip = knownBugs.filter((b) => b.case === name).map((b) => b.step);
+    const v = curve(JSON.stringify(c.spec), c.lr, c.momentum, c.steps, c.step_every, new Float32Array(c.metrics ?? []));
+    const lr = worst(c.lr_values, v.subarray(0, c.steps), skip);
+    const m = worst(c.momentum_values, v.subarray(c.steps), skip);
+    return { name, steps: c.steps, lr: lr.error, momentum: m.error, pass: lr.error <= BAR && m.error <= BAR && v.length === 2 * c.steps, at: lr.error >= m.error ? lr : m };
+  });
 }
 
 // Param groups inside wasm: every tests/golden/groups/*.json (PyTorch's SGD with 2 or 3 groups,
 // the spec's per-group arguments as lists; copied to golden/groups/ by build.sh) through the wasm
 // `group_curve`, each group's lr and momentum judged by the same metric.
 export async function runGroupGolden() {
-  await init();
-  const names = await (await fetch('golden/groups/index.json')).json();
-  const out = [];
-  for (const name of names) {
-    const c = await (await fetch(`golden/groups/${name}.json`)).json();
-    let row;
-    try {
-      const n = c.steps;
-      const v = group_curve(JSON.stringify(c.spec), new Float32Array(c.lr), new Float32Array(c.momentum), n, c.step_every, new Float32Array(c.metrics ?? []));
-      let lr = 0, momentum = 0;
-      c.lr.forEach((_, g) => {
-        lr = Math.max(lr, worst(c.lr_values[g], v.subarray(2 * g * n, (2 * g + 1) * n), []).error);
-        momentum = Math.max(momentum, worst(c.momentum_values[g], v.subarray((2 * g + 1) * n, (2 * g + 2) * n), []).error);
-      });
-      row = { name, steps: n, groups: c.lr.length, lr, momentum, pass: lr <= BAR && momentum <= BAR && v.length === 2 * n * c.lr.length };
-    } catch (e) {
-      row = { name, steps: c.steps, error: String(e), pass: false };
-    }
-    out.push(row);
-  }
-  return out;
+  return eachCase('golden/groups', (name, c) => {
+    const n = c.steps;
+    const v = group_curve(JSON.stringify(c.spec), new Float32Array(c.lr), new Float32Array(c.momentum), n, c.step_every, new Float32Array(c.metrics ?? []));
+    let lr = 0, momentum = 0;
+    c.lr.forEach((_, g) => {
+      lr = Math.max(lr, worst(c.lr_values[g], v.subarray(2 * g * n, (2 * g + 1) * n), []).error);
+      momentum = Math.max(momentum, worst(c.momentum_values[g], v.subarray((2 * g + 1) * n, (2 * g + 2) * n), []).error);
+    });
+    return { name, steps: n, groups: c.lr.length, lr, momentum, pass: lr <= BAR && momentum <= BAR && v.length === 2 * n * c.lr.length };
+  });
 }
 
 // The LR range test inside wasm: every tests/golden/lr_find/cases/*.json (copied to
@@ -105,26 +101,15 @@ export function checkLrFindCase(c, r) {
 }
 
 export async function runLrFindGolden() {
-  await init();
-  const names = await (await fetch('golden/lr_find/index.json')).json();
-  const out = [];
-  for (const name of names) {
-    const c = await (await fetch(`golden/lr_find/${name}.json`)).json();
-    let row;
-    try {
-      const f = lr_find_sweep(c.start_lr, c.end_lr, c.num_iter, c.mode === 'linear', c.stop_div, new Float32Array(c.losses.map(dec)));
-      const lrs = f.suggested_lrs();
-      const r = {
-        lrs: f.lrs(), smoothed: f.smoothed(), status: f.status(),
-        suggestions: JSON.parse(f.suggestions()).map((s, k) => (s.error === undefined ? { ...s, lr: lrs[k] } : s)),
-      };
-      f.free();
-      const problems = checkLrFindCase(c, r);
-      row = { name, points: r.lrs.length, status: r.status, suggestions: r.suggestions.map((s) => (s.error === undefined ? s.index : null)), problems, pass: problems.length === 0 };
-    } catch (e) {
-      row = { name, error: String(e), problems: [String(e)], pass: false };
-    }
-    out.push(row);
-  }
-  return out;
+  return eachCase('golden/lr_find', (name, c) => {
+    const f = lr_find_sweep(c.start_lr, c.end_lr, c.num_iter, c.mode === 'linear', c.stop_div, new Float32Array(c.losses.map(dec)));
+    const lrs = f.suggested_lrs();
+    const r = {
+      lrs: f.lrs(), smoothed: f.smoothed(), status: f.status(),
+      suggestions: JSON.parse(f.suggestions()).map((s, k) => (s.error === undefined ? { ...s, lr: lrs[k] } : s)),
+    };
+    f.free();
+    const problems = checkLrFindCase(c, r);
+    return { name, points: r.lrs.length, status: r.status, suggestions: r.suggestions.map((s) => (s.error === undefined ? s.index : null)), problems, pass: problems.length === 0 };
+  }, (e) => ({ problems: [String(e)] }));
 }
