@@ -465,18 +465,18 @@ impl Tiles {
     }
 }
 
-/// Transforms the input tiles `t0 .. t0 + band` into `v[(pos * band + t) * V_STRIDE + ci]`: `Bt d B`,
+/// Transforms the input tiles `t0 .. t0 + band` into `v[(pos * band + t) * stride + ci]`: `Bt d B`,
 /// columns first.
 /// # Safety
 /// `inp` is the padded `w`-wide image of `cin` channels that `tiles` cover; `v` holds `A^2 * band *
-/// V_STRIDE` floats; `S::LANES` divides `cin`, at most `V_STRIDE`.
+/// stride` floats; `S::LANES` divides `cin`, at most `stride`.
 #[inline(always)]
 unsafe fn input_band<T: Tile, S: Simd>(
     inp: *const f32,
     (w, cin): (usize, usize),
     tiles: Tiles,
     (t0, band): (usize, usize),
-    v: *mut f32,
+    (v, stride): (*mut f32, usize),
 ) {
     let (a, row) = (T::A, (w + 2) * cin);
     for t in 0..band {
@@ -500,7 +500,7 @@ unsafe fn input_band<T: Tile, S: Simd>(
                 for y in 0..a {
                     let r = T::input::<S>(std::array::from_fn(|x| cols[x][y]));
                     for (x, &rv) in r.iter().enumerate().take(a) {
-                        S::store(v.add(((y * a + x) * band + t) * V_STRIDE + c0), rv);
+                        S::store(v.add(((y * a + x) * band + t) * stride + c0), rv);
                     }
                 }
             }
@@ -566,7 +566,7 @@ fn conv_on<T: Tile, I: Simd, O: Simd>(
                 (w, cin),
                 tiles,
                 (t0, band),
-                work.v.as_mut_ptr(),
+                (work.v.as_mut_ptr(), V_STRIDE),
             )
         };
         for pos in 0..positions {
@@ -793,47 +793,42 @@ fn weight_grad_on<T: Tile, I: Simd, O: Simd>(
     let (gh, gw) = if g.g_padded { (h + 2, w + 2) } else { (h, w) };
     assert!(g.inp.len() >= (h + 2) * (w + 2) * cin && g.g.len() >= gh * gw * cout);
     assert!(g.dw.len() >= positions * cin * cout);
-    work.fit(positions, cin, cout);
     let (cb, vb) = forced.unwrap_or_else(|| grad_block(O::REGISTERS, cout / O::LANES, cin));
     let tiles = Tiles::of::<T>(h, w);
-    for (t0, band) in tiles.bands() {
-        // SAFETY: the asserts above bound the tiles and the buffers (`work` fits MAX_TILES).
-        unsafe {
-            input_band::<T, I>(
-                g.inp.as_ptr(),
-                (w, cin),
-                tiles,
-                (t0, band),
-                work.v.as_mut_ptr(),
-            );
-            let shape = (w, cout, g.g_padded);
-            gradient_band::<T, O>(g.g.as_ptr(), shape, tiles, (t0, band), work.m.as_mut_ptr());
-        }
-        for pos in 0..positions {
-            let v = work.v[pos * band * V_STRIDE..].as_ptr();
-            let gy = work.m[pos * band * cout..].as_ptr();
-            let du = g.dw[pos * cin * cout..].as_mut_ptr();
-            for ci in (0..cin).step_by(cb) {
-                for c0 in (0..cout).step_by(O::LANES * vb) {
-                    macro_rules! blocks {
-                        ($(($c:literal, $v:literal))*) => {
-                            // SAFETY: this position's rows of `v` and `gy` (the band's tiles), and the
-                            // block's `cb` rows of `du` from channel c0 (the asserts).
-                            unsafe {
-                                let (v, gy, du) = (v.add(ci), gy.add(c0), du.add(ci * cout + c0));
-                                match (cb, vb) {
-                                    $(($c, $v) if grad_block_fits(O::REGISTERS, $c, $v) => {
-                                        grad_block_at::<O, $c, $v>(v, gy, cout, band, du)
-                                    })*
-                                    _ => unreachable!("grad_block's sizes"),
-                                }
+    // The whole image's transforms, position by position (`cin` and `cout` floats a tile), so that
+    // each block's accumulators stay in registers over all its tiles.
+    let n = tiles.total;
+    work.v.fit(positions * n * cin);
+    work.m.fit(positions * n * cout);
+    // SAFETY: the asserts above bound the tiles and the buffers (fitted to the image's tiles).
+    unsafe {
+        let image = (0, n);
+        input_band::<T, I>(g.inp.as_ptr(), (w, cin), tiles, image, (work.v.as_mut_ptr(), cin));
+        let shape = (w, cout, g.g_padded);
+        gradient_band::<T, O>(g.g.as_ptr(), shape, tiles, image, work.m.as_mut_ptr());
+    }
+    for pos in 0..positions {
+        let v = work.v[pos * n * cin..].as_ptr();
+        let gy = work.m[pos * n * cout..].as_ptr();
+        let du = g.dw[pos * cin * cout..].as_mut_ptr();
+        for ci in (0..cin).step_by(cb) {
+            for c0 in (0..cout).step_by(O::LANES * vb) {
+                macro_rules! blocks {
+                    ($(($c:literal, $v:literal))*) => {
+                        // SAFETY: this position's rows of `v` and `gy` (the image's tiles), and the
+                        // block's `cb` rows of `du` from channel c0 (the asserts).
+                        unsafe {
+                            let (v, gy, du) = (v.add(ci), gy.add(c0), du.add(ci * cout + c0));
+                            match (cb, vb) {
+                                $(($c, $v) if grad_block_fits(O::REGISTERS, $c, $v) => {
+                                    grad_block_at::<O, $c, $v>((v, cin), gy, cout, (n, tiles.across), du)
+                                })*
+                                _ => unreachable!("grad_block's sizes"),
                             }
-                        };
-                    }
-                    blocks!((1, 1)(2, 1)(4, 1)(8, 1)(16, 1)(1, 2)(2, 2)(4, 2)(8, 2)(
-                        1, 4
-                    )(2, 4)(4, 4));
+                        }
+                    };
                 }
+                blocks!((1, 1)(2, 1)(4, 1)(8, 1)(16, 1)(1, 2)(2, 2)(4, 2)(8, 2)(1, 4)(2, 4)(4, 4));
             }
         }
     }
@@ -842,33 +837,35 @@ fn weight_grad_on<T: Tile, I: Simd, O: Simd>(
 /// One weight-gradient block: `CB` input channels by `VB` output registers of `du`, loaded, added to
 /// tile by tile in order, stored.
 /// # Safety
-/// `v` holds `tiles` rows of `V_STRIDE` values from the block's first input channel, `gy` `tiles` rows
-/// of `cout` from its first output channel, `du` `CB` rows of `cout` from there.
+/// `v` holds `tiles` rows `stride` apart from the block's first input channel, `gy` `tiles` rows of
+/// `cout` from its first output channel, `du` `CB` rows of `cout` from there.
 #[inline(always)]
 unsafe fn grad_block_at<O: Simd, const CB: usize, const VB: usize>(
-    v: *const f32,
+    (v, stride): (*const f32, usize),
     gy: *const f32,
     cout: usize,
-    tiles: usize,
+    (tiles, row): (usize, usize),
     du: *mut f32,
 ) {
     // SAFETY (the loads and stores): the caller's contract.
     unsafe {
-        let mut acc: [[O::V; VB]; CB] = std::array::from_fn(|i| {
-            std::array::from_fn(|r| O::load(du.add(i * cout + O::LANES * r)))
-        });
-        for t in 0..tiles {
-            let gv: [O::V; VB] = std::array::from_fn(|r| O::load(gy.add(t * cout + O::LANES * r)));
-            for (i, a) in acc.iter_mut().enumerate() {
-                let x = O::splat(*v.add(t * V_STRIDE + i));
-                for r in 0..VB {
-                    a[r] = O::mul_add(x, gv[r], a[r]);
+        for t0 in (0..tiles).step_by(row) {
+            let mut acc: [[O::V; VB]; CB] = [[O::zero(); VB]; CB];
+            for t in t0..t0 + row {
+                let gv: [O::V; VB] =
+                    std::array::from_fn(|r| O::load(gy.add(t * cout + O::LANES * r)));
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let x = O::splat(*v.add(t * stride + i));
+                    for r in 0..VB {
+                        a[r] = O::mul_add(x, gv[r], a[r]);
+                    }
                 }
             }
-        }
-        for (i, a) in acc.iter().enumerate() {
-            for (r, &x) in a.iter().enumerate() {
-                O::store(du.add(i * cout + O::LANES * r), x);
+            for (i, a) in acc.iter().enumerate() {
+                for (r, &x) in a.iter().enumerate() {
+                    let at = du.add(i * cout + O::LANES * r);
+                    O::store(at, O::add(O::load(at), x));
+                }
             }
         }
     }
