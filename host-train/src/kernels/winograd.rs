@@ -803,7 +803,13 @@ fn weight_grad_on<T: Tile, I: Simd, O: Simd>(
     // SAFETY: the asserts above bound the tiles and the buffers (fitted to the image's tiles).
     unsafe {
         let image = (0, n);
-        input_band::<T, I>(g.inp.as_ptr(), (w, cin), tiles, image, (work.v.as_mut_ptr(), cin));
+        input_band::<T, I>(
+            g.inp.as_ptr(),
+            (w, cin),
+            tiles,
+            image,
+            (work.v.as_mut_ptr(), cin),
+        );
         let shape = (w, cout, g.g_padded);
         gradient_band::<T, O>(g.g.as_ptr(), shape, tiles, image, work.m.as_mut_ptr());
     }
@@ -828,7 +834,9 @@ fn weight_grad_on<T: Tile, I: Simd, O: Simd>(
                         }
                     };
                 }
-                blocks!((1, 1)(2, 1)(4, 1)(8, 1)(16, 1)(1, 2)(2, 2)(4, 2)(8, 2)(1, 4)(2, 4)(4, 4));
+                blocks!((1, 1)(2, 1)(4, 1)(8, 1)(16, 1)(1, 2)(2, 2)(4, 2)(8, 2)(
+                    1, 4
+                )(2, 4)(4, 4));
             }
         }
     }

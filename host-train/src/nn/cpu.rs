@@ -67,8 +67,11 @@ struct Scratch {
     /// The gradient with respect to each convolution's output: padded, except the first.
     grad: Vec<Lines>,
     logits: [f32; CLASSES],
-    /// The last convolution's output in PyTorch's CHW order (the linear layer's input as it sees it).
-    y_chw: Vec<f32>,
+    /// The chunk's images so far, each the last convolution's output in PyTorch's CHW order (the
+    /// linear layer's input as it sees it), and its loss gradient: their products go into the linear
+    /// layer's weight gradient when the chunk is flushed ([`add_linear_weight_grads`]).
+    linear_inputs: Vec<f32>,
+    linear_dl: Vec<[f32; CLASSES]>,
     /// The chunk's weight gradients of each convolution, HWIO.
     dw: Vec<Vec<f32>>,
     /// The Winograd kernels' buffers.
@@ -97,7 +100,8 @@ impl Scratch {
         self.grad = (0..=last)
             .map(|l| Lines::zeros(net.conv()[l] * if l > 0 { padded } else { hw }))
             .collect();
-        self.y_chw = vec![0.0; net.conv()[last] * hw];
+        self.linear_inputs = vec![0.0; CHUNK * net.conv()[last] * hw];
+        self.linear_dl = Vec::with_capacity(CHUNK);
         self.dw = (0..=last)
             .map(|l| vec![0.0; 9 * net.cin(l) * net.conv()[l]])
             .collect();
@@ -284,9 +288,10 @@ impl WithPath for Forward<'_> {
     }
 }
 
-/// One image's forward and backward pass: adds the gradient of `loss * scale` to the biases' and the
-/// linear layer's gradients in `grad` and to the convolutions' weight gradients in the scratch (see
-/// [`flush_weight_grads`]); returns the loss.
+/// One image's forward and backward pass: adds the gradient of `loss * scale` to the biases' gradients
+/// in `grad`, and keeps what the weight gradients need in the scratch (the convolutions' sums and the
+/// linear layer's input and loss gradient, added to `grad` by [`flush_weight_grads`]); returns the
+/// loss.
 struct TrainImage<'a, 'g> {
     layers: Layers<'a>,
     p: &'a [f32],
@@ -320,8 +325,8 @@ impl WithPath for TrainImage<'_, '_> {
     }
 }
 
-/// The backward pass after [`forward`]: the biases' and the linear layer's gradients into `grad`, the
-/// convolutions' weight gradients into `s.dw`.
+/// The backward pass after [`forward`]: the biases' gradients into `grad`, the convolutions' weight
+/// gradients into `s.dw`, the linear layer's input and loss gradient into the chunk's in `s`.
 #[inline(always)]
 fn backward<P: Path>(
     path: P,
@@ -337,19 +342,28 @@ fn backward<P: Path>(
         xp,
         act,
         grad: g,
-        y_chw,
+        linear_inputs,
+        linear_dl,
         dw,
         winograd,
         ..
     } = s;
-    let (linear_w, rest) = grad[net.param_index(layers, WEIGHT)..].split_at_mut(1);
+    let flat = act[last].len();
+    let image = linear_dl.len();
+    direct::hwc_to_chw(
+        &act[last],
+        net.conv()[last],
+        h * w,
+        &mut linear_inputs[image * flat..(image + 1) * flat],
+    );
+    linear_dl.push(*dl);
     linear_backward(
         net,
         packed,
         dl,
-        (&act[last], y_chw),
+        &act[last],
         &mut g[last],
-        (linear_w[0], rest[0]),
+        grad[net.param_index(layers, BIAS)],
     );
     for l in (0..layers).rev() {
         let (cin, cout, g_padded) = (net.cin(l), net.conv()[l], l > 0);
@@ -391,18 +405,18 @@ fn backward<P: Path>(
     }
 }
 
-/// The linear layer's backward pass: its weight and bias gradients (`dw`, `db`: dW += dl (x) y,
-/// straight into the chunk's gradient in PyTorch's order, y reordered to CHW in `y_chw`, 10x less
-/// than dW), and dy = W^T dl in NHWC order, masked by the last convolution's ReLU, into `dy` (padded
-/// when that convolution is not the first).
+/// The linear layer's backward pass but its weight gradient (the chunk's flush adds that,
+/// [`add_linear_weight_grads`]): its bias gradient `db += dl`, and dy = W^T dl in NHWC order, masked
+/// by the last convolution's ReLU (its output `y`), into `dy` (padded when that convolution is not
+/// the first).
 #[inline(always)]
 fn linear_backward(
     net: &Net,
     packed: &Packed,
     dl: &[f32; CLASSES],
-    (y, y_chw): (&[f32], &mut [f32]),
+    y: &[f32],
     dy: &mut [f32],
-    (dw, db): (&mut [f32], &mut [f32]),
+    db: &mut [f32],
 ) {
     let (h, w, last) = (net.rows, net.cols, net.convs() - 1);
     for (d, &v) in db.iter_mut().zip(dl) {
@@ -410,13 +424,6 @@ fn linear_backward(
     }
     let c_last = net.conv()[last];
     let flat = y.len();
-    direct::hwc_to_chw(y, c_last, h * w, y_chw);
-    for c in 0..CLASSES {
-        let d = dl[c];
-        for (gw, &v) in dw[c * flat..(c + 1) * flat].iter_mut().zip(&*y_chw) {
-            *gw += d * v;
-        }
-    }
     // Row by row: a padded row's interior and the same pixels of the flat input are contiguous.
     let row = w * c_last;
     for yy in 0..h {
@@ -474,9 +481,56 @@ fn bias_grad_sums<const C: usize>(g: &[f32], h: usize, w: usize, padded: bool, d
     *db = sums;
 }
 
-/// Adds a chunk's convolution weight gradients (`s.dw`, HWIO) to `grad` (PyTorch's OIHW) and zeroes
-/// them for the next chunk.
-fn flush_weight_grads(net: &Net, s: &mut Scratch, grad: &mut [&mut [f32]]) {
+/// `dw[c][e] += dl[c] * y[e]` for each of the chunk's images in order (`inputs`: their linear-layer
+/// inputs in CHW order, `dls` their loss gradients): each element adds the images' products one by one
+/// in image order, the bits of adding each image's product as its backward pass comes, but `dw`
+/// (62,720 floats, beyond the core's first cache) is read and written once a chunk, a block at a time,
+/// not once an image.
+#[inline(always)]
+fn add_linear_weight_grads(inputs: &[f32], dls: &[[f32; CLASSES]], dw: &mut [f32]) {
+    /// Floats of a row of `dw` per block: a block of each image's input stays in the first cache
+    /// while every class adds to its block.
+    const BLOCK: usize = 512;
+    let flat = dw.len() / CLASSES;
+    for b0 in (0..flat).step_by(BLOCK) {
+        let b1 = (b0 + BLOCK).min(flat);
+        for (c, row) in dw.chunks_exact_mut(flat).enumerate() {
+            let out = &mut row[b0..b1];
+            for (i, dl) in dls.iter().enumerate() {
+                let d = dl[c];
+                for (gw, &v) in out.iter_mut().zip(&inputs[i * flat + b0..i * flat + b1]) {
+                    *gw += d * v;
+                }
+            }
+        }
+    }
+}
+
+/// [`add_linear_weight_grads`] on the chosen vector path ([`Isa::dispatch`]es it; the loops are
+/// plain Rust, vectorized by the compiler for that path's instructions).
+struct LinearWeightGrads<'a> {
+    inputs: &'a [f32],
+    dls: &'a [[f32; CLASSES]],
+    dw: &'a mut [f32],
+}
+
+impl WithPath for LinearWeightGrads<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<P: Path>(self, _: P) {
+        add_linear_weight_grads(self.inputs, self.dls, self.dw)
+    }
+}
+
+/// Adds a chunk's weight gradients to `grad`: the linear layer's ([`add_linear_weight_grads`]) and the
+/// convolutions' (`s.dw`, HWIO, into PyTorch's OIHW), and clears them for the next chunk.
+fn flush_weight_grads(net: &Net, isa: Isa, s: &mut Scratch, grad: &mut [&mut [f32]]) {
+    isa.dispatch(LinearWeightGrads {
+        inputs: &s.linear_inputs,
+        dls: &s.linear_dl,
+        dw: grad[net.param_index(net.convs(), WEIGHT)],
+    });
+    s.linear_dl.clear();
     for (l, dw) in s.dw.iter_mut().enumerate() {
         direct::add_hwio_to_oihw(
             dw,
@@ -584,7 +638,7 @@ impl CpuModels {
                             grad: &mut grad,
                         }) as f64;
                     }
-                    flush_weight_grads(net, s, &mut grad);
+                    flush_weight_grads(net, isa, s, &mut grad);
                 });
                 *chunk_loss = loss;
             });
