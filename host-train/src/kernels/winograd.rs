@@ -25,7 +25,9 @@
 //! flushed.
 //!
 //! Tiles are taken in row-major order in bands of up to 14: a band's transformed inputs and
-//! GEMM outputs stay in the core's caches.
+//! GEMM outputs stay in the core's caches. The weight gradient transforms the whole image at once,
+//! so that each block's accumulators stay in registers over a tile row (its sums over a row of tiles
+//! are added to `dU` once a row: shorter chains round less).
 
 // The transforms walk a tile's lines by index (`cols[x][y]`: the line y of every column x).
 #![allow(clippy::needless_range_loop)]
@@ -338,8 +340,8 @@ fn weight_grad_to_oihw<T: Tile>(du: &mut [f32], cin: usize, cout: usize, oihw: &
     du[..len].fill(0.0);
 }
 
-/// The per-thread buffers of one band of tiles: its transformed input and the GEMM's output (or, for
-/// the weight gradient, the transformed output gradient).
+/// The per-thread buffers of one band of tiles: its transformed input and the GEMM's output (for the
+/// weight gradient, of the whole image: its transformed input and output gradient).
 #[derive(Default)]
 pub struct Workspace {
     v: Lines,
