@@ -233,8 +233,11 @@ impl WithPath for WeightGradOp<'_> {
     type Output = ();
     #[inline(always)]
     fn run<P: Path>(self, _: P) {
+        let (cin, cout) = (self.0.cin, self.0.cout);
         if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
             weight_grad_on::<P::Wide>(self.0, self.1)
+        } else if self.1.is_none() && across_inputs_fits::<P::Wide>(cin, cout) {
+            weight_grad_across_inputs::<P::Wide, 8>(self.0)
         } else {
             weight_grad_on::<P::Narrow>(self.0, self.1)
         }
@@ -575,6 +578,75 @@ unsafe fn grad_pixel<S: Simd, const CB: usize, const VB: usize, const R: usize, 
                     let g = &gv[(R + 3 - kx) % 3];
                     for v in 0..VB {
                         a[c][v] = S::mul_add(xv, g[v], a[c][v]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether [`weight_grad_across_inputs`] runs a weight gradient of `cin` to `cout` channels on `S`: 8
+/// output channels, narrower than `S` (AVX-512's 8-channel layer, which `S`'s narrow registers would run
+/// at half width), `cin` a multiple of its lanes, the 3 x 8 accumulators and 4 operands in its
+/// registers.
+fn across_inputs_fits<S: Simd>(cin: usize, cout: usize) -> bool {
+    cout == 8 && cout < S::LANES && cin.is_multiple_of(S::LANES) && 3 * 8 + 4 <= S::REGISTERS
+}
+
+/// [`weight_grad`] with the vector lanes across input channels instead of output channels, for
+/// `COUT` output channels fewer than a register's lanes. Per kernel row and `S::LANES` input channels:
+/// 3 (kx) x `COUT` accumulators, loaded from `dw` (HWIO, so across its input channels, `COUT` floats
+/// apart) and stored back once; each output pixel's `COUT` gradients are broadcast against the 3 input
+/// vectors it was computed from. Every accumulator still adds its pixels in row-major order, one fused
+/// multiply-add each (`x * g + acc`, the same product as [`weight_grad_on`]'s `g * x`): the same bits.
+#[inline(always)]
+fn weight_grad_across_inputs<S: Simd, const COUT: usize>(g: WeightGrad) {
+    /// Most lanes of a register type (AVX-512's 16 floats).
+    const MAX_LANES: usize = 16;
+    let (h, w, cin) = (g.h, g.w, g.cin);
+    assert!(g.cout == COUT && S::LANES <= MAX_LANES && cin.is_multiple_of(S::LANES));
+    assert!(g.inp.len() >= (h + 2) * (w + 2) * cin);
+    let (gw, goff) = if g.g_padded { (w + 2, 1) } else { (w, 0) };
+    assert!(g.g.len() >= (h + 2 * goff) * gw * COUT && g.dw.len() >= 9 * cin * COUT);
+    let (inp, grad) = (g.inp.as_ptr(), g.g.as_ptr());
+    let mut lanes = [0f32; MAX_LANES];
+    for ky in 0..3 {
+        for c0 in (0..cin).step_by(S::LANES) {
+            let at = |kx: usize, l: usize, co: usize| ((ky * 3 + kx) * cin + c0 + l) * COUT + co;
+            let mut acc: [[S::V; COUT]; 3] = [[S::zero(); COUT]; 3];
+            for (kx, a) in acc.iter_mut().enumerate() {
+                for (co, x) in a.iter_mut().enumerate() {
+                    for (l, v) in lanes.iter_mut().enumerate().take(S::LANES) {
+                        *v = g.dw[at(kx, l, co)];
+                    }
+                    // SAFETY: `lanes` holds MAX_LANES >= S::LANES floats.
+                    *x = unsafe { S::load(lanes.as_ptr()) };
+                }
+            }
+            for y in 0..h {
+                // SAFETY: the asserts above bound input rows y + ky (pixels 0 .. w + 2, channels c0 ..
+                // c0 + LANES) and gradient row y (w pixels of COUT channels).
+                unsafe {
+                    let row = inp.add((y + ky) * (w + 2) * cin + c0);
+                    let grow = grad.add(((y + goff) * gw + goff) * COUT);
+                    for x in 0..w {
+                        let xv: [S::V; 3] =
+                            std::array::from_fn(|kx| S::load(row.add((x + kx) * cin)));
+                        for co in 0..COUT {
+                            let gv = S::splat(*grow.add(x * COUT + co));
+                            for (a, &xk) in acc.iter_mut().zip(&xv) {
+                                a[co] = S::mul_add(xk, gv, a[co]);
+                            }
+                        }
+                    }
+                }
+            }
+            for (kx, a) in acc.iter().enumerate() {
+                for (co, &x) in a.iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { S::store(lanes.as_mut_ptr(), x) };
+                    for (l, &v) in lanes.iter().enumerate().take(S::LANES) {
+                        g.dw[at(kx, l, co)] = v;
                     }
                 }
             }
