@@ -202,7 +202,8 @@ pub fn conv<P: Path>(path: P, c: Conv) {
     path.call(ConvOp(c, None))
 }
 
-/// Runs `g` on the path's widest register type that divides its output channels; `path` as in
+/// Runs `g` on the path's widest register type that divides its output channels (an 8-channel output
+/// narrower than that: across input channels instead, `weight_grad_across_inputs`); `path` as in
 /// [`conv`].
 #[inline(always)]
 pub fn weight_grad<P: Path>(path: P, g: WeightGrad) {
@@ -226,7 +227,7 @@ impl WithPath for ConvOp<'_> {
 }
 
 /// [`weight_grad`] compiled once per path; with a block forced (tests: every one that fits), else
-/// [`grad_block`]'s.
+/// [`grad_block`]'s, or [`weight_grad_across_inputs`] where it fits.
 struct WeightGradOp<'a>(WeightGrad<'a>, Option<GradBlock>);
 
 impl WithPath for WeightGradOp<'_> {
@@ -234,7 +235,7 @@ impl WithPath for WeightGradOp<'_> {
     #[inline(always)]
     fn run<P: Path>(self, _: P) {
         let (cin, cout) = (self.0.cin, self.0.cout);
-        if self.0.cout.is_multiple_of(<P::Wide as Simd>::LANES) {
+        if cout.is_multiple_of(<P::Wide as Simd>::LANES) {
             weight_grad_on::<P::Wide>(self.0, self.1)
         } else if self.1.is_none() && across_inputs_fits::<P::Wide>(cin, cout) {
             weight_grad_across_inputs::<P::Wide, 8>(self.0)
